@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** Each command lives in its own module and registers itself here; the order is the order `--help` lists them. */
+export function registerCommands(program: Command): void {
+  void program;
+}
