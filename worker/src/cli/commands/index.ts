@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { registerModelCommand } from './model';
 
 /** Each command lives in its own module and registers itself here; the order is the order `--help` lists them. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerModelCommand(program);
 }

@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { knownModels, modelEntry } from '../../models/manifest';
+import { downloadCheckpoint } from '../../models/download';
+import { defaultModelDir } from '../../paths';
+
+/** `genrep model …`: the known checkpoints and their download. Returned so other model subcommands attach to it. */
+export function registerModelCommand(program: Command): Command {
+  const model = program.command('model').description('list, download and convert BEATs checkpoints');
+
+  model
+    .command('list')
+    .description('the checkpoints GenRep knows (models/manifest.json)')
+    .action(() => {
+      for (const entry of knownModels().values()) {
+        process.stdout.write(`${entry.name.padEnd(12)} ${entry.file.padEnd(50)} ${entry.role}\n`);
+      }
+    });
+
+  model
+    .command('download <name>')
+    .description('download a known checkpoint (resumable; records its sha256 on first download)')
+    .option('--dir <dir>', 'model directory (default: $GENREP_MODEL_DIR or ~/.cache/genrep/models)')
+    .option('--url <url>', 'download from this address instead of the official link (a mirror)')
+    .action(async (name: string, opts: { dir?: string; url?: string }) => {
+      const entry = modelEntry(name);
+      const dir = opts.dir ?? defaultModelDir();
+      const showBar = process.stderr.isTTY === true;
+      const bar = new SingleBar(
+        { format: `${entry.file} [{bar}] {percentage}% | {value_mib}/{total_mib} MiB | {speed} MiB/s | ETA {eta_formatted}`, stream: process.stderr },
+        Presets.shades_classic,
+      );
+      const started = Date.now();
+      let barStarted = false;
+      const result = await downloadCheckpoint({
+        dir,
+        file: entry.file,
+        url: opts.url ?? entry.url,
+        onProgress: (received, total) => {
+          if (!showBar || total === undefined) return;
+          const payload = {
+            value_mib: (received / 2 ** 20).toFixed(1),
+            total_mib: (total / 2 ** 20).toFixed(1),
+            speed: (received / 2 ** 20 / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1),
+          };
+          if (!barStarted) {
+            bar.start(total, received, payload);
+            barStarted = true;
+          } else {
+            bar.update(received, payload);
+          }
+        },
+      }).finally(() => {
+        if (barStarted) bar.stop();
+      });
+      process.stdout.write(
+        `${result.status}: ${result.path} (${result.size} bytes, sha256 ${result.sha256}${result.recorded ? ', recorded' : ', matches the recorded checksum'})\n`,
+      );
+    });
+
+  return model;
+}
