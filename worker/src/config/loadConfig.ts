@@ -1,0 +1,152 @@
+import { promises as fsp, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { GenrepError } from '../errors';
+import type { RunConfig } from './runConfig';
+
+/**
+ * Reads a run config (JSON with comments allowed, as the editor's template has them), validates it against
+ * schemas/run-config.schema.json with ajv, fills in the schema's defaults and resolves relative paths against the
+ * config's folder. Every error names the file, the line:column, the JSON pointer and the problem.
+ */
+export interface LoadedConfig {
+  file: string;
+  config: RunConfig;
+  /** Maps a JSON pointer in the file to 'file:line:col', for errors found later (K_s too large, layer out of range). */
+  locate(pointer: string, atKey?: boolean): string;
+}
+
+export function schemaPath(): string {
+  for (const candidate of [
+    path.resolve(__dirname, '..', '..', '..', 'schemas', 'run-config.schema.json'),
+    path.resolve(__dirname, '..', '..', 'schemas', 'run-config.schema.json'),
+  ]) {
+    try {
+      readFileSync(candidate);
+      return candidate;
+    } catch {
+      // next layout
+    }
+  }
+  throw new GenrepError('schemas/run-config.schema.json not found next to the worker', 'INTERNAL');
+}
+
+let validator: ValidateFunction | undefined;
+function getValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv2020({ allErrors: true, useDefaults: true });
+    validator = ajv.compile(JSON.parse(readFileSync(schemaPath(), 'utf8')));
+  }
+  return validator;
+}
+
+export async function loadRunConfig(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new GenrepError(`${file}: no such config file`, 'NOT_FOUND', { file });
+    if (code === 'EISDIR') throw new GenrepError(`${file}: is a directory, expected a run config (.json)`, 'BAD_INPUT', { file });
+    throw err;
+  }
+  return parseRunConfig(text, file);
+}
+
+export function parseRunConfig(text: string, file: string): LoadedConfig {
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const lineCol = lineColumnOf(text);
+  if (errors.length > 0 || !tree) {
+    const first = errors[0];
+    const where = first ? lineCol(first.offset) : '1:1';
+    throw new GenrepError(`${file}:${where}: invalid JSON (${first ? printParseErrorCode(first.error) : 'empty file'})`, 'BAD_INPUT', { file });
+  }
+  const locate = (pointer: string, atKey = false): string => `${file}:${lineCol(nodeFor(tree, pointer, atKey).offset)}`;
+  const value = getNodeValue(tree) as unknown;
+  const validate = getValidator();
+  if (!validate(value)) {
+    const problems = (validate.errors ?? []).filter(isUseful).map((e) => describeError(e, locate));
+    throw new GenrepError(
+      problems.length === 1 ? problems[0]! : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+      'BAD_INPUT',
+      { file, field: validate.errors?.[0]?.instancePath || '/' },
+    );
+  }
+  const config = value as RunConfig;
+  resolvePaths(config, path.dirname(path.resolve(file)));
+  return { file, config, locate };
+}
+
+/** oneOf/anyOf failures repeat every branch's complaint; the branch errors already say what is wrong. */
+function isUseful(e: ErrorObject): boolean {
+  return e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if';
+}
+
+function describeError(e: ErrorObject, locate: (pointer: string, atKey?: boolean) => string): string {
+  const pointer = e.instancePath || '/';
+  let problem = e.message ?? 'invalid';
+  if (e.keyword === 'additionalProperties') {
+    const key = (e.params as { additionalProperty: string }).additionalProperty;
+    return `${locate(`${e.instancePath}/${escapePointer(key)}`, true)}: ${e.instancePath}/${key}: unknown key '${key}'`;
+  }
+  if (e.keyword === 'enum') problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'const') problem = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+  return `${locate(e.instancePath)}: ${pointer}: ${problem}`;
+}
+
+/** The value's node, or with atKey its property's key (where an unknown key is reported). */
+function nodeFor(tree: Node, pointer: string, atKey: boolean): Node {
+  if (pointer === '' || pointer === '/') return tree;
+  const segments = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  // A pointer into something absent falls back to the deepest node that exists.
+  for (let n = segments.length; n >= 0; n--) {
+    const node = findNodeAtLocation(tree, segments.slice(0, n));
+    if (node) return atKey && node.parent?.type === 'property' ? node.parent : node;
+  }
+  return tree;
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function lineColumnOf(text: string): (offset: number) => string {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return `${lo + 1}:${offset - starts[lo]! + 1}`;
+  };
+}
+
+function resolvePaths(config: RunConfig, base: string): void {
+  const abs = (p: string): string => path.resolve(base, p);
+  const ds = config.dataset;
+  if (ds.root !== undefined) ds.root = abs(ds.root);
+  if (ds.groundTruthDir !== undefined) ds.groundTruthDir = abs(ds.groundTruthDir);
+  for (const f of ds.files ?? []) f.path = abs(f.path);
+  config.output = abs(config.output);
+  if (config.cacheDir !== undefined) config.cacheDir = abs(config.cacheDir);
+  if (config.modelDir !== undefined) config.modelDir = abs(config.modelDir);
+  const emb = config.embedder;
+  // A string that looks like a file (has a separator or a model extension) is a path; otherwise a known name.
+  if (typeof emb === 'string' && (emb.includes('/') || emb.includes('\\') || /\.(pt|onnx)$/i.test(emb))) {
+    config.embedder = abs(emb);
+  } else if (typeof emb === 'object' && emb.kind === 'onnx') {
+    emb.path = abs(emb.path);
+  } else if (typeof emb === 'object' && emb.kind === 'beats' && (emb.checkpoint.includes('/') || emb.checkpoint.endsWith('.pt'))) {
+    emb.checkpoint = abs(emb.checkpoint);
+  }
+}

@@ -1,0 +1,51 @@
+/** The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in. */
+export type DnMode = 'transductive' | 'inductive' | 'none';
+export type Pooling = 'temporal' | 'spectral' | 'spatial';
+export type LayerSelectionMode = 'fixed' | 'oracle' | 'validation';
+
+export interface DatasetFileEntry {
+  path: string;
+  machineType: string;
+  split: 'train' | 'test';
+  domain?: 'source' | 'target';
+  label?: 'normal' | 'anomaly';
+  section?: string;
+}
+
+export interface DatasetConfig {
+  root?: string;
+  layout: 'auto' | 'dcase2023' | 'dcase2020' | 'generic' | 'files';
+  machineTypes?: string[];
+  sections?: string[];
+  groundTruthDir?: string;
+  skipUnrecognised: boolean;
+  skipUnreadable: boolean;
+  files?: DatasetFileEntry[];
+}
+
+export type EmbedderConfig =
+  | string
+  | { kind: 'fbank-stats' }
+  | { kind: 'beats'; checkpoint: string }
+  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output?: string };
+
+export interface RunConfig {
+  name: string;
+  dataset: DatasetConfig;
+  embedder: EmbedderConfig;
+  layers: number[] | 'all';
+  pooling: Pooling;
+  K_n: number;
+  mixup: { K_s: number; lambda: number };
+  dn: DnMode | DnMode[];
+  ablation: boolean;
+  index: 'auto' | 'exact' | 'hnsw';
+  layerSelection: LayerSelectionMode | { mode: LayerSelectionMode; layer?: number };
+  lowShot?: { k?: number; fraction?: number; seeds: number[] };
+  threads?: number;
+  batchSize: number;
+  channel: number | 'mean';
+  output: string;
+  cacheDir?: string;
+  modelDir?: string;
+}
