@@ -80,9 +80,9 @@ export function decodeNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   if (bytes.length - start < count * size) {
     throw fileError(file, `truncated .npy data: shape [${shape.join(', ')}] needs ${count * size} bytes, the file holds ${bytes.length - start}`, 'CORRUPT');
   }
-  const raw = bytes.slice(start, start + count * size); // copy: aligned, and independent of the file buffer
   const data = new Float32Array(count);
-  const dv = new DataView(raw.buffer);
+  // A Buffer's slices are views into a shared pool: address the bytes through their own offset.
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + start, count * size);
   for (let i = 0; i < count; i++) {
     switch (descr) {
       case '<f4': data[i] = dv.getFloat32(i * 4, true); break;
