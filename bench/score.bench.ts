@@ -1,0 +1,165 @@
+/**
+ * `npm run bench:score`: one DCASE-sized machine type scored end to end — 990 source + 10 target training clips,
+ * MemMixup with K_s = 990 (λ = 0.9), K_n = 1, 200 test clips, 6144-dim features, 12 layers, transductive DN — on
+ * seeded random features. Prints seconds and peak RSS, then runs the same arithmetic in NumPy (bench/score_numpy.py,
+ * if /usr/bin/python3 has numpy) and checks both implementations agree on one layer's features.
+ * Options: --layers N (12), --dim D (6144), --threads T (2), --no-numpy.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type * as ScoringModule from '../worker/src/scoring';
+import type * as NpyModule from '../worker/src/io/npy';
+import type * as MetricsModule from '../worker/src/metrics';
+
+// Runs compiled as dist/bench/score.bench.js; the worker compiles to dist/worker/, so modules load by built path.
+const scoring = require(path.join(__dirname, '..', 'worker', 'scoring')) as typeof ScoringModule;
+const { writeNpy } = require(path.join(__dirname, '..', 'worker', 'io', 'npy')) as typeof NpyModule;
+const metrics = require(path.join(__dirname, '..', 'worker', 'metrics')) as typeof MetricsModule;
+
+function argument(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Uniform [0, 1) float32 values from a seeded xorshift32, like the NumPy side's rng.random(dtype=float32). */
+function randomMatrix(count: number, seed: number): Float32Array {
+  // Shared memory: worker threads read the features in place instead of receiving a copy of each layer.
+  const out = new Float32Array(new SharedArrayBuffer(count * 4));
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s / 4294967296;
+  }
+  return out;
+}
+
+const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
+
+interface NumpyReport {
+  variant: string;
+  seconds: number;
+  peak_rss_mb: number;
+  check?: { d_source: number[]; d_target: number[]; score: number[] };
+}
+
+function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-12));
+  return m;
+}
+
+async function main(): Promise<void> {
+  const layersCount = argument('--layers', 12);
+  const dim = argument('--dim', 6144);
+  const threads = argument('--threads', 2);
+  const nSource = 990;
+  const nTarget = 10;
+  const nTest = 200;
+  const ks = 990;
+  const kn = 1;
+  const lambda = 0.9;
+  const trainDomains: ScoringModule.Domain[] = Array.from({ length: nSource + nTarget }, (_, i) => (i < nSource ? 'source' : 'target'));
+
+  console.log(`bench:score — ${layersCount} layers × (${nSource} source + ${nTarget} target train, ${nTest} test) × ${dim} dims, K_s = ${ks}, K_n = ${kn}, λ = ${lambda}, transductive DN`);
+  const layers = Array.from({ length: layersCount }, (_, l) => ({
+    train: randomMatrix((nSource + nTarget) * dim, 1000 + l),
+    test: randomMatrix(nTest * dim, 2000 + l),
+  }));
+  const rssAfterData = process.resourceUsage().maxRSS;
+  console.log(`features in memory: ${mb(rssAfterData)} peak RSS so far (the features alone are ${((layersCount * (nSource + nTarget + nTest) * dim * 4) / 2 ** 20).toFixed(0)} MB)`);
+
+  const t0 = process.hrtime.bigint();
+  const result = await scoring.scoreLayers({ layers, dim, trainDomains, kn, mixup: { ks, lambda }, dnMode: 'transductive', index: 'exact', threads });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const peak = process.resourceUsage().maxRSS;
+  console.log(`TypeScript: ${seconds.toFixed(2)} s for ${layersCount} layers (${(seconds / layersCount).toFixed(3)} s per layer, ${result.threads} threads), peak RSS ${mb(peak)}`);
+  console.log(`  target bank ${nTarget + nTarget * ks} rows per layer, never materialised (materialised float64 it would be ${((nTarget * ks * dim * 8) / 2 ** 20).toFixed(0)} MB per layer)`);
+
+  // Inductive DN costs a training × training Gram matrix on top (leave-one-out statistics): one layer, one thread.
+  const t1 = process.hrtime.bigint();
+  const banks0 = scoring.buildBanks({ train: layers[0].train, dim, trainDomains, kn, mixup: { ks, lambda }, index: 'exact' });
+  scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'inductive' });
+  console.log(`inductive DN, one layer, one thread: ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(2)} s (transductive in the same thread: see below)`);
+  const t2 = process.hrtime.bigint();
+  const trans0 = scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'transductive' });
+  console.log(`transductive DN, one layer, one thread (banks already built): ${(Number(process.hrtime.bigint() - t2) / 1e9).toFixed(2)} s`);
+  if (maxRelError(result.layers[0].score, trans0.score) > 0) throw new Error('worker-thread result differs from the in-thread result');
+
+  goldenDnComparison();
+
+  if (process.argv.includes('--no-numpy')) return;
+  const python = '/usr/bin/python3';
+  const probe = spawnSync(python, ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log('NumPy comparison skipped: /usr/bin/python3 with numpy not available');
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'genrep-bench-score-'));
+  try {
+    await writeNpy(path.join(dir, 'train.npy'), layers[0].train, [nSource + nTarget, dim]);
+    await writeNpy(path.join(dir, 'test.npy'), layers[0].test, [nTest, dim]);
+    layers.length = 0; // free the features before NumPy allocates its own
+    const script = path.join(__dirname, '..', '..', 'bench', 'score_numpy.py');
+    for (const variant of ['reference', 'expanded']) {
+      const run = spawnSync(python, [script, '--variant', variant, '--layers', String(layersCount), '--dim', String(dim), '--check-dir', dir], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 2 ** 20,
+      });
+      if (run.status !== 0) {
+        console.log(`NumPy ${variant} failed: ${run.stderr.trim().split('\n').pop()}`);
+        continue;
+      }
+      const rep = JSON.parse(run.stdout.trim().split('\n').pop()!) as NumpyReport;
+      const err = rep.check ? maxRelError(trans0.score, rep.check.score) : NaN;
+      const errD = rep.check ? Math.max(maxRelError(trans0.d_source!, rep.check.d_source), maxRelError(trans0.d_target!, rep.check.d_target)) : NaN;
+      console.log(
+        `NumPy ${probe.stdout.trim()} ${variant.padEnd(9)}: ${rep.seconds.toFixed(2)} s, peak RSS ${rep.peak_rss_mb.toFixed(0)} MB` +
+          ` (TypeScript ${seconds < rep.seconds ? 'faster' : 'slower'}: ×${(rep.seconds / seconds).toFixed(2)}); same features, layer 0: max rel. error distances ${errD.toExponential(1)}, scores ${err.toExponential(1)}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The three DN modes side by side on the golden-scoring fixture (random 48-dim features, so the numbers only show
+ * the modes behave alike, not which is better on real machines).
+ */
+function goldenDnComparison(): void {
+  const dir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'golden-scoring');
+  if (!existsSync(path.join(dir, 'manifest.json'))) return;
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
+    arrays: Record<string, { file: string; shape: number[] }>;
+  };
+  const f32 = (name: string) => new Float32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
+  const i32 = (name: string) => new Int32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
+  const dim = manifest.arrays.train.shape[1];
+  const train = f32('train');
+  const test = f32('test');
+  const labels = Array.from(i32('test_label'));
+  const domains = Array.from(i32('test_domain'), (d) => (d === 0 ? 'source' : 'target') as ScoringModule.Domain);
+  const trainDomains = Array.from({ length: 1000 }, (_, i) => (i < 990 ? 'source' : 'target') as ScoringModule.Domain);
+  console.log('DN modes on the golden-scoring fixture (official score = hmean(AUC_s, AUC_t, pAUC)):');
+  for (const ks of [0, 100, 990]) {
+    for (const kn of [1, 3]) {
+      const banks = scoring.buildBanks({ train, dim, trainDomains, kn, mixup: ks ? { ks, lambda: 0.9 } : null });
+      const cells = (['transductive', 'inductive', 'none'] as const).map((dnMode) => {
+        const m = metrics.dcaseMetrics({ scores: scoring.scoreMachine({ banks, test, dnMode }).score, labels, domains });
+        return `${dnMode} ${m.official!.toFixed(4)} (s ${m.auc_source!.toFixed(3)} t ${m.auc_target!.toFixed(3)} p ${m.pauc.toFixed(3)})`;
+      });
+      console.log(`  Ks${ks}_Kn${kn}: ${cells.join(' | ')}`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { fileError, GenrepError } from '../../errors';
+import { writeFileAtomic } from '../../io/atomicWrite';
+import { dcaseMetrics, DEFAULT_MAX_FPR, rocCurve } from '../../metrics';
+import { readDomainsFile, readLabelsFile, readScoresFile } from '../../scoring/inputFiles';
+
+interface MetricsOptions {
+  scores: string;
+  labels: string;
+  domains?: string;
+  maxFpr: string;
+  roc?: boolean;
+  out?: string;
+}
+
+export async function runMetrics(opts: MetricsOptions): Promise<Record<string, unknown>> {
+  const maxFpr = Number(opts.maxFpr);
+  if (!(maxFpr > 0 && maxFpr <= 1)) throw new GenrepError(`--max-fpr: expected a number in (0, 1], got '${opts.maxFpr}'`, 'BAD_INPUT', { field: 'max-fpr' });
+  const scores = await readScoresFile(opts.scores);
+  const labels = await readLabelsFile(opts.labels);
+  if (labels.length !== scores.length) {
+    throw fileError(opts.labels, `has ${labels.length} labels but ${opts.scores} has ${scores.length} scores; they must align line by line`, 'BAD_INPUT', {
+      field: 'rows',
+      expected: `${scores.length} lines`,
+    });
+  }
+  const domains = opts.domains !== undefined ? await readDomainsFile(opts.domains) : undefined;
+  if (domains && domains.length !== scores.length) {
+    throw fileError(opts.domains!, `has ${domains.length} domains but ${opts.scores} has ${scores.length} scores; they must align line by line`, 'BAD_INPUT', {
+      field: 'rows',
+      expected: `${scores.length} lines`,
+    });
+  }
+  let m;
+  try {
+    m = dcaseMetrics({ scores, labels, domains, maxFpr });
+  } catch (err) {
+    // Say which file makes the metric undefined (e.g. a labels file with one class only).
+    if (err instanceof GenrepError && err.data.field === 'labels') throw fileError(opts.labels, err.message, err.code, { field: 'labels', expected: err.data.expected });
+    throw err;
+  }
+  const out: Record<string, unknown> = {
+    auc: m.auc,
+    pauc: m.pauc,
+    auc_source: m.auc_source ?? null,
+    auc_target: m.auc_target ?? null,
+    official: m.official ?? null,
+    max_fpr: maxFpr,
+  };
+  if (opts.roc) {
+    const roc = rocCurve(scores, labels);
+    // JSON has no Infinity: the first threshold (sklearn's +inf, "nothing flagged") is written as null.
+    out.roc = { fpr: Array.from(roc.fpr), tpr: Array.from(roc.tpr), thresholds: Array.from(roc.thresholds, (t) => (Number.isFinite(t) ? t : null)) };
+  }
+  const text = `${JSON.stringify(out)}\n`;
+  if (opts.out !== undefined) await writeFileAtomic(opts.out, text);
+  else process.stdout.write(text);
+  return out;
+}
+
+/** `genrep metrics`: DCASE AUC, pAUC, source/target AUC and the official score for any list of scores. */
+export function registerMetricsCommand(program: Command): void {
+  program
+    .command('metrics')
+    .description('DCASE metrics of anomaly scores: AUC, pAUC (sklearn max_fpr), source/target AUC, official score')
+    .requiredOption('--scores <file>', "scores: score-features' JSON (its 'score' array), a JSON array, or a 1-D .npy")
+    .requiredOption('--labels <L.txt>', 'one 0 (normal) or 1 (anomaly) per line, aligned with the scores')
+    .option('--domains <T.txt>', "one 'source' or 'target' per line; enables auc_source, auc_target and official")
+    .option('--max-fpr <x>', 'pAUC false-positive-rate limit', String(DEFAULT_MAX_FPR))
+    .option('--roc', 'include the ROC curve points (fpr, tpr, thresholds) for plots')
+    .option('--out <metrics.json>', 'write the JSON here (default: stdout)')
+    .action(async (opts: MetricsOptions) => {
+      await runMetrics(opts);
+    });
+}

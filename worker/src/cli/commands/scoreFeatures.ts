@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { fileError, GenrepError } from '../../errors';
+import { writeFileAtomic } from '../../io/atomicWrite';
+import { decide } from '../../metrics';
+import {
+  buildBanks,
+  DN_MODES,
+  DnMode,
+  IndexChoice,
+  loadBank,
+  MachineScores,
+  MemoryBanks,
+  saveBank,
+  scoreMachine,
+} from '../../scoring';
+import { readDomainsFile, readFeatureMatrix, readSectionsFile } from '../../scoring/inputFiles';
+
+interface ScoreFeaturesOptions {
+  train?: string;
+  trainDomains?: string;
+  trainSections?: string;
+  bank?: string;
+  test: string;
+  kn?: string;
+  mixupKs: string;
+  mixupLambda: string;
+  dn: string;
+  index: string;
+  hnswEf?: string;
+  thresholdQuantile?: string;
+  saveBank?: string;
+  embedder?: string;
+  layer?: string;
+  pooling?: string;
+  out?: string;
+}
+
+function parseNumber(text: string, option: string, integer: boolean): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new GenrepError(`${option}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`, 'BAD_INPUT', { field: option });
+  }
+  return v;
+}
+
+const list = (a: Float64Array | undefined): number[] | null => (a ? Array.from(a) : null);
+
+/** The JSON written by score-features: the three arrays the issue names first, then how they were made. */
+export function scoresToJson(result: MachineScores, decisions?: Uint8Array): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (result.kind === 'domain') {
+    out.d_source = list(result.d_source);
+    out.d_target = list(result.d_target);
+  } else {
+    out.distances = Object.fromEntries(result.bankNames.map((n, i) => [n, Array.from(result.distances[i])]));
+  }
+  out.score = Array.from(result.score);
+  out.dn_mode = result.dnMode;
+  out.kind = result.kind;
+  out.kn = result.kn;
+  out.mixup = result.mixup;
+  out.index = result.index;
+  out.stats = result.stats ? Object.fromEntries(result.bankNames.map((n, i) => [n, result.stats![i]])) : null;
+  out.stats_from = result.statsFrom;
+  if (result.threshold !== undefined) {
+    out.threshold = result.threshold;
+    out.threshold_quantile = result.thresholdQuantile;
+    out.decision = Array.from(decisions ?? decide(result.score, result.threshold));
+  }
+  return out;
+}
+
+export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<MachineScores> {
+  if (!DN_MODES.includes(opts.dn as DnMode)) {
+    throw new GenrepError(`--dn: expected one of ${DN_MODES.join(', ')}, got '${opts.dn}'`, 'BAD_INPUT', { field: 'dn' });
+  }
+  const dnMode = opts.dn as DnMode;
+  const indexChoices: IndexChoice[] = ['exact', 'hnsw', 'auto'];
+  if (!indexChoices.includes(opts.index as IndexChoice)) {
+    throw new GenrepError(`--index: expected one of ${indexChoices.join(', ')}, got '${opts.index}'`, 'BAD_INPUT', { field: 'index' });
+  }
+  const kn = opts.kn !== undefined ? parseNumber(opts.kn, '--kn', true) : undefined;
+  const thresholdQuantile = opts.thresholdQuantile !== undefined ? parseNumber(opts.thresholdQuantile, '--threshold-quantile', false) : undefined;
+  if (thresholdQuantile !== undefined && !(thresholdQuantile >= 0 && thresholdQuantile <= 1)) {
+    throw new GenrepError(`--threshold-quantile: must lie in [0, 1], got ${thresholdQuantile}`, 'BAD_INPUT', { field: 'threshold-quantile' });
+  }
+
+  let banks: MemoryBanks;
+  if (opts.bank !== undefined) {
+    if (opts.train !== undefined || opts.trainDomains !== undefined || opts.trainSections !== undefined) {
+      throw new GenrepError('--bank replaces --train/--train-domains/--train-sections; give one or the other', 'BAD_INPUT', { field: 'bank' });
+    }
+    banks = await loadBank(opts.bank);
+  } else {
+    if (opts.train === undefined) throw new GenrepError('give the training features (--train X.npy) or a saved bank (--bank B.grbank)', 'BAD_INPUT', { field: 'train' });
+    if (opts.trainDomains !== undefined && opts.trainSections !== undefined) {
+      throw new GenrepError('give --train-domains (source/target banks) or --train-sections (one bank per section), not both', 'BAD_INPUT', { field: 'train-sections' });
+    }
+    const train = await readFeatureMatrix(opts.train);
+    const labelsFile = opts.trainDomains ?? opts.trainSections;
+    const trainDomains = opts.trainDomains !== undefined ? await readDomainsFile(opts.trainDomains) : undefined;
+    const trainSections = opts.trainSections !== undefined ? await readSectionsFile(opts.trainSections) : undefined;
+    const labelCount = (trainDomains ?? trainSections)?.length;
+    if (labelsFile !== undefined && labelCount !== train.rows) {
+      throw fileError(labelsFile, `has ${labelCount} lines but ${opts.train} has ${train.rows} rows; they must align row by row`, 'BAD_INPUT', {
+        field: 'rows',
+        expected: `${train.rows} lines`,
+      });
+    }
+    const ks = parseNumber(opts.mixupKs, '--mixup-ks', true);
+    const lambda = parseNumber(opts.mixupLambda, '--mixup-lambda', false);
+    if (ks > 0 && trainDomains === undefined) {
+      throw new GenrepError('MemMixup (--mixup-ks) mixes target rows with source rows: it needs --train-domains', 'BAD_INPUT', { field: 'mixup-ks' });
+    }
+    banks = buildBanks({
+      train: train.data,
+      dim: train.dim,
+      trainDomains,
+      trainSections,
+      kn: kn ?? 1,
+      mixup: ks > 0 ? { ks, lambda } : null,
+      index: opts.index as IndexChoice,
+      hnsw: opts.hnswEf !== undefined ? { efSearch: parseNumber(opts.hnswEf, '--hnsw-ef', true) } : {},
+      meta: {
+        embedder: opts.embedder ?? null,
+        layer: opts.layer !== undefined ? parseNumber(opts.layer, '--layer', true) : null,
+        pooling: opts.pooling ?? null,
+      },
+      names: { train: opts.train, trainLabels: labelsFile },
+    });
+  }
+
+  const test = await readFeatureMatrix(opts.test);
+  const result = scoreMachine({
+    banks,
+    test: test.data,
+    testDim: test.dim,
+    dnMode,
+    kn,
+    names: { test: opts.test, bank: opts.bank ?? opts.train },
+    threshold: thresholdQuantile !== undefined ? { quantile: thresholdQuantile } : false,
+  });
+  if (opts.saveBank !== undefined) await saveBank(opts.saveBank, banks);
+  const text = `${JSON.stringify(scoresToJson(result))}\n`;
+  if (opts.out !== undefined) await writeFileAtomic(opts.out, text);
+  else process.stdout.write(text);
+  return result;
+}
+
+/** `genrep score-features`: kNN scoring with MemMixup and domain normalisation for features people bring as .npy. */
+export function registerScoreFeaturesCommand(program: Command): void {
+  program
+    .command('score-features')
+    .description('score test features against memory banks of training features (kNN, MemMixup, domain normalisation)')
+    .option('--train <X.npy>', 'training features, clips × dims (float32 or float64 .npy)')
+    .option('--train-domains <D.txt>', "one 'source' or 'target' per line, aligned with --train rows (DCASE 2023 banks)")
+    .option('--train-sections <S.txt>', 'one section / machine ID per line: one bank per section (DCASE 2020 section-label DN)')
+    .option('--bank <B.grbank>', 'score against a bank saved with --save-bank instead of --train')
+    .requiredOption('--test <Y.npy>', 'test features, clips × dims')
+    .option('--kn <n>', 'K_n: nearest neighbours averaged per bank (default 1, or the saved bank\'s)')
+    .option('--mixup-ks <K>', 'MemMixup: K_s nearest source rows mixed into each target row (0 = off)', '0')
+    .option('--mixup-lambda <λ>', 'MemMixup: weight λ of the target row', '0.9')
+    .option('--dn <mode>', `domain normalisation: ${DN_MODES.join(' | ')}`, 'transductive')
+    .option('--index <kind>', 'nearest-neighbour search: exact | hnsw | auto (HNSW above 100000 training rows)', 'auto')
+    .option('--hnsw-ef <n>', 'HNSW search beam width (default 200)')
+    .option('--threshold-quantile <q>', 'also write a decision threshold: this quantile of the training clips\' leave-one-out scores')
+    .option('--save-bank <B.grbank>', 'save the memory banks for later scoring without the training features')
+    .option('--embedder <name>', 'recorded in the saved bank header')
+    .option('--layer <k>', 'recorded in the saved bank header')
+    .option('--pooling <name>', 'recorded in the saved bank header')
+    .option('--out <scores.json>', 'write the JSON here (default: stdout)')
+    .action(async (opts: ScoreFeaturesOptions) => {
+      await runScoreFeatures(opts);
+    });
+}

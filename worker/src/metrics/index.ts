@@ -1,0 +1,3 @@
+export * from './roc';
+export * from './dcase';
+export * from './threshold';

@@ -1,0 +1,150 @@
+import { GenrepError } from '../errors';
+import type { MemoryBanks } from './banks';
+import { gramInto, gramSymmetric, squaredNorms } from './gram';
+import { SmallestK } from './topk';
+
+/**
+ * Exact kNN distances of query rows to every bank: d = sqrt(max(0, ‖y‖² + ‖x‖² − 2·y·x)), the score against a bank
+ * the mean of the K_n smallest d (spec §4.1). Queries are processed in blocks whose Gram rows against all training
+ * rows fit in GRAM_BLOCK_VALUES doubles; MemMixup rows are scored from the same Gram row (see mixup.ts).
+ *
+ * Neighbour ids are bank-local: original members 0..n−1 in row order, then augmented rows n + i·K_s + j.
+ */
+
+const GRAM_BLOCK_VALUES = 8 * 1024 * 1024; // 64 MiB of float64
+/** Leave-one-out queries use one symmetric Gram matrix (half the products) up to this many training rows. */
+const SYMMETRIC_MAX_ROWS = 4096;
+
+export interface KnnResult {
+  /** Per bank: the score of each query (mean of its K_n nearest distances). */
+  distances: Float64Array[];
+  /** Per bank, when asked for: nq × K_n bank-local neighbour ids, nearest first. */
+  ids?: Int32Array[];
+}
+
+export interface ExactKnnOptions {
+  kn: number;
+  /** Collect neighbour ids too (recall measurements). */
+  withIds?: boolean;
+}
+
+/** Distances of external query rows (e.g. test clips) to each bank. */
+export function exactKnn(banks: MemoryBanks, queries: Float32Array, nq: number, options: ExactKnnOptions): KnnResult {
+  const dim = banks.dim;
+  const n = banks.rows;
+  const result = allocate(banks, nq, options);
+  const block = Math.max(4, Math.min(nq, Math.floor(GRAM_BLOCK_VALUES / Math.max(1, n))));
+  const G = new Float64Array(block * n);
+  const F = banks.features;
+  for (let q0 = 0; q0 < nq; q0 += block) {
+    const m = Math.min(block, nq - q0);
+    const Q = queries.subarray(q0 * dim, (q0 + m) * dim);
+    gramInto(Q, 0, m, F, 0, n, dim, G, 0, n);
+    const qNorms = squaredNorms(Q, m, dim);
+    knnFromGram(banks, G, n, qNorms, m, q0, null, options, result);
+  }
+  return result;
+}
+
+/**
+ * Leave-one-out distances of every training row to each bank: row c does not see itself nor, with MemMixup, any
+ * augmented row mixed from it (as target t_i or as source s_j) — the distances it would have as an unseen clip.
+ */
+export function exactKnnLeaveOneOut(banks: MemoryBanks, options: ExactKnnOptions): KnnResult {
+  const dim = banks.dim;
+  const n = banks.rows;
+  const F = banks.features;
+  const norms = banks.norms;
+  const result = allocate(banks, n, options);
+  if (n <= SYMMETRIC_MAX_ROWS) {
+    const G = gramSymmetric(F, n, dim);
+    knnFromGram(banks, G, n, norms, n, 0, 0, options, result);
+    return result;
+  }
+  const block = Math.max(4, Math.min(n, Math.floor(GRAM_BLOCK_VALUES / n)));
+  const G = new Float64Array(block * n);
+  for (let q0 = 0; q0 < n; q0 += block) {
+    const m = Math.min(block, n - q0);
+    gramInto(F, q0, m, F, 0, n, dim, G, 0, n);
+    knnFromGram(banks, G, n, norms.subarray(q0, q0 + m), m, q0, q0, options, result);
+  }
+  return result;
+}
+
+function allocate(banks: MemoryBanks, nq: number, options: ExactKnnOptions): KnnResult {
+  const distances = banks.groups.map(() => new Float64Array(nq));
+  return options.withIds ? { distances, ids: banks.groups.map(() => new Int32Array(nq * options.kn)) } : { distances };
+}
+
+/**
+ * Scores queries q0..q0+m−1 from their Gram rows G[0..m) (against all n training rows). `selfRow0`: when the queries
+ * are training rows (leave-one-out), the training row of the first query; null for external queries.
+ */
+function knnFromGram(
+  banks: MemoryBanks,
+  G: Float64Array,
+  n: number,
+  qNorms: Float64Array,
+  m: number,
+  q0: number,
+  selfRow0: number | null,
+  options: ExactKnnOptions,
+  result: KnnResult,
+): void {
+  const kn = options.kn;
+  const norms = banks.norms;
+  const buf = new SmallestK(kn);
+  const mixGroup = banks.mixupGroup;
+  const table = mixGroup >= 0 ? banks.mixup : null;
+  for (let g = 0; g < banks.groups.length; g++) {
+    const rows = banks.groups[g].rows;
+    const nOrig = rows.length;
+    if (nOrig === 0) continue;
+    const out = result.distances[g];
+    const ids = result.ids?.[g];
+    const aug = g === mixGroup ? table : null;
+    for (let q = 0; q < m; q++) {
+      const self = selfRow0 === null ? -1 : selfRow0 + q;
+      const yn = qNorms[q];
+      const gRow = q * n;
+      buf.reset();
+      for (let r = 0; r < nOrig; r++) {
+        const row = rows[r];
+        if (row === self) continue;
+        let d2 = yn + norms[row] - 2 * G[gRow + row];
+        if (d2 < 0) d2 = 0;
+        if (d2 < buf.bound) buf.push(d2, r);
+      }
+      if (aug) {
+        const lambda = aug.lambda;
+        const mu = 1 - lambda;
+        const ks = aug.ks;
+        const nt = aug.targets.length;
+        for (let i = 0; i < nt; i++) {
+          const t = aug.targets[i];
+          if (t === self) continue;
+          const yt = lambda * G[gRow + t];
+          const base = i * ks;
+          for (let j = 0; j < ks; j++) {
+            const s = aug.sources[base + j];
+            if (s === self) continue;
+            let d2 = yn + aug.augNorms[base + j] - 2 * (yt + mu * G[gRow + s]);
+            if (d2 < 0) d2 = 0;
+            if (d2 < buf.bound) buf.push(d2, nOrig + base + j);
+          }
+        }
+      }
+      if (buf.count < kn) {
+        throw new GenrepError(
+          `the ${banks.groups[g].name} bank leaves ${buf.count} rows for leave-one-out training clip ${self}, fewer than K_n = ${kn}`,
+          'BAD_INPUT',
+          { field: 'kn', expected: `K_n ≤ ${buf.count}` },
+        );
+      }
+      let sum = 0;
+      for (let k = 0; k < kn; k++) sum += Math.sqrt(buf.values[k]);
+      out[q0 + q] = sum / kn;
+      if (ids) ids.set(buf.ids, (q0 + q) * kn);
+    }
+  }
+}

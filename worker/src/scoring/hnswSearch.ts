@@ -1,0 +1,147 @@
+import { HierarchicalNSW } from 'hnswlib-node';
+import type { MemoryBanks } from './banks';
+import type { ExactKnnOptions, KnnResult } from './exactSearch';
+import { exactKnn } from './exactSearch';
+import { GenrepError } from '../errors';
+
+/**
+ * Approximate kNN with HNSW (hnswlib-node) for large banks. MemMixup rows are materialised here (HNSW indexes
+ * vectors). The neighbours HNSW returns are re-scored exactly in float64, so each returned distance is exact and only
+ * the neighbour set can differ from exact search — measured as recall@K_n by `measureHnswRecall`.
+ */
+
+interface HnswIndices {
+  /** One index per bank (null for an empty bank). */
+  indices: (HierarchicalNSW | null)[];
+}
+
+function indicesOf(banks: MemoryBanks): HnswIndices {
+  const cached = banks.cache.hnsw as HnswIndices | undefined;
+  if (cached) return cached;
+  const o = banks.hnswOptions;
+  const vec = new Float64Array(banks.dim);
+  const indices = banks.groups.map((_group, g) => {
+    const size = banks.bankSize(g);
+    if (size === 0) return null;
+    const index = new HierarchicalNSW('l2', banks.dim);
+    index.initIndex({ maxElements: size, m: o.m, efConstruction: o.efConstruction, randomSeed: o.randomSeed });
+    for (let id = 0; id < size; id++) {
+      banks.rowVector(g, id, vec);
+      index.addPoint(Array.from(vec), id);
+    }
+    return index;
+  });
+  const built = { indices };
+  banks.cache.hnsw = built;
+  return built;
+}
+
+/** Builds the HNSW indices now (otherwise the first search does). */
+export function buildHnsw(banks: MemoryBanks): void {
+  indicesOf(banks);
+}
+
+/** Bank-local ids a leave-one-out query on training row `self` must not see in group g. */
+function excludedIds(banks: MemoryBanks, g: number, self: number): Set<number> {
+  const out = new Set<number>();
+  const members = banks.groups[g].rows;
+  for (let r = 0; r < members.length; r++) if (members[r] === self) out.add(r);
+  const table = g === banks.mixupGroup ? banks.mixup : null;
+  if (table) {
+    const ks = table.ks;
+    for (let i = 0; i < table.targets.length; i++) {
+      for (let j = 0; j < ks; j++) {
+        if (table.targets[i] === self || table.sources[i * ks + j] === self) out.add(members.length + i * ks + j);
+      }
+    }
+  }
+  return out;
+}
+
+function search(
+  banks: MemoryBanks,
+  queries: Float32Array,
+  nq: number,
+  options: ExactKnnOptions,
+  leaveOneOut: boolean,
+): KnnResult {
+  const { indices } = indicesOf(banks);
+  const kn = options.kn;
+  const dim = banks.dim;
+  const distances = banks.groups.map(() => new Float64Array(nq));
+  const ids = options.withIds ? banks.groups.map(() => new Int32Array(nq * kn)) : undefined;
+  const row = new Float64Array(dim);
+  const found = new Float64Array(kn);
+  const order: number[] = [];
+  for (let g = 0; g < indices.length; g++) {
+    const index = indices[g];
+    if (!index) continue;
+    for (let q = 0; q < nq; q++) {
+      const y = queries.subarray(q * dim, (q + 1) * dim);
+      const skip = leaveOneOut ? excludedIds(banks, g, q) : null;
+      index.setEf(Math.max(banks.hnswOptions.efSearch, kn + (skip?.size ?? 0)));
+      const res = skip && skip.size > 0 ? index.searchKnn(Array.from(y), kn, (label) => !skip.has(label)) : index.searchKnn(Array.from(y), kn);
+      if (res.neighbors.length < kn) {
+        throw new GenrepError(`the ${banks.groups[g].name} bank returned ${res.neighbors.length} neighbours, fewer than K_n = ${kn}`, 'BAD_INPUT', {
+          field: 'kn',
+        });
+      }
+      order.length = 0;
+      for (let k = 0; k < kn; k++) {
+        banks.rowVector(g, res.neighbors[k], row);
+        let d2 = 0;
+        for (let c = 0; c < dim; c++) {
+          const diff = y[c] - row[c];
+          d2 += diff * diff;
+        }
+        found[k] = Math.sqrt(d2);
+        order.push(k);
+      }
+      order.sort((a, b) => found[a] - found[b]);
+      let sum = 0;
+      for (const k of order) sum += found[k];
+      distances[g][q] = sum / kn;
+      if (ids) for (let k = 0; k < kn; k++) ids[g][q * kn + k] = res.neighbors[order[k]];
+    }
+  }
+  return ids ? { distances, ids } : { distances };
+}
+
+export function hnswKnn(banks: MemoryBanks, queries: Float32Array, nq: number, options: ExactKnnOptions): KnnResult {
+  return search(banks, queries, nq, options, false);
+}
+
+export function hnswKnnLeaveOneOut(banks: MemoryBanks, options: ExactKnnOptions): KnnResult {
+  return search(banks, banks.features, banks.rows, options, true);
+}
+
+export interface RecallReport {
+  kn: number;
+  efSearch: number;
+  /** |HNSW ∩ exact| / (queries · K_n) over all banks. */
+  recall: number;
+  perBank: Record<string, number>;
+}
+
+/** recall@K_n of HNSW against exact search for the given queries. */
+export function measureHnswRecall(banks: MemoryBanks, queries: Float32Array, nq: number, kn = banks.kn): RecallReport {
+  const approx = hnswKnn(banks, queries, nq, { kn, withIds: true });
+  const exact = exactKnn(banks, queries, nq, { kn, withIds: true });
+  let hits = 0;
+  let total = 0;
+  const perBank: Record<string, number> = {};
+  banks.groups.forEach((group, g) => {
+    if (banks.bankSize(g) === 0) return;
+    const a = approx.ids![g];
+    const e = exact.ids![g];
+    let h = 0;
+    for (let q = 0; q < nq; q++) {
+      const truth = new Set(e.subarray(q * kn, (q + 1) * kn));
+      for (let k = 0; k < kn; k++) if (truth.has(a[q * kn + k])) h++;
+    }
+    perBank[group.name] = h / (nq * kn);
+    hits += h;
+    total += nq * kn;
+  });
+  return { kn, efSearch: banks.hnswOptions.efSearch, recall: hits / total, perBank };
+}

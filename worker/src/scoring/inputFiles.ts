@@ -1,0 +1,115 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { fileError } from '../errors';
+import { decodeNpy, NpyArray } from '../io/npy';
+import type { Domain } from './types';
+
+/**
+ * Readers for the files people bring to `score-features` and `metrics`: features as .npy, and one value per line
+ * for domains, labels and sections. Every error names the file and the line.
+ */
+
+export interface FeatureFile {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+}
+
+/** A 2-D .npy matrix (rows × dim), as NumPy's np.save writes float32 / float64 features. */
+export async function readFeatureMatrix(file: string): Promise<FeatureFile> {
+  const { data, shape } = await readNpyFile(file);
+  if (shape.length !== 2) {
+    throw fileError(file, `expected a 2-D array (clips × features), got shape [${shape.join(', ')}]`, 'BAD_INPUT', { field: 'shape', expected: '2-D' });
+  }
+  return { data, rows: shape[0], dim: shape[1] };
+}
+
+async function readBytes(file: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
+    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .npy file');
+    throw err;
+  }
+}
+
+/**
+ * decodeNpy over a plain Uint8Array copy: on a Node Buffer, `slice` returns a view into a shared pool, which the
+ * decoder's DataView (made over the slice's `.buffer` from offset 0) would misread.
+ */
+async function readNpyFile(file: string): Promise<NpyArray> {
+  return decodeNpy(new Uint8Array(await readBytes(file)), file);
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
+    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a text file');
+    throw err;
+  }
+}
+
+/** Non-empty lines, trimmed; a final newline is allowed, blank lines in between are an error (they would misalign rows). */
+export async function readLineList(file: string): Promise<string[]> {
+  const lines = (await readText(file)).split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  return lines.map((line, i) => {
+    const v = line.trim();
+    if (v === '') throw fileError(file, `line ${i + 1} is empty; give one value per line`, 'BAD_INPUT', { field: `line ${i + 1}` });
+    return v;
+  });
+}
+
+/** `source` / `target` per line (also 0 / 1, as in the DCASE evaluator's ground_truth_domain files). */
+export async function readDomainsFile(file: string): Promise<Domain[]> {
+  return (await readLineList(file)).map((v, i) => {
+    const s = v.toLowerCase();
+    if (s === 'source' || s === '0') return 'source';
+    if (s === 'target' || s === '1') return 'target';
+    throw fileError(file, `line ${i + 1} is '${v}'; expected 'source' or 'target'`, 'BAD_INPUT', { field: `line ${i + 1}`, expected: 'source or target' });
+  });
+}
+
+/** 0 (normal) / 1 (anomaly) per line. */
+export async function readLabelsFile(file: string): Promise<number[]> {
+  return (await readLineList(file)).map((v, i) => {
+    if (v === '0' || v === '1') return Number(v);
+    throw fileError(file, `line ${i + 1} is '${v}'; expected 0 (normal) or 1 (anomaly)`, 'BAD_INPUT', { field: `line ${i + 1}`, expected: '0 or 1' });
+  });
+}
+
+/** Section / machine ID per line (any token, e.g. `id_00` or `00`). */
+export async function readSectionsFile(file: string): Promise<string[]> {
+  return readLineList(file);
+}
+
+/** Scores from score-features' JSON (`score` field, or a plain array) or a 1-D (or N × 1) .npy. */
+export async function readScoresFile(file: string): Promise<Float64Array> {
+  if (path.extname(file).toLowerCase() === '.npy') {
+    const { data, shape } = await readNpyFile(file);
+    if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+      throw fileError(file, `expected a 1-D array of scores, got shape [${shape.join(', ')}]`, 'BAD_INPUT', { field: 'shape' });
+    }
+    return Float64Array.from(data);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readText(file));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw fileError(file, `not valid JSON (${err.message})`, 'BAD_INPUT');
+    throw err;
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { score?: unknown } | null)?.score;
+  if (!Array.isArray(list)) throw fileError(file, "expected a JSON array of scores or an object with a 'score' array", 'BAD_INPUT', { field: 'score' });
+  return Float64Array.from(list, (v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw fileError(file, `score ${i} is ${JSON.stringify(v)}; scores must be finite numbers`, 'BAD_INPUT', { field: `score[${i}]` });
+    }
+    return v;
+  });
+}
