@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../worker/src/cli/main';
+import { readNpy } from '../../worker/src/io/npy';
+import { readWav } from '../../worker/src/audio';
+import { beatsFbank } from '../../worker/src/fbank';
+import { FIXTURES } from '../helpers/golden';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-fbank-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const mono = path.join(FIXTURES, 'audio', 'dcase2023_fan_test_section_00_source_test_anomaly_0022_m-n_W.wav');
+const eightChannel = path.join(FIXTURES, 'audio', 'mimii_fab969_8ch.wav');
+
+async function run(...args: string[]): Promise<{ code: number; stderr: string }> {
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(['node', 'genrep', ...args]);
+    return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
+  } finally {
+    err.mockRestore();
+    out.mockRestore();
+  }
+}
+
+describe('genrep fbank', () => {
+  it('writes the whole clip\'s raw log-mel fbank as float32 [frames, 128]', async () => {
+    const out = path.join(dir, 'raw.npy');
+    expect((await run('fbank', mono, '--out', out)).code).toBe(0);
+    const npy = await readNpy(out);
+    expect(npy.shape).toEqual([998, 128]); // 10 s clip
+    expect(npy.data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('with --normalize beats writes exactly what the BEATs preprocessing gives', async () => {
+    const out = path.join(dir, 'norm.npy');
+    expect((await run('fbank', eightChannel, '--normalize', 'beats', '--channel', 'mean', '--out', out)).code).toBe(0);
+    const npy = await readNpy(out);
+    const expected = beatsFbank((await readWav(eightChannel, { channel: 'mean' })).samples);
+    expect(npy.shape).toEqual([998, 128]);
+    let maxDiff = 0;
+    for (let i = 0; i < expected.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(npy.data[i]! - expected.data[i]!));
+    expect(npy.data.length).toBe(expected.data.length);
+    expect(maxDiff).toBe(0);
+  });
+
+  it('names the file when the clip is shorter than one frame', async () => {
+    const tiny = path.join(dir, 'tiny.wav');
+    const { encodeWavPcm16 } = await import('../../worker/src/audio');
+    writeFileSync(tiny, encodeWavPcm16(new Float32Array(100), 16000));
+    const { code, stderr } = await run('fbank', tiny, '--out', path.join(dir, 'tiny.npy'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(new RegExp(`^genrep: ${tiny.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(shorter|frame)`));
+  });
+
+  it('fails with one line for a missing file, a directory and a bad channel', async () => {
+    const missing = await run('fbank', path.join(dir, 'none.wav'), '--out', path.join(dir, 'x.npy'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/none\.wav/);
+    const sub = path.join(dir, 'sub.wav');
+    mkdirSync(sub);
+    expect((await run('fbank', sub, '--out', path.join(dir, 'y.npy'))).stderr).toMatch(/sub\.wav.*director/);
+    expect((await run('fbank', mono, '--channel', 'left', '--out', path.join(dir, 'z.npy'))).stderr).toMatch(/--channel/);
+  });
+});
