@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { readCheckpoint } from '../checkpoint';
+import { fileError } from '../errors';
+import { writeFileAtomic } from '../io/atomicWrite';
+import { BeatsConfig } from './config';
+import { BeatsWeights, convertBeats, validateBeats } from './convert';
+import { BEATS_GRAPH_VERSION, BeatsGraphOptions } from './graph';
+
+/** Hex SHA-256 of a file, streamed (a BEATs checkpoint is 344 MiB). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
+    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a checkpoint file');
+    throw err;
+  }
+  return hash.digest('hex');
+}
+
+/** File name of one converted graph: everything that changes the graph is in it, so a hit is always valid. */
+export function convertedFileName(options: BeatsGraphOptions): string {
+  return `layers-${options.layers.join('_')}.${options.output}.${options.quantize ?? 'fp32'}.g${BEATS_GRAPH_VERSION}.onnx`;
+}
+
+interface ArchRecord {
+  graphVersion: number;
+  config: BeatsConfig;
+  unknownCfgKeys: string[];
+}
+
+/**
+ * Converted BEATs graphs on disk, under <cacheDir>/beats/<checkpoint sha256>/. The checkpoint is read (and
+ * validated) only when a graph is missing; `arch.json` remembers its validated configuration so later runs know
+ * the model's depth and widths without reading 344 MiB. Files are written atomically, so concurrent runs at worst
+ * convert twice.
+ */
+export class BeatsModelCache {
+  private weights: BeatsWeights | undefined;
+  private arch: ArchRecord | undefined;
+
+  private constructor(
+    readonly checkpointFile: string,
+    readonly sha256: string,
+    readonly dir: string,
+  ) {}
+
+  static async open(checkpointFile: string, cacheDir: string): Promise<BeatsModelCache> {
+    const sha256 = await sha256File(checkpointFile);
+    return new BeatsModelCache(checkpointFile, sha256, path.join(cacheDir, 'beats', sha256));
+  }
+
+  private async loadWeights(): Promise<BeatsWeights> {
+    if (!this.weights) {
+      const checkpoint = await readCheckpoint(this.checkpointFile);
+      this.weights = { file: this.checkpointFile, cfg: checkpoint.cfg, tensors: checkpoint.tensors, sha256: this.sha256 };
+    }
+    return this.weights;
+  }
+
+  /** The validated configuration; reads and checks the checkpoint the first time this cache directory is used. */
+  async config(): Promise<BeatsConfig> {
+    if (this.arch) return this.arch.config;
+    const archFile = path.join(this.dir, 'arch.json');
+    try {
+      const record = JSON.parse(await fsp.readFile(archFile, 'utf8')) as ArchRecord;
+      if (record.graphVersion === BEATS_GRAPH_VERSION && record.config) {
+        this.arch = record;
+        return record.config;
+      }
+    } catch {
+      // absent or unreadable: rebuild it from the checkpoint below
+    }
+    const { config, unknownCfgKeys } = validateBeats(await this.loadWeights());
+    this.arch = { graphVersion: BEATS_GRAPH_VERSION, config, unknownCfgKeys };
+    await writeFileAtomic(archFile, JSON.stringify(this.arch, null, 2) + '\n');
+    return config;
+  }
+
+  /** Path of the converted graph for these options, converting (once) if it is not cached yet. */
+  async modelPath(options: BeatsGraphOptions): Promise<string> {
+    const file = path.join(this.dir, convertedFileName(options));
+    try {
+      await fsp.access(file);
+      return file;
+    } catch {
+      // not converted yet
+    }
+    const { parts } = convertBeats(await this.loadWeights(), options);
+    await writeFileAtomic(file, parts);
+    return file;
+  }
+
+  /** Drops the checkpoint's tensors once every graph needed is on disk. */
+  releaseWeights(): void {
+    this.weights = undefined;
+  }
+}

@@ -1,0 +1,112 @@
+import { fileError } from '../errors';
+import { BeatsConfig } from './config';
+
+/** Structurally the checkpoint reader's Tensor: contiguous C-order float32. */
+export interface WeightTensor {
+  shape: number[];
+  data: Float32Array;
+}
+export type StateDict = ReadonlyMap<string, WeightTensor>;
+
+/** The fine-tuned classification head; GenRep never uses it, so its keys are accepted whatever they hold. */
+const IGNORED_PREFIXES = ['predictor.'];
+
+/**
+ * Every state-dict key the reference module creates for this cfg, with its shape (spec §2.3). Loading in the
+ * reference is strict, so this list is exactly what a valid checkpoint holds.
+ */
+export function expectedShapes(cfg: BeatsConfig): Map<string, number[]> {
+  const E = cfg.embed_dim;
+  const C = cfg.encoder_embed_dim;
+  const F = cfg.encoder_ffn_embed_dim;
+  const H = cfg.encoder_attention_heads;
+  const p = cfg.input_patch_size;
+  const K = cfg.conv_pos;
+  const shapes = new Map<string, number[]>();
+  shapes.set('patch_embedding.weight', [E, 1, p, p]);
+  if (cfg.conv_bias) shapes.set('patch_embedding.bias', [E]);
+  shapes.set('layer_norm.weight', [E]);
+  shapes.set('layer_norm.bias', [E]);
+  // The reference only creates the projection when the patch width differs from the encoder width.
+  if (E !== C) {
+    shapes.set('post_extract_proj.weight', [C, E]);
+    shapes.set('post_extract_proj.bias', [C]);
+  }
+  shapes.set('encoder.pos_conv.0.weight_g', [1, 1, K]);
+  shapes.set('encoder.pos_conv.0.weight_v', [C, C / cfg.conv_pos_groups, K]);
+  shapes.set('encoder.pos_conv.0.bias', [C]);
+  shapes.set('encoder.layer_norm.weight', [C]);
+  shapes.set('encoder.layer_norm.bias', [C]);
+  for (let i = 0; i < cfg.encoder_layers; i++) {
+    const a = `encoder.layers.${i}.self_attn`;
+    for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) {
+      shapes.set(`${a}.${proj}.weight`, [C, C]);
+      shapes.set(`${a}.${proj}.bias`, [C]);
+    }
+    if (cfg.gru_rel_pos) {
+      shapes.set(`${a}.grep_linear.weight`, [8, C / H]);
+      shapes.set(`${a}.grep_linear.bias`, [8]);
+      shapes.set(`${a}.grep_a`, [1, H, 1, 1]);
+    }
+    // One shared module, registered under every layer; only layer 0's copy is read.
+    if (cfg.relative_position_embedding) shapes.set(`${a}.relative_attention_bias.weight`, [cfg.num_buckets, H]);
+    const l = `encoder.layers.${i}`;
+    shapes.set(`${l}.self_attn_layer_norm.weight`, [C]);
+    shapes.set(`${l}.self_attn_layer_norm.bias`, [C]);
+    shapes.set(`${l}.fc1.weight`, [F, C]);
+    shapes.set(`${l}.fc1.bias`, [F]);
+    shapes.set(`${l}.fc2.weight`, [C, F]);
+    shapes.set(`${l}.fc2.bias`, [C]);
+    shapes.set(`${l}.final_layer_norm.weight`, [C]);
+    shapes.set(`${l}.final_layer_norm.bias`, [C]);
+  }
+  return shapes;
+}
+
+const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+function listed(keys: string[]): string {
+  const shown = keys.slice(0, 5).join(', ');
+  return keys.length > 5 ? `${shown} and ${keys.length - 5} more` : shown;
+}
+
+/**
+ * Checks a state dict against the cfg: every expected key present with its exact shape, no key the architecture
+ * does not define (apart from the ignored head). The message names the offending keys, so a checkpoint of another
+ * model or a truncated conversion is recognisable from the one error line.
+ */
+export function checkStateDict(stateDict: StateDict, cfg: BeatsConfig, file: string): void {
+  const expected = expectedShapes(cfg);
+  const missing = [...expected.keys()].filter((key) => !stateDict.has(key));
+  if (missing.length > 0) {
+    throw fileError(file, `state dict is missing ${missing.length === 1 ? 'key' : 'keys'} ${listed(missing)} (required by its cfg)`, 'BAD_INPUT', {
+      field: `model.${missing[0]}`,
+      expected: `shape ${fmt(expected.get(missing[0]!)!)}`,
+    });
+  }
+  const unexpected = [...stateDict.keys()].filter((key) => !expected.has(key) && !IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix)));
+  if (unexpected.length > 0) {
+    throw fileError(
+      file,
+      `state dict has unexpected ${unexpected.length === 1 ? 'key' : 'keys'} ${listed(unexpected)} (not part of a BEATs model with this cfg)`,
+      'BAD_INPUT',
+      { field: `model.${unexpected[0]}` },
+    );
+  }
+  for (const [key, shape] of expected) {
+    const tensor = stateDict.get(key)!;
+    const same = tensor.shape.length === shape.length && tensor.shape.every((n, i) => n === shape[i]);
+    if (!same) {
+      throw fileError(file, `state dict key ${key} has shape ${fmt(tensor.shape)}, expected ${fmt(shape)}`, 'BAD_INPUT', {
+        field: `model.${key}`,
+        expected: `shape ${fmt(shape)}`,
+      });
+    }
+    const count = shape.reduce((x, y) => x * y, 1);
+    if (tensor.data.length !== count) {
+      throw fileError(file, `state dict key ${key} holds ${tensor.data.length} values, its shape ${fmt(shape)} needs ${count}`, 'CORRUPT', {
+        field: `model.${key}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { resolveModel } from '../models/resolve';
+import { defaultCacheDir, defaultModelDir } from '../paths';
+import { BeatsEmbedder } from './beatsEmbedder';
+import { ConvertedBeatsEmbedder } from './convertedBeatsEmbedder';
+import { FbankStatsEmbedder } from './fbankStats';
+import { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
+import type { Embedder, EmbedderOptions, EmbedderSpec } from './types';
+
+export type { Embedder, EmbedderOptions, EmbedderSpec, EmbedOptions, Pooling } from './types';
+export { POOLINGS } from './types';
+export { BeatsEmbedder } from './beatsEmbedder';
+export { ConvertedBeatsEmbedder } from './convertedBeatsEmbedder';
+export { FbankStatsEmbedder, fbankStatistics, FBANK_STATS_DIM } from './fbankStats';
+export { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
+
+/**
+ * Builds the embedder a spec describes (a string is a model name or path, resolved by resolveModel); BEATs
+ * checkpoints are validated here and converted on first use.
+ */
+export async function createEmbedder(specOrName: EmbedderSpec | string, options: EmbedderOptions = {}): Promise<Embedder> {
+  const spec = typeof specOrName === 'string' ? resolveModel(specOrName, options.modelDir ?? defaultModelDir()) : specOrName;
+  const runtime = { ...(options.threads ? { threads: options.threads } : {}), device: options.device ?? 'auto' } as const;
+  switch (spec.kind) {
+    case 'fbank-stats':
+      return new FbankStatsEmbedder();
+    case 'beats':
+      return BeatsEmbedder.create(spec.checkpoint, {
+        cacheDir: options.cacheDir ?? defaultCacheDir(),
+        ...runtime,
+        ...(spec.quantize ? { quantize: spec.quantize } : {}),
+      });
+    case 'beats-onnx':
+      return ConvertedBeatsEmbedder.create(spec.path, runtime);
+    case 'onnx':
+      return OnnxEncoderEmbedder.create({ path: spec.path, input: spec.input, output: spec.output }, runtime);
+  }
+}

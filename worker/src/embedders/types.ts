@@ -1,0 +1,59 @@
+/**
+ * The one interface between feature extraction and everything downstream (memory banks, scoring, caches): clips in,
+ * one [clips × dim] matrix per requested layer out. Implementations: BEATs through ONNX Runtime, the weight-free
+ * `fbank-stats` default, and a user-supplied ONNX audio encoder.
+ */
+
+/**
+ * How a layer's token grid (time patches × frequency patches × channels) becomes one vector per clip (spec §3):
+ * temporal = mean over time, frequency-major flattening f·C + c (the paper's choice); spectral = mean over
+ * frequency, t·C + c; spatial = mean over all tokens.
+ */
+export type Pooling = 'temporal' | 'spectral' | 'spatial';
+export const POOLINGS: readonly Pooling[] = ['temporal', 'spectral', 'spatial'];
+
+export interface EmbedOptions {
+  /** Layer indices as the embedder numbers them (BEATs: 1..L blocks, 0 = encoder input; others: 1). */
+  layers: number[];
+  pooling: Pooling;
+  signal?: AbortSignal;
+  /** Called after each batch with clips done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Clips per forward pass; defaults to the embedder's own choice. */
+  batchSize?: number;
+}
+
+export interface Embedder {
+  /** Stable identity for feature caches: changes whenever the features could ('beats:<sha256>', 'fbank-stats:v1'). */
+  readonly id: string;
+  /** Highest valid layer index; layers are numbered 1..numLayers. */
+  readonly numLayers: number;
+  /** The execution provider actually in use ('cpu', 'cuda'), or 'js' for pure TypeScript embedders. */
+  readonly provider: string;
+  /** Length of one clip's vector for this pooling. */
+  dim(pooling: Pooling): number;
+  /** 16 kHz mono waveforms → per requested layer (in the order given), a row-major [clips × dim] matrix. */
+  embed(clips: readonly Float32Array[], options: EmbedOptions): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/** What to build an embedder from; the CLI and the run configuration both produce one of these. */
+export type EmbedderSpec =
+  | { kind: 'fbank-stats' }
+  /** A BEATs .pt checkpoint, converted once to ONNX and cached by its sha256. */
+  | { kind: 'beats'; checkpoint: string; quantize?: 'int8' }
+  /** A graph this project converted earlier (`genrep model convert`), recognised by its layer outputs. */
+  | { kind: 'beats-onnx'; path: string }
+  /** Any ONNX audio encoder: one input (waveform [B, samples] or fbank [B, 998, 128]) and a named output. */
+  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output: string };
+
+export interface EmbedderOptions {
+  /** Where downloaded/official checkpoints live (model names resolve there). */
+  modelDir?: string;
+  /** Where converted ONNX graphs are cached; defaults to the per-user cache directory. */
+  cacheDir?: string;
+  /** ONNX Runtime intra-op threads; defaults to the machine's core count. */
+  threads?: number;
+  /** 'auto' tries CUDA then falls back to CPU; 'cpu' never tries CUDA. */
+  device?: 'auto' | 'cpu' | 'cuda';
+}
