@@ -3,7 +3,8 @@
  * MemMixup with K_s = 990 (λ = 0.9), K_n = 1, 200 test clips, 6144-dim features, 12 layers, transductive DN — on
  * seeded random features. Prints seconds and peak RSS, then runs the same arithmetic in NumPy (bench/score_numpy.py,
  * if /usr/bin/python3 has numpy) and checks both implementations agree on one layer's features.
- * Options: --layers N (12), --dim D (6144), --threads T (2), --no-numpy.
+ * Options: --layers N (12), --dim D (6144), --threads T (ONNX Runtime intra-op threads, default 1),
+ * --backend auto|onnxruntime|js (auto), --no-numpy.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,8 +26,7 @@ function argument(name: string, fallback: number): number {
 
 /** Uniform [0, 1) float32 values from a seeded xorshift32, like the NumPy side's rng.random(dtype=float32). */
 function randomMatrix(count: number, seed: number): Float32Array {
-  // Shared memory: worker threads read the features in place instead of receiving a copy of each layer.
-  const out = new Float32Array(new SharedArrayBuffer(count * 4));
+  const out = new Float32Array(count);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < count; i++) {
     s ^= s << 13;
@@ -39,11 +39,18 @@ function randomMatrix(count: number, seed: number): Float32Array {
   return out;
 }
 
+function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
 
 interface NumpyReport {
   variant: string;
   seconds: number;
+  cpu_seconds: number;
   peak_rss_mb: number;
   check?: { d_source: number[]; d_target: number[]; score: number[] };
 }
@@ -57,7 +64,9 @@ function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 async function main(): Promise<void> {
   const layersCount = argument('--layers', 12);
   const dim = argument('--dim', 6144);
-  const threads = argument('--threads', 2);
+  const threadsArg = argument('--threads', 0);
+  const backendArg = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'auto';
+  scoring.setGramBackend(backendArg as ScoringModule.GramBackendChoice, threadsArg > 0 ? { threads: threadsArg } : {});
   const nSource = 990;
   const nTarget = 10;
   const nTest = 200;
@@ -74,24 +83,53 @@ async function main(): Promise<void> {
   const rssAfterData = process.resourceUsage().maxRSS;
   console.log(`features in memory: ${mb(rssAfterData)} peak RSS so far (the features alone are ${((layersCount * (nSource + nTarget + nTest) * dim * 4) / 2 ** 20).toFixed(0)} MB)`);
 
+  // Loading the native library and creating the session happens once per process, like NumPy's import (outside
+  // its timer too); it is printed on its own line rather than hidden.
+  const tLoad = process.hrtime.bigint();
+  const backend = await scoring.gramBackend();
+  console.log(`Gram backend: ${backend.description}; loaded in ${(Number(process.hrtime.bigint() - tLoad) / 1e9).toFixed(2)} s (once per process, not in the figures below)`);
+
   const t0 = process.hrtime.bigint();
-  const result = await scoring.scoreLayers({ layers, dim, trainDomains, kn, mixup: { ks, lambda }, dnMode: 'transductive', index: 'exact', threads });
+  const cpu0 = process.cpuUsage();
+  const result = await scoring.scoreLayers({ layers, dim, trainDomains, kn, mixup: { ks, lambda }, dnMode: 'transductive', index: 'exact' });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const peak = process.resourceUsage().maxRSS;
-  console.log(`TypeScript: ${seconds.toFixed(2)} s for ${layersCount} layers (${(seconds / layersCount).toFixed(3)} s per layer, ${result.threads} threads), peak RSS ${mb(peak)}`);
+  console.log(
+    `TypeScript: ${seconds.toFixed(2)} s for ${layersCount} layers (${(seconds / layersCount).toFixed(3)} s per layer, ${result.backend}),` +
+      ` CPU ${cpuSeconds.toFixed(2)} s, peak RSS ${mb(peak)}`,
+  );
   console.log(`  target bank ${nTarget + nTarget * ks} rows per layer, never materialised (materialised float64 it would be ${((nTarget * ks * dim * 8) / 2 ** 20).toFixed(0)} MB per layer)`);
 
-  // Inductive DN costs a training × training Gram matrix on top (leave-one-out statistics): one layer, one thread.
+  // Inductive DN costs a training × training Gram matrix on top (leave-one-out statistics).
   const t1 = process.hrtime.bigint();
   const banks0 = scoring.buildBanks({ train: layers[0].train, dim, trainDomains, kn, mixup: { ks, lambda }, index: 'exact' });
-  scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'inductive' });
-  console.log(`inductive DN, one layer, one thread: ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(2)} s (transductive in the same thread: see below)`);
+  await scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'inductive' });
+  console.log(`inductive DN, one layer: ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(2)} s`);
   const t2 = process.hrtime.bigint();
-  const trans0 = scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'transductive' });
-  console.log(`transductive DN, one layer, one thread (banks already built): ${(Number(process.hrtime.bigint() - t2) / 1e9).toFixed(2)} s`);
-  if (maxRelError(result.layers[0].score, trans0.score) > 0) throw new Error('worker-thread result differs from the in-thread result');
+  const trans0 = await scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'transductive' });
+  console.log(`transductive DN, one layer (banks already built): ${(Number(process.hrtime.bigint() - t2) / 1e9).toFixed(2)} s`);
+  if (maxRelError(result.layers[0].score, trans0.score) > 0) throw new Error('scoreLayers and scoreMachine disagree on layer 0');
 
-  goldenDnComparison();
+  // The same layer on the other backend: speed of the fallback, and agreement of the two.
+  const other = backend.name === 'js' ? 'onnxruntime' : 'js';
+  scoring.setGramBackend(other, threadsArg > 0 ? { threads: threadsArg } : {});
+  try {
+    const banksOther = scoring.buildBanks({ train: layers[0].train, dim, trainDomains, kn, mixup: { ks, lambda }, index: 'exact' });
+    const t3 = process.hrtime.bigint();
+    const alt = await scoring.scoreMachine({ banks: banksOther, test: layers[0].test, dnMode: 'transductive' });
+    console.log(
+      `${other} backend, one layer: ${(Number(process.hrtime.bigint() - t3) / 1e9).toFixed(2)} s; difference to ${backend.name}:` +
+        ` distances ${Math.max(maxRelError(alt.d_source!, trans0.d_source!), maxRelError(alt.d_target!, trans0.d_target!)).toExponential(1)} relative,` +
+        ` scores (z-scores) ${maxAbsError(alt.score, trans0.score).toExponential(1)} absolute`,
+    );
+  } catch (err) {
+    console.log(`${other} backend unavailable: ${(err as Error).message}`);
+  }
+  scoring.setGramBackend(backendArg as ScoringModule.GramBackendChoice, threadsArg > 0 ? { threads: threadsArg } : {});
+
+  await goldenDnComparison();
 
   if (process.argv.includes('--no-numpy')) return;
   const python = '/usr/bin/python3';
@@ -106,7 +144,8 @@ async function main(): Promise<void> {
     await writeNpy(path.join(dir, 'test.npy'), layers[0].test, [nTest, dim]);
     layers.length = 0; // free the features before NumPy allocates its own
     const script = path.join(__dirname, '..', '..', 'bench', 'score_numpy.py');
-    for (const variant of ['reference', 'expanded']) {
+    // The expanded variant (same arithmetic as ours) right after our run, so both meet similar load on a shared machine.
+    for (const variant of ['expanded', 'reference']) {
       const run = spawnSync(python, [script, '--variant', variant, '--layers', String(layersCount), '--dim', String(dim), '--check-dir', dir], {
         encoding: 'utf8',
         maxBuffer: 64 * 2 ** 20,
@@ -119,8 +158,9 @@ async function main(): Promise<void> {
       const err = rep.check ? maxRelError(trans0.score, rep.check.score) : NaN;
       const errD = rep.check ? Math.max(maxRelError(trans0.d_source!, rep.check.d_source), maxRelError(trans0.d_target!, rep.check.d_target)) : NaN;
       console.log(
-        `NumPy ${probe.stdout.trim()} ${variant.padEnd(9)}: ${rep.seconds.toFixed(2)} s, peak RSS ${rep.peak_rss_mb.toFixed(0)} MB` +
-          ` (TypeScript ${seconds < rep.seconds ? 'faster' : 'slower'}: ×${(rep.seconds / seconds).toFixed(2)}); same features, layer 0: max rel. error distances ${errD.toExponential(1)}, scores ${err.toExponential(1)}`,
+        `NumPy ${probe.stdout.trim()} ${variant.padEnd(9)}: ${rep.seconds.toFixed(2)} s, CPU ${rep.cpu_seconds.toFixed(2)} s, peak RSS ${rep.peak_rss_mb.toFixed(0)} MB` +
+          ` (TypeScript ${seconds < rep.seconds ? 'faster' : 'slower'}: ×${(rep.seconds / seconds).toFixed(2)} wall, ×${(rep.cpu_seconds / cpuSeconds).toFixed(2)} CPU);` +
+          ` same features, layer 0: max rel. error distances ${errD.toExponential(1)}, scores ${err.toExponential(1)}`,
       );
     }
   } finally {
@@ -132,7 +172,7 @@ async function main(): Promise<void> {
  * The three DN modes side by side on the golden-scoring fixture (random 48-dim features, so the numbers only show
  * the modes behave alike, not which is better on real machines).
  */
-function goldenDnComparison(): void {
+async function goldenDnComparison(): Promise<void> {
   const dir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'golden-scoring');
   if (!existsSync(path.join(dir, 'manifest.json'))) return;
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
@@ -150,10 +190,11 @@ function goldenDnComparison(): void {
   for (const ks of [0, 100, 990]) {
     for (const kn of [1, 3]) {
       const banks = scoring.buildBanks({ train, dim, trainDomains, kn, mixup: ks ? { ks, lambda: 0.9 } : null });
-      const cells = (['transductive', 'inductive', 'none'] as const).map((dnMode) => {
-        const m = metrics.dcaseMetrics({ scores: scoring.scoreMachine({ banks, test, dnMode }).score, labels, domains });
-        return `${dnMode} ${m.official!.toFixed(4)} (s ${m.auc_source!.toFixed(3)} t ${m.auc_target!.toFixed(3)} p ${m.pauc.toFixed(3)})`;
-      });
+      const cells: string[] = [];
+      for (const dnMode of ['transductive', 'inductive', 'none'] as const) {
+        const m = metrics.dcaseMetrics({ scores: (await scoring.scoreMachine({ banks, test, dnMode })).score, labels, domains });
+        cells.push(`${dnMode} ${m.official!.toFixed(4)} (s ${m.auc_source!.toFixed(3)} t ${m.auc_target!.toFixed(3)} p ${m.pauc.toFixed(3)})`);
+      }
       console.log(`  Ks${ks}_Kn${kn}: ${cells.join(' | ')}`);
     }
   }

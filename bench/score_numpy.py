@@ -7,7 +7,8 @@ target), kNN distances of 200 test clips, transductive DN. Two variants:
              (float64, ||x||^2 + ||y||^2 - 2 x.y through BLAS);
   expanded   the same expansion as the TypeScript code: distances to augmented rows from Gram blocks already
              computed (y.S, y.T, T.S), nothing materialised.
-Prints one JSON line: {"variant", "seconds", "peak_rss_mb", "layers", "check"?}.
+Prints one JSON line: {"variant", "seconds", "cpu_seconds", "peak_rss_mb", "layers", "check"?} (cpu_seconds: user +
+system time of all threads, BLAS's included, over the timed section).
 With --check-dir DIR (holding train.npy and test.npy of one layer) it also scores those and puts the scores in
 "check", so the TypeScript bench can compare the two implementations on the same features.
 """
@@ -99,13 +100,16 @@ def main():
         (rng.random((n_train, a.dim), dtype=np.float32), rng.random((a.test, a.dim), dtype=np.float32))
         for _ in range(a.layers)
     ]
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     for train, test in layers:
         transductive(*score(train, test, a.source, a.ks, a.kn, a.lam))
     seconds = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
     out = {
         "variant": a.variant,
         "seconds": seconds,
+        "cpu_seconds": (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "layers": a.layers,
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),

@@ -16,9 +16,9 @@ function bank() {
   return buildBanks({ train, dim, trainDomains: domains, kn: 2, mixup: { ks: 5, lambda: 0.8 }, meta: { embedder: 'beats_ft1', layer: 4, pooling: 'temporal' } });
 }
 
-function expectError(fn: () => unknown, code: string, pattern: RegExp): void {
+async function expectError(fn: () => unknown, code: string, pattern: RegExp): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     expect(err).toBeInstanceOf(GenrepError);
     expect((err as GenrepError).code).toBe(code);
@@ -31,7 +31,7 @@ function expectError(fn: () => unknown, code: string, pattern: RegExp): void {
 describe('bank files', () => {
   it('round-trip: the loaded bank scores new clips exactly as the original, in every DN mode', async () => {
     const original = bank();
-    const before = scoreMachine({ banks: original, test, dnMode: 'inductive' }); // computes inductive stats, saved below
+    const before = await scoreMachine({ banks: original, test, dnMode: 'inductive' }); // computes inductive stats, saved below
     const file = tmp.file('m/layer4.grbank');
     await saveBank(file, original);
     expect(readdirSync(tmp.file('m'))).toEqual(['layer4.grbank']); // atomic write leaves no temp file behind
@@ -39,14 +39,14 @@ describe('bank files', () => {
     expect(loaded.origin).toBe(file);
     expect(loaded.cache.inductive.get(2)?.stats).toEqual(original.cache.inductive.get(2)?.stats);
     for (const dnMode of ['transductive', 'inductive', 'none'] as const) {
-      const a = dnMode === 'inductive' ? before : scoreMachine({ banks: original, test, dnMode });
-      const b = scoreMachine({ banks: loaded, test, dnMode });
+      const a = dnMode === 'inductive' ? before : await scoreMachine({ banks: original, test, dnMode });
+      const b = await scoreMachine({ banks: loaded, test, dnMode });
       expect(Array.from(b.score)).toEqual(Array.from(a.score));
       expect(Array.from(b.d_target!)).toEqual(Array.from(a.d_target!));
     }
   });
 
-  it('lays out magic, version, padded JSON header with embedder/layer/pooling/dim/counts, float32 rows, SHA-256', () => {
+  it('lays out magic, version, padded JSON header with embedder/layer/pooling/dim/counts, float32 rows, SHA-256', async () => {
     const bytes = encodeBank(bank());
     expect(Array.from(bytes.subarray(0, 8))).toEqual(Array.from(BANK_MAGIC));
     const view = new DataView(bytes.buffer, bytes.byteOffset);
@@ -75,24 +75,24 @@ describe('bank files', () => {
     const file = tmp.file('truncated.grbank');
     writeFileSync(file, bytes.subarray(0, bytes.length - 100));
     await expect(loadBank(file)).rejects.toThrow(/truncated.grbank: truncated/);
-    expectError(() => decodeBank(bytes.subarray(0, 40), 'short.grbank'), 'CORRUPT', /truncated/);
+    await expectError(() => decodeBank(bytes.subarray(0, 40), 'short.grbank'), 'CORRUPT', /truncated/);
   });
 
-  it('detects a corrupted byte in the rows (checksum) and in the header', () => {
+  it('detects a corrupted byte in the rows (checksum) and in the header', async () => {
     const bytes = encodeBank(bank());
     const flipped = bytes.slice();
     flipped[bytes.length - 200] ^= 0x10;
-    expectError(() => decodeBank(flipped, 'flip.grbank'), 'CORRUPT', /flip.grbank: checksum mismatch/);
+    await expectError(() => decodeBank(flipped, 'flip.grbank'), 'CORRUPT', /flip.grbank: checksum mismatch/);
     const badHeader = bytes.slice();
     badHeader[20] = 0x7b; // '{' inside the JSON text
-    expectError(() => decodeBank(badHeader, 'hdr.grbank'), 'CORRUPT', /hdr.grbank: .*(header|checksum)/);
+    await expectError(() => decodeBank(badHeader, 'hdr.grbank'), 'CORRUPT', /hdr.grbank: .*(header|checksum)/);
   });
 
-  it('rejects files that are not banks and unknown format versions', () => {
-    expectError(() => decodeBank(new Uint8Array(64), 'x.npy'), 'BAD_INPUT', /not a GenRep bank file/);
+  it('rejects files that are not banks and unknown format versions', async () => {
+    await expectError(() => decodeBank(new Uint8Array(64), 'x.npy'), 'BAD_INPUT', /not a GenRep bank file/);
     const bytes = encodeBank(bank());
     new DataView(bytes.buffer).setUint32(8, 2, true);
-    expectError(() => decodeBank(bytes, 'v2.grbank'), 'UNSUPPORTED', /version 2/);
+    await expectError(() => decodeBank(bytes, 'v2.grbank'), 'UNSUPPORTED', /version 2/);
   });
 
   it('refuses new features whose dimension differs from the saved bank, naming both', async () => {
@@ -100,7 +100,7 @@ describe('bank files', () => {
     await saveBank(file, bank());
     const loaded = await loadBank(file);
     const wrong = gaussian(3, dim + 1, 5);
-    expectError(() => scoreMachine({ banks: loaded, test: wrong, testDim: dim + 1, dnMode: 'none', names: { test: 'new.npy' } }), 'BAD_INPUT', /new.npy: .*9 dimensions.*dim.grbank.*8/);
+    await expectError(() => scoreMachine({ banks: loaded, test: wrong, testDim: dim + 1, dnMode: 'none', names: { test: 'new.npy' } }), 'BAD_INPUT', /new.npy: .*9 dimensions.*dim.grbank.*8/);
   });
 
   it('checks the header against what the caller expects (embedder, layer, pooling, dim)', async () => {
@@ -119,13 +119,13 @@ describe('bank files', () => {
 
   it('inductive statistics survive a reload without the leave-one-out pass', async () => {
     const b = bank();
-    const stats = inductiveStats(b, 2).stats;
+    const stats = (await inductiveStats(b, 2)).stats;
     const file = tmp.file('ind.grbank');
     await saveBank(file, b);
     const header = JSON.parse(readFileSync(file).subarray(16, 16 + readFileSync(file).readUInt32LE(12)).toString('utf8'));
     expect(header.inductiveStats[0].banks.source).toEqual(stats[0]);
     const loaded = await loadBank(file);
     expect(loaded.cache.inductive.get(2)!.looDistances).toEqual([]);
-    expect(inductiveStats(loaded, 2).stats).toEqual(stats);
+    expect((await inductiveStats(loaded, 2)).stats).toEqual(stats);
   });
 });

@@ -32,10 +32,10 @@ afterAll(() => tmp.cleanup());
 
 const score = (...extra: string[]) => runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('D.txt'), '--test', f('test.npy'), ...extra]);
 
-function expectLibError(fn: () => unknown, pattern: RegExp, field?: string): void {
+async function expectLibError(fn: () => unknown, pattern: RegExp, field?: string): Promise<void> {
   let caught: unknown;
   try {
-    fn();
+    await fn();
   } catch (err) {
     caught = err;
   }
@@ -49,7 +49,7 @@ describe('bad input: each a clear error naming the file or field', () => {
     const run = await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('D29.txt'), '--test', f('test.npy')]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/D29\.txt: has 29 lines but .*train\.npy has 30 rows/);
-    expectLibError(() => buildBanks({ train, dim, trainDomains: domains.slice(1), names: { train: 'X.npy', trainLabels: 'D.txt' } }), /D\.txt: has 29 entries but X\.npy has 30 rows/, 'rows');
+    await expectLibError(() => buildBanks({ train, dim, trainDomains: domains.slice(1), names: { train: 'X.npy', trainLabels: 'D.txt' } }), /D\.txt: has 29 entries but X\.npy has 30 rows/, 'rows');
   });
 
   it('labels / domains files with a different count than the scores', async () => {
@@ -71,14 +71,14 @@ describe('bad input: each a clear error naming the file or field', () => {
     const run = await score('--kn', '4'); // 3 target rows
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the target bank has 3 rows, fewer than K_n = 4/);
-    expectLibError(() => buildBanks({ train, dim, trainDomains: domains, kn: 4 }), /target bank has 3 rows, fewer than K_n = 4/, 'kn');
+    await expectLibError(() => buildBanks({ train, dim, trainDomains: domains, kn: 4 }), /target bank has 3 rows, fewer than K_n = 4/, 'kn');
   });
 
   it('a source bank with fewer rows than K_s', async () => {
     const run = await score('--mixup-ks', '28');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the source bank has 27 rows, fewer than K_s = 28/);
-    expectLibError(() => buildBanks({ train, dim, trainDomains: domains, mixup: { ks: 28, lambda: 0.9 } }), /fewer than K_s = 28/, 'mixup-ks');
+    await expectLibError(() => buildBanks({ train, dim, trainDomains: domains, mixup: { ks: 28, lambda: 0.9 } }), /fewer than K_s = 28/, 'mixup-ks');
   });
 
   it('NaN or infinite features, with row and column', async () => {
@@ -91,7 +91,7 @@ describe('bad input: each a clear error naming the file or field', () => {
     const badTest = test.slice();
     badTest[3] = Infinity;
     const banks = buildBanks({ train, dim, trainDomains: domains });
-    expectLibError(() => scoreMachine({ banks, test: badTest, dnMode: 'none', names: { test: 'Y.npy' } }), /Y\.npy: row 0, column 3 is Infinity/);
+    await expectLibError(() => scoreMachine({ banks, test: badTest, dnMode: 'none', names: { test: 'Y.npy' } }), /Y\.npy: row 0, column 3 is Infinity/);
   });
 
   it('a test set with only one class: AUC undefined, said so (no 0.5)', async () => {
@@ -99,9 +99,9 @@ describe('bad input: each a clear error naming the file or field', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/L0\.txt: AUC is undefined: the clips are all normal/);
-    expectLibError(() => rocAuc([1, 2, 3], [1, 1, 1]), /undefined: the clips are all anomalous/, 'labels');
+    await expectLibError(() => rocAuc([1, 2, 3], [1, 1, 1]), /undefined: the clips are all anomalous/, 'labels');
     // Both classes overall but no target-domain normals: the target AUC is undefined.
-    expectLibError(() => dcaseMetrics({ scores: [1, 2, 3, 4], labels: [0, 1, 0, 1], domains: ['source', 'target', 'source', 'target'] }), /target AUC .* undefined/);
+    await expectLibError(() => dcaseMetrics({ scores: [1, 2, 3, 4], labels: [0, 1, 0, 1], domains: ['source', 'target', 'source', 'target'] }), /target AUC .* undefined/);
   });
 
   it('an empty target bank with DN on; DN none scores against the source bank alone', async () => {
@@ -142,8 +142,8 @@ describe('bad input: each a clear error naming the file or field', () => {
     expect((await score('--index', 'faiss')).stderr).toMatch(/--index: expected one of exact, hnsw, auto/);
   });
 
-  it('zero spread under transductive DN (a single test clip)', () => {
+  it('zero spread under transductive DN (a single test clip)', async () => {
     const banks = buildBanks({ train, dim, trainDomains: domains });
-    expectLibError(() => scoreMachine({ banks, test: test.subarray(0, dim), dnMode: 'transductive' }), /zero spread/, 'dn');
+    await expectLibError(() => scoreMachine({ banks, test: test.subarray(0, dim), dnMode: 'transductive' }), /zero spread/, 'dn');
   });
 });

@@ -14,7 +14,7 @@ describe('golden scoring through the library API', () => {
   });
 
   for (const c of golden.cases) {
-    it(`${c.name}: distances, DN and no-DN scores, metrics`, () => {
+    it(`${c.name}: distances, DN and no-DN scores, metrics`, async () => {
       const banks = buildBanks({
         train: golden.train,
         dim: golden.dim,
@@ -24,8 +24,8 @@ describe('golden scoring through the library API', () => {
         index: 'exact',
       });
       expect(banks.bankSize(1)).toBe(c.targetBankRows);
-      const dn = scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
-      const nodn = scoreMachine({ banks, test: golden.test, dnMode: 'none' });
+      const dn = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
+      const nodn = await scoreMachine({ banks, test: golden.test, dnMode: 'none' });
       expect(dn.dnMode).toBe('transductive');
       expect(nodn.dnMode).toBe('none');
       expect(maxRelativeError(dn.d_source!, golden.set.f32(`${c.name}/d_source`).data)).toBeLessThan(DIST_TOL);

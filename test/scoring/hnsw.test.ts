@@ -3,7 +3,7 @@ import { buildBanks, buildHnsw, DEFAULT_HNSW, Domain, exactKnn, HNSW_AUTO_MIN_RO
 import { gaussian } from './random';
 
 describe('HNSW index', () => {
-  it('recall@K_n ≥ 0.99 against exact search on a 20k-row bank (32 dims, default parameters)', () => {
+  it('recall@K_n ≥ 0.99 against exact search on a 20k-row bank (32 dims, default parameters)', async () => {
     const dim = 32;
     const n = 20_000;
     const nq = 300;
@@ -13,13 +13,13 @@ describe('HNSW index', () => {
     expect(banks.index).toBe('hnsw');
     expect(banks.hnswOptions.efSearch).toBe(DEFAULT_HNSW.efSearch);
     buildHnsw(banks);
-    const report = measureHnswRecall(banks, test, nq, 3);
+    const report = await measureHnswRecall(banks, test, nq, 3);
     expect(report.recall).toBeGreaterThanOrEqual(0.99);
-    const k1 = measureHnswRecall(banks, test, nq, 1);
+    const k1 = await measureHnswRecall(banks, test, nq, 1);
     expect(k1.recall).toBeGreaterThanOrEqual(0.99);
   });
 
-  it('scores with MemMixup rows materialised, matching exact search where the neighbours agree', () => {
+  it('scores with MemMixup rows materialised, matching exact search where the neighbours agree', async () => {
     const dim = 6;
     const train = gaussian(300, dim, 53);
     const domains: Domain[] = Array.from({ length: 300 }, (_, i) => (i < 290 ? 'source' : 'target'));
@@ -28,19 +28,19 @@ describe('HNSW index', () => {
     const approx = buildBanks({ ...options, index: 'hnsw', hnsw: { efSearch: 400 } });
     const exact = buildBanks({ ...options, index: 'exact' });
     expect(approx.bankSize(1)).toBe(10 + 10 * 50);
-    const rep = measureHnswRecall(approx, test, 40);
+    const rep = await measureHnswRecall(approx, test, 40);
     expect(rep.recall).toBeGreaterThanOrEqual(0.99);
     for (const dnMode of ['none', 'inductive'] as const) {
-      const a = scoreMachine({ banks: approx, test, dnMode });
-      const e = scoreMachine({ banks: exact, test, dnMode });
+      const a = await scoreMachine({ banks: approx, test, dnMode });
+      const e = await scoreMachine({ banks: exact, test, dnMode });
       expect(a.index).toBe('hnsw');
       for (let q = 0; q < 40; q++) expect(a.score[q]).toBeCloseTo(e.score[q], 5);
     }
-    const ex = exactKnn(exact, test, 40, { kn: 2 });
-    expect(Array.from(scoreMachine({ banks: approx, test, dnMode: 'none' }).d_source!).every((d, q) => Math.abs(d - ex.distances[0][q]) < 1e-6)).toBe(true);
+    const ex = await exactKnn(exact, test, 40, { kn: 2 });
+    expect(Array.from((await scoreMachine({ banks: approx, test, dnMode: 'none' })).d_source!).every((d, q) => Math.abs(d - ex.distances[0][q]) < 1e-6)).toBe(true);
   });
 
-  it("index 'auto' stays exact below the documented size", () => {
+  it("index 'auto' stays exact below the documented size", async () => {
     const banks = buildBanks({ train: gaussian(50, 3, 55), dim: 3 });
     expect(banks.index).toBe('exact');
     expect(HNSW_AUTO_MIN_ROWS).toBe(100_000);

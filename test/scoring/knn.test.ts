@@ -29,11 +29,11 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-
 
 describe('exact kNN with MemMixup (expanded, never materialised) against materialised brute force', () => {
   for (const [ks, kn] of [[0, 1], [7, 1], [7, 3], [40, 2]]) {
-    it(`K_s = ${ks}, K_n = ${kn}`, () => {
+    it(`K_s = ${ks}, K_n = ${kn}`, async () => {
       const banks = buildBanks({ train: shuffled, dim, trainDomains: domains, kn, mixup: ks ? { ks, lambda: 0.9 } : null, index: 'exact' });
       const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
       expect(banks.bankSize(1)).toBe(naive.target.rows.length);
-      const got = exactKnn(banks, test, 12, { kn, withIds: true });
+      const got = await exactKnn(banks, test, 12, { kn, withIds: true });
       const nq = 12;
       close(got.distances[0], Array.from({ length: nq }, (_, q) => naiveKnn(naive.source, test, q * dim, dim, kn)));
       close(got.distances[1], Array.from({ length: nq }, (_, q) => naiveKnn(naive.target, test, q * dim, dim, kn)));
@@ -50,12 +50,12 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
     });
   }
 
-  it('leave-one-out skips the clip itself and every MemMixup row mixed from it', () => {
+  it('leave-one-out skips the clip itself and every MemMixup row mixed from it', async () => {
     const ks = 7;
     const kn = 2;
     const banks = buildBanks({ train: shuffled, dim, trainDomains: domains, kn, mixup: { ks, lambda: 0.9 }, index: 'exact' });
     const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
-    const loo = exactKnnLeaveOneOut(banks, { kn });
+    const loo = await exactKnnLeaveOneOut(banks, { kn });
     const n = nSource + nTarget;
     close(loo.distances[0], Array.from({ length: n }, (_, c) => naiveKnn(naive.source, shuffled, c * dim, dim, kn, c)));
     close(loo.distances[1], Array.from({ length: n }, (_, c) => naiveKnn(naive.target, shuffled, c * dim, dim, kn, c)));
@@ -70,16 +70,16 @@ describe('domain normalisation modes', () => {
   const ds = Array.from({ length: 12 }, (_, q) => naiveKnn(naive.source, test, q * dim, dim, kn));
   const dt = Array.from({ length: 12 }, (_, q) => naiveKnn(naive.target, test, q * dim, dim, kn));
 
-  it('transductive: z-scores with mean / population std over the test clips, min of the two', () => {
-    const r = scoreMachine({ banks, test, dnMode: 'transductive' });
+  it('transductive: z-scores with mean / population std over the test clips, min of the two', async () => {
+    const r = await scoreMachine({ banks, test, dnMode: 'transductive' });
     expect(r.dnMode).toBe('transductive');
     expect(r.statsFrom).toBe('test');
     const expected = ds.map((d, i) => Math.min((d - mean(ds)) / popStd(ds), (dt[i] - mean(dt)) / popStd(dt)));
     close(r.score, expected);
   });
 
-  it('inductive: statistics from domain-balanced leave-one-out training distances, no test statistics', () => {
-    const r = scoreMachine({ banks, test, dnMode: 'inductive' });
+  it('inductive: statistics from domain-balanced leave-one-out training distances, no test statistics', async () => {
+    const r = await scoreMachine({ banks, test, dnMode: 'inductive' });
     expect(r.statsFrom).toBe('train-leave-one-out');
     const n = nSource + nTarget;
     const w = domains.map((d) => 0.5 / (d === 'source' ? nSource : nTarget));
@@ -89,18 +89,18 @@ describe('domain normalisation modes', () => {
     close([r.stats![0].mean, r.stats![0].std, r.stats![1].mean, r.stats![1].std], [ms, ss, mt, st]);
     close(r.score, ds.map((d, i) => Math.min((d - ms) / ss, (dt[i] - mt) / st)));
     // Scoring a single clip gives the same score: nothing depends on the other test clips.
-    const one = scoreMachine({ banks, test: test.subarray(5 * dim, 6 * dim), dnMode: 'inductive' });
+    const one = await scoreMachine({ banks, test: test.subarray(5 * dim, 6 * dim), dnMode: 'inductive' });
     expect(one.score[0]).toBeCloseTo(r.score[5], 12);
   });
 
-  it('none: min of the raw distances', () => {
-    const r = scoreMachine({ banks, test, dnMode: 'none' });
+  it('none: min of the raw distances', async () => {
+    const r = await scoreMachine({ banks, test, dnMode: 'none' });
     expect(r.stats).toBeNull();
     close(r.score, ds.map((d, i) => Math.min(d, dt[i])));
   });
 
-  it('decision threshold: the quantile of the training clips\' leave-one-out scores under the same DN', () => {
-    const r = scoreMachine({ banks, test, dnMode: 'none', threshold: { quantile: 0.5 } });
+  it('decision threshold: the quantile of the training clips\' leave-one-out scores under the same DN', async () => {
+    const r = await scoreMachine({ banks, test, dnMode: 'none', threshold: { quantile: 0.5 } });
     const n = nSource + nTarget;
     const loo = Array.from({ length: n }, (_, c) =>
       Math.min(naiveKnn(naive.source, shuffled, c * dim, dim, kn, c), naiveKnn(naive.target, shuffled, c * dim, dim, kn, c)),
@@ -114,10 +114,10 @@ describe('domain normalisation modes', () => {
 describe('DCASE 2020 variants', () => {
   const sections = Array.from({ length: nSource + nTarget }, (_, i) => ['id_04', 'id_00', 'id_02'][i % 3]);
 
-  it('section-label normalisation: one bank per section, min of per-section transductive z-scores', () => {
+  it('section-label normalisation: one bank per section, min of per-section transductive z-scores', async () => {
     const banks = buildBanks({ train: shuffled, dim, trainSections: sections, kn: 2 });
     expect(banks.kind).toBe('section');
-    const r = scoreMachine({ banks, test, dnMode: 'transductive' });
+    const r = await scoreMachine({ banks, test, dnMode: 'transductive' });
     expect(r.bankNames).toEqual(['id_00', 'id_02', 'id_04']);
     const naive = naiveSectionBanks(shuffled, dim, sections);
     const z = r.bankNames.map((name) => {
@@ -127,10 +127,10 @@ describe('DCASE 2020 variants', () => {
     close(r.score, z[0].map((_, q) => Math.min(z[0][q], z[1][q], z[2][q])));
   });
 
-  it('label-free: plain kNN distance to all training clips', () => {
+  it('label-free: plain kNN distance to all training clips', async () => {
     const banks = buildBanks({ train: shuffled, dim, kn: 3 });
     expect(banks.kind).toBe('pooled');
-    const r = scoreMachine({ banks, test, dnMode: 'none' });
+    const r = await scoreMachine({ banks, test, dnMode: 'none' });
     const all = { rows: Array.from({ length: nSource + nTarget }, (_, i) => Float64Array.from(shuffled.subarray(i * dim, (i + 1) * dim))), madeFrom: [] as number[][] };
     all.madeFrom = all.rows.map((_, i) => [i]);
     close(r.score, Array.from({ length: 12 }, (_, q) => naiveKnn(all, test, q * dim, dim, 3)));

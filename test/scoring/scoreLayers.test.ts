@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildBanks, Domain, scoreLayers, scoreMachine } from '../../worker/src/scoring';
+import { buildBanks, Domain, gramBackend, scoreLayers, scoreMachine } from '../../worker/src/scoring';
 import { gaussian } from './random';
 
 describe('scoreLayers', () => {
@@ -10,13 +10,16 @@ describe('scoreLayers', () => {
     const done: number[] = [];
     const res = await scoreLayers({ layers, dim, trainDomains: domains, kn: 1, mixup: { ks: 10, lambda: 0.9 }, dnMode: 'transductive', onLayerDone: (l) => done.push(l) });
     expect(res.layers).toHaveLength(3);
+    const backend = await gramBackend();
+    expect(res.backend).toBe(backend.name);
+    expect(res.threads).toBe(backend.threads);
     expect(done.sort()).toEqual([0, 1, 2]);
-    layers.forEach((layer, l) => {
+    for (const [l, layer] of layers.entries()) {
       const banks = buildBanks({ train: layer.train, dim, trainDomains: domains, kn: 1, mixup: { ks: 10, lambda: 0.9 } });
-      const direct = scoreMachine({ banks, test: layer.test, dnMode: 'transductive' });
+      const direct = await scoreMachine({ banks, test: layer.test, dnMode: 'transductive' });
       expect(Array.from(res.layers[l].score)).toEqual(Array.from(direct.score));
       expect(res.layers[l].dnMode).toBe('transductive');
-    });
+    }
   });
 
   it('reports errors of a layer as GenrepError', async () => {

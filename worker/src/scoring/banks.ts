@@ -1,14 +1,16 @@
 import { fileError, GenrepError } from '../errors';
 import { squaredNorms } from './gram';
-import { buildMixupTable, MixupTable } from './mixup';
+import { gramBackend } from './gramBackend';
+import { buildMixupTable, buildMixupTableWith, MixupTable } from './mixup';
 import type { BankKind, BankMeta, Domain, DnStats, HnswOptions, IndexChoice, IndexKind, InputNames, MixupOptions } from './types';
-import { checkFinite, checkMatrixShape, checkPositiveInteger } from './validate';
+import { checkMatrixShape, checkPositiveInteger, finiteSquaredNorms } from './validate';
 
 /**
  * Above this many training rows `index: 'auto'` switches from exact search to HNSW. Exact search costs
- * rows × dim multiply-adds per query, about 2·10⁹ per second per core in V8 (bench/score.bench.ts): at 100k rows of
- * 6144 dims, 200 test clips take about a minute per layer, while an HNSW query takes milliseconds once built.
- * Below it exact search is fast enough and loses no neighbours.
+ * rows × dim multiply-adds per query: on ONNX Runtime's float64 GEMM (~3·10¹⁰ per second per core) 200 test clips
+ * against 100k rows of 6144 dims take several seconds per layer, and on the JavaScript fallback (~2·10⁹ per second)
+ * about a minute, while an HNSW query takes milliseconds once built. Below it exact search is fast enough and loses
+ * no neighbours.
  */
 export const HNSW_AUTO_MIN_ROWS = 100_000;
 
@@ -74,19 +76,33 @@ export class MemoryBanks {
     return this.mixupOptions ? this.groups.findIndex((g) => g.name === 'target') : -1;
   }
 
+  /**
+   * The MemMixup table (null without MemMixup). Scoring calls `prepare()` first, which builds it on the Gram backend;
+   * read before that (e.g. HNSW on an unprepared bank), it is built here with the JavaScript kernel.
+   */
   get mixup(): MixupTable | null {
     if (this.mixupTable === undefined) {
-      const o = this.mixupOptions;
-      if (!o) {
-        this.mixupTable = null;
-      } else {
-        const source = this.groups.find((g) => g.name === 'source');
-        const target = this.groups.find((g) => g.name === 'target');
-        if (!source || !target) throw new GenrepError('MemMixup needs a source and a target bank', 'INTERNAL');
-        this.mixupTable = buildMixupTable(this.features, this.norms, this.dim, target.rows, source.rows, o.ks, o.lambda);
-      }
+      const sides = this.mixupSides();
+      this.mixupTable = sides && buildMixupTable(this.features, this.norms, this.dim, sides.target, sides.source, sides.ks, sides.lambda);
     }
     return this.mixupTable;
+  }
+
+  /** Builds what scoring reuses and needs a Gram product for (the MemMixup table) on the Gram backend. */
+  async prepare(): Promise<void> {
+    if (this.mixupTable !== undefined) return;
+    const sides = this.mixupSides();
+    const table = sides && (await buildMixupTableWith(await gramBackend(), this.features, this.norms, this.dim, sides.target, sides.source, sides.ks, sides.lambda));
+    this.mixupTable ??= table; // a concurrent caller may have finished first; both tables are equal
+  }
+
+  private mixupSides(): { target: Int32Array; source: Int32Array; ks: number; lambda: number } | null {
+    const o = this.mixupOptions;
+    if (!o) return null;
+    const source = this.groups.find((g) => g.name === 'source');
+    const target = this.groups.find((g) => g.name === 'target');
+    if (!source || !target) throw new GenrepError('MemMixup needs a source and a target bank', 'INTERNAL');
+    return { target: target.rows, source: source.rows, ks: o.ks, lambda: o.lambda };
   }
 
   /** Rows of group g including MemMixup rows. */
@@ -154,7 +170,7 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   const labelsName = options.names?.trainLabels ?? 'training labels';
   const rows = checkMatrixShape(options.train, options.dim, trainName);
   if (rows === 0) throw fileError(trainName, 'no training rows; a memory bank needs at least one', 'BAD_INPUT', { field: 'rows' });
-  checkFinite(options.train, options.dim, trainName);
+  const norms = finiteSquaredNorms(options.train, rows, options.dim, trainName);
   const kn = options.kn ?? 1;
   checkPositiveInteger(kn, 'kn', 'K_n');
 
@@ -225,5 +241,7 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   const choice = options.index ?? 'auto';
   const index: IndexKind = choice === 'auto' ? (rows > HNSW_AUTO_MIN_ROWS ? 'hnsw' : 'exact') : choice;
   const hnsw: HnswOptions = { ...DEFAULT_HNSW, ...options.hnsw };
-  return new MemoryBanks(kind, options.train, options.dim, groups, rowGroup, kn, mixup, index, hnsw, { ...options.meta }, trainName);
+  const banks = new MemoryBanks(kind, options.train, options.dim, groups, rowGroup, kn, mixup, index, hnsw, { ...options.meta }, trainName);
+  banks.cache.norms = norms;
+  return banks;
 }

@@ -1,18 +1,24 @@
 import { GenrepError } from '../errors';
 import type { MemoryBanks } from './banks';
-import { gramInto, gramSymmetric, squaredNorms } from './gram';
+import { squaredNorms } from './gram';
+import { gramBackend } from './gramBackend';
+import { returnBlock, takeBlock } from './scratch';
 import { SmallestK } from './topk';
 
 /**
  * Exact kNN distances of query rows to every bank: d = sqrt(max(0, ‖y‖² + ‖x‖² − 2·y·x)), the score against a bank
  * the mean of the K_n smallest d (spec §4.1). Queries are processed in blocks whose Gram rows against all training
- * rows fit in GRAM_BLOCK_VALUES doubles; MemMixup rows are scored from the same Gram row (see mixup.ts).
+ * rows fit in GRAM_BLOCK_VALUES doubles; MemMixup rows are scored from the same Gram row (see mixup.ts). The products
+ * run on the Gram backend (gramBackend.ts: ONNX Runtime, or the JavaScript kernel as a fallback).
  *
  * Neighbour ids are bank-local: original members 0..n−1 in row order, then augmented rows n + i·K_s + j.
  */
 
 const GRAM_BLOCK_VALUES = 8 * 1024 * 1024; // 64 MiB of float64
-/** Leave-one-out queries use one symmetric Gram matrix (half the products) up to this many training rows. */
+/**
+ * Leave-one-out queries use one training × training Gram matrix up to this many rows (the JavaScript kernel computes
+ * only its upper half), query blocks beyond.
+ */
 const SYMMETRIC_MAX_ROWS = 4096;
 
 export interface KnnResult {
@@ -26,22 +32,30 @@ export interface ExactKnnOptions {
   kn: number;
   /** Collect neighbour ids too (recall measurements). */
   withIds?: boolean;
+  /** ‖query‖², when the caller has them already (scoreMachine computes them while checking the features). */
+  queryNorms?: Float64Array;
 }
 
 /** Distances of external query rows (e.g. test clips) to each bank. */
-export function exactKnn(banks: MemoryBanks, queries: Float32Array, nq: number, options: ExactKnnOptions): KnnResult {
+export async function exactKnn(banks: MemoryBanks, queries: Float32Array, nq: number, options: ExactKnnOptions): Promise<KnnResult> {
   const dim = banks.dim;
   const n = banks.rows;
+  const backend = await gramBackend();
+  await banks.prepare();
   const result = allocate(banks, nq, options);
   const block = Math.max(4, Math.min(nq, Math.floor(GRAM_BLOCK_VALUES / Math.max(1, n))));
-  const G = new Float64Array(block * n);
+  const G = takeBlock(block * n);
   const F = banks.features;
-  for (let q0 = 0; q0 < nq; q0 += block) {
-    const m = Math.min(block, nq - q0);
-    const Q = queries.subarray(q0 * dim, (q0 + m) * dim);
-    gramInto(Q, 0, m, F, 0, n, dim, G, 0, n);
-    const qNorms = squaredNorms(Q, m, dim);
-    knnFromGram(banks, G, n, qNorms, m, q0, null, options, result);
+  try {
+    for (let q0 = 0; q0 < nq; q0 += block) {
+      const m = Math.min(block, nq - q0);
+      const Q = queries.subarray(q0 * dim, (q0 + m) * dim);
+      await backend.gramInto(Q, 0, m, F, 0, n, dim, G, 0, n);
+      const qNorms = options.queryNorms ? options.queryNorms.subarray(q0, q0 + m) : squaredNorms(Q, m, dim);
+      knnFromGram(banks, G, n, qNorms, m, q0, null, options, result);
+    }
+  } finally {
+    returnBlock(G);
   }
   return result;
 }
@@ -50,23 +64,30 @@ export function exactKnn(banks: MemoryBanks, queries: Float32Array, nq: number, 
  * Leave-one-out distances of every training row to each bank: row c does not see itself nor, with MemMixup, any
  * augmented row mixed from it (as target t_i or as source s_j) — the distances it would have as an unseen clip.
  */
-export function exactKnnLeaveOneOut(banks: MemoryBanks, options: ExactKnnOptions): KnnResult {
+export async function exactKnnLeaveOneOut(banks: MemoryBanks, options: ExactKnnOptions): Promise<KnnResult> {
   const dim = banks.dim;
   const n = banks.rows;
   const F = banks.features;
+  const backend = await gramBackend();
+  await banks.prepare();
   const norms = banks.norms;
   const result = allocate(banks, n, options);
-  if (n <= SYMMETRIC_MAX_ROWS) {
-    const G = gramSymmetric(F, n, dim);
-    knnFromGram(banks, G, n, norms, n, 0, 0, options, result);
-    return result;
-  }
-  const block = Math.max(4, Math.min(n, Math.floor(GRAM_BLOCK_VALUES / n)));
-  const G = new Float64Array(block * n);
-  for (let q0 = 0; q0 < n; q0 += block) {
-    const m = Math.min(block, n - q0);
-    gramInto(F, q0, m, F, 0, n, dim, G, 0, n);
-    knnFromGram(banks, G, n, norms.subarray(q0, q0 + m), m, q0, q0, options, result);
+  const whole = n <= SYMMETRIC_MAX_ROWS;
+  const block = whole ? n : Math.max(4, Math.min(n, Math.floor(GRAM_BLOCK_VALUES / n)));
+  const G = takeBlock(block * n);
+  try {
+    if (whole) {
+      await backend.gramSymmetricInto(F, n, dim, G);
+      knnFromGram(banks, G, n, norms, n, 0, 0, options, result);
+    } else {
+      for (let q0 = 0; q0 < n; q0 += block) {
+        const m = Math.min(block, n - q0);
+        await backend.gramInto(F, q0, m, F, 0, n, dim, G, 0, n);
+        knnFromGram(banks, G, n, norms.subarray(q0, q0 + m), m, q0, q0, options, result);
+      }
+    }
+  } finally {
+    returnBlock(G);
   }
   return result;
 }
@@ -108,12 +129,17 @@ function knnFromGram(
       const yn = qNorms[q];
       const gRow = q * n;
       buf.reset();
+      // The admission bound changes only on a push, so it lives in a local rather than a getter call per row.
+      let bound = Infinity;
       for (let r = 0; r < nOrig; r++) {
         const row = rows[r];
         if (row === self) continue;
         let d2 = yn + norms[row] - 2 * G[gRow + row];
         if (d2 < 0) d2 = 0;
-        if (d2 < buf.bound) buf.push(d2, r);
+        if (d2 < bound) {
+          buf.push(d2, r);
+          bound = buf.bound;
+        }
       }
       if (aug) {
         const lambda = aug.lambda;
@@ -125,12 +151,17 @@ function knnFromGram(
           if (t === self) continue;
           const yt = lambda * G[gRow + t];
           const base = i * ks;
+          const sources = aug.sources;
+          const augNorms = aug.augNorms;
           for (let j = 0; j < ks; j++) {
-            const s = aug.sources[base + j];
+            const s = sources[base + j];
             if (s === self) continue;
-            let d2 = yn + aug.augNorms[base + j] - 2 * (yt + mu * G[gRow + s]);
+            let d2 = yn + augNorms[base + j] - 2 * (yt + mu * G[gRow + s]);
             if (d2 < 0) d2 = 0;
-            if (d2 < buf.bound) buf.push(d2, nOrig + base + j);
+            if (d2 < bound) {
+              buf.push(d2, nOrig + base + j);
+              bound = buf.bound;
+            }
           }
         }
       }

@@ -1,6 +1,7 @@
 /**
- * Dot-product (Gram) blocks, the hot path of exact kNN: ‖x − y‖² = ‖x‖² + ‖y‖² − 2·x·y, so every distance of a
- * query block to a bank comes from one matrix product. Inputs stay float32 (no float64 copy: on this kind of VM the
+ * Dot-product (Gram) blocks in JavaScript: ‖x − y‖² = ‖x‖² + ‖y‖² − 2·x·y, so every distance of a query block to a
+ * bank comes from one matrix product. Scoring runs these products on ONNX Runtime when it loads (gramBackend.ts);
+ * this kernel is the fallback and the reference the ONNX Runtime path is tested against. Inputs stay float32 (no float64 copy: on this kind of VM the
  * first touch of a fresh 50 MB buffer costs more than converting on load); arithmetic is JavaScript's float64, and
  * a product of two float32 values is exact in float64, so sums keep ~1e-16 relative accuracy even over 6144
  * dimensions, which the 1e-5 agreement with the reference's float64 distances needs.
@@ -150,6 +151,12 @@ export function gram(A: Float32Array, aRows: number, B: Float32Array, bRows: num
 /** X·Xᵀ (n × n): only tiles on or above the diagonal are multiplied, the rest mirrored. */
 export function gramSymmetric(X: Float32Array, n: number, dim: number): Float64Array {
   const out = new Float64Array(n * n);
+  gramSymmetricInto(X, n, dim, out);
+  return out;
+}
+
+/** gramSymmetric into `out` (n × n, overwritten). */
+export function gramSymmetricInto(X: Float32Array, n: number, dim: number, out: Float64Array): void {
   const T = 128;
   for (let i0 = 0; i0 < n; i0 += T) {
     const ni = Math.min(T, n - i0);
@@ -163,5 +170,4 @@ export function gramSymmetric(X: Float32Array, n: number, dim: number): Float64A
     // Entries left of the diagonal tile were never computed for row i: copy them from column i.
     for (let j = 0; j < blockStart; j++) out[i * n + j] = out[j * n + i];
   }
-  return out;
 }

@@ -124,9 +124,10 @@ export interface RecallReport {
 }
 
 /** recall@K_n of HNSW against exact search for the given queries. */
-export function measureHnswRecall(banks: MemoryBanks, queries: Float32Array, nq: number, kn = banks.kn): RecallReport {
+export async function measureHnswRecall(banks: MemoryBanks, queries: Float32Array, nq: number, kn = banks.kn): Promise<RecallReport> {
+  await banks.prepare();
   const approx = hnswKnn(banks, queries, nq, { kn, withIds: true });
-  const exact = exactKnn(banks, queries, nq, { kn, withIds: true });
+  const exact = await exactKnn(banks, queries, nq, { kn, withIds: true });
   let hits = 0;
   let total = 0;
   const perBank: Record<string, number> = {};

@@ -3,6 +3,7 @@ export * from './banks';
 export * from './bankFile';
 export * from './exactSearch';
 export * from './gram';
+export * from './gramBackend';
 export * from './hnswSearch';
 export * from './mixup';
 export * from './normalise';

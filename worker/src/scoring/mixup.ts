@@ -1,4 +1,5 @@
 import { gatherRows, gram } from './gram';
+import type { GramBackend } from './gramBackend';
 import { selectSmallest } from './topk';
 
 /**
@@ -21,6 +22,10 @@ export interface MixupTable {
   augNorms: Float64Array;
 }
 
+/**
+ * Builds the table with the JavaScript Gram kernel, synchronously (for callers outside an async scoring call, e.g.
+ * HNSW on a bank nobody prepared); `buildMixupTableWith` is the same on any backend.
+ */
 export function buildMixupTable(
   features: Float32Array,
   norms: Float64Array,
@@ -30,12 +35,41 @@ export function buildMixupTable(
   ks: number,
   lambda: number,
 ): MixupTable {
+  const T = gatherRows(features, dim, targetRows);
+  const all = gram(T, targetRows.length, features, norms.length, dim);
+  return mixupTableFromGram(all, norms, targetRows, sourceRows, ks, lambda);
+}
+
+export async function buildMixupTableWith(
+  backend: GramBackend,
+  features: Float32Array,
+  norms: Float64Array,
+  dim: number,
+  targetRows: Int32Array,
+  sourceRows: Int32Array,
+  ks: number,
+  lambda: number,
+): Promise<MixupTable> {
+  const T = gatherRows(features, dim, targetRows);
+  const all = await backend.gram(T, targetRows.length, features, norms.length, dim);
+  return mixupTableFromGram(all, norms, targetRows, sourceRows, ks, lambda);
+}
+
+/**
+ * `all`: the targets' Gram rows against all training rows (no copy of the source rows is made; the source columns
+ * are picked here).
+ */
+function mixupTableFromGram(
+  all: Float64Array,
+  norms: Float64Array,
+  targetRows: Int32Array,
+  sourceRows: Int32Array,
+  ks: number,
+  lambda: number,
+): MixupTable {
   const nt = targetRows.length;
   const ns = sourceRows.length;
   const n = norms.length;
-  // Targets against all training rows (no copy of the source rows); the source columns are picked below.
-  const T = gatherRows(features, dim, targetRows);
-  const all = gram(T, nt, features, n, dim);
   const dots = new Float64Array(nt * ns);
   const d2 = new Float64Array(nt * ns);
   for (let i = 0; i < nt; i++) {

@@ -6,7 +6,7 @@ import { hnswKnn, hnswKnnLeaveOneOut } from './hnswSearch';
 import { checkSpread, groupBalancedWeights, minOver, populationStats, zScores } from './normalise';
 import type { BankKind, DnMode, DnStats, IndexKind, InputNames, MixupOptions } from './types';
 import { DN_MODES } from './types';
-import { checkFinite, checkMatrixShape, checkPositiveInteger } from './validate';
+import { checkMatrixShape, checkPositiveInteger, finiteSquaredNorms } from './validate';
 
 export interface ScoreMachineOptions {
   banks: MemoryBanks;
@@ -54,7 +54,7 @@ export interface MachineScores {
  * Scores test clips of one machine type at one layer against its memory banks (spec §4): per-bank kNN distances,
  * then domain normalisation per `dnMode`.
  */
-export function scoreMachine(options: ScoreMachineOptions): MachineScores {
+export async function scoreMachine(options: ScoreMachineOptions): Promise<MachineScores> {
   const { banks, dnMode } = options;
   if (!DN_MODES.includes(dnMode)) {
     throw new GenrepError(`unknown DN mode '${String(dnMode)}'`, 'BAD_INPUT', { field: 'dn', expected: DN_MODES.join(', ') });
@@ -69,14 +69,15 @@ export function scoreMachine(options: ScoreMachineOptions): MachineScores {
   }
   const nq = checkMatrixShape(options.test, banks.dim, testName);
   if (nq === 0) throw fileError(testName, 'no test rows to score', 'BAD_INPUT', { field: 'rows' });
-  checkFinite(options.test, banks.dim, testName);
+  const testNorms = finiteSquaredNorms(options.test, nq, banks.dim, testName);
   const kn = options.kn ?? banks.kn;
   checkKn(banks, kn, bankName);
 
   const active = banks.groups.map((_, g) => g).filter((g) => banks.bankSize(g) > 0);
   if (dnMode !== 'none') checkDnBanks(banks, active, bankName);
 
-  const knn: KnnResult = banks.index === 'hnsw' ? hnswKnn(banks, options.test, nq, { kn }) : exactKnn(banks, options.test, nq, { kn });
+  await banks.prepare();
+  const knn: KnnResult = banks.index === 'hnsw' ? hnswKnn(banks, options.test, nq, { kn }) : await exactKnn(banks, options.test, nq, { kn, queryNorms: testNorms });
   const distances = active.map((g) => knn.distances[g]);
 
   let stats: DnStats[] | null = null;
@@ -89,7 +90,7 @@ export function scoreMachine(options: ScoreMachineOptions): MachineScores {
     });
     statsFrom = 'test';
   } else if (dnMode === 'inductive') {
-    const ind = inductiveStats(banks, kn);
+    const ind = await inductiveStats(banks, kn);
     stats = active.map((g) => ind.stats[g]);
     statsFrom = 'train-leave-one-out';
   }
@@ -115,7 +116,7 @@ export function scoreMachine(options: ScoreMachineOptions): MachineScores {
   }
   if (options.threshold) {
     const quantile = (typeof options.threshold === 'object' ? options.threshold.quantile : undefined) ?? DEFAULT_THRESHOLD_QUANTILE;
-    const loo = leaveOneOutDistances(banks, kn);
+    const loo = await leaveOneOutDistances(banks, kn);
     result.trainScores = combine(
       active.map((g) => loo[g]),
       stats,
@@ -160,9 +161,9 @@ function checkDnBanks(banks: MemoryBanks, active: number[], bankName: string): v
 }
 
 /** Leave-one-out distances of every training clip to every bank (cached per K_n with the inductive statistics). */
-export function leaveOneOutDistances(banks: MemoryBanks, kn: number): Float64Array[] {
+export async function leaveOneOutDistances(banks: MemoryBanks, kn: number): Promise<Float64Array[]> {
   const cached = banks.cache.inductive.get(kn);
-  return (cached && cached.looDistances.length > 0 ? cached : computeLeaveOneOut(banks, kn)).looDistances;
+  return (cached && cached.looDistances.length > 0 ? cached : await computeLeaveOneOut(banks, kn)).looDistances;
 }
 
 /**
@@ -170,16 +171,17 @@ export function leaveOneOutDistances(banks: MemoryBanks, kn: number): Float64Arr
  * to it, each group (domain / section) of training clips weighted equally (docs/scoring.md, "Inductive DN").
  * A bank loaded from a file brings them along, without the per-clip distances.
  */
-export function inductiveStats(banks: MemoryBanks, kn = banks.kn): InductiveStats {
-  const ind = banks.cache.inductive.get(kn) ?? computeLeaveOneOut(banks, kn);
+export async function inductiveStats(banks: MemoryBanks, kn = banks.kn): Promise<InductiveStats> {
+  const ind = banks.cache.inductive.get(kn) ?? (await computeLeaveOneOut(banks, kn));
   banks.groups.forEach((group, g) => {
     if (banks.bankSize(g) > 0) checkSpread(ind.stats[g], group.name, "the training clips' leave-one-out distances");
   });
   return ind;
 }
 
-function computeLeaveOneOut(banks: MemoryBanks, kn: number): InductiveStats {
-  const loo = banks.index === 'hnsw' ? hnswKnnLeaveOneOut(banks, { kn }) : exactKnnLeaveOneOut(banks, { kn });
+async function computeLeaveOneOut(banks: MemoryBanks, kn: number): Promise<InductiveStats> {
+  await banks.prepare();
+  const loo = banks.index === 'hnsw' ? hnswKnnLeaveOneOut(banks, { kn }) : await exactKnnLeaveOneOut(banks, { kn });
   const weights = groupBalancedWeights(banks.rowGroup, banks.groups.length);
   const stats = banks.groups.map((_, g) => (banks.bankSize(g) > 0 ? populationStats(loo.distances[g], weights) : { mean: NaN, std: NaN }));
   const result: InductiveStats = { kn, stats, looDistances: loo.distances };

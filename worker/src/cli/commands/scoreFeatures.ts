@@ -131,7 +131,7 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
   }
 
   const test = await readFeatureMatrix(opts.test);
-  const result = scoreMachine({
+  const result = await scoreMachine({
     banks,
     test: test.data,
     testDim: test.dim,
