@@ -68,3 +68,15 @@ describe('run config loading', () => {
     expect((await loadRunConfig(path.join(dir, 'ok.json'))).config.dataset.root).toBe(dir);
   });
 });
+
+describe('example configs', () => {
+  const dir = path.join(__dirname, '..', '..', 'examples');
+  const files = require('node:fs').readdirSync(dir).filter((f: string) => f.endsWith('.json')) as string[];
+  it('exist for the paper tables, the figure and the synthetic ablation', () => {
+    expect(files).toEqual(expect.arrayContaining(['synth-ablation.json', 'dcase2023-table1-ks990.json', 'dcase2023-table2-ablation.json', 'dcase2023-fig1-layer-sweep.json', 'dcase2020-table4-lowshot-16.json']));
+  });
+  it.each(files)('%s is valid against the schema', async (f) => {
+    const loaded = await loadRunConfig(path.join(dir, f));
+    expect(loaded.config.dataset.root).toMatch(/examples/);
+  });
+});

@@ -41,7 +41,9 @@ async function startServer(): Promise<Server> {
     const cut = state.cutAfter;
     if (cut !== undefined) {
       state.cutAfter = undefined;
-      res.write(state.body.subarray(start, start + cut), () => res.destroy());
+      // Cut the connection only once the client has had time to read the bytes: fetch discards chunks still queued
+      // in its stream when the connection errors (harmless for a real download, which resumes from what it wrote).
+      res.write(state.body.subarray(start, start + cut), () => setTimeout(() => res.socket?.destroy(), 500));
       return;
     }
     res.end(state.body.subarray(start));

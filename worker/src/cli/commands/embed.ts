@@ -5,6 +5,7 @@ import { GenrepError } from '../../errors';
 import { writeNpy } from '../../io/npy';
 import { resolveModel } from '../../models/resolve';
 import { defaultCacheDir, defaultModelDir } from '../../paths';
+import { parseChannel } from '../parse';
 
 /** `4`, `1,4,12` or `all` → layer indices (checked against the model's depth by the embedder). */
 export function parseLayers(text: string, numLayers: number): number[] {
@@ -66,7 +67,7 @@ export function registerEmbedCommand(program: Command): void {
     .option('--cache-dir <dir>', 'where converted models are cached (default: $GENREP_CACHE_DIR or ~/.cache/genrep/cache)')
     .action(async (wavs: string[], flags: EmbedFlags) => {
       const spec = embedderSpec(flags);
-      const channel = flags.channel === 'mean' ? 'mean' : parseChannel(flags.channel);
+      const channel = parseChannel(flags.channel);
       const embedder = await createEmbedder(spec, {
         cacheDir: flags.cacheDir ?? defaultCacheDir(),
         device: flags.device,
@@ -82,11 +83,6 @@ export function registerEmbedCommand(program: Command): void {
         await embedder.dispose();
       }
     });
-}
-
-function parseChannel(text: string): number {
-  if (!/^\d+$/.test(text)) throw new GenrepError(`--channel '${text}': expected a channel index or 'mean'`, 'BAD_INPUT', { field: 'channel' });
-  return Number(text);
 }
 
 function embedderSpec(flags: EmbedFlags): EmbedderSpec {

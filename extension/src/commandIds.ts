@@ -1,0 +1,26 @@
+/**
+ * Every command the extension registers, with the title the manifest gives it (the palette shows
+ * "GenRep: <title>"). test/extension/manifest.test.ts checks this table against package.json both ways, and the
+ * end-to-end tests find commands by these titles.
+ */
+export const COMMANDS = {
+  'genrep.runExperiment': 'Run Experiment',
+  'genrep.scoreSelectedFiles': 'Score Selected WAV Files',
+  'genrep.buildBank': 'Build Memory Bank',
+  'genrep.openResults': 'Open Results',
+  'genrep.downloadCheckpoint': 'Download BEATs Checkpoint',
+  'genrep.createRunConfig': 'Create Run Config',
+  'genrep.restartWorker': 'Restart Worker',
+  'genrep.showLog': 'Show Worker Log',
+  'genrep.refreshDatasets': 'Refresh Datasets',
+  'genrep.addDatasetRoot': 'Add Dataset Root…',
+  'genrep.removeDatasetRoot': 'Remove Dataset Root',
+  'genrep.playClip': 'Play Clip',
+  'genrep.revealClip': 'Reveal in File Explorer',
+} as const;
+
+export type CommandId = keyof typeof COMMANDS;
+
+export const VIEW_CONTAINER_ID = 'genrep';
+export const DATASET_VIEW_ID = 'genrep.datasets';
+export const RESULTS_PANEL_TYPE = 'genrep.results';

@@ -1,0 +1,58 @@
+import * as vscode from 'vscode';
+import { createCommands } from './commands';
+import { COMMANDS, DATASET_VIEW_ID, type CommandId } from './commandIds';
+import { RESTART_KEYS } from './config';
+import { Ctx } from './ctx';
+import { DatasetTreeProvider } from './datasetTree';
+import { registerResultsPanelSerializer } from './resultsPanel';
+import { RunConfigDiagnostics } from './runConfigDiagnostics';
+
+/**
+ * GenRep for VS Code. activate() reads as the table of contents: the worker context, the Dataset Explorer, run-config
+ * diagnostics, the results panel's serializer, the commands, and the settings that need a worker restart. The
+ * worker starts with the first request (listing the datasets), not before.
+ */
+let ctx: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  ctx = new Ctx(context);
+  const tree = new DatasetTreeProvider(ctx);
+  const diagnostics = new RunConfigDiagnostics(ctx);
+  context.subscriptions.push(
+    tree,
+    diagnostics,
+    vscode.window.createTreeView(DATASET_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
+    registerResultsPanelSerializer(ctx),
+  );
+
+  const handlers = createCommands({ ctx, tree, diagnostics });
+  for (const id of Object.keys(COMMANDS) as CommandId[]) {
+    const handler = handlers[id];
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (err) {
+          // Commands report their own expected failures; this is the net for bugs, which VS Code would swallow.
+          ctx?.log.error(`${id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          void vscode.window.showErrorMessage(`GenRep: ${COMMANDS[id]} failed: ${err instanceof Error ? err.message : String(err)}`, 'Show Log').then((c) => c && ctx?.log.show(true));
+          return undefined;
+        }
+      }),
+    );
+  }
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!RESTART_KEYS.some((k) => e.affectsConfiguration(`genrep.${k}`))) return;
+      const choice = await vscode.window.showInformationMessage('GenRep: the worker must restart for this setting to apply.', 'Restart Worker');
+      if (choice) await vscode.commands.executeCommand('genrep.restartWorker');
+    }),
+  );
+
+  void tree.refresh();
+}
+
+export async function deactivate(): Promise<void> {
+  await ctx?.dispose();
+}

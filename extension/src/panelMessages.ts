@@ -1,0 +1,122 @@
+import type { RunResults } from '../../worker/src/experiments/results';
+import type { FromWebview, PanelContent, PanelMethod, PanelReply, ToWebview } from '../../worker/src/protocol/webviewProtocol';
+import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
+
+/**
+ * The host's side of the panel's messages, without `vscode`. Messages from a webview are untrusted input: each is
+ * checked for shape, and a file the panel names must belong to what it shows (its clips, config, results, report),
+ * so a page that misbehaves cannot make the host read or open arbitrary files.
+ */
+export interface PanelHost {
+  spectrogram(file: string): Promise<SpectrogramResult>;
+  clipAudio(file: string): Promise<ClipAudioResult>;
+  openFile(file: string): Promise<void>;
+  revealFile(file: string): Promise<void>;
+  post(message: ToWebview): void;
+  /** The panel (re)loaded: send it what it should show. */
+  ready(): void;
+  /** Files the panel may name. */
+  allowedFiles(): ReadonlySet<string>;
+  /** Something the host should know about but the panel need not (a malformed message). */
+  warn(message: string): void;
+}
+
+const PANEL_METHODS: readonly PanelMethod[] = ['spectrogram', 'clipAudio'];
+
+export function parseFromWebview(raw: unknown): FromWebview | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m['type']) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'openFile':
+    case 'revealFile':
+      return typeof m['file'] === 'string' ? { type: m['type'], file: m['file'] } : undefined;
+    case 'request': {
+      const requestId = m['requestId'];
+      const method = m['method'];
+      const params = m['params'] as Record<string, unknown> | undefined;
+      if (typeof requestId !== 'number' || !Number.isInteger(requestId)) return undefined;
+      if (typeof method !== 'string' || !(PANEL_METHODS as readonly string[]).includes(method)) return undefined;
+      if (typeof params !== 'object' || params === null || typeof params['file'] !== 'string') return undefined;
+      return { type: 'request', requestId, method: method as PanelMethod, params: { file: params['file'] } };
+    }
+    default:
+      return undefined;
+  }
+}
+
+export async function handlePanelMessage(raw: unknown, host: PanelHost): Promise<void> {
+  const message = parseFromWebview(raw);
+  if (!message) {
+    host.warn(`results panel: ignored a malformed message ${safeJson(raw)}`);
+    return;
+  }
+  switch (message.type) {
+    case 'ready':
+      host.ready();
+      return;
+    case 'openFile':
+    case 'revealFile': {
+      if (!host.allowedFiles().has(message.file)) {
+        host.warn(`results panel: refused to open ${message.file}, which is not part of the shown results`);
+        return;
+      }
+      await (message.type === 'openFile' ? host.openFile(message.file) : host.revealFile(message.file));
+      return;
+    }
+    case 'request': {
+      const { requestId, method } = message;
+      const file = message.params.file;
+      if (!host.allowedFiles().has(file)) {
+        host.post({ type: 'reply', requestId, method, ok: false, error: `${file} is not part of the shown results` });
+        return;
+      }
+      let reply: PanelReply;
+      try {
+        reply =
+          method === 'spectrogram'
+            ? { type: 'reply', requestId, method, ok: true, result: await host.spectrogram(file) }
+            : { type: 'reply', requestId, method, ok: true, result: await host.clipAudio(file) };
+      } catch (err) {
+        reply = { type: 'reply', requestId, method, ok: false, error: err instanceof Error ? err.message : String(err) };
+      }
+      host.post(reply);
+      return;
+    }
+    default: {
+      const unreachable: never = message;
+      return unreachable;
+    }
+  }
+}
+
+/** What a content lets the panel name: every clip in it, plus the run's own files. */
+export function allowedFilesOf(content: PanelContent | undefined, extra: readonly string[] = []): Set<string> {
+  const files = new Set(extra);
+  if (!content) return files;
+  if (content.kind === 'results') {
+    files.add(content.file);
+    addRunFiles(files, content.results, content.file);
+    for (const v of content.results.variants) for (const m of v.machines) for (const f of m.files) files.add(f.path);
+  } else {
+    files.add(content.scored.bankFile);
+    for (const f of content.scored.files) files.add(f.path);
+  }
+  return files;
+}
+
+function addRunFiles(files: Set<string>, results: RunResults, resultsFile: string): void {
+  if (results.configFile) files.add(results.configFile);
+  const dir = resultsFile.slice(0, Math.max(resultsFile.lastIndexOf('/'), resultsFile.lastIndexOf('\\')) + 1);
+  for (const out of results.outputs) files.add(`${dir}${out}`);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? String(value) : text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildBankFromDataset, listBanks, scoreFilesWithBank } from '../../worker/src/experiments/banks';
+import { writeTinyDataset } from '../helpers/tinyDataset';
+import { FIXTURES } from '../helpers/golden';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-banks-'));
+  writeTinyDataset(path.join(dir, 'data'), { machines: ['fan'] });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('memory bank files for the editor', () => {
+  it('builds a bank from a machine type and scores new clips with it; anomalies score higher', async () => {
+    const out = path.join(dir, 'banks', 'fan-L1.grbank');
+    const built = await buildBankFromDataset({
+      root: path.join(dir, 'data'),
+      machineType: 'fan',
+      embedder: 'fbank-stats',
+      layer: 1,
+      pooling: 'temporal',
+      K_n: 1,
+      mixup: { K_s: 10, lambda: 0.9 },
+      out,
+      cacheDir: path.join(dir, 'cache'),
+    });
+    expect(built.rows).toEqual({ source: 30, target: 5 });
+    expect(built.header.inductiveStats?.length).toBe(1);
+    const test = path.join(dir, 'data', 'fan', 'test');
+    const normals = [0, 1, 2].map((i) => path.join(test, `section_00_source_test_normal_000${i}_spd_200.wav`));
+    const anomalies = [0, 1, 2].map((i) => path.join(test, `section_00_source_test_anomaly_000${i}_spd_200.wav`));
+    const scored = await scoreFilesWithBank({ bankFile: out, files: [...normals, ...anomalies], dn: 'inductive', cacheDir: path.join(dir, 'cache') });
+    expect(scored.files).toHaveLength(6);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(scored.files.slice(3).map((f) => f.score))).toBeGreaterThan(mean(scored.files.slice(0, 3).map((f) => f.score)));
+    expect(Number.isFinite(scored.threshold)).toBe(true);
+    const listed = await listBanks(path.join(dir, 'banks'));
+    expect(listed.map((b) => path.basename(b.file))).toEqual(['fan-L1.grbank']);
+    expect(listed[0]!.header!.embedder).toMatch(/^fbank-stats/);
+  });
+
+  it('refuses files that are not WAVs and a bank built with another embedder', async () => {
+    const out = path.join(dir, 'banks', 'fan-L1.grbank');
+    await expect(scoreFilesWithBank({ bankFile: out, files: [path.join(dir, 'notes.txt')], dn: 'none' })).rejects.toThrow(/notes\.txt: is not a \.wav file/);
+    // The tiny BEATs-shaped checkpoint of the golden fixtures stands in for "another embedder".
+    const tinyBeats = path.join(FIXTURES, 'golden-beats-tiny', 'checkpoint.pt');
+    const wav = path.join(dir, 'data', 'fan', 'test', 'section_00_source_test_normal_0000_spd_200.wav');
+    await expect(scoreFilesWithBank({ bankFile: out, files: [wav], dn: 'none', embedder: tinyBeats, cacheDir: path.join(dir, 'cache') })).rejects.toThrow(
+      /fan-L1\.grbank: was built with embedder 'fbank-stats[^']*', but the selected embedder is 'beats/,
+    );
+  });
+
+  it('lists an unreadable bank with its error instead of hiding it', async () => {
+    writeFileSync(path.join(dir, 'banks', 'broken.grbank'), 'garbage');
+    const listed = await listBanks(path.join(dir, 'banks'));
+    const broken = listed.find((b) => b.file.endsWith('broken.grbank'))!;
+    expect(broken.header).toBeNull();
+    expect(broken.error).toMatch(/broken\.grbank/);
+  });
+});

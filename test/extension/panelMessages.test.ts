@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { allowedFilesOf, handlePanelMessage, parseFromWebview, type PanelHost } from '../../extension/src/panelMessages';
+import type { RunResults } from '../../worker/src/experiments/results';
+import type { PanelContent, ToWebview } from '../../worker/src/protocol/webviewProtocol';
+import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
+
+const CLIP = '/data/fan/test/section_00_source_test_normal_0000.wav';
+const OTHER = '/home/me/.ssh/id_rsa';
+
+const results = {
+  configFile: '/ws/demo.genrep.json',
+  outputs: ['results.json', 'report.html', 'anomaly_score_fan_section_00_test.csv'],
+  variants: [{ machines: [{ files: [{ path: CLIP }] }] }],
+} as unknown as RunResults;
+const content: PanelContent = { kind: 'results', file: '/ws/out/results.json', results };
+
+function fakeHost(overrides: Partial<PanelHost> = {}) {
+  const posted: ToWebview[] = [];
+  const calls: string[] = [];
+  const warnings: string[] = [];
+  const host: PanelHost = {
+    spectrogram: async (file) => {
+      calls.push(`spectrogram ${file}`);
+      return { file, frames: 1, bins: 1, frameShiftMs: 10, durationSec: 0.01, data: 'AAAAAA==', min: 0, max: 0 } satisfies SpectrogramResult;
+    },
+    clipAudio: async (file) => {
+      calls.push(`clipAudio ${file}`);
+      return { file, wav: '', sampleRate: 16000, durationSec: 0, truncated: false } satisfies ClipAudioResult;
+    },
+    openFile: async (file) => void calls.push(`open ${file}`),
+    revealFile: async (file) => void calls.push(`reveal ${file}`),
+    post: (m) => posted.push(m),
+    ready: () => calls.push('ready'),
+    allowedFiles: () => allowedFilesOf(content),
+    warn: (m) => warnings.push(m),
+    ...overrides,
+  };
+  return { host, posted, calls, warnings };
+}
+
+describe('the host side of the panel messages', () => {
+  it('answers ready by (re)sending the content', async () => {
+    const { host, calls } = fakeHost();
+    await handlePanelMessage({ type: 'ready' }, host);
+    expect(calls).toEqual(['ready']);
+  });
+
+  it('answers a spectrogram request for a shown clip with a reply carrying the same requestId', async () => {
+    const { host, posted, calls } = fakeHost();
+    await handlePanelMessage({ type: 'request', requestId: 7, method: 'spectrogram', params: { file: CLIP } }, host);
+    expect(calls).toEqual([`spectrogram ${CLIP}`]);
+    expect(posted).toEqual([expect.objectContaining({ type: 'reply', requestId: 7, method: 'spectrogram', ok: true })]);
+  });
+
+  it('turns a worker failure into a failed reply, not a thrown error', async () => {
+    const { host, posted } = fakeHost({
+      clipAudio: async () => {
+        throw new Error(`${CLIP}: not a WAV file`);
+      },
+    });
+    await handlePanelMessage({ type: 'request', requestId: 3, method: 'clipAudio', params: { file: CLIP } }, host);
+    expect(posted).toEqual([{ type: 'reply', requestId: 3, method: 'clipAudio', ok: false, error: `${CLIP}: not a WAV file` }]);
+  });
+
+  it('refuses files that are not part of the shown results, without touching them', async () => {
+    const { host, posted, calls, warnings } = fakeHost();
+    await handlePanelMessage({ type: 'request', requestId: 1, method: 'clipAudio', params: { file: OTHER } }, host);
+    await handlePanelMessage({ type: 'openFile', file: OTHER }, host);
+    await handlePanelMessage({ type: 'revealFile', file: OTHER }, host);
+    expect(calls).toEqual([]);
+    expect(posted).toEqual([{ type: 'reply', requestId: 1, method: 'clipAudio', ok: false, error: `${OTHER} is not part of the shown results` }]);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it("opens the run's own files: the config, results.json and the outputs", async () => {
+    const { host, calls } = fakeHost();
+    for (const file of ['/ws/demo.genrep.json', '/ws/out/results.json', '/ws/out/report.html']) await handlePanelMessage({ type: 'openFile', file }, host);
+    await handlePanelMessage({ type: 'revealFile', file: CLIP }, host);
+    expect(calls).toEqual(['open /ws/demo.genrep.json', 'open /ws/out/results.json', 'open /ws/out/report.html', `reveal ${CLIP}`]);
+  });
+
+  it('ignores malformed messages with a warning', async () => {
+    const { host, posted, calls, warnings } = fakeHost();
+    for (const raw of [null, 'ready', { type: 'hack' }, { type: 'request', requestId: 1.5, method: 'spectrogram', params: { file: CLIP } }, { type: 'request', requestId: 1, method: 'readFile', params: { file: CLIP } }, { type: 'openFile', file: 42 }]) {
+      await handlePanelMessage(raw, host);
+    }
+    expect(calls).toEqual([]);
+    expect(posted).toEqual([]);
+    expect(warnings).toHaveLength(6);
+  });
+
+  it('parses exactly the FromWebview shapes, dropping extra fields', () => {
+    expect(parseFromWebview({ type: 'ready', extra: 1 })).toEqual({ type: 'ready' });
+    expect(parseFromWebview({ type: 'request', requestId: 2, method: 'clipAudio', params: { file: 'a.wav', more: true } })).toEqual({ type: 'request', requestId: 2, method: 'clipAudio', params: { file: 'a.wav' } });
+    expect(parseFromWebview({ type: 'request', requestId: 2, method: 'clipAudio' })).toBeUndefined();
+  });
+
+  it('allows the clips and the bank of a scored view, plus a clip played from the explorer', () => {
+    const scored: PanelContent = { kind: 'scored', title: 't', scored: { bankFile: '/b/fan.grbank', bank: {} as never, threshold: 1, files: [{ path: '/x/a.wav', score: 1, d_source: null, d_target: null, decision: 0 }] } };
+    expect([...allowedFilesOf(scored, ['/x/played.wav'])].sort()).toEqual(['/b/fan.grbank', '/x/a.wav', '/x/played.wav']);
+    expect(allowedFilesOf(undefined).size).toBe(0);
+  });
+});

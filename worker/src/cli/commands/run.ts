@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { loadRunConfig } from '../../config/loadConfig';
+import { runExperiment } from '../../experiments/run';
+import { formatResultsTable } from '../../report/table';
+import { runProgressReporter } from '../progressBar';
+
+/** `genrep run <config.json>`: one experiment from a run config (schemas/run-config.schema.json). */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run <config>')
+    .description('run an experiment from a JSON run config: features (cached), kNN scoring, results.json, DCASE submission files, report.html')
+    .option('--quiet', 'print only the results table')
+    .action(async (file: string, opts: { quiet?: boolean }) => {
+      const loaded = await loadRunConfig(file);
+      const bar = runProgressReporter();
+      const abort = new AbortController();
+      const onSigint = (): void => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const outcome = await runExperiment(loaded, {
+          signal: abort.signal,
+          onProgress: opts.quiet ? () => undefined : bar.onProgress,
+          log: opts.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`),
+        });
+        bar.stop();
+        process.stdout.write(`\n${formatResultsTable(outcome.results)}`);
+        const t = outcome.results.timings;
+        process.stdout.write(
+          `features: ${outcome.results.cache.hits} from cache, ${outcome.results.cache.extracted} extracted · ` +
+            `time: ${t.totalSec.toFixed(1)} s (extract ${t.extractSec.toFixed(1)} s, score ${t.scoreSec.toFixed(1)} s)\n` +
+            `results: ${outcome.resultsFile}\nreport:  ${outcome.reportFile}\n`,
+        );
+      } finally {
+        bar.stop();
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,190 @@
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { EmbedderConfig, Pooling } from '../config/runConfig';
+import { discoverDataset, type Layout } from '../datasets';
+import { createEmbedder, type Embedder } from '../embedders';
+import { fileError, GenrepError } from '../errors';
+import { decide } from '../metrics';
+import { defaultCacheDir, defaultModelDir } from '../paths';
+import { bankHeader, buildBanks, decodeBank, inductiveStats, loadBank, saveBank, scoreMachine, type BankFileHeader, type Domain } from '../scoring';
+import { extractFeatures } from './extract';
+import { FeatureCache } from './featureCache';
+import { toEmbedderSpec, type RunProgress } from './run';
+
+/**
+ * Memory banks as files for the editor's "Build Memory Bank" and "Score Selected WAV Files": a bank is built once
+ * from a machine type's normal training clips and later scores any new recording without the training audio.
+ * Scoring a handful of clips cannot use test-set statistics, so DN here is `inductive` (training leave-one-out
+ * statistics, stored in the bank) or `none`.
+ */
+export const BANK_EXTENSION = '.grbank';
+
+export interface BuildBankOptions {
+  root: string;
+  layout?: Layout;
+  machineType: string;
+  embedder: EmbedderConfig;
+  layer: number;
+  pooling: Pooling;
+  K_n: number;
+  mixup: { K_s: number; lambda: number } | null;
+  out: string;
+  channel?: number | 'mean';
+  cacheDir?: string;
+  modelDir?: string;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: RunProgress) => void;
+}
+
+export async function buildBankFromDataset(o: BuildBankOptions): Promise<{ file: string; rows: { source: number; target: number }; header: BankFileHeader }> {
+  const dataset = await discoverDataset({ root: o.root, ...(o.layout ? { layout: o.layout } : {}), machineTypes: [o.machineType], scoringOnly: true });
+  const machine = dataset.machines[0]!;
+  const embedder = await openEmbedder(o.embedder, o);
+  try {
+    checkLayer(embedder, o.layer);
+    const channel = o.channel ?? 0;
+    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), { embedderId: embedder.id, pooling: o.pooling, channel, dim: embedder.dim(o.pooling) });
+    const extracted = await extractFeatures(
+      embedder,
+      machine.train.map((c) => c.path),
+      {
+        layers: [o.layer],
+        pooling: o.pooling,
+        channel,
+        cache,
+        batchSize: 4,
+        skipUnreadable: false,
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (done, total) => o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
+      },
+    );
+    const domains = machine.train.map((c) => c.domain);
+    const hasDomains = domains.every((d): d is Domain => d !== undefined);
+    const banks = buildBanks({
+      train: extracted.features[0]!,
+      dim: extracted.dim,
+      ...(hasDomains ? { trainDomains: domains as Domain[] } : {}),
+      kn: o.K_n,
+      mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { ks: o.mixup.K_s, lambda: o.mixup.lambda } : null,
+      meta: { embedder: embedder.id, layer: o.layer, pooling: o.pooling },
+      names: { train: `${o.machineType} training clips` },
+    });
+    o.onProgress?.({ stage: 'score', done: 0, total: 1, message: 'leave-one-out statistics for inductive DN' });
+    // Computed now and stored in the header, so scoring a few clips later needs no pass over the training rows.
+    if (hasDomains) await inductiveStats(banks);
+    await saveBank(o.out, banks, { embedder: embedder.id, layer: o.layer, pooling: o.pooling });
+    const header = bankHeader(banks, { embedder: embedder.id, layer: o.layer, pooling: o.pooling });
+    const source = hasDomains ? domains.filter((d) => d === 'source').length : machine.train.length;
+    return { file: o.out, rows: { source, target: machine.train.length - source }, header };
+  } finally {
+    await embedder.dispose();
+  }
+}
+
+export interface ScoreFilesOptions {
+  bankFile: string;
+  files: string[];
+  dn: 'inductive' | 'none';
+  /** The embedder the caller has selected; it must be the one the bank was built with. Default: fbank-stats. */
+  embedder?: EmbedderConfig;
+  channel?: number | 'mean';
+  modelDir?: string;
+  cacheDir?: string;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: RunProgress) => void;
+}
+
+export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
+  bank: BankFileHeader;
+  files: Array<{ path: string; score: number; d_source: number | null; d_target: number | null; decision: 0 | 1 }>;
+  threshold: number;
+}> {
+  if (o.files.length === 0) throw new GenrepError('no files to score', 'BAD_INPUT', { field: 'files' });
+  for (const f of o.files) {
+    if (!/\.wav$/i.test(f)) throw fileError(f, 'is not a .wav file; only WAV recordings can be scored', 'BAD_INPUT', { expected: '.wav' });
+  }
+  const banks = await loadBank(o.bankFile);
+  const header = bankHeader(banks, banks.meta);
+  const embedder = await openEmbedder(o.embedder ?? 'fbank-stats', o);
+  try {
+    if (header.embedder !== null && header.embedder !== embedder.id) {
+      throw fileError(
+        o.bankFile,
+        `was built with embedder '${header.embedder}', but the selected embedder is '${embedder.id}'; rebuild the bank or select the embedder it was built with`,
+        'BAD_INPUT',
+        { field: 'embedder', expected: header.embedder },
+      );
+    }
+    const layer = header.layer ?? 1;
+    const pooling = (header.pooling ?? 'temporal') as Pooling;
+    const channel = o.channel ?? 0;
+    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), { embedderId: embedder.id, pooling, channel, dim: embedder.dim(pooling) });
+    const extracted = await extractFeatures(embedder, o.files, {
+      layers: [layer],
+      pooling,
+      channel,
+      cache,
+      batchSize: 4,
+      skipUnreadable: false,
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (done, total) => o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
+    });
+    const scored = await scoreMachine({ banks, test: extracted.features[0]!, testDim: extracted.dim, dnMode: o.dn, threshold: true, names: { test: 'selected files', bank: o.bankFile } });
+    const threshold = scored.threshold ?? Number.POSITIVE_INFINITY;
+    const decisions = decide(scored.score, threshold);
+    return {
+      bank: header,
+      threshold,
+      files: o.files.map((p, i) => ({
+        path: p,
+        score: scored.score[i]!,
+        d_source: scored.d_source ? scored.d_source[i]! : null,
+        d_target: scored.d_target ? scored.d_target[i]! : null,
+        decision: decisions[i] === 1 ? 1 : 0,
+      })),
+    };
+  } finally {
+    await embedder.dispose();
+  }
+}
+
+/** Every readable bank file in a folder (not recursive), with its header; unreadable ones are reported, not hidden. */
+export async function listBanks(dir: string): Promise<Array<{ file: string; header: BankFileHeader | null; error?: string }>> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: Array<{ file: string; header: BankFileHeader | null; error?: string }> = [];
+  for (const name of names.filter((n) => n.endsWith(BANK_EXTENSION)).sort()) {
+    const file = path.join(dir, name);
+    try {
+      const banks = decodeBank(await fsp.readFile(file), file);
+      out.push({ file, header: bankHeader(banks, banks.meta) });
+    } catch (err) {
+      out.push({ file, header: null, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return out;
+}
+
+async function openEmbedder(config: EmbedderConfig, o: { modelDir?: string; cacheDir?: string; threads?: number }): Promise<Embedder> {
+  return createEmbedder(toEmbedderSpec(config), {
+    modelDir: o.modelDir ?? defaultModelDir(),
+    cacheDir: o.cacheDir ?? defaultCacheDir(),
+    ...(o.threads ? { threads: o.threads } : {}),
+  });
+}
+
+function checkLayer(embedder: Embedder, layer: number): void {
+  if (!Number.isInteger(layer) || layer < 1 || layer > embedder.numLayers) {
+    throw new GenrepError(`layer ${layer} does not exist: ${embedder.id} has layers 1..${embedder.numLayers}`, 'BAD_INPUT', {
+      field: 'layer',
+      expected: `1..${embedder.numLayers}`,
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../io/atomicWrite';
+
+/**
+ * Per-clip features on disk, keyed by content: the sha256 of the audio file's bytes plus everything that could change
+ * the features (embedder identity, pooling, channel selection, layer). A renamed or moved clip is still a hit; an
+ * edited one is a miss. One small file per (clip, layer) written atomically, so an interrupted or cancelled run
+ * leaves only complete entries and the next run resumes where it stopped.
+ *
+ * Layout: <cacheDir>/features/v1/<sha256(embedder id)[:16]>/<pooling>-ch<channel>/L<layer>/<hash[:2]>/<hash>.f32
+ * Each file: `dim` little-endian float32 values. An entry of the wrong size is treated as absent (and rewritten).
+ */
+export const FEATURE_CACHE_VERSION = 'v1';
+
+export interface FeatureKey {
+  embedderId: string;
+  pooling: string;
+  channel: number | 'mean';
+  dim: number;
+}
+
+export class FeatureCache {
+  private readonly base: string;
+  constructor(
+    readonly cacheDir: string,
+    readonly key: FeatureKey,
+  ) {
+    const embedder = createHash('sha256').update(key.embedderId).digest('hex').slice(0, 16);
+    this.base = path.join(cacheDir, 'features', FEATURE_CACHE_VERSION, embedder, `${key.pooling}-ch${key.channel}`);
+  }
+
+  /** Written once per embedder folder, so a person browsing the cache can tell what each hash folder holds. */
+  async describe(): Promise<void> {
+    const file = path.join(path.dirname(this.base), 'embedder.json');
+    try {
+      await fsp.access(file);
+    } catch {
+      await writeFileAtomic(file, `${JSON.stringify({ embedderId: this.key.embedderId }, null, 2)}\n`);
+    }
+  }
+
+  entryPath(contentHash: string, layer: number): string {
+    return path.join(this.base, `L${layer}`, contentHash.slice(0, 2), `${contentHash}.f32`);
+  }
+
+  async get(contentHash: string, layer: number): Promise<Float32Array | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await fsp.readFile(this.entryPath(contentHash, layer));
+    } catch {
+      return undefined;
+    }
+    if (bytes.length !== this.key.dim * 4) return undefined;
+    const out = new Float32Array(this.key.dim);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+
+  async put(contentHash: string, layer: number, features: Float32Array): Promise<void> {
+    await writeFileAtomic(this.entryPath(contentHash, layer), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+  }
+}
+
+export function contentHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,48 @@
+import type { LayerSelectionMode } from '../config/runConfig';
+import type { Metrics } from './results';
+
+/**
+ * Which layer is reported per machine type.
+ * - fixed: one layer for every machine type.
+ * - oracle (the paper): each machine type's best layer on its own test labels — an upper bound, never a deployable
+ *   choice; results carry the word "oracle".
+ * - validation: each machine type gets the layer that is best on the OTHER machine types' test sets (leave one
+ *   machine type out), so no label of the machine type being reported is used. With a single machine type there is
+ *   nothing to validate on and the fallback layer is used.
+ * "Best" = highest official score where domains exist (DCASE 2023), else highest (AUC + pAUC) / 2 (DCASE 2020, as
+ * the reference's 2020 script ranks layers).
+ */
+export function selectionScore(m: Metrics): number {
+  return m.official ?? (m.auc + m.pauc) / 2;
+}
+
+export function chooseLayers(
+  mode: LayerSelectionMode,
+  perMachine: ReadonlyMap<string, ReadonlyMap<number, Metrics | null>>,
+  fallbackLayer: number,
+): Map<string, number> {
+  const chosen = new Map<string, number>();
+  const layersOf = (m: string): number[] => [...perMachine.get(m)!.keys()];
+  for (const machine of perMachine.keys()) {
+    const layers = layersOf(machine);
+    const fallback = layers.includes(fallbackLayer) ? fallbackLayer : layers[0]!;
+    if (mode === 'fixed') {
+      chosen.set(machine, fallback);
+      continue;
+    }
+    const judges = mode === 'oracle' ? [machine] : [...perMachine.keys()].filter((m) => m !== machine);
+    let best = fallback;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (const layer of layers) {
+      const scores = judges.map((m) => perMachine.get(m)!.get(layer)).filter((x): x is Metrics => x !== null && x !== undefined);
+      if (scores.length === 0 || scores.length < judges.length) continue;
+      const s = scores.reduce((acc, m) => acc + selectionScore(m), 0) / scores.length;
+      if (s > bestScore) {
+        bestScore = s;
+        best = layer;
+      }
+    }
+    chosen.set(machine, best);
+  }
+  return chosen;
+}

@@ -1,0 +1,134 @@
+import type { Clip } from '../datasets';
+import { GenrepError } from '../errors';
+import { dcaseMetrics, decide, rocCurve, type DcaseMetrics } from '../metrics';
+import { buildBanks, scoreMachine, type DnMode, type Domain, type IndexChoice } from '../scoring';
+import type { FileScore, Metrics, RocPoints } from './results';
+
+/** One cell of the experiment grid: a machine type × layer × (DN mode, MemMixup) variant. */
+export interface CellInput {
+  machineType: string;
+  train: Float32Array;
+  trainClips: readonly Clip[];
+  test: Float32Array;
+  testClips: readonly Clip[];
+  dim: number;
+  layer: number;
+  dn: DnMode;
+  mixup: { K_s: number; lambda: number } | null;
+  K_n: number;
+  index: IndexChoice;
+  /** Where in the config K_s and K_n were set, so a bank too small for them is reported there. */
+  locate: (pointer: string) => string;
+}
+
+export interface CellResult {
+  metrics: Metrics | null;
+  score: Float64Array;
+  d_source: Float64Array | null;
+  d_target: Float64Array | null;
+  threshold: number;
+}
+
+/**
+ * Which banks a dataset supports: DCASE 2023-style domain banks when every training clip has a domain; otherwise
+ * section banks (DCASE 2020 machine IDs) with DN, or one pooled bank without DN (the paper's label-free kNN).
+ */
+export function scoreCell(input: CellInput): Promise<CellResult> {
+  const domains = input.trainClips.map((c) => c.domain);
+  const hasDomains = domains.every((d): d is Domain => d !== undefined);
+  if (hasDomains && input.mixup && input.mixup.K_s > 0) {
+    const sources = domains.filter((d) => d === 'source').length;
+    if (input.mixup.K_s > sources) {
+      throw new GenrepError(
+        `${input.locate('/mixup/K_s')}: /mixup/K_s: K_s = ${input.mixup.K_s} is larger than the source bank of ${input.machineType} (${sources} clips); use at most ${sources}`,
+        'BAD_INPUT',
+        { field: '/mixup/K_s', expected: `<= ${sources}` },
+      );
+    }
+  }
+  const bankRows = hasDomains ? Math.min(...(['source', 'target'] as const).map((d) => domains.filter((x) => x === d).length).filter((n) => n > 0)) : input.trainClips.length;
+  if (input.K_n > bankRows) {
+    throw new GenrepError(
+      `${input.locate('/K_n')}: /K_n: K_n = ${input.K_n} is larger than the smallest memory bank of ${input.machineType} (${bankRows} clips)`,
+      'BAD_INPUT',
+      { field: '/K_n', expected: `<= ${bankRows}` },
+    );
+  }
+  return scoreWithBanks(input, hasDomains ? (domains as Domain[]) : undefined);
+}
+
+async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefined): Promise<CellResult> {
+  const name = `${input.machineType} layer ${input.layer}`;
+  const sectioned = !trainDomains && input.dn !== 'none';
+  const banks = buildBanks({
+    train: input.train,
+    dim: input.dim,
+    ...(trainDomains ? { trainDomains } : {}),
+    ...(sectioned ? { trainSections: input.trainClips.map((c) => c.section) } : {}),
+    kn: input.K_n,
+    mixup: trainDomains && input.mixup && input.mixup.K_s > 0 ? { ks: input.mixup.K_s, lambda: input.mixup.lambda } : null,
+    index: input.index,
+    names: { train: `${name} training features`, trainLabels: `${name} training domains` },
+  });
+  const scored = await scoreMachine({ banks, test: input.test, testDim: input.dim, dnMode: input.dn, threshold: true, names: { test: `${name} test features`, bank: name } });
+  return {
+    metrics: metricsOf(input.testClips, scored.score),
+    score: scored.score,
+    d_source: scored.d_source ?? null,
+    d_target: scored.d_target ?? null,
+    threshold: scored.threshold ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+/** DCASE metrics when every test clip is labelled (both classes present); null for a scoring-only run. */
+export function metricsOf(testClips: readonly Clip[], score: ArrayLike<number>): Metrics | null {
+  if (testClips.some((c) => c.label === undefined)) return null;
+  const labels = testClips.map((c) => (c.label === 'anomaly' ? 1 : 0));
+  const domains = testClips.map((c) => c.domain);
+  const m: DcaseMetrics = dcaseMetrics({
+    scores: score,
+    labels,
+    ...(domains.every((d): d is Domain => d !== undefined) ? { domains: domains as Domain[] } : {}),
+  });
+  return toMetrics(m);
+}
+
+export function toMetrics(m: DcaseMetrics): Metrics {
+  return { auc: m.auc, pauc: m.pauc, auc_source: m.auc_source ?? null, auc_target: m.auc_target ?? null, official: m.official ?? null };
+}
+
+/** ROC curves for the plots: all clips, and each domain's normals against all anomalies (as the metrics define them). */
+export function rocSet(testClips: readonly Clip[], score: ArrayLike<number>): { all: RocPoints; source: RocPoints | null; target: RocPoints | null } {
+  const labels = testClips.map((c) => (c.label === 'anomaly' ? 1 : 0));
+  const curve = (keep: (c: Clip) => boolean): RocPoints | null => {
+    const idx = testClips.map((c, i) => (keep(c) ? i : -1)).filter((i) => i >= 0);
+    const l = idx.map((i) => labels[i]!);
+    if (!l.includes(0) || !l.includes(1)) return null;
+    const r = rocCurve(
+      idx.map((i) => score[i]!),
+      l,
+    );
+    return { fpr: Array.from(r.fpr), tpr: Array.from(r.tpr) };
+  };
+  const hasDomains = testClips.every((c) => c.domain !== undefined);
+  return {
+    all: curve(() => true) ?? { fpr: [0, 1], tpr: [0, 1] },
+    source: hasDomains ? curve((c) => c.label === 'anomaly' || c.domain === 'source') : null,
+    target: hasDomains ? curve((c) => c.label === 'anomaly' || c.domain === 'target') : null,
+  };
+}
+
+export function fileScores(testClips: readonly Clip[], cell: CellResult): FileScore[] {
+  const decisions = decide(cell.score, cell.threshold);
+  return testClips.map((c, i) => ({
+    name: c.name,
+    path: c.path,
+    section: c.section,
+    domain: c.domain ?? null,
+    label: c.label ?? null,
+    score: cell.score[i]!,
+    d_source: cell.d_source ? cell.d_source[i]! : null,
+    d_target: cell.d_target ? cell.d_target[i]! : null,
+    decision: decisions[i] === 1 ? 1 : 0,
+  }));
+}

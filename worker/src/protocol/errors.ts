@@ -1,0 +1,40 @@
+import type { ErrorCode } from '../errors';
+import type { Range } from './positions';
+
+/**
+ * How a worker failure crosses JSON-RPC: `error.code` is a number from WORKER_ERROR_CODES (JSON-RPC 2.0 leaves
+ * −32000…−32099 to the implementation; a cancelled request uses LSP's RequestCancelled, −32800, so
+ * vscode-languageclient recognises it), and `error.data` is a WorkerErrorData, so the editor never parses messages.
+ */
+export const WORKER_ERROR_CODES = {
+  NOT_FOUND: -32001,
+  BAD_INPUT: -32002,
+  UNSUPPORTED: -32003,
+  CORRUPT: -32004,
+  UNSAFE: -32005,
+  /** LSP's RequestCancelled. */
+  CANCELLED: -32800,
+  /** JSON-RPC's InternalError: a bug, not the user's input; the worker logs the stack first. */
+  INTERNAL: -32603,
+} as const satisfies Record<ErrorCode, number>;
+
+export type WorkerErrorCode = ErrorCode;
+
+export interface WorkerErrorData {
+  /** GenrepError's code, by name (the numeric code is on the JSON-RPC error itself). */
+  code: WorkerErrorCode;
+  /** The file the problem is in (absolute where the worker knows it). */
+  file?: string;
+  /** A JSON pointer (`/mixup/K_s`) or a field name inside that file. */
+  field?: string;
+  /** What was expected, in words. */
+  expected?: string;
+  /** Where in `file` the problem is, when it is a JSON file and `field` is a pointer into it (0-based, LSP style). */
+  range?: Range;
+}
+
+/** The inverse of WORKER_ERROR_CODES; codes another worker might send that we do not know map to INTERNAL. */
+export function errorCodeName(code: number): WorkerErrorCode {
+  for (const [name, value] of Object.entries(WORKER_ERROR_CODES)) if (value === code) return name as WorkerErrorCode;
+  return 'INTERNAL';
+}

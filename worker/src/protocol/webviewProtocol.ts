@@ -1,0 +1,51 @@
+/**
+ * Messages between the extension host and the results panel (webview-ui/), both directions as tagged unions.
+ * Type-only: the browser bundle imports it without any worker code. The handshake follows custom-editor-sample:
+ * the panel posts `ready`, and only then does the host send what to show. The panel's own requests (a clip's
+ * spectrogram or audio) carry a requestId that the host's `reply` echoes.
+ */
+import type { RunResults } from '../experiments/results';
+import type { ClipAudioResult, ScoreFilesResult, SpectrogramResult } from './workerProtocol';
+
+/** What the panel shows: a run's results, or new files scored against a saved bank. */
+export type PanelContent =
+  | { kind: 'results'; file: string; results: RunResults }
+  | { kind: 'scored'; title: string; scored: ScoreFilesResult };
+
+/** Requests the panel makes of the host; the host answers each with a `reply` of the matching method. */
+export interface PanelRequests {
+  spectrogram: { params: { file: string }; result: SpectrogramResult };
+  clipAudio: { params: { file: string }; result: ClipAudioResult };
+}
+export type PanelMethod = keyof PanelRequests;
+
+export type PanelRequest = {
+  [M in PanelMethod]: { type: 'request'; requestId: number; method: M; params: PanelRequests[M]['params'] };
+}[PanelMethod];
+
+export type PanelReply =
+  | { [M in PanelMethod]: { type: 'reply'; requestId: number; method: M; ok: true; result: PanelRequests[M]['result'] } }[PanelMethod]
+  | { type: 'reply'; requestId: number; method: PanelMethod; ok: false; error: string };
+
+/** Host → panel. */
+export type ToWebview =
+  | { type: 'show'; content: PanelContent }
+  /** Play a clip and show its spectrogram (the Dataset Explorer's "Play Clip"), beside whatever is shown. */
+  | { type: 'showClip'; file: string }
+  | { type: 'busy'; message: string }
+  | { type: 'error'; message: string }
+  | PanelReply;
+
+/** What the panel keeps with vscode.setState, so a reloaded window can bring the same results back. */
+export interface PanelState {
+  resultsFile?: string;
+}
+
+/** Panel → host. */
+export type FromWebview =
+  | { type: 'ready' }
+  | PanelRequest
+  /** Open a file of the shown content (its config, results.json, report.html, or a clip) in the editor. */
+  | { type: 'openFile'; file: string }
+  /** Reveal a clip in the explorer / the OS file manager. */
+  | { type: 'revealFile'; file: string };

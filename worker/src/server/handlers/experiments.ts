@@ -1,0 +1,45 @@
+import { promises as fsp } from 'node:fs';
+import { loadRunConfig } from '../../config/loadConfig';
+import { readResults, runExperiment } from '../../experiments/run';
+import { fileError } from '../../errors';
+import type { ResultsParams, ResultsResult, RunOutcome, RunParams, ValidateConfigParams, ValidateConfigResult, WorkerSettings } from '../../protocol/workerProtocol';
+import { validateConfigFile } from '../configDiagnostics';
+import type { JobContext } from '../jobs';
+
+/** genrep/run: the same runExperiment as `genrep run`, with the editor's settings as defaults the config can override. */
+export async function run(params: RunParams, job: JobContext, settings: WorkerSettings, log: (line: string) => void): Promise<RunOutcome> {
+  job.progress({ stage: 'discover', done: 0, total: 1, message: 'reading the run config' });
+  const loaded = await loadRunConfig(params.configFile);
+  const config = loaded.config;
+  if (config.cacheDir === undefined && settings.cacheDir) config.cacheDir = settings.cacheDir;
+  if (config.modelDir === undefined && settings.modelDir) config.modelDir = settings.modelDir;
+  if (config.threads === undefined && settings.threads) config.threads = settings.threads;
+  const outcome = await runExperiment(loaded, { signal: job.signal, onProgress: (p) => job.progress(p), log });
+  const main = outcome.results.variants[0];
+  return {
+    name: outcome.results.name,
+    resultsFile: outcome.resultsFile,
+    outputDir: outcome.outputDir,
+    reportFile: outcome.reportFile,
+    overall: main?.overall ?? null,
+    machineTypes: outcome.results.dataset.machineTypes,
+    cache: outcome.results.cache,
+    totalSec: outcome.results.timings.totalSec,
+  };
+}
+
+export async function results(params: ResultsParams): Promise<ResultsResult> {
+  return { file: params.file, results: await readResults(params.file) };
+}
+
+export async function validateConfig(params: ValidateConfigParams): Promise<ValidateConfigResult> {
+  if (params.text !== undefined) return validateConfigFile(params.file, params.text);
+  let text: string;
+  try {
+    text = await fsp.readFile(params.file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw fileError(params.file, code === 'ENOENT' ? 'no such config file' : `cannot be read (${code ?? String(err)})`, code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT');
+  }
+  return validateConfigFile(params.file, text);
+}

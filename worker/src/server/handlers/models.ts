@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { downloadCheckpoint as download } from '../../models/download';
+import { knownModels, modelEntry } from '../../models/manifest';
+import { defaultModelDir } from '../../paths';
+import type { DownloadCheckpointParams, DownloadCheckpointResult, ListModelsParams, ListModelsResult } from '../../protocol/workerProtocol';
+import type { JobContext } from '../jobs';
+
+export async function listModels(params: ListModelsParams): Promise<ListModelsResult> {
+  const modelDir = params.modelDir ?? defaultModelDir();
+  const models = [...knownModels().values()].map((m) => {
+    const file = path.join(modelDir, m.file);
+    return { name: m.name, file: m.file, role: m.role, bestLayer: m.bestLayer, present: existsSync(file), path: file };
+  });
+  return { modelDir, models };
+}
+
+/** genrep/downloadCheckpoint: the resumable download of `genrep model download`, reporting bytes as progress. */
+export async function downloadCheckpoint(params: DownloadCheckpointParams, job: JobContext): Promise<DownloadCheckpointResult> {
+  const entry = modelEntry(params.name);
+  const mib = (n: number): string => (n / 1048576).toFixed(1);
+  return download({
+    dir: params.dir ?? defaultModelDir(),
+    file: entry.file,
+    url: entry.url,
+    signal: job.signal,
+    onProgress: (received, total) =>
+      job.progress({
+        stage: 'download',
+        done: received,
+        total: total ?? 0,
+        message: total ? `${entry.file}: ${mib(received)} of ${mib(total)} MiB` : `${entry.file}: ${mib(received)} MiB`,
+      }),
+  });
+}

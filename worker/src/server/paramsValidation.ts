@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { ResponseError } from 'vscode-jsonrpc';
+import { GenrepError } from '../errors';
+import type { WorkerErrorData } from '../protocol/errors';
+import type { WorkerMethod } from '../protocol/workerProtocol';
+
+/**
+ * Incoming params are checked against the published protocol schema (schemas/protocol/), so the schema another
+ * worker or client implements from is the one this worker enforces, and a malformed request fails with
+ * InvalidParams naming the field instead of somewhere deep in a job.
+ */
+export const PROTOCOL_SCHEMA_FILE = 'genrep-protocol.schema.json';
+const INVALID_PARAMS = -32602; // JSON-RPC 2.0
+
+export function protocolSchemaDir(): string {
+  for (const candidate of [path.resolve(__dirname, '..', '..', '..', 'schemas', 'protocol'), path.resolve(__dirname, '..', '..', 'schemas', 'protocol')]) {
+    try {
+      readFileSync(path.join(candidate, PROTOCOL_SCHEMA_FILE));
+      return candidate;
+    } catch {
+      // next layout
+    }
+  }
+  throw new GenrepError(`schemas/protocol/${PROTOCOL_SCHEMA_FILE} not found next to the worker`, 'INTERNAL');
+}
+
+interface ProtocolSchema {
+  $id: string;
+  definitions: { WorkerRequests: { properties: Record<string, { properties: { params: { $ref: string } } }> } };
+}
+
+let ajv: Ajv | undefined;
+let schema: ProtocolSchema | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(method: WorkerMethod): ValidateFunction {
+  let validate = validators.get(method);
+  if (validate) return validate;
+  if (!ajv || !schema) {
+    schema = JSON.parse(readFileSync(path.join(protocolSchemaDir(), PROTOCOL_SCHEMA_FILE), 'utf8')) as ProtocolSchema;
+    ajv = new Ajv({ allErrors: false, strict: false });
+    ajv.addSchema(schema as object);
+  }
+  const ref = schema.definitions.WorkerRequests.properties[method]?.properties.params.$ref;
+  if (!ref) throw new GenrepError(`the protocol schema has no params for ${method}; regenerate schemas/protocol`, 'INTERNAL');
+  validate = ajv.compile({ $ref: `${schema.$id}${ref}` });
+  validators.set(method, validate);
+  return validate;
+}
+
+export function checkParams(method: WorkerMethod, params: unknown): void {
+  const validate = validatorFor(method);
+  if (validate(params ?? {})) return;
+  const e = validate.errors?.[0];
+  const where = e?.instancePath || '/';
+  let problem = e?.message ?? 'invalid';
+  if (e?.keyword === 'additionalProperties') problem = `unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  if (e?.keyword === 'enum') problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  throw new ResponseError<WorkerErrorData>(INVALID_PARAMS, `${method}: invalid params: ${where}: ${problem}`, { code: 'BAD_INPUT', field: where });
+}

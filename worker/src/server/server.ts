@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ProgressType, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
+import {
+  PROTOCOL_VERSION,
+  WORKER_REQUESTS,
+  type InitializeParams,
+  type InitializeResult,
+  type LogMessageParams,
+  type ParamsOf,
+  type ResultOf,
+  type WorkDoneProgressValue,
+  type WorkerMethod,
+  type WorkerNotifications,
+  type WorkerSettings,
+} from '../protocol/workerProtocol';
+import { toResponseError } from './errorMapping';
+import { buildBank, listBanks, scoreFiles } from './handlers/banks';
+import { clipAudio, spectrogram } from './handlers/clips';
+import { listDatasets } from './handlers/datasets';
+import { results, run, validateConfig } from './handlers/experiments';
+import { downloadCheckpoint, listModels } from './handlers/models';
+import { JobRunner, type JobContext } from './jobs';
+import { checkParams } from './paramsValidation';
+
+/**
+ * The worker's side of the protocol on one connection: LSP's lifecycle (initialize / shutdown / exit), every
+ * genrep/ method of WORKER_REQUESTS, progress and the status notification. Transport-agnostic, so tests can serve it
+ * over in-memory streams; main.ts binds it to stdio.
+ */
+export interface ServeOptions {
+  /** Called on `exit` (and when the connection closes): 0 after a `shutdown`, 1 otherwise, as LSP specifies. */
+  onExit?: (code: number) => void;
+}
+
+interface Server {
+  settings: WorkerSettings;
+  jobs: JobRunner;
+  log: (type: LogMessageParams['type'], message: string) => void;
+}
+
+type Handler<M extends WorkerMethod> = (params: ParamsOf<M>, server: Server, token: CancellationToken) => Promise<ResultOf<M>>;
+
+/** A job's handler runs inside JobRunner (one at a time, cancellable, with progress) under a title. */
+function job<M extends WorkerMethod>(method: M, title: (p: ParamsOf<M>) => string, body: (p: ParamsOf<M>, ctx: JobContext, server: Server) => Promise<ResultOf<M>>): Handler<M> {
+  return (params, server, token) => {
+    const workDoneToken = (params as { workDoneToken?: string | number }).workDoneToken;
+    return server.jobs.run(method, title(params), token, workDoneToken, (ctx) => body(params, ctx, server));
+  };
+}
+
+const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
+  'genrep/listDatasets': (p) => listDatasets(p),
+  'genrep/validateConfig': (p) => validateConfig(p),
+  'genrep/run': job('genrep/run', (p) => `GenRep: running ${path.basename(p.configFile)}`, (p, ctx, s) => run(p, ctx, s.settings, (line) => s.log(3, line))),
+  'genrep/results': (p) => results(p),
+  'genrep/buildBank': job('genrep/buildBank', (p) => `GenRep: building the ${p.machineType} memory bank (layer ${p.layer})`, (p, ctx, s) => buildBank(p, ctx, s.settings)),
+  'genrep/scoreFiles': job('genrep/scoreFiles', (p) => `GenRep: scoring ${p.files.length} file${p.files.length === 1 ? '' : 's'}`, (p, ctx, s) => scoreFiles(p, ctx, s.settings)),
+  'genrep/listBanks': (p) => listBanks(p),
+  'genrep/spectrogram': (p) => spectrogram(p),
+  'genrep/clipAudio': (p) => clipAudio(p),
+  'genrep/listModels': (p) => listModels(p),
+  'genrep/downloadCheckpoint': job('genrep/downloadCheckpoint', (p) => `GenRep: downloading ${p.name}`, (p, ctx) => downloadCheckpoint(p, ctx)),
+};
+
+/** The file a method's errors are about when the error names a JSON pointer but no file. */
+function errorFileOf(method: WorkerMethod, params: unknown): string | undefined {
+  const p = params as Record<string, unknown> | null;
+  const file = method === 'genrep/run' ? p?.['configFile'] : method === 'genrep/validateConfig' || method === 'genrep/results' ? p?.['file'] : undefined;
+  return typeof file === 'string' ? file : undefined;
+}
+
+const workDone = new ProgressType<WorkDoneProgressValue>();
+
+export function serveWorker(connection: MessageConnection, options: ServeOptions = {}): void {
+  const notify = <N extends keyof WorkerNotifications>(method: N, params: WorkerNotifications[N]): void => {
+    void connection.sendNotification(method, params).catch(() => undefined);
+  };
+  const server: Server = {
+    settings: {},
+    jobs: new JobRunner({
+      progress: (token, value) => void connection.sendProgress(workDone, token, value).catch(() => undefined),
+      status: (status) => notify('genrep/status', status),
+    }),
+    log: (type, message) => notify('window/logMessage', { type, message }),
+  };
+  let shutdownRequested = false;
+
+  connection.onRequest('initialize', (params: InitializeParams): InitializeResult => {
+    applySettings(server, params.initializationOptions ?? {});
+    return {
+      capabilities: {},
+      serverInfo: { name: 'genrep-worker', version: packageVersion() },
+      genrep: { protocolVersion: PROTOCOL_VERSION, pid: process.pid, methods: Object.keys(WORKER_REQUESTS) },
+    };
+  });
+  connection.onNotification('initialized', () => server.log(3, `GenRep worker ready (pid ${process.pid}, protocol ${PROTOCOL_VERSION})`));
+  connection.onRequest('shutdown', () => {
+    shutdownRequested = true;
+    return null;
+  });
+  connection.onNotification('exit', () => options.onExit?.(shutdownRequested ? 0 : 1));
+  connection.onClose(() => options.onExit?.(shutdownRequested ? 0 : 1));
+
+  for (const method of Object.keys(WORKER_REQUESTS) as WorkerMethod[]) {
+    const handler = HANDLERS[method] as Handler<WorkerMethod>;
+    connection.onRequest(method, async (params: unknown, token: CancellationToken) => {
+      try {
+        checkParams(method, params);
+        return await handler(params as ParamsOf<WorkerMethod>, server, token);
+      } catch (err) {
+        const fileForErrors = errorFileOf(method, params);
+        throw toResponseError(err, { ...(fileForErrors !== undefined ? { defaultFile: fileForErrors } : {}), logInternal: (text) => server.log(1, `${method}: ${text}`) });
+      }
+    });
+  }
+}
+
+/**
+ * The editor's settings become the worker's defaults: model and cache folders through the same environment
+ * variables the CLI honours (worker/src/paths.ts), so every module resolves them alike.
+ */
+function applySettings(server: Server, settings: WorkerSettings): void {
+  server.settings = settings;
+  if (settings.modelDir) process.env['GENREP_MODEL_DIR'] = settings.modelDir;
+  if (settings.cacheDir) process.env['GENREP_CACHE_DIR'] = settings.cacheDir;
+}
+
+function packageVersion(): string {
+  for (const candidate of [path.resolve(__dirname, '..', '..', '..', 'package.json'), path.resolve(__dirname, '..', '..', 'package.json')]) {
+    try {
+      return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
+    } catch {
+      // next layout
+    }
+  }
+  return 'unknown';
+}
