@@ -1,0 +1,168 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import type { Frame, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type LaunchedBrowser } from './harness/browser';
+import { startCodeServer, type RunningCodeServer } from './harness/codeServer';
+import { CHROMIUM_BIN, CODE_SERVER_BIN, E2E_EXTENSIONS_DIR, E2E_OUTPUT_DIR, REPO_ROOT } from './harness/paths';
+import { waitFor } from './harness/waits';
+import {
+  clickContextMenuItem,
+  expandExplorerFolders,
+  allNotificationTexts,
+  findInFrames,
+  notificationTexts,
+  openWorkbench,
+  pickQuickPickItem,
+  runCommand,
+  selectInExplorerAndOpenMenu,
+} from './harness/workbench';
+import { createWorkspace, DEMO_CONFIG, E2E_CLIPS_PER_MACHINE, E2E_MACHINES, E2E_USER_SETTINGS, type E2eWorkspace } from './harness/workspace';
+
+/**
+ * The extension as a user meets it: the packaged .vsix installed into code-server (VS Code in the browser), driven in
+ * Debian's chromium. `npm run test:e2e` runs scripts/e2e/setup.sh first (install code-server, package, install).
+ * Screenshots and logs go to test-output/e2e/.
+ */
+
+const screenshot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(E2E_OUTPUT_DIR, `${name}.png`) });
+
+function installedExtension(): string | undefined {
+  if (!existsSync(E2E_EXTENSIONS_DIR)) return undefined;
+  return readdirSync(E2E_EXTENSIONS_DIR).find((name) => name.startsWith('genrep.genrep-'));
+}
+
+/** Numeric data-value of the cells matching `selector` in `frame`. */
+async function numericValues(frame: Frame, selector: string): Promise<number[]> {
+  return frame.$$eval(selector, (cells) => cells.map((cell) => Number(cell.getAttribute('data-value'))));
+}
+
+describe('GenRep in VS Code (code-server + chromium)', () => {
+  let server: RunningCodeServer | undefined;
+  let browser: LaunchedBrowser | undefined;
+  let workspace: E2eWorkspace;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CODE_SERVER_BIN) || installedExtension() === undefined) {
+      throw new Error('code-server or the packaged extension is missing: run `npm run e2e:setup` (or `npm run test:e2e`)');
+    }
+    rmSync(E2E_OUTPUT_DIR, { recursive: true, force: true });
+    mkdirSync(E2E_OUTPUT_DIR, { recursive: true });
+    workspace = createWorkspace(path.join(E2E_OUTPUT_DIR, 'workspace'));
+    server = await startCodeServer({
+      codeServerBin: CODE_SERVER_BIN,
+      extensionsDir: E2E_EXTENSIONS_DIR,
+      profileDir: path.join(E2E_OUTPUT_DIR, 'vscode-profile'),
+      workspace: workspace.dir,
+      userSettings: E2E_USER_SETTINGS,
+      logFile: path.join(E2E_OUTPUT_DIR, 'code-server.log'),
+    });
+    browser = await launchChromium({ executablePath: CHROMIUM_BIN, profileDir: path.join(E2E_OUTPUT_DIR, 'chromium-profile'), width: 1600, height: 1000 });
+    page = browser.page;
+    await openWorkbench(page, server.url, workspace.dir);
+    await screenshot(page, '01-workbench');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('the demo run config is valid against schemas/run-config.schema.json', () => {
+    const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas', 'run-config.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(DEMO_CONFIG), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it('the Dataset Explorer lists the workspace dataset and its machine types', async ({ onTestFailed }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-dataset-explorer');
+      console.error('notifications:', await allNotificationTexts(page));
+    });
+    await runCommand(page, 'GenRep: Focus on Dataset Explorer View');
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Dataset Explorer' }) });
+    const rootRow = view.locator('.monaco-list-row', { hasText: `dcase2023 · ${E2E_MACHINES.length} machine types` });
+    await rootRow.waitFor({ state: 'visible', timeout: 60_000 });
+    if ((await rootRow.getAttribute('aria-expanded')) !== 'true') await rootRow.click();
+    for (const machine of E2E_MACHINES) {
+      const { train, test } = E2E_CLIPS_PER_MACHINE;
+      const machineRow = view
+        .locator('.monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${machine}$`) }) })
+        .filter({ hasText: `${train} train · ${test} test` });
+      await machineRow.waitFor({ state: 'visible', timeout: 30_000 });
+    }
+    await screenshot(page, '02-dataset-explorer');
+    await runCommand(page, 'View: Show Explorer');
+  });
+
+  it('runs "GenRep: Run Experiment" and shows a ROC plot and metric rows per machine type', async ({ onTestFailed }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-run-experiment');
+      console.error('notifications:', await allNotificationTexts(page));
+      await screenshot(page, 'failure-notifications');
+    });
+    await runCommand(page, 'GenRep: Run Experiment');
+    // With one *.genrep.json in the workspace the command runs it; should it ask, answer with the demo config.
+    const asked = await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.genrep.json' }).first().isVisible({ timeout: 3_000 }).catch(() => false);
+    if (asked) await pickQuickPickItem(page, 'demo.genrep.json');
+
+    const { frame } = await findInFrames(page, '[data-testid="metric-table"]', 120_000);
+    for (const machine of E2E_MACHINES) {
+      // Charts render asynchronously (vega → SVG): wait for the ROC curve's lines, not just the placeholder.
+      const curves = await waitFor(`the ROC plot of ${machine} to draw its curves`, 60_000, async () => {
+        const count = await frame.locator(`[data-testid="roc-plot-${machine}"] svg .mark-line path`).count();
+        return count >= 2 ? count : undefined;
+      });
+      expect(curves).toBeGreaterThanOrEqual(2);
+      const row = frame.locator(`[data-testid="metric-row-${machine}"]`);
+      expect(await row.count()).toBe(1);
+      expect((await row.locator('td').first().innerText()).trim()).toBe(machine);
+      const [auc] = await numericValues(frame, `[data-testid="metric-row-${machine}"] td[data-metric="auc"]`);
+      expect(auc).toBeGreaterThanOrEqual(0);
+      expect(auc).toBeLessThanOrEqual(1);
+    }
+    const machineRows = await frame.$$eval('[data-testid^="metric-row-"]', (rows) => rows.map((row) => row.getAttribute('data-testid')));
+    expect(machineRows.sort()).toEqual([...E2E_MACHINES.map((m) => `metric-row-${m}`), 'metric-row-overall'].sort());
+    expect(existsSync(path.join(workspace.dir, 'results', 'results.json'))).toBe(true);
+    await screenshot(page, '03-results-panel');
+    await frame.locator(`[data-testid="roc-plot-${E2E_MACHINES[E2E_MACHINES.length - 1]}"]`).scrollIntoViewIfNeeded();
+    await screenshot(page, '04-results-roc-plots');
+  });
+
+  it('builds a memory bank and scores two .wav files selected in the explorer', async ({ onTestFailed }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-score-files');
+      console.error('notifications:', await allNotificationTexts(page));
+      await screenshot(page, 'failure-notifications');
+    });
+    const machine = E2E_MACHINES[0];
+    await runCommand(page, 'GenRep: Build Memory Bank');
+    await pickQuickPickItem(page, machine);
+    await waitFor('the "Memory bank saved" notification', 120_000, async () =>
+      (await notificationTexts(page)).some((text) => text.includes('Memory bank saved')) ? true : undefined,
+    );
+    const bankDir = path.join(workspace.dir, '.genrep', 'banks');
+    expect(readdirSync(bankDir).filter((name) => name.endsWith('.grbank'))).toHaveLength(1);
+
+    const { folder, names } = workspace.clipsToScore;
+    await runCommand(page, 'View: Show Explorer');
+    await expandExplorerFolders(page, folder);
+    await selectInExplorerAndOpenMenu(page, names);
+    await screenshot(page, '05-explorer-context-menu');
+    await clickContextMenuItem(page, 'Score Selected WAV Files');
+
+    const { frame } = await findInFrames(page, '[data-testid="scored-view"] [data-testid^="scored-row-"]', 120_000);
+    const rows = await frame.$$eval('[data-testid^="scored-row-"]', (trs) =>
+      trs.map((tr) => ({ path: tr.getAttribute('data-path'), score: Number(tr.querySelector('td:nth-child(2)')?.getAttribute('data-value')) })),
+    );
+    const expected = names.map((name) => path.join(workspace.dir, folder, name)).sort();
+    expect(rows.map((row) => row.path).sort()).toEqual(expected);
+    for (const row of rows) expect(Number.isFinite(row.score)).toBe(true);
+    const summary = await frame.locator('[data-testid="scored-summary"]').innerText();
+    expect(summary).toMatch(/of 2 flagged as anomalous/);
+    await screenshot(page, '06-scored-files');
+  });
+});
