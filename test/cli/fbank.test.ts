@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../worker/src/cli/main';
+import { runCli } from '../helpers/cli';
 import { readNpy } from '../../worker/src/io/npy';
 import { readWav } from '../../worker/src/audio';
 import { beatsFbank } from '../../worker/src/fbank';
@@ -14,17 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const mono = path.join(FIXTURES, 'audio', 'dcase2023_fan_test_section_00_source_test_anomaly_0022_m-n_W.wav');
 const eightChannel = path.join(FIXTURES, 'audio', 'mimii_fab969_8ch.wav');
 
-async function run(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(['node', 'genrep', ...args]);
-    return { code, stderr: err.mock.calls.map((c) => String(c[0])).join('') };
-  } finally {
-    err.mockRestore();
-    out.mockRestore();
-  }
-}
+const run = (...args: string[]): ReturnType<typeof runCli> => runCli(args);
 
 describe('genrep fbank', () => {
   it('writes the whole clip\'s raw log-mel fbank as float32 [frames, 128]', async () => {

@@ -1,11 +1,11 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWavPcm16 } from '../../worker/src/audio';
-import { main } from '../../worker/src/cli/main';
+import { runCli as run } from '../helpers/cli';
 import { fbankStatistics } from '../../worker/src/embedders';
-import { decodeNpy, type NpyArray } from '../../worker/src/io/npy';
+import { readNpy } from '../../worker/src/io/npy';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
 import { TensorDataType } from '../../worker/src/onnx/proto';
 import { FIXTURES, GoldenSet } from '../helpers/golden';
@@ -17,32 +17,6 @@ const golden = new GoldenSet('golden-beats-tiny');
 let dir: string;
 let toyWav: string;
 
-/**
- * readNpy decodes from a Node Buffer whose slice() is a view, not a copy, and then reads at the view's buffer
- * offset 0 (reported to the lead); decoding a plain Uint8Array copy sidesteps that until it is fixed.
- */
-async function readNpy(file: string): Promise<NpyArray> {
-  return decodeNpy(Uint8Array.from(await fsp.readFile(file)), file);
-}
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(['node', 'genrep', ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'genrep-embed-cli-'));

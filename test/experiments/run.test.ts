@@ -83,6 +83,13 @@ describe('genrep run', () => {
     expect(resumed.results.cache.extracted).toBe(2 * (35 + 24) - entries.length);
   });
 
+  it('averages low-shot runs over seeds', async () => {
+    const outcome = await runExperiment(config({ lowShot: { k: 12, seeds: [1, 2] }, dn: 'none', mixup: { K_s: 0, lambda: 0.9 }, output: 'out-low' }, 'low.genrep.json'));
+    const v = outcome.results.variants[0]!;
+    expect(v.seeds).toEqual([1, 2]);
+    for (const m of v.machines) expect(m.metrics!.auc).toBeGreaterThan(0);
+  });
+
   it('names the config position of a K_s larger than the source bank and of a layer that does not exist', async () => {
     await expect(runExperiment(config({ mixup: { K_s: 31, lambda: 0.9 } }, 'ks.genrep.json'))).rejects.toThrow(/ks\.genrep\.json:\d+:\d+: \/mixup\/K_s: K_s = 31 is larger than the source bank of fan \(30 clips\)/);
     await expect(runExperiment(config({ layers: [1, 2] }, 'layer.genrep.json'))).rejects.toThrow(/layer\.genrep\.json:\d+:\d+: \/layers\/1: layer 2 does not exist: fbank-stats\S* has layers 1\.\.1/);

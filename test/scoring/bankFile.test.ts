@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrepError } from '../../worker/src/errors';
 import { BANK_MAGIC, buildBanks, decodeBank, Domain, encodeBank, inductiveStats, loadBank, saveBank, scoreMachine } from '../../worker/src/scoring';
-import { tempDir } from './cliHarness';
+import { tempDir } from '../helpers/cli';
 import { gaussian } from './random';
 
 const dim = 8;

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../worker/src/io/npy';
-import { runCli, readJson, tempDir } from './cliHarness';
+import { runCli, readJson, tempDir } from '../helpers/cli';
 import { loadGoldenScoring, maxRelativeError } from './goldenHelpers';
 
 const golden = loadGoldenScoring();

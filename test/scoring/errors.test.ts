@@ -4,7 +4,7 @@ import { GenrepError } from '../../worker/src/errors';
 import { writeNpy } from '../../worker/src/io/npy';
 import { dcaseMetrics, rocAuc } from '../../worker/src/metrics';
 import { buildBanks, Domain, scoreMachine } from '../../worker/src/scoring';
-import { readJson, runCli, tempDir } from './cliHarness';
+import { readJson, runCli, tempDir } from '../helpers/cli';
 import { gaussian } from './random';
 
 const dim = 4;

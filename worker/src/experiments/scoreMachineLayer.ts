@@ -70,7 +70,15 @@ async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefin
     index: input.index,
     names: { train: `${name} training features`, trainLabels: `${name} training domains` },
   });
-  const scored = await scoreMachine({ banks, test: input.test, testDim: input.dim, dnMode: input.dn, threshold: true, names: { test: `${name} test features`, bank: name } });
+  // The decision threshold comes from the training clips' leave-one-out scores, which need every bank to keep at
+  // least K_n rows without the clip (a low-shot sample may hold a single target clip); without it no clip is flagged.
+  const groupSizes = trainDomains
+    ? (['source', 'target'] as const).map((d) => trainDomains.filter((x) => x === d).length).filter((n) => n > 0)
+    : sectioned
+      ? [...new Set(input.trainClips.map((c) => c.section))].map((s) => input.trainClips.filter((c) => c.section === s).length)
+      : [input.trainClips.length];
+  const threshold = groupSizes.every((n) => n > input.K_n);
+  const scored = await scoreMachine({ banks, test: input.test, testDim: input.dim, dnMode: input.dn, threshold, names: { test: `${name} test features`, bank: name } });
   return {
     metrics: metricsOf(input.testClips, scored.score),
     score: scored.score,
