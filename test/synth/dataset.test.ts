@@ -98,10 +98,12 @@ describe('synthesizeDataset', () => {
   it('resumes an interrupted run, keeping finished files and leaving no temporary files', async () => {
     const out = await tempDir();
     const first = await synthesizeDataset({ ...SMALL, out, seed: 2 });
-    const victim = path.join(out, 'fan', 'test', 'section_00_target_test_anomaly_0001_spd_1800_bg_B.wav');
+    const victim = path.join(out, 'fan', 'test', 'section_00_target_test_anomaly_0001_spd_1800_bg_C.wav');
     const original = await fsp.readFile(victim);
     await fsp.rm(victim);
     await fsp.writeFile(path.join(out, 'bearing', 'train', 'section_00_source_train_normal_0000_vel_1800_loc_A.wav'), 'half a file');
+    // What a killed writeFileAtomic leaves behind.
+    await fsp.writeFile(path.join(out, 'fan', 'train', '.section_00_source_train_normal_0002_spd_1500_bg_A.wav.4242.abcdef.tmp'), 'partial');
     const again = await synthesizeDataset({ ...SMALL, out, seed: 2 });
     expect(again).toEqual({ ...first, written: 2, kept: first.files - 2 });
     expect(Buffer.compare(await fsp.readFile(victim), original)).toBe(0);

@@ -161,6 +161,7 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
       throw fileError(out, `is not empty and holds no ${SYNTH_MANIFEST}; choose an empty or new folder`, 'BAD_INPUT', { field: 'out' });
     }
   } else {
+    await removeStaleTemporaries(out);
     const differences = (Object.keys(settings) as (keyof SynthSettings)[])
       .filter((k) => JSON.stringify(previous![k]) !== JSON.stringify(settings[k]))
       .map((k) => `${k} ${JSON.stringify(previous![k])} → ${JSON.stringify(settings[k])}`);
@@ -169,6 +170,14 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
     }
   }
   await writeFileAtomic(manifestPath, `${JSON.stringify({ ...settings, complete: false }, null, 2)}\n`);
+}
+
+/** Temporary files a killed run left behind (writeFileAtomic names them `.<file>.<pid>.<random>.tmp`). */
+async function removeStaleTemporaries(out: string): Promise<void> {
+  const entries = await fsp.readdir(out, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (entry.isFile() && /^\..+\.tmp$/.test(entry.name)) await fsp.rm(path.join(entry.parentPath, entry.name), { force: true });
+  }
 }
 
 async function fileSize(file: string): Promise<number | undefined> {

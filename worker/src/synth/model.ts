@@ -7,7 +7,7 @@ export type BackgroundKind = 'A' | 'B' | 'C';
 export interface Condition {
   /** Written into the file name in this order, as `key_value` pairs. */
   attributes: [string, string][];
-  /** Nominal shaft speed (rev/min). */
+  /** Nominal shaft speed (rev/min); for an induction motor the synchronous speed, which the rotor slips below. */
   rpm: number;
   /** Load in [0, 1] (torque, flow, electrical load): drives mesh, vane-pass and hum amplitudes. */
   load: number;

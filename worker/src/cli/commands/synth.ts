@@ -63,6 +63,13 @@ export function registerSynthCommand(program: Command): Command {
       const bar = new SingleBar({ format: 'synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}', stream: process.stderr }, Presets.shades_classic);
       let barStarted = false;
       const started = Date.now();
+      // The first Ctrl-C stops between files (nothing half-written; rerun to resume); a second one exits at once.
+      const controller = new AbortController();
+      const onInterrupt = (): void => {
+        process.off('SIGINT', onInterrupt);
+        controller.abort();
+      };
+      process.on('SIGINT', onInterrupt);
       const result = await synthesizeDataset({
         out: opts.out,
         seed: opts.seed,
@@ -73,6 +80,7 @@ export function registerSynthCommand(program: Command): Command {
         durationSec: opts.duration,
         sampleRate: opts.sampleRate,
         severity: opts.severity,
+        signal: controller.signal,
         onProgress: (p) => {
           if (!showBar) return;
           if (!barStarted) {
@@ -83,6 +91,7 @@ export function registerSynthCommand(program: Command): Command {
           }
         },
       }).finally(() => {
+        process.off('SIGINT', onInterrupt);
         if (barStarted) bar.stop();
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);

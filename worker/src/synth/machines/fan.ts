@@ -1,6 +1,6 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, TARGET_SETUP, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
 
 const BLADES = 7;
 /** Outer-race defect frequency of the motor bearing (8 balls, d/D 0.22): 4 × (1 − 0.22) per revolution. */
@@ -26,7 +26,7 @@ export const fan: MachineModel = {
   name: 'fan',
   description: 'axial fan: 7-blade pass tone and harmonics, speed-dependent aerodynamic noise, duct resonances',
   source: [1200, 1350, 1500].map((rpm) => ({ attributes: [['spd', String(rpm)], ['bg', 'A']], rpm, load: 0.5, background: 'A' as const })),
-  target: [{ attributes: [['spd', '1800'], ['bg', 'C']], rpm: 1800, load: 0.5, background: 'C', unsteadiness: 1.3, reflections: { count: 6, maxDelayMs: 8, gain: 0.065 } }],
+  target: [{ attributes: [['spd', '1800'], ['bg', 'C']], rpm: 1800, load: 0.5, background: 'C', ...TARGET_SETUP }],
   faultScale: 0.7,
   anomalies: ['imbalance', 'bearing'],
   render(ctx, condition, anomaly) {

@@ -1,6 +1,6 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, TARGET_SETUP, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
 
 const LINE_HZ = 50;
 const ROTOR_BARS = 28;
@@ -21,7 +21,7 @@ export const motor: MachineModel = {
   name: 'motor',
   description: '4-pole induction motor: 100 Hz magnetic hum, rotor-slot harmonics, cooling fan; slip grows with load',
   source: [25, 50, 75].map((load) => ({ attributes: [['load', String(load)], ['bg', 'A']], rpm: 1500, load: load / 100, background: 'A' as const })),
-  target: [{ attributes: [['load', '100'], ['bg', 'C']], rpm: 1500, load: 1, background: 'C', unsteadiness: 1.3, reflections: { count: 6, maxDelayMs: 8, gain: 0.065 } }],
+  target: [{ attributes: [['load', '100'], ['bg', 'C']], rpm: 1500, load: 1, background: 'C', ...TARGET_SETUP }],
   faultScale: 0.65,
   anomalies: ['misalignment', 'looseness'],
   render(ctx, condition, anomaly) {

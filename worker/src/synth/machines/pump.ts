@@ -1,6 +1,6 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, TARGET_SETUP, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
 
 const VANES = 6;
 /** Inner-race defect frequency (9 balls, d/D 0.1): 4.5 × (1 + 0.1) per revolution. */
@@ -24,14 +24,14 @@ const CASING_MODES: Mode[] = [
 export const pump: MachineModel = {
   name: 'pump',
   description: 'centrifugal pump: 6-vane pass tone, flow turbulence, pipe resonances; motor slip grows with load',
-  source: [40, 55, 70].map((flow) => ({ attributes: [['flow', String(flow)], ['bg', 'A']], rpm: 2900, load: flow / 100, background: 'A' as const })),
-  target: [{ attributes: [['flow', '100'], ['bg', 'C']], rpm: 2900, load: 1, background: 'C', unsteadiness: 1.3, reflections: { count: 6, maxDelayMs: 8, gain: 0.065 } }],
+  source: [40, 55, 70].map((flow) => ({ attributes: [['flow', String(flow)], ['bg', 'A']], rpm: 3000, load: flow / 100, background: 'A' as const })),
+  target: [{ attributes: [['flow', '100'], ['bg', 'C']], rpm: 3000, load: 1, background: 'C', ...TARGET_SETUP }],
   faultScale: 0.75,
   anomalies: ['looseness', 'bearing'],
   render(ctx, condition, anomaly) {
     const { rng, out, sampleRate } = ctx;
     const slip = 0.01 + 0.03 * condition.load;
-    const track = shaftTrack(ctx, 3000 * (1 - slip), 0.004);
+    const track = shaftTrack(ctx, condition.rpm * (1 - slip), 0.004);
     const offDesign = 0.4 + 1.5 * Math.abs(condition.load - 0.7);
     const vpf = [1, 0.5, 0.25, 0.12, 0.06].map((a) => 0.55 * offDesign * a);
     const orders = [1, 2, 3, ...vpf.map((_, k) => VANES * (k + 1))];
