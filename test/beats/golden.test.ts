@@ -73,6 +73,14 @@ describe('BEATs ONNX graph against the reference PyTorch outputs (tiny checkpoin
         expect(cosine(gotRows[clip]!, ref), `layer ${layer} clip ${clip}`).toBeGreaterThanOrEqual(0.99999);
       });
     }
+    // The hidden states too, from the waveform: the acceptance's end-to-end form.
+    const hidden = await run(convertBeatsToBytes(checkpoint, { layers: [0, 1, 2], output: 'hidden' }), fbank, 3);
+    for (const layer of [0, 1, 2]) {
+      const gotRows = rows(hidden[beatsOutputName(layer, 'hidden')]!.data as Float32Array, 496 * 64);
+      rows(golden.f32(`beats/layer${layer}`).data, 496 * 64).forEach((ref, clip) => {
+        expect(relativeL2(gotRows[clip]!, ref), `layer ${layer} clip ${clip}`).toBeLessThanOrEqual(2e-3);
+      });
+    }
   });
 });
 
