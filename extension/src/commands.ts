@@ -139,8 +139,7 @@ async function pickMachine(s: Services, node: unknown): Promise<{ root: string; 
     return { root: node.root, machineType: node.machine.machineType, sourceClips: node.machine.train.filter((c) => c.domain !== 'target').length };
   }
   const only = isNode(node) && node.kind === 'root' ? node.spec.path : undefined;
-  const items = s.tree
-    .datasets()
+  const items = (await s.tree.currentDatasets())
     .filter((d) => only === undefined || d.spec.path === only)
     .flatMap((d) =>
       d.listing?.status === 'ok'

@@ -36,9 +36,19 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
     );
   }
 
-  /** The listings as last read, for commands that pick a machine type. */
+  /** The listings as last read. */
   datasets(): { spec: RootSpec; listing: DatasetListing | undefined }[] {
     return this.roots.map((spec) => ({ spec, listing: this.listings.get(spec.path) }));
+  }
+
+  /**
+   * The listings once a refresh in progress (or a first one, for roots never listed) has finished: a command run
+   * right after start-up must not see an empty explorer that is only still reading.
+   */
+  async currentDatasets(): Promise<{ spec: RootSpec; listing: DatasetListing | undefined }[]> {
+    if (this.refreshing) await this.refreshing;
+    else if (this.roots.some((r) => !this.listings.has(r.path))) await this.refresh();
+    return this.datasets();
   }
 
   getTreeItem(node: DatasetNode): vscode.TreeItem {
