@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BEATS_OFFICIAL, beatsGeometry, checkLayers, parseBeatsConfig } from '../../worker/src/beats/config';
 import { relativePositionBias, relativePositionBucket } from '../../worker/src/beats/relativePosition';
-import { GenrepError } from '../../worker/src/errors';
-
-function errorOf(fn: () => unknown): GenrepError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GenrepError) return err;
-    throw err;
-  }
-  throw new Error('expected a GenrepError');
-}
+import { genrepErrorOf as errorOf } from '../helpers/errors';
 
 describe('BEATs cfg', () => {
   it('fills BEATsConfig defaults and derives the official geometry', () => {

@@ -3,9 +3,9 @@ import { parseBeatsConfig } from '../../worker/src/beats/config';
 import { validateBeats } from '../../worker/src/beats/convert';
 import { expectedShapes, WeightTensor } from '../../worker/src/beats/stateDict';
 import { Checkpoint, readCheckpoint } from '../../worker/src/checkpoint';
-import { GenrepError } from '../../worker/src/errors';
 import { GoldenSet } from '../helpers/golden';
 import { TINY_CHECKPOINT } from './helpers';
+import { genrepErrorOf as failure } from '../helpers/errors';
 
 let checkpoint: Checkpoint;
 beforeAll(async () => {
@@ -16,16 +16,6 @@ function withTensors(edit: (tensors: Map<string, WeightTensor>) => void) {
   const tensors = new Map(checkpoint.tensors);
   edit(tensors);
   return { file: 'tiny.pt', cfg: checkpoint.cfg, tensors };
-}
-
-function failure(fn: () => unknown): GenrepError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GenrepError) return err;
-    throw err;
-  }
-  throw new Error('expected a GenrepError');
 }
 
 describe('state dict check (tiny fixture checkpoint)', () => {

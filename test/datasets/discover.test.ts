@@ -2,21 +2,12 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Dataset, discoverDataset } from '../../worker/src/datasets';
-import { GenrepError } from '../../worker/src/errors';
 import { pad, range, removeTempDirs, tempDir, writeTinyWavs } from './tinyWav';
+import { genrepRejection as failure } from '../helpers/errors';
 
 afterAll(removeTempDirs);
 
 const DEV_NAMES = readFileSync(path.join(__dirname, '..', 'fixtures', 'datasets', 'dcase2023-dev-names.txt'), 'utf8').trim().split('\n');
-
-async function failure(promise: Promise<unknown>): Promise<GenrepError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(GenrepError);
-  return err as GenrepError;
-}
 
 /** A small DCASE 2023 dev-style machine type: 4 source + 2 target train clips, 2 clips per test group. */
 function dcaseDevFiles(type: string, attrs = 'spd_1'): string[] {

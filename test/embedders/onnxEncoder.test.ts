@@ -3,9 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder, fbankStatistics } from '../../worker/src/embedders';
-import { GenrepError } from '../../worker/src/errors';
 import { DimInit, TensorDataType } from '../../worker/src/onnx/proto';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
+import { genrepRejection as failure } from '../helpers/errors';
 
 let dir: string;
 beforeAll(async () => {
@@ -42,18 +42,6 @@ const meanMax = (g: GraphBuilder, x: string) => {
     { name: 'other', dims: ['batch', 1] as DimInit[] },
   ];
 };
-
-function failure(promise: Promise<unknown>): Promise<GenrepError> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (err: unknown) => {
-      if (err instanceof GenrepError) return err;
-      throw err;
-    },
-  );
-}
 
 const ramp = Float32Array.from({ length: 200000 }, (_, i) => (i < 160000 ? i / 160000 : 5));
 

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GenrepError } from '../../worker/src/errors';
 import { beatsFbank, fbank, type FbankOptions, FbankComputer } from '../../worker/src/fbank';
-
-function thrown(run: () => unknown): GenrepError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(GenrepError);
-    return err as GenrepError;
-  }
-  throw new Error('expected a GenrepError, nothing was thrown');
-}
+import { genrepErrorOf as thrown } from '../helpers/errors';
 
 describe('fbank input errors', () => {
   it('refuses a clip shorter than one frame, saying how long each is', () => {
