@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { DEMO_SIZES, runDemo } from '../../experiments/demo';
 import { formatResultsTable } from '../../report/table';
+import { withInterrupt } from '../interrupt';
 import { runProgressReporter } from '../progressBar';
 
 /** `genrep demo`: the README's main command. */
@@ -18,30 +19,29 @@ export function registerDemoCommand(program: Command): void {
       const tty = process.stderr.isTTY === true;
       let synthBar: SingleBar | undefined;
       const bar = runProgressReporter();
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort();
-      process.once('SIGINT', onSigint);
       try {
         process.stderr.write(`synthesising the demo dataset in ${opts.dir}/data …\n`);
-        const outcome = await runDemo({
-          dir: opts.dir,
-          seed: opts.seed,
-          signal: abort.signal,
-          onSynthProgress: (p) => {
-            if (!tty) return;
-            if (!synthBar) {
-              synthBar = new SingleBar({ format: 'synth    [{bar}] {value}/{total} clips | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
-              synthBar.start(p.total, p.done);
-            }
-            synthBar.update(p.done);
-          },
-          onProgress: (p) => {
-            synthBar?.stop();
-            synthBar = undefined;
-            bar.onProgress(p);
-          },
-          log: (line) => process.stderr.write(`${line}\n`),
-        });
+        const outcome = await withInterrupt((signal) =>
+          runDemo({
+            dir: opts.dir,
+            seed: opts.seed,
+            signal,
+            onSynthProgress: (p) => {
+              if (!tty) return;
+              if (!synthBar) {
+                synthBar = new SingleBar({ format: 'synth    [{bar}] {value}/{total} clips | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+                synthBar.start(p.total, p.done);
+              }
+              synthBar.update(p.done);
+            },
+            onProgress: (p) => {
+              synthBar?.stop();
+              synthBar = undefined;
+              bar.onProgress(p);
+            },
+            log: (line) => process.stderr.write(`${line}\n`),
+          }),
+        );
         bar.stop();
         process.stdout.write(`\n${formatResultsTable(outcome.results)}`);
         const t = outcome.results.timings;
@@ -53,7 +53,6 @@ export function registerDemoCommand(program: Command): void {
       } finally {
         synthBar?.stop();
         bar.stop();
-        process.removeListener('SIGINT', onSigint);
       }
     });
 }

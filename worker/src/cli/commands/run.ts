@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadRunConfig } from '../../config/loadConfig';
 import { runExperiment } from '../../experiments/run';
 import { formatResultsTable } from '../../report/table';
+import { withInterrupt } from '../interrupt';
 import { runProgressReporter } from '../progressBar';
 
 /** `genrep run <config.json>`: one experiment from a run config (schemas/run-config.schema.json). */
@@ -13,15 +14,14 @@ export function registerRunCommand(program: Command): void {
     .action(async (file: string, opts: { quiet?: boolean }) => {
       const loaded = await loadRunConfig(file);
       const bar = runProgressReporter();
-      const abort = new AbortController();
-      const onSigint = (): void => abort.abort();
-      process.once('SIGINT', onSigint);
       try {
-        const outcome = await runExperiment(loaded, {
-          signal: abort.signal,
-          onProgress: opts.quiet ? () => undefined : bar.onProgress,
-          log: opts.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`),
-        });
+        const outcome = await withInterrupt((signal) =>
+          runExperiment(loaded, {
+            signal,
+            onProgress: opts.quiet ? () => undefined : bar.onProgress,
+            log: opts.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`),
+          }),
+        );
         bar.stop();
         process.stdout.write(`\n${formatResultsTable(outcome.results)}`);
         const t = outcome.results.timings;
@@ -32,7 +32,6 @@ export function registerRunCommand(program: Command): void {
         );
       } finally {
         bar.stop();
-        process.removeListener('SIGINT', onSigint);
       }
     });
 }

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { MACHINE_MODELS, synthesizeDataset } from '../../synth';
+import { withInterrupt } from '../interrupt';
 
 function integerOption(value: string): number {
   const n = Number(value);
@@ -63,35 +64,29 @@ export function registerSynthCommand(program: Command): Command {
       const bar = new SingleBar({ format: 'synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}', stream: process.stderr }, Presets.shades_classic);
       let barStarted = false;
       const started = Date.now();
-      // The first Ctrl-C stops between files (nothing half-written; rerun to resume); a second one exits at once.
-      const controller = new AbortController();
-      const onInterrupt = (): void => {
-        process.off('SIGINT', onInterrupt);
-        controller.abort();
-      };
-      process.on('SIGINT', onInterrupt);
-      const result = await synthesizeDataset({
-        out: opts.out,
-        seed: opts.seed,
-        machines: opts.machines,
-        trainSource: opts.trainSource ?? opts.clips?.[0],
-        trainTarget: opts.trainTarget ?? opts.clips?.[1],
-        testPerGroup: opts.testPerGroup ?? opts.clips?.[2],
-        durationSec: opts.duration,
-        sampleRate: opts.sampleRate,
-        severity: opts.severity,
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (!showBar) return;
-          if (!barStarted) {
-            bar.start(p.total, p.done, { machine: p.machine });
-            barStarted = true;
-          } else {
-            bar.update(p.done, { machine: p.machine });
-          }
-        },
-      }).finally(() => {
-        process.off('SIGINT', onInterrupt);
+      const result = await withInterrupt((signal) =>
+        synthesizeDataset({
+          out: opts.out,
+          seed: opts.seed,
+          machines: opts.machines,
+          trainSource: opts.trainSource ?? opts.clips?.[0],
+          trainTarget: opts.trainTarget ?? opts.clips?.[1],
+          testPerGroup: opts.testPerGroup ?? opts.clips?.[2],
+          durationSec: opts.duration,
+          sampleRate: opts.sampleRate,
+          severity: opts.severity,
+          signal,
+          onProgress: (p) => {
+            if (!showBar) return;
+            if (!barStarted) {
+              bar.start(p.total, p.done, { machine: p.machine });
+              barStarted = true;
+            } else {
+              bar.update(p.done, { machine: p.machine });
+            }
+          },
+        }),
+      ).finally(() => {
         if (barStarted) bar.stop();
       });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
