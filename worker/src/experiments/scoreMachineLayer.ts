@@ -36,8 +36,9 @@ export interface CellResult {
 export function scoreCell(input: CellInput): Promise<CellResult> {
   const domains = input.trainClips.map((c) => c.domain);
   const hasDomains = domains.every((d): d is Domain => d !== undefined);
+  const domainCounts = { source: domains.filter((d) => d === 'source').length, target: domains.filter((d) => d === 'target').length };
   if (hasDomains && input.mixup && input.mixup.K_s > 0) {
-    const sources = domains.filter((d) => d === 'source').length;
+    const sources = domainCounts.source;
     if (input.mixup.K_s > sources) {
       throw new GenrepError(
         `${input.locate('/mixup/K_s')}: /mixup/K_s: K_s = ${input.mixup.K_s} is larger than the source bank of ${input.machineType} (${sources} clips); use at most ${sources}`,
@@ -46,7 +47,7 @@ export function scoreCell(input: CellInput): Promise<CellResult> {
       );
     }
   }
-  const bankRows = hasDomains ? Math.min(...(['source', 'target'] as const).map((d) => domains.filter((x) => x === d).length).filter((n) => n > 0)) : input.trainClips.length;
+  const bankRows = hasDomains ? Math.min(...[domainCounts.source, domainCounts.target].filter((n) => n > 0)) : input.trainClips.length;
   if (input.K_n > bankRows) {
     throw new GenrepError(
       `${input.locate('/K_n')}: /K_n: K_n = ${input.K_n} is larger than the smallest memory bank of ${input.machineType} (${bankRows} clips)`,
@@ -72,12 +73,7 @@ async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefin
   });
   // The decision threshold comes from the training clips' leave-one-out scores, which need every bank to keep at
   // least K_n rows without the clip (a low-shot sample may hold a single target clip); without it no clip is flagged.
-  const groupSizes = trainDomains
-    ? (['source', 'target'] as const).map((d) => trainDomains.filter((x) => x === d).length).filter((n) => n > 0)
-    : sectioned
-      ? [...new Set(input.trainClips.map((c) => c.section))].map((s) => input.trainClips.filter((c) => c.section === s).length)
-      : [input.trainClips.length];
-  const threshold = groupSizes.every((n) => n > input.K_n);
+  const threshold = banks.groups.every((g) => g.rows.length === 0 || g.rows.length > input.K_n);
   const scored = await scoreMachine({ banks, test: input.test, testDim: input.dim, dnMode: input.dn, threshold, names: { test: `${name} test features`, bank: name } });
   return {
     metrics: metricsOf(input.testClips, scored.score),
