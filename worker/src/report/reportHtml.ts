@@ -1,6 +1,7 @@
 import type { Metrics, RunResults, VariantResult } from '../experiments/results';
 import { histogramSpec, layerSweepSpec, rocSpec } from './chartSpecs';
 import { renderSvg } from './renderSvg';
+import { ablationOrder } from './table';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, no external resource), so it opens offline,
@@ -59,8 +60,7 @@ function metricTable(v: VariantResult): string {
 }
 
 function ablationTable(variants: readonly VariantResult[]): string {
-  const ordered = [...variants].sort((a, b) => Number(a.dn !== 'none') - Number(b.dn !== 'none') || Number(a.mixup !== null) - Number(b.mixup !== null));
-  const rows = ordered.map(
+  const rows = ablationOrder(variants).map(
     (v) =>
       `<tr><td>${esc(v.dn)}</td><td>${v.mixup ? `K_s = ${v.mixup.K_s}, λ = ${v.mixup.lambda}` : 'off'}</td>${
         v.overall ? [v.overall.auc_source, v.overall.auc_target, v.overall.pauc, v.overall.official].map((x) => `<td>${pct(x)}</td>`).join('') : '<td colspan="4">-</td>'

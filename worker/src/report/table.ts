@@ -28,11 +28,14 @@ export function variantTable(v: VariantResult): string[] {
 /** The paper's Table 2: DN × MemMixup, source / target AUC, pAUC and official score. */
 export function ablationTable(variants: readonly VariantResult[]): string[] {
   const out = ['ablation (paper Table 2)', `${'DN'.padEnd(13)} ${'MemMixup'.padEnd(9)} ${['sAUC', 'tAUC', 'pAUC', 'score'].map((h) => h.padStart(6)).join('  ')}`];
-  // The paper's row order: no DN first, MemMixup off before on.
-  const ordered = [...variants].sort((a, b) => Number(a.dn !== 'none') - Number(b.dn !== 'none') || Number(a.mixup !== null) - Number(b.mixup !== null));
-  for (const v of ordered) {
+  for (const v of ablationOrder(variants)) {
     const m = v.overall;
     out.push(`${v.dn.padEnd(13)} ${(v.mixup ? `K_s=${v.mixup.K_s}` : 'off').padEnd(9)} ${m ? [m.auc_source, m.auc_target, m.pauc, m.official].map(pct).join('  ') : '-'}`);
   }
   return out;
+}
+
+/** The paper's Table 2 row order: no DN first, MemMixup off before on. */
+export function ablationOrder(variants: readonly VariantResult[]): VariantResult[] {
+  return [...variants].sort((a, b) => Number(a.dn !== 'none') - Number(b.dn !== 'none') || Number(a.mixup !== null) - Number(b.mixup !== null));
 }
