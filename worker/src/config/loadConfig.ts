@@ -4,6 +4,7 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { GenrepError } from '../errors';
 import type { RunConfig } from './runConfig';
+import { projectFile } from '../paths';
 
 /**
  * Reads a run config (JSON with comments allowed, as the editor's template has them), validates it against
@@ -18,18 +19,7 @@ export interface LoadedConfig {
 }
 
 export function schemaPath(): string {
-  for (const candidate of [
-    path.resolve(__dirname, '..', '..', '..', 'schemas', 'run-config.schema.json'),
-    path.resolve(__dirname, '..', '..', 'schemas', 'run-config.schema.json'),
-  ]) {
-    try {
-      readFileSync(candidate);
-      return candidate;
-    } catch {
-      // next layout
-    }
-  }
-  throw new GenrepError('schemas/run-config.schema.json not found next to the worker', 'INTERNAL');
+  return projectFile('schemas', 'run-config.schema.json');
 }
 
 let validator: ValidateFunction | undefined;

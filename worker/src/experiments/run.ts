@@ -8,7 +8,7 @@ import { GenrepError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { summariseMachines, type DcaseMetrics } from '../metrics';
 import { knownModels } from '../models/manifest';
-import { defaultCacheDir, defaultModelDir } from '../paths';
+import { defaultCacheDir, defaultModelDir, genrepVersion } from '../paths';
 import { extractFeatures, throwIfCancelled } from './extract';
 import { FeatureCache } from './featureCache';
 import { chooseLayers } from './layerSelection';
@@ -346,7 +346,7 @@ function versions(): RunResults['versions'] {
   } catch {
     ort = null;
   }
-  return { genrep: read(path.resolve(__dirname, '..', '..', '..', 'package.json')) ?? read(path.resolve(__dirname, '..', '..', 'package.json')) ?? 'unknown', node: process.version, onnxruntime: ort };
+  return { genrep: genrepVersion(), node: process.version, onnxruntime: ort };
 }
 
 function sec(ms: number): number {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { GenrepError } from '../errors';
+import { projectFile } from '../paths';
 
 /** The known checkpoints, as listed in models/manifest.json (names as GenRep's code calls them). */
 export interface ModelEntry {
@@ -12,21 +12,8 @@ export interface ModelEntry {
   cfg: Record<string, unknown>;
 }
 
-/** models/ sits at the repository (or installed package) root, two levels above dist/worker/models and worker/src/models. */
 export function manifestPath(): string {
-  const candidates = [
-    path.resolve(__dirname, '..', '..', '..', 'models', 'manifest.json'),
-    path.resolve(__dirname, '..', '..', 'models', 'manifest.json'),
-  ];
-  for (const c of candidates) {
-    try {
-      readFileSync(c);
-      return c;
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new GenrepError(`models/manifest.json not found (looked in ${candidates.join(', ')})`, 'INTERNAL');
+  return projectFile('models', 'manifest.json');
 }
 
 let cached: Map<string, ModelEntry> | undefined;

@@ -5,6 +5,7 @@ import { ResponseError } from 'vscode-jsonrpc';
 import { GenrepError } from '../errors';
 import type { WorkerErrorData } from '../protocol/errors';
 import type { WorkerMethod } from '../protocol/workerProtocol';
+import { projectFile } from '../paths';
 
 /**
  * Incoming params are checked against the published protocol schema (schemas/protocol/), so the schema another
@@ -15,15 +16,7 @@ export const PROTOCOL_SCHEMA_FILE = 'genrep-protocol.schema.json';
 const INVALID_PARAMS = -32602; // JSON-RPC 2.0
 
 export function protocolSchemaDir(): string {
-  for (const candidate of [path.resolve(__dirname, '..', '..', '..', 'schemas', 'protocol'), path.resolve(__dirname, '..', '..', 'schemas', 'protocol')]) {
-    try {
-      readFileSync(path.join(candidate, PROTOCOL_SCHEMA_FILE));
-      return candidate;
-    } catch {
-      // next layout
-    }
-  }
-  throw new GenrepError(`schemas/protocol/${PROTOCOL_SCHEMA_FILE} not found next to the worker`, 'INTERNAL');
+  return path.dirname(projectFile('schemas', 'protocol', PROTOCOL_SCHEMA_FILE));
 }
 
 interface ProtocolSchema {

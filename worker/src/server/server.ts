@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ProgressType, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
 import {
@@ -22,6 +21,7 @@ import { results, run, validateConfig } from './handlers/experiments';
 import { downloadCheckpoint, listModels } from './handlers/models';
 import { JobRunner, type JobContext } from './jobs';
 import { checkParams } from './paramsValidation';
+import { genrepVersion } from '../paths';
 
 /**
  * The worker's side of the protocol on one connection: LSP's lifecycle (initialize / shutdown / exit), every
@@ -90,7 +90,7 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
     applySettings(server, params.initializationOptions ?? {});
     return {
       capabilities: {},
-      serverInfo: { name: 'genrep-worker', version: packageVersion() },
+      serverInfo: { name: 'genrep-worker', version: genrepVersion() },
       genrep: { protocolVersion: PROTOCOL_VERSION, pid: process.pid, methods: Object.keys(WORKER_REQUESTS) },
     };
   });
@@ -126,13 +126,3 @@ function applySettings(server: Server, settings: WorkerSettings): void {
   if (settings.cacheDir) process.env['GENREP_CACHE_DIR'] = settings.cacheDir;
 }
 
-function packageVersion(): string {
-  for (const candidate of [path.resolve(__dirname, '..', '..', '..', 'package.json'), path.resolve(__dirname, '..', '..', 'package.json')]) {
-    try {
-      return (JSON.parse(readFileSync(candidate, 'utf8')) as { version: string }).version;
-    } catch {
-      // next layout
-    }
-  }
-  return 'unknown';
-}
