@@ -27,8 +27,26 @@ export class GenrepError extends Error {
     readonly code: ErrorCode,
     readonly data: ErrorData = {},
   ) {
-    super(message);
+    // Messages echo names taken from files (pickle globals, paths, JSON keys): escaped here, once, so a hostile
+    // file cannot forge output lines or send terminal escape sequences through an error. `data` keeps the raw
+    // path, since the editor opens it.
+    super(escapeControl(message));
   }
+}
+
+/**
+ * C0 and C1 control characters (and DEL) written as visible escapes: `\n`, `\t`, `\x1b`, `\u009b`. Everything
+ * printable, including non-ASCII letters, passes unchanged.
+ */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Prefixes the message with the file, the way compilers do, so each error line says where. */

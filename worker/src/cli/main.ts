@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { GenrepError } from '../errors';
+import { escapeControl, GenrepError } from '../errors';
+import { fsError, isFsError } from '../io/fsErrors';
 import { registerCommands } from './commands';
 
 /** Builds the `genrep` program; exported so tests drive the same parser the binary uses. */
@@ -27,7 +28,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`genrep: ${err.message}\n`);
       return err.code === 'INTERNAL' ? 70 : 1;
     }
-    process.stderr.write(`genrep: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    if (isFsError(err)) {
+      // A filesystem failure that no command mapped itself (ENOSPC mid-write, say) is still the user's to fix.
+      const path = (err as NodeJS.ErrnoException).path ?? '(unknown path)';
+      process.stderr.write(`genrep: ${fsError(err, path).message}\n`);
+      return 1;
+    }
+    process.stderr.write(`genrep: internal error: ${escapeControl(err instanceof Error ? err.message : String(err))}\n`);
+    if (process.env['GENREP_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return 70;
   }
 }

@@ -1,0 +1,4 @@
+import type { HostileCase } from '../corpus';
+
+/** Hostile arrays for test/hostile (see test/fixtures/hostile/README.md). */
+export const cases: HostileCase[] = [];
