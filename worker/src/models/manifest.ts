@@ -10,6 +10,18 @@ export interface ModelEntry {
   bestLayer: number;
   url: string;
   cfg: Record<string, unknown>;
+  /** Published sha256 of the file, where known: it wins over the one `genrep model download` records. */
+  sha256?: string;
+  /** Published size in bytes, where known: bounds a download that arrives without a Content-Length. */
+  size?: number;
+}
+
+/** What the manifest publishes about an entry's file, for the download to check. */
+export function publishedChecks(entry: ModelEntry): { sha256?: string; size?: number } {
+  return {
+    ...(entry.sha256 !== undefined ? { sha256: entry.sha256 } : {}),
+    ...(entry.size !== undefined ? { size: entry.size } : {}),
+  };
 }
 
 export function manifestPath(): string {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { knownModels, modelEntry } from '../../models/manifest';
+import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
 import { downloadCheckpoint } from '../../models/download';
 import { defaultModelDir } from '../../paths';
 
@@ -19,7 +19,7 @@ export function registerModelCommand(program: Command): Command {
 
   model
     .command('download <name>')
-    .description('download a known checkpoint (resumable; records its sha256 on first download)')
+    .description('download a known checkpoint (resumable; checks it is a checkpoint, records its sha256 on first download)')
     .option('--dir <dir>', 'model directory (default: $GENREP_MODEL_DIR or ~/.cache/genrep/models)')
     .option('--url <url>', 'download from this address instead of the official link (a mirror)')
     .action(async (name: string, opts: { dir?: string; url?: string }) => {
@@ -36,6 +36,7 @@ export function registerModelCommand(program: Command): Command {
         dir,
         file: entry.file,
         url: opts.url ?? entry.url,
+        published: publishedChecks(entry),
         onProgress: (received, total) => {
           if (!showBar || total === undefined) return;
           const payload = {

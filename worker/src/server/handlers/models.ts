@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { downloadCheckpoint as download } from '../../models/download';
-import { knownModels, modelEntry } from '../../models/manifest';
+import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
 import { defaultModelDir } from '../../paths';
 import type { DownloadCheckpointParams, DownloadCheckpointResult, ListModelsParams, ListModelsResult } from '../../protocol/workerProtocol';
 import type { JobContext } from '../jobs';
@@ -23,6 +23,7 @@ export async function downloadCheckpoint(params: DownloadCheckpointParams, job: 
     dir: params.dir ?? defaultModelDir(),
     file: entry.file,
     url: entry.url,
+    published: publishedChecks(entry),
     signal: job.signal,
     onProgress: (received, total) =>
       job.progress({
