@@ -60,6 +60,47 @@ describe('run config loading', () => {
     expect(loaded.locate('/mixup/K_s', true)).toBe('k.json:4:5');
   });
 
+  it('skips a UTF-8 byte-order mark and counts columns after it', () => {
+    expect(parseRunConfig('\ufeff{ "dataset": { "root": "/d" }, "K_n": 2 }', 'bom.json').config.K_n).toBe(2);
+    const bad = '\ufeff{ "dataset": { "root": "/d" }, "K_n": "x" }';
+    expect(() => parseRunConfig(bad, 'bom.json')).toThrow(/^bom\.json:1:39: \/K_n: must be integer$/);
+  });
+
+  it('refuses a duplicate key at its second occurrence, naming where the first is', () => {
+    const text = '{\n  "dataset": { "root": "/d" },\n  "K_n": 1,\n  "K_n": 2\n}';
+    expect(() => parseRunConfig(text, 'dup.json')).toThrow(
+      /^dup\.json:4:3: \/K_n: duplicate key 'K_n' \(first at 3:3\); keep one$/,
+    );
+    const nested = '{ "dataset": { "root": "/d", "files": [ { "path": "a", "path": "b" } ] } }';
+    expect(() => parseRunConfig(nested, 'n.json')).toThrow(
+      /^n\.json:1:56: \/dataset\/files\/0\/path: duplicate key 'path' \(first at 1:43\)/,
+    );
+    // Keys that differ only after decoding escapes are the same key; a key with "/" is escaped in the pointer.
+    const escaped = '{ "dataset": { "root": "/d" }, "a/b": 1, "a\\u002fb": 2 }';
+    expect(() => parseRunConfig(escaped, 'e.json')).toThrow(/\/a~1b: duplicate key 'a\/b'/);
+  });
+
+  it('refuses nesting deeper than 64 levels before parsing, at the first bracket too deep', () => {
+    const nest = (levels: number): string =>
+      `{ "dataset": { "root": "/d" }, "name": ${'['.repeat(levels)}${']'.repeat(levels)} }`;
+    expect(() => parseRunConfig(nest(63), 'ok.json')).toThrow(/^ok\.json:1:\d+: \/name: must be string$/);
+    expect(() => parseRunConfig(nest(64), 'deep.json')).toThrow(/^deep\.json:1:103: nested more than 64 levels deep/);
+    expect(() => parseRunConfig(nest(100_000), 'deeper.json')).toThrow(
+      /^deeper\.json:1:103: nested more than 64 levels deep/,
+    );
+    // Brackets in strings and comments are not nesting.
+    const text = `{ // ${'['.repeat(100)}\n "dataset": { "root": "/d" }, "name": "${'{'.repeat(100)}" }`;
+    expect(parseRunConfig(text, 's.json').config.name).toBe('{'.repeat(100));
+  });
+
+  it('refuses an empty file and a UTF-16 file in words', async () => {
+    expect(() => parseRunConfig(' \n', 'empty.json')).toThrow(/^empty\.json: is empty; expected a run config/);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-cfg-'));
+    const file = path.join(dir, 'u16.json');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"dataset":{"root":"."}}', 'utf16le')]));
+    await expect(loadRunConfig(file)).rejects.toThrow(/u16\.json: is UTF-16 text; save the run config as UTF-8/);
+  });
+
   it('names a missing file and a directory', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-cfg-'));
     await expect(loadRunConfig(path.join(dir, 'none.json'))).rejects.toThrow(/none\.json: no such config file/);

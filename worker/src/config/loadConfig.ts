@@ -1,8 +1,18 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
-import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import {
+  createScanner,
+  findNodeAtLocation,
+  getNodeValue,
+  parseTree,
+  printParseErrorCode,
+  SyntaxKind,
+  type Node,
+  type ParseError,
+} from 'jsonc-parser';
 import { GenrepError } from '../errors';
+import { fsError } from '../io/fsErrors';
 import type { RunConfig } from './runConfig';
 import { projectFile } from '../paths';
 
@@ -32,27 +42,51 @@ function getValidator(): ValidateFunction {
 }
 
 export async function loadRunConfig(file: string): Promise<LoadedConfig> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    bytes = await fsp.readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new GenrepError(`${file}: no such config file`, 'NOT_FOUND', { file });
     if (code === 'EISDIR') throw new GenrepError(`${file}: is a directory, expected a run config (.json)`, 'BAD_INPUT', { file });
-    throw err;
+    throw fsError(err, file, { action: 'read', expected: 'a run config (.json)' });
   }
-  return parseRunConfig(text, file);
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new GenrepError(`${file}: is UTF-16 text; save the run config as UTF-8`, 'BAD_INPUT', {
+      file,
+      expected: 'UTF-8 JSON',
+    });
+  }
+  return parseRunConfig(bytes.toString('utf8'), file);
 }
 
+/** Deeper than any run config needs; checked before parsing, whose recursion a 100k-deep file would overflow. */
+export const MAX_CONFIG_DEPTH = 64;
+
 export function parseRunConfig(text: string, file: string): LoadedConfig {
+  // A byte-order mark (Windows editors add one) is not JSON; columns are counted after it, as editors show them.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') {
+    const expected = 'a run config (a JSON object with at least "dataset")';
+    throw new GenrepError(`${file}: is empty; expected ${expected}`, 'BAD_INPUT', { file, expected });
+  }
+  const lineCol = lineColumnOf(text);
+  const tooDeep = firstTooDeep(text, MAX_CONFIG_DEPTH);
+  if (tooDeep !== undefined) {
+    const problem = `nested more than ${MAX_CONFIG_DEPTH} levels deep; a run config needs only a few`;
+    throw new GenrepError(`${file}:${lineCol(tooDeep)}: ${problem}`, 'BAD_INPUT', {
+      file,
+      expected: `at most ${MAX_CONFIG_DEPTH} levels of nesting`,
+    });
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  const lineCol = lineColumnOf(text);
   if (errors.length > 0 || !tree) {
     const first = errors[0];
     const where = first ? lineCol(first.offset) : '1:1';
     throw new GenrepError(`${file}:${where}: invalid JSON (${first ? printParseErrorCode(first.error) : 'empty file'})`, 'BAD_INPUT', { file });
   }
+  refuseDuplicateKeys(tree, '', file, lineCol);
   const locate = (pointer: string, atKey = false): string => `${file}:${lineCol(nodeFor(tree, pointer, atKey).offset)}`;
   const value = getNodeValue(tree) as unknown;
   const validate = getValidator();
@@ -67,6 +101,45 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   const config = value as RunConfig;
   resolvePaths(config, path.dirname(path.resolve(file)));
   return { file, config, locate };
+}
+
+/** Offset of the first bracket opening a level deeper than `max`, found with the (iterative) scanner. */
+function firstTooDeep(text: string, max: number): number | undefined {
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+    if (kind === SyntaxKind.OpenBraceToken || kind === SyntaxKind.OpenBracketToken) {
+      if (++depth > max) return scanner.getTokenOffset();
+    } else if (kind === SyntaxKind.CloseBraceToken || kind === SyntaxKind.CloseBracketToken) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * JSON lets a key repeat and parsers keep the last, so a config edited in two places silently loses one edit;
+ * refused at the second occurrence.
+ */
+function refuseDuplicateKeys(node: Node, pointer: string, file: string, lineCol: (offset: number) => string): void {
+  if (node.type === 'object') {
+    const seen = new Map<string, Node>();
+    for (const property of node.children ?? []) {
+      const [keyNode, valueNode] = property.children ?? [];
+      if (!keyNode || typeof keyNode.value !== 'string') continue;
+      const key = keyNode.value;
+      const at = `${pointer}/${escapePointer(key)}`;
+      const first = seen.get(key);
+      if (first) {
+        const problem = `${at}: duplicate key '${key}' (first at ${lineCol(first.offset)}); keep one`;
+        throw new GenrepError(`${file}:${lineCol(keyNode.offset)}: ${problem}`, 'BAD_INPUT', { file, field: at });
+      }
+      seen.set(key, keyNode);
+      if (valueNode) refuseDuplicateKeys(valueNode, at, file, lineCol);
+    }
+  } else if (node.type === 'array') {
+    (node.children ?? []).forEach((child, i) => refuseDuplicateKeys(child, `${pointer}/${i}`, file, lineCol));
+  }
 }
 
 /** oneOf/anyOf failures repeat every branch's complaint; the branch errors already say what is wrong. */

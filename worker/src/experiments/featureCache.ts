@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../io/atomicWrite';
+import { removeStaleTemps, writeFileAtomic } from '../io/atomicWrite';
+import { ensureDir } from '../io/fsErrors';
 
 /**
  * Per-clip features on disk, keyed by content: the sha256 of the audio file's bytes plus everything that could change
@@ -11,6 +12,8 @@ import { writeFileAtomic } from '../io/atomicWrite';
  *
  * Layout: <cacheDir>/features/v1/<sha256(embedder id)[:16]>/<pooling>-ch<channel>/L<layer>/<hash[:2]>/<hash>.f32
  * Each file: `dim` little-endian float32 values. An entry of the wrong size is treated as absent (and rewritten).
+ * A killed run leaves a temp file where it was writing an entry; the next run misses that entry and writes into the
+ * same folder, and the first write into each folder removes stale temps there, so cleaning costs no walk of the cache.
  */
 export const FEATURE_CACHE_VERSION = 'v1';
 
@@ -23,6 +26,7 @@ export interface FeatureKey {
 
 export class FeatureCache {
   private readonly base: string;
+  private readonly cleaned = new Set<string>();
   constructor(
     readonly cacheDir: string,
     readonly key: FeatureKey,
@@ -31,13 +35,21 @@ export class FeatureCache {
     this.base = path.join(cacheDir, 'features', FEATURE_CACHE_VERSION, embedder, `${key.pooling}-ch${key.channel}`);
   }
 
+  /**
+   * Creates the cache folder, so an unusable one (a file, under /dev, unwritable parent) fails before any work.
+   * A read-only cache that already holds every entry still works: nothing is written to it.
+   */
+  static async prepare(cacheDir: string): Promise<void> {
+    await ensureDir(cacheDir);
+  }
+
   /** Written once per embedder folder, so a person browsing the cache can tell what each hash folder holds. */
   async describe(): Promise<void> {
     const file = path.join(path.dirname(this.base), 'embedder.json');
     try {
       await fsp.access(file);
     } catch {
-      await writeFileAtomic(file, `${JSON.stringify({ embedderId: this.key.embedderId }, null, 2)}\n`);
+      await this.write(file, `${JSON.stringify({ embedderId: this.key.embedderId }, null, 2)}\n`);
     }
   }
 
@@ -59,7 +71,17 @@ export class FeatureCache {
   }
 
   async put(contentHash: string, layer: number, features: Float32Array): Promise<void> {
-    await writeFileAtomic(this.entryPath(contentHash, layer), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+    const bytes = new Uint8Array(features.buffer, features.byteOffset, features.byteLength);
+    await this.write(this.entryPath(contentHash, layer), bytes);
+  }
+
+  private async write(file: string, data: string | Uint8Array): Promise<void> {
+    const dir = path.dirname(file);
+    if (!this.cleaned.has(dir)) {
+      this.cleaned.add(dir);
+      await removeStaleTemps(dir);
+    }
+    await writeFileAtomic(file, data);
   }
 }
 

@@ -6,6 +6,7 @@ import { discoverDataset, type Clip, type MachineSet } from '../datasets';
 import { createEmbedder, type Embedder, type EmbedderSpec } from '../embedders';
 import { GenrepError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
+import { fsError } from '../io/fsErrors';
 import { summariseMachines, type DcaseMetrics } from '../metrics';
 import { knownModels } from '../models/manifest';
 import { defaultCacheDir, defaultModelDir, genrepVersion } from '../paths';
@@ -16,6 +17,7 @@ import { sampleTraining } from './lowShot';
 import { writeReport } from './report';
 import { RESULTS_SCHEMA_VERSION, type LayerMetrics, type MachineResult, type Metrics, type RunResults, type VariantResult } from './results';
 import { fileScores, rocSet, scoreCell, toMetrics, type CellResult } from './scoreMachineLayer';
+import { ResultSet } from './resultSet';
 import { writeSubmission } from './submission';
 
 export interface RunProgress {
@@ -46,7 +48,8 @@ interface Variant {
 /**
  * `genrep run`: discover the dataset, extract (or reuse cached) features for every clip, score every machine type ×
  * layer × variant, choose the reported layer per machine type, and write results.json, the DCASE submission files
- * and report.html into the output folder.
+ * and report.html as one set that replaces the output folder (resultSet.ts): a failed, cancelled or concurrent run
+ * leaves the previous set as it was.
  */
 export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}): Promise<RunOutcome> {
   const t0 = performance.now();
@@ -55,30 +58,38 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
   const log = ctx.log ?? (() => undefined);
   const progress = (p: RunProgress): void => ctx.onProgress?.(p);
 
-  progress({ stage: 'discover', done: 0, total: 1, message: 'discovering clips' });
-  const dataset = await discoverDataset({
-    root: config.dataset.root ?? path.dirname(path.resolve(loaded.file)),
-    layout: config.dataset.layout === 'files' ? 'list' : config.dataset.layout,
-    ...(config.dataset.machineTypes ? { machineTypes: config.dataset.machineTypes } : {}),
-    ...(config.dataset.sections ? { sections: config.dataset.sections } : {}),
-    ...(config.dataset.groundTruthDir ? { groundTruthDir: config.dataset.groundTruthDir } : {}),
-    ...(config.dataset.files ? { files: config.dataset.files } : {}),
-    skipUnrecognised: config.dataset.skipUnrecognised,
+  const cacheDir = config.cacheDir ?? defaultCacheDir();
+  refuseCacheInsideOutput(cacheDir, loaded);
+  // Taken first, so a second run into the same folder or an unwritable folder fails before any work.
+  const resultSet = await ResultSet.open(config.output).catch((err: unknown) => {
+    throw atConfigField(err, loaded, '/output');
   });
-  const tDiscover = performance.now();
-  log(`dataset ${dataset.root}: layout ${dataset.layout}, ${dataset.machines.map((m) => `${m.machineType} (${m.train.length} train, ${m.test.length} test)`).join(', ')}`);
-  throwIfCancelled(ctx.signal);
-
-  const embedderSpec = toEmbedderSpec(config.embedder);
-  const embedder = await createEmbedder(embedderSpec, {
-    modelDir: config.modelDir ?? defaultModelDir(),
-    cacheDir: config.cacheDir ?? defaultCacheDir(),
-    ...(config.threads ? { threads: config.threads } : {}),
-  });
+  let embedder: Embedder | undefined;
   try {
+    await prepareCache(cacheDir, loaded);
+    progress({ stage: 'discover', done: 0, total: 1, message: 'discovering clips' });
+    const dataset = await discoverDataset({
+      root: config.dataset.root ?? path.dirname(path.resolve(loaded.file)),
+      layout: config.dataset.layout === 'files' ? 'list' : config.dataset.layout,
+      ...(config.dataset.machineTypes ? { machineTypes: config.dataset.machineTypes } : {}),
+      ...(config.dataset.sections ? { sections: config.dataset.sections } : {}),
+      ...(config.dataset.groundTruthDir ? { groundTruthDir: config.dataset.groundTruthDir } : {}),
+      ...(config.dataset.files ? { files: config.dataset.files } : {}),
+      skipUnrecognised: config.dataset.skipUnrecognised,
+    });
+    const tDiscover = performance.now();
+    log(`dataset ${dataset.root}: layout ${dataset.layout}, ${dataset.machines.map((m) => `${m.machineType} (${m.train.length} train, ${m.test.length} test)`).join(', ')}`);
+    throwIfCancelled(ctx.signal);
+
+    const embedderSpec = toEmbedderSpec(config.embedder);
+    embedder = await createEmbedder(embedderSpec, {
+      modelDir: config.modelDir ?? defaultModelDir(),
+      cacheDir,
+      ...(config.threads ? { threads: config.threads } : {}),
+    });
     const layers = resolveLayers(config, embedder, loaded);
     const allClips = dataset.machines.flatMap((m) => [...m.train, ...m.test]);
-    const cache = new FeatureCache(config.cacheDir ?? defaultCacheDir(), {
+    const cache = new FeatureCache(cacheDir, {
       embedderId: embedder.id,
       pooling: config.pooling,
       channel: config.channel,
@@ -170,7 +181,6 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
 
     progress({ stage: 'write', done: 0, total: 1, message: 'writing results' });
     const outputDir = config.output;
-    await fsp.mkdir(outputDir, { recursive: true });
     const results: RunResults = {
       schemaVersion: RESULTS_SCHEMA_VERSION,
       name: config.name || path.basename(loaded.file).replace(/\.json$/i, ''),
@@ -186,20 +196,60 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
       variants: variantResults,
       outputs: [],
     };
-    const submissionFiles = await writeSubmission(outputDir, variantResults[0]!);
-    const reportFile = path.join(outputDir, 'report.html');
-    const resultsFile = path.join(outputDir, 'results.json');
-    results.outputs = ['results.json', 'report.html', ...submissionFiles];
-    const tWrite = performance.now();
-    results.finishedAt = new Date().toISOString();
-    results.timings.writeSec = sec(tWrite - tScore);
-    results.timings.totalSec = sec(tWrite - t0);
-    await writeReport(reportFile, results);
-    await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 1)}\n`);
+    // Everything goes into the staging folder; nothing written records where that is, so the swap moves it intact.
+    try {
+      const submissionFiles = await writeSubmission(resultSet.dir, variantResults[0]!);
+      results.outputs = ['results.json', 'report.html', ...submissionFiles];
+      const tWrite = performance.now();
+      results.finishedAt = new Date().toISOString();
+      results.timings.writeSec = sec(tWrite - tScore);
+      results.timings.totalSec = sec(tWrite - t0);
+      await writeReport(path.join(resultSet.dir, 'report.html'), results);
+      await writeFileAtomic(path.join(resultSet.dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+    } catch (err) {
+      throw resultSet.inUserTerms(err);
+    }
+    throwIfCancelled(ctx.signal);
+    await resultSet.commit();
     progress({ stage: 'write', done: 1, total: 1, message: 'done' });
-    return { results, outputDir, resultsFile, reportFile };
+    const resultsFile = path.join(outputDir, 'results.json');
+    return { results, outputDir, resultsFile, reportFile: path.join(outputDir, 'report.html') };
   } finally {
-    await embedder.dispose();
+    await resultSet.abort();
+    await embedder?.dispose();
+  }
+}
+
+async function prepareCache(cacheDir: string, loaded: LoadedConfig): Promise<void> {
+  try {
+    await FeatureCache.prepare(cacheDir);
+  } catch (err) {
+    throw loaded.config.cacheDir === undefined ? err : atConfigField(err, loaded, '/cacheDir');
+  }
+}
+
+/** A folder the config names cannot be used: said at the config's field, so the editor can jump there. */
+function atConfigField(err: unknown, loaded: LoadedConfig, field: string): unknown {
+  if (!(err instanceof GenrepError)) return err;
+  return new GenrepError(`${loaded.locate(field)}: ${field}: ${err.message}`, err.code, {
+    ...err.data,
+    file: loaded.file,
+    field,
+  });
+}
+
+/** The swap replaces the whole output folder, so a feature cache inside it would be thrown away with the old set. */
+function refuseCacheInsideOutput(cacheDir: string, loaded: LoadedConfig): void {
+  const output = path.resolve(loaded.config.output);
+  const relative = path.relative(output, path.resolve(cacheDir));
+  if (relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))) {
+    const field = loaded.config.cacheDir !== undefined ? '/cacheDir' : '/output';
+    throw new GenrepError(
+      `${loaded.locate(field)}: ${field}: the feature cache ${cacheDir} is inside the output folder ${output}, ` +
+        'which each run replaces as a whole; choose a cache folder outside it',
+      'BAD_INPUT',
+      { field },
+    );
   }
 }
 
@@ -359,7 +409,7 @@ export async function readResults(file: string): Promise<RunResults> {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GenrepError(`${file}: no such results file`, 'NOT_FOUND', { file });
-    throw err;
+    throw fsError(err, file, { action: 'read', expected: 'a results.json' });
   }
   let parsed: RunResults;
   try {

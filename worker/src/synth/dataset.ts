@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { encodeWavPcm16 } from '../audio';
 import { GenrepError, fileError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
+import { ensureDir } from '../io/fsErrors';
 import { MACHINE_MODELS, machineModel } from './machines';
 import { DCASE2023_SIZES, type PlannedClip, clipKey, planMachine } from './plan';
 import { renderClip } from './render';
@@ -147,7 +148,7 @@ function integer(field: string, value: number, min: number, max: number): void {
 
 /** Creates the folder, or checks that it is empty or was started with exactly these settings. */
 async function prepareFolder(out: string, settings: SynthSettings): Promise<void> {
-  await fsp.mkdir(out, { recursive: true });
+  await ensureDir(out);
   const manifestPath = path.join(out, SYNTH_MANIFEST);
   let previous: (SynthSettings & { complete?: boolean }) | undefined;
   try {
