@@ -5,6 +5,7 @@ import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type 
 import { GenrepError } from '../errors';
 import type { RunConfig } from './runConfig';
 import { projectFile } from '../paths';
+import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 
 /**
  * Reads a run config (JSON with comments allowed, as the editor's template has them), validates it against
@@ -45,9 +46,15 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
 }
 
 export function parseRunConfig(text: string, file: string): LoadedConfig {
+  const lineCol = lineColumnOf(text);
+  // jsonc-parser recurses once per level and overflows the stack a few thousand levels down.
+  const tooDeep = nestingTooDeep(text, MAX_JSON_DEPTH, { comments: true });
+  if (tooDeep !== undefined) {
+    const problem = `invalid JSON (nested deeper than ${MAX_JSON_DEPTH} levels)`;
+    throw new GenrepError(`${file}:${lineCol(tooDeep)}: ${problem}`, 'BAD_INPUT', { file });
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  const lineCol = lineColumnOf(text);
   if (errors.length > 0 || !tree) {
     const first = errors[0];
     const where = first ? lineCol(first.offset) : '1:1';
