@@ -41,6 +41,21 @@ describe('WorkerSupervisor with the real worker process', () => {
     expect(supervisor.state).toBe('stopped');
   });
 
+  it('restarts a worker that ended itself over a broken message frame, and the new worker answers', async () => {
+    const crashes: CrashReport[] = [];
+    const supervisor = new WorkerSupervisor(nodeLauncher(), { onCrash: (c) => crashes.push(c) });
+    const first = await supervisor.start();
+    first.child.stdin!.write('Content-Length: -5\r\n\r\n{}');
+    expect(await first.exited).toEqual({ code: 65, signal: null });
+    expect(first.stderr.join('')).toMatch(/^genrep worker: broken message frame: Content-Length "-5"/m);
+    const second = await waitFor(() => supervisor.current);
+    expect(second.pid).not.toBe(first.pid);
+    expect(crashes).toEqual([{ exit: { code: 65, signal: null }, crashesInWindow: 1, willRestart: true, delayMs: 0 }]);
+    expect(describeExit(crashes[0]!.exit)).toBe('exited with code 65');
+    expect((await second.request('genrep/listModels', {})).models.length).toBeGreaterThan(0);
+    await supervisor.stop();
+  });
+
   it('survives a worker crash in the middle of a run: the request fails, and the next run on the restarted worker works', async () => {
     const supervisor = new WorkerSupervisor(nodeLauncher());
     const first = await supervisor.ready();

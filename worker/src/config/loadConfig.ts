@@ -2,12 +2,10 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import {
-  createScanner,
   findNodeAtLocation,
   getNodeValue,
   parseTree,
   printParseErrorCode,
-  SyntaxKind,
   type Node,
   type ParseError,
 } from 'jsonc-parser';
@@ -15,6 +13,7 @@ import { GenrepError } from '../errors';
 import { fsError } from '../io/fsErrors';
 import type { RunConfig } from './runConfig';
 import { projectFile } from '../paths';
+import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 
 /**
  * Reads a run config (JSON with comments allowed, as the editor's template has them), validates it against
@@ -61,7 +60,7 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
 }
 
 /** Deeper than any run config needs; checked before parsing, whose recursion a 100k-deep file would overflow. */
-export const MAX_CONFIG_DEPTH = 64;
+export const MAX_CONFIG_DEPTH = MAX_JSON_DEPTH;
 
 export function parseRunConfig(text: string, file: string): LoadedConfig {
   // A byte-order mark (Windows editors add one) is not JSON; columns are counted after it, as editors show them.
@@ -71,7 +70,8 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
     throw new GenrepError(`${file}: is empty; expected ${expected}`, 'BAD_INPUT', { file, expected });
   }
   const lineCol = lineColumnOf(text);
-  const tooDeep = firstTooDeep(text, MAX_CONFIG_DEPTH);
+  // jsonc-parser recurses once per level and overflows the stack a few thousand levels down.
+  const tooDeep = nestingTooDeep(text, MAX_CONFIG_DEPTH, { comments: true });
   if (tooDeep !== undefined) {
     const problem = `nested more than ${MAX_CONFIG_DEPTH} levels deep; a run config needs only a few`;
     throw new GenrepError(`${file}:${lineCol(tooDeep)}: ${problem}`, 'BAD_INPUT', {
@@ -104,19 +104,6 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
 }
 
 /** Offset of the first bracket opening a level deeper than `max`, found with the (iterative) scanner. */
-function firstTooDeep(text: string, max: number): number | undefined {
-  const scanner = createScanner(text, false);
-  let depth = 0;
-  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
-    if (kind === SyntaxKind.OpenBraceToken || kind === SyntaxKind.OpenBracketToken) {
-      if (++depth > max) return scanner.getTokenOffset();
-    } else if (kind === SyntaxKind.CloseBraceToken || kind === SyntaxKind.CloseBracketToken) {
-      depth = Math.max(0, depth - 1);
-    }
-  }
-  return undefined;
-}
-
 /**
  * JSON lets a key repeat and parsers keep the last, so a config edited in two places silently loses one edit;
  * refused at the second occurrence.

@@ -38,3 +38,16 @@ export function errorCodeName(code: number): WorkerErrorCode {
   for (const [name, value] of Object.entries(WORKER_ERROR_CODES)) if (value === code) return name as WorkerErrorCode;
   return 'INTERNAL';
 }
+
+/**
+ * How the worker process ends other than after `shutdown` + `exit` (status 0): the supervisor restarts it on any of
+ * them, and the extension's log says which it was.
+ */
+export const WORKER_EXIT_CODES = {
+  /** `exit` without `shutdown`, or stdin closed: LSP's status 1. */
+  UNEXPECTED_EXIT: 1,
+  /** The client's byte stream could not be framed any more (a broken header, a stalled frame); EX_DATAERR. */
+  BROKEN_STREAM: 65,
+  /** An uncaught exception or unhandled rejection: a bug; EX_SOFTWARE. */
+  INTERNAL: 70,
+} as const;

@@ -4,6 +4,7 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { schemaPath } from '../config/loadConfig';
 import type { ConfigDiagnostic, ValidateConfigResult } from '../protocol/workerProtocol';
+import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 import { LineIndex, nodeAtPointer } from './jsonLocations';
 
 /**
@@ -19,8 +20,17 @@ function getValidator(): ValidateFunction {
 }
 
 export function validateConfigText(text: string, file: string): ValidateConfigResult {
+  // A byte-order mark is not JSON; the run skips it (loadRunConfig), so the diagnostics do too.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lines = new LineIndex(text);
   const diagnostics: ConfigDiagnostic[] = [];
+  // jsonc-parser recurses once per level and overflows the stack a few thousand levels down.
+  const tooDeep = nestingTooDeep(text, MAX_JSON_DEPTH, { comments: true });
+  if (tooDeep !== undefined) {
+    const message = `JSON nested deeper than ${MAX_JSON_DEPTH} levels (a run config nests a few)`;
+    diagnostics.push({ range: lines.range(tooDeep, 1), severity: 'error', message, pointer: '', source: 'json' });
+    return { file, valid: false, diagnostics };
+  }
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false });
   for (const e of parseErrors) {

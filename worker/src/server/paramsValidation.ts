@@ -28,28 +28,45 @@ let ajv: Ajv | undefined;
 let schema: ProtocolSchema | undefined;
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(method: WorkerMethod): ValidateFunction {
-  let validate = validators.get(method);
+function validatorFor(key: string, definition: (schema: ProtocolSchema) => string | undefined): ValidateFunction {
+  let validate = validators.get(key);
   if (validate) return validate;
   if (!ajv || !schema) {
     schema = JSON.parse(readFileSync(path.join(protocolSchemaDir(), PROTOCOL_SCHEMA_FILE), 'utf8')) as ProtocolSchema;
     ajv = new Ajv({ allErrors: false, strict: false });
     ajv.addSchema(schema as object);
   }
-  const ref = schema.definitions.WorkerRequests.properties[method]?.properties.params.$ref;
-  if (!ref) throw new GenrepError(`the protocol schema has no params for ${method}; regenerate schemas/protocol`, 'INTERNAL');
+  const ref = definition(schema);
+  if (!ref) {
+    throw new GenrepError(`the protocol schema has no params for ${key}; regenerate schemas/protocol`, 'INTERNAL');
+  }
   validate = ajv.compile({ $ref: `${schema.$id}${ref}` });
-  validators.set(method, validate);
+  validators.set(key, validate);
   return validate;
 }
 
+/**
+ * Throws InvalidParams naming the first problem. Absent params (vscode-jsonrpc passes none when the message has
+ * no `params` member) are checked as an empty object, so the error names what is missing.
+ */
 export function checkParams(method: WorkerMethod, params: unknown): void {
-  const validate = validatorFor(method);
+  const validate = validatorFor(method, (s) => s.definitions.WorkerRequests.properties[method]?.properties.params.$ref);
+  check(method, validate, params);
+}
+
+/** LSP's initialize: processId is required, and the settings must have the types the worker will use them as. */
+export function checkInitializeParams(params: unknown): void {
+  check('initialize', validatorFor('initialize', () => '#/definitions/InitializeParams'), params);
+}
+
+function check(method: string, validate: ValidateFunction, params: unknown): void {
   if (validate(params ?? {})) return;
   const e = validate.errors?.[0];
   const where = e?.instancePath || '/';
   let problem = e?.message ?? 'invalid';
   if (e?.keyword === 'additionalProperties') problem = `unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
   if (e?.keyword === 'enum') problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  throw new ResponseError<WorkerErrorData>(INVALID_PARAMS, `${method}: invalid params: ${where}: ${problem}`, { code: 'BAD_INPUT', field: where });
+  const what = params === undefined ? 'no params given' : 'invalid params';
+  const message = `${method}: ${what}: ${where}: ${problem}`;
+  throw new ResponseError<WorkerErrorData>(INVALID_PARAMS, message, { code: 'BAD_INPUT', field: where });
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ProgressType, type CancellationToken, type MessageConnection } from 'vscode-jsonrpc';
+import { ErrorCodes, ProgressType, ResponseError } from 'vscode-jsonrpc';
+import type { CancellationToken, MessageConnection } from 'vscode-jsonrpc';
 import {
   PROTOCOL_VERSION,
   WORKER_REQUESTS,
@@ -20,7 +21,7 @@ import { listDatasets } from './handlers/datasets';
 import { results, run, validateConfig } from './handlers/experiments';
 import { downloadCheckpoint, listModels } from './handlers/models';
 import { JobRunner, type JobContext } from './jobs';
-import { checkParams } from './paramsValidation';
+import { checkInitializeParams, checkParams } from './paramsValidation';
 import { genrepVersion } from '../paths';
 
 /**
@@ -86,34 +87,46 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
   };
   let shutdownRequested = false;
 
-  connection.onRequest('initialize', (params: InitializeParams): InitializeResult => {
-    applySettings(server, params.initializationOptions ?? {});
-    return {
-      capabilities: {},
-      serverInfo: { name: 'genrep-worker', version: genrepVersion() },
-      genrep: { protocolVersion: PROTOCOL_VERSION, pid: process.pid, methods: Object.keys(WORKER_REQUESTS) },
-    };
-  });
   connection.onNotification('initialized', () => server.log(3, `GenRep worker ready (pid ${process.pid}, protocol ${PROTOCOL_VERSION})`));
-  connection.onRequest('shutdown', () => {
-    shutdownRequested = true;
-    return null;
-  });
   connection.onNotification('exit', () => options.onExit?.(shutdownRequested ? 0 : 1));
   connection.onClose(() => options.onExit?.(shutdownRequested ? 0 : 1));
 
-  for (const method of Object.keys(WORKER_REQUESTS) as WorkerMethod[]) {
+  // Every request goes through vscode-jsonrpc's star handler, the one that receives `params` exactly as sent
+  // (absent, an array or an object): a per-method handler gets absent params replaced by its CancellationToken and
+  // an array spread into arguments, so what the client sent could not be validated.
+  connection.onRequest(async (method: string, params: unknown, token: CancellationToken) => {
+    if (method === 'initialize') {
+      checkInitializeParams(params);
+      applySettings(server, (params as InitializeParams).initializationOptions ?? {});
+      const result: InitializeResult = {
+        capabilities: {},
+        serverInfo: { name: 'genrep-worker', version: genrepVersion() },
+        genrep: { protocolVersion: PROTOCOL_VERSION, pid: process.pid, methods: Object.keys(WORKER_REQUESTS) },
+      };
+      return result;
+    }
+    if (method === 'shutdown') {
+      shutdownRequested = true;
+      return null;
+    }
+    if (!isWorkerMethod(method)) throw new ResponseError(ErrorCodes.MethodNotFound, `unknown method '${method}'`);
     const handler = HANDLERS[method] as Handler<WorkerMethod>;
-    connection.onRequest(method, async (params: unknown, token: CancellationToken) => {
-      try {
-        checkParams(method, params);
-        return await handler(params as ParamsOf<WorkerMethod>, server, token);
-      } catch (err) {
-        const fileForErrors = errorFileOf(method, params);
-        throw toResponseError(err, { ...(fileForErrors !== undefined ? { defaultFile: fileForErrors } : {}), logInternal: (text) => server.log(1, `${method}: ${text}`) });
-      }
-    });
-  }
+    try {
+      checkParams(method, params);
+      // Absent params passed the check as {} (every member optional): the handler reads them as that.
+      return await handler((params ?? {}) as ParamsOf<WorkerMethod>, server, token);
+    } catch (err) {
+      const fileForErrors = errorFileOf(method, params);
+      throw toResponseError(err, {
+        ...(fileForErrors !== undefined ? { defaultFile: fileForErrors } : {}),
+        logInternal: (text) => server.log(1, `${method}: ${text}`),
+      });
+    }
+  });
+}
+
+function isWorkerMethod(method: string): method is WorkerMethod {
+  return Object.prototype.hasOwnProperty.call(WORKER_REQUESTS, method);
 }
 
 /**
