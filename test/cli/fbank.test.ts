@@ -46,6 +46,24 @@ describe('genrep fbank', () => {
     expect(stderr).toMatch(new RegExp(`^genrep: ${tiny.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(shorter|frame)`));
   });
 
+  it('refuses a clip longer than --max-duration (default 10 minutes) before decoding it, naming the option', async () => {
+    const out = path.join(dir, 'limited.npy');
+    const refused = await run('fbank', mono, '--max-duration', '9.5', '--out', out);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `genrep: ${mono}: the clip is 10.000 s long (160000 frames at 16000 Hz), over the 9.5 s this command reads; ` +
+        '--max-duration raises the limit\n',
+    );
+    expect((await run('fbank', mono, '--max-duration', '10', '--out', out)).code).toBe(0);
+    // --normalize beats reads only the first 10 s, so the limit does not apply.
+    expect((await run('fbank', mono, '--normalize', 'beats', '--max-duration', '1', '--out', out)).code).toBe(0);
+    for (const bad of ['0', '-3', 'abc', '']) {
+      const { code, stderr } = await run('fbank', mono, '--max-duration', bad, '--out', out);
+      expect(code).toBe(1);
+      expect(stderr).toBe(`genrep: --max-duration '${bad}': expected a positive number of seconds\n`);
+    }
+  });
+
   it('fails with one line for a missing file, a directory and a bad channel', async () => {
     const missing = await run('fbank', path.join(dir, 'none.wav'), '--out', path.join(dir, 'x.npy'));
     expect(missing.code).toBe(1);

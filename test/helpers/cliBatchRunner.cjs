@@ -12,6 +12,18 @@ const { main } = require(path.resolve(__dirname, '..', '..', 'dist', 'worker', '
 
 const append = (record) => fs.appendFileSync(resultsFile, `${JSON.stringify(record)}\n`);
 
+// This process's own peak RSS. getrusage's maxRSS is not it: Linux carries the parent's peak across fork and exec,
+// so a child of a test process holding 400 MB reports 400 MB whatever it does. VmHWM is this image's own.
+function peakRssMb() {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) / 1024;
+  } catch {
+    // no procfs (macOS): fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 async function run() {
   const realOut = process.stdout.write.bind(process.stdout);
   const realErr = process.stderr.write.bind(process.stderr);
@@ -35,7 +47,7 @@ async function run() {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     append({ index: i, code, stdout: stdout.slice(0, 20000), stderr: stderr.slice(0, 20000), ms });
   }
-  append({ maxRssMb: process.resourceUsage().maxRSS / 1024 });
+  append({ maxRssMb: peakRssMb() });
 }
 
 run().then(

@@ -1,5 +1,12 @@
 /** Audio input: WAV decoding with torchaudio.load's scaling, channel selection, and resampling to 16 kHz. */
 export type { Audio, ChannelSelection, ReadWavOptions, WavInfo } from './wavTypes';
-export { decodeWav, readWav, readWavInfo } from './wavReader';
+export { decodeWav, DEFAULT_MAX_DURATION_SEC, readWav, readWavInfo } from './wavReader';
+export { MAX_HEADER_CHUNKS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './riffHeader';
 export { encodeWavPcm16 } from './wavWriter';
-export { resample, RESAMPLER_DESIGN_ATTENUATION_DB, RESAMPLER_PASSBAND_FRACTION } from './resample';
+export {
+  BlockResampler,
+  resample,
+  resampledLength,
+  RESAMPLER_DESIGN_ATTENUATION_DB,
+  RESAMPLER_PASSBAND_FRACTION,
+} from './resample';

@@ -127,27 +127,132 @@ function checkRate(name: string, rate: number): void {
 }
 
 /**
- * Σ x[start + m]·c[rowStart + m] over the taps, with x taken as zero outside the clip. Four partial sums let V8
- * overlap the multiply-adds (about twice as fast as one running sum).
+ * Σ x[start + m]·c[rowStart + m] over the taps, with x taken as zero outside the clip [0, clipLength). `x` holds the
+ * clip from `windowStart` on, so a block of a long clip can be resampled from a window of its samples; the taps
+ * summed and their order depend only on the clip position, never on the window, so every window that covers the
+ * taps gives the same float32 result as the whole clip. Four partial sums let V8 overlap the multiply-adds (about
+ * twice as fast as one running sum).
  */
-function dot(x: Float32Array, start: number, c: Float32Array, rowStart: number, taps: number): number {
+function dot(
+  x: Float32Array,
+  windowStart: number,
+  clipLength: number,
+  start: number,
+  c: Float32Array,
+  rowStart: number,
+  taps: number,
+): number {
   const lo = Math.max(0, -start);
-  const hi = Math.min(taps, x.length - start);
+  const hi = Math.min(taps, clipLength - start);
+  const at = start - windowStart;
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
   let a3 = 0;
   let m = lo;
   for (; m + 3 < hi; m += 4) {
-    const i = start + m;
+    const i = at + m;
     const j = rowStart + m;
     a0 += x[i] * c[j];
     a1 += x[i + 1] * c[j + 1];
     a2 += x[i + 2] * c[j + 2];
     a3 += x[i + 3] * c[j + 3];
   }
-  for (; m < hi; m++) a0 += x[start + m] * c[rowStart + m];
+  for (; m < hi; m++) a0 += x[at + m] * c[rowStart + m];
   return a0 + a1 + (a2 + a3);
+}
+
+/** Output samples for `inputLength` input samples: ceil(n · toRate / fromRate). */
+export function resampledLength(inputLength: number, fromRate: number, toRate: number): number {
+  checkRate('fromRate', fromRate);
+  checkRate('toRate', toRate);
+  if (fromRate === toRate) return inputLength;
+  const g = gcd(fromRate, toRate);
+  return Math.ceil((inputLength * (toRate / g)) / (fromRate / g));
+}
+
+/**
+ * Resampling of one clip in blocks of output, each computed from a window of the input: a long file need not be
+ * decoded whole, and a consumer that keeps only the first N outputs (BEATs' 10 s) decodes only the input those N
+ * read. Every output is bit-identical to `resample` of the whole clip (see `dot`).
+ */
+export class BlockResampler {
+  private readonly filter: PolyphaseFilter;
+  /** Outputs of the whole clip, ceil(n · toRate / fromRate). */
+  readonly fullLength: number;
+
+  constructor(
+    readonly inputLength: number,
+    readonly fromRate: number,
+    readonly toRate: number,
+  ) {
+    checkRate('fromRate', fromRate);
+    checkRate('toRate', toRate);
+    if (fromRate === toRate) throw new GenrepError('BlockResampler: equal rates need no resampling', 'INTERNAL');
+    this.filter = filterFor(fromRate, toRate);
+    this.fullLength = Math.ceil((inputLength * this.filter.up) / this.filter.down);
+  }
+
+  /** Taps per output: the work of one output sample, in multiply-adds (twice that when interpolating rows). */
+  get taps(): number {
+    return this.filter.taps;
+  }
+
+  /** Input position of output k: whole sample and phase (k·down = base·up + phase), exactly, in integers. */
+  private position(k: number): { base: number; phase: number } {
+    const { up, down } = this.filter;
+    // k·down stays below 2^53: k ≤ n·up/down + 1 with n < 2^32 input frames and up ≤ the target rate.
+    const total = k * down;
+    let base = Math.floor(total / up);
+    // The float division may round across a whole number; settle it in integers.
+    if (base * up > total) base -= 1;
+    else if ((base + 1) * up <= total) base += 1;
+    return { base, phase: total - base * up };
+  }
+
+  /** The input samples [start, end), clipped to the clip, that outputs [k0, k1) read. */
+  inputRange(k0: number, k1: number): { start: number; end: number } {
+    if (k1 <= k0) return { start: 0, end: 0 };
+    const { halfWidth } = this.filter;
+    const first = this.position(k0).base - halfWidth + 1;
+    const last = this.position(k1 - 1).base + halfWidth;
+    return { start: Math.max(0, first), end: Math.min(this.inputLength, last + 1) };
+  }
+
+  /**
+   * Writes outputs [k0, k1) to out[outOffset …], reading `window`, which holds input samples from `windowStart`
+   * and must cover inputRange(k0, k1).
+   */
+  run(window: Float32Array, windowStart: number, k0: number, k1: number, out: Float32Array, outOffset: number): void {
+    const filter = this.filter;
+    const { up, down, taps, halfWidth, coefficients } = filter;
+    const n = this.inputLength;
+    // Output k sits at input position k·down/up = base + phase/up; stepped incrementally to stay in integers.
+    const stepWhole = Math.floor(down / up);
+    const stepPhase = down % up;
+    let { base, phase } = this.position(k0);
+    for (let k = k0; k < k1; k++) {
+      const start = base - halfWidth + 1;
+      let value: number;
+      if (filter.exact) {
+        value = dot(window, windowStart, n, start, coefficients, phase * taps, taps);
+      } else {
+        const position = (phase * filter.rows) / up;
+        const r = Math.floor(position);
+        const a = position - r;
+        const lower = dot(window, windowStart, n, start, coefficients, r * taps, taps);
+        const upper = a === 0 ? lower : dot(window, windowStart, n, start, coefficients, (r + 1) * taps, taps);
+        value = lower + a * (upper - lower);
+      }
+      out[outOffset + k - k0] = value;
+      base += stepWhole;
+      phase += stepPhase;
+      if (phase >= up) {
+        phase -= up;
+        base += 1;
+      }
+    }
+  }
 }
 
 /** Resamples mono audio from `fromRate` to `toRate` Hz; see the module comment for the filter's specification. */
@@ -155,33 +260,8 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   checkRate('fromRate', fromRate);
   checkRate('toRate', toRate);
   if (fromRate === toRate) return samples.slice();
-  const filter = filterFor(fromRate, toRate);
-  const { up, down, taps, halfWidth, coefficients } = filter;
-  const outLength = Math.ceil((samples.length * up) / down);
-  const out = new Float32Array(outLength);
-  // Output k sits at input position k·down/up = base + phase/up; stepped incrementally to stay in integers.
-  const stepWhole = Math.floor(down / up);
-  const stepPhase = down % up;
-  let base = 0;
-  let phase = 0;
-  for (let k = 0; k < outLength; k++) {
-    const start = base - halfWidth + 1;
-    if (filter.exact) {
-      out[k] = dot(samples, start, coefficients, phase * taps, taps);
-    } else {
-      const position = (phase * filter.rows) / up;
-      const r = Math.floor(position);
-      const a = position - r;
-      const lower = dot(samples, start, coefficients, r * taps, taps);
-      const upper = a === 0 ? lower : dot(samples, start, coefficients, (r + 1) * taps, taps);
-      out[k] = lower + a * (upper - lower);
-    }
-    base += stepWhole;
-    phase += stepPhase;
-    if (phase >= up) {
-      phase -= up;
-      base += 1;
-    }
-  }
+  const resampler = new BlockResampler(samples.length, fromRate, toRate);
+  const out = new Float32Array(resampler.fullLength);
+  resampler.run(samples, 0, 0, out.length, out, 0);
   return out;
 }

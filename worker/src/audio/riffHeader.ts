@@ -5,7 +5,7 @@ import type { WavHeader } from './wavTypes';
  * RIFF/WAVE header parsing, written as a generator that asks for byte ranges instead of holding the file. The same
  * parser then serves `decodeWav` (bytes already in memory, answered synchronously) and `readWavInfo` (a file handle,
  * answered with async positional reads, so a 2 GB file costs a few small reads). Chunk bodies other than fmt are
- * never read: they are skipped by their declared size.
+ * never read: they are skipped by their declared size, and at most MAX_HEADER_CHUNKS chunks are walked.
  */
 
 /** A request for `length` bytes at `offset`; the driver answers with fewer only at the end of the file. */
@@ -22,6 +22,17 @@ const FORMAT_EXTENSIBLE = 0xfffe;
 
 /** Above this, resampling to 16 kHz would need filters thousands of taps long; no real recording needs more. */
 export const MAX_SAMPLE_RATE = 768_000;
+/**
+ * Below this a header is damaged, not a recording: a 12 KB file that says 1 Hz would be resampled to 600 000
+ * samples at 16 kHz (16× is the most any accepted file is stretched). Telephone audio, the slowest real rate, is
+ * 8 kHz.
+ */
+export const MIN_SAMPLE_RATE = 1000;
+/**
+ * Chunks walked before the data chunk. Real files have a handful (fmt, LIST, fact, bext, JUNK, cue, …); a file of
+ * millions of empty chunks is damaged or hostile, and walking it would cost a read per chunk.
+ */
+export const MAX_HEADER_CHUNKS = 1000;
 
 /** Bytes 2..15 of KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT ({0000000X-0000-0010-8000-00AA00389B71}). */
 const SUBFORMAT_GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
@@ -159,6 +170,13 @@ function parseFmt(file: string, bytes: Uint8Array, size: number): FmtFields {
   if (sampleRate === 0) {
     throw fileError(file, 'fmt chunk declares a sample rate of 0 Hz', 'BAD_INPUT', { field: 'fmt.sampleRate', expected: 'a positive rate in Hz' });
   }
+  if (sampleRate < MIN_SAMPLE_RATE) {
+    const problem = `sample rate ${sampleRate} Hz is below the ${MIN_SAMPLE_RATE} Hz this reader accepts`;
+    throw fileError(file, `${problem} (is the header damaged?)`, 'UNSUPPORTED', {
+      field: 'fmt.sampleRate',
+      expected: `at least ${MIN_SAMPLE_RATE} Hz`,
+    });
+  }
   if (sampleRate > MAX_SAMPLE_RATE) {
     throw fileError(file, `sample rate ${sampleRate} Hz is above the ${MAX_SAMPLE_RATE} Hz this reader accepts`, 'UNSUPPORTED', {
       field: 'fmt.sampleRate',
@@ -203,7 +221,17 @@ export function* parseWavHeader(file: string, fileSize: number): HeaderParser {
   let fmt: FmtFields | undefined;
   let overrun = '';
   let pos = 12;
+  let chunks = 0;
   while (pos + 8 <= fileSize) {
+    if (++chunks > MAX_HEADER_CHUNKS) {
+      const problem =
+        `more than ${MAX_HEADER_CHUNKS} chunks before the data chunk (stopped at byte ${pos}); ` +
+        'a WAV header has a handful, so this one is damaged';
+      throw fileError(file, problem, 'CORRUPT', {
+        field: 'data',
+        expected: `a data chunk within the first ${MAX_HEADER_CHUNKS} chunks`,
+      });
+    }
     const chunkHead = yield { offset: pos, length: 8 };
     const id = ascii(chunkHead, 0, 4);
     const size = u32(chunkHead, 4);

@@ -23,8 +23,21 @@ export type ChannelSelection = number | 'mean';
 export interface ReadWavOptions {
   /** Default 0. */
   channel?: ChannelSelection;
-  /** Default 16000 (what BEATs expects); null or 0 keeps the file's own rate. */
+  /** Default 16000 (what BEATs expects); null or 0 keeps the file's own rate. Otherwise 1 kHz … 768 kHz. */
   targetSampleRate?: number | null;
+  /**
+   * Keep only the first `maxSamples` samples (at the output rate), for a consumer that crops (BEATs: 160000). Only
+   * the file's frames those samples depend on are read and resampled; the samples equal the first `maxSamples` of
+   * reading the whole clip, bit for bit.
+   */
+  maxSamples?: number;
+  /**
+   * Refuse a read of more than this many seconds of audio (the clip, or its first `maxSamples`), so a header that
+   * claims hours cannot make a command decode hours. Default DEFAULT_MAX_DURATION_SEC (10 minutes); Infinity lifts it.
+   */
+  maxDurationSec?: number;
+  /** How the caller's user raises the limit (e.g. "--max-duration"), named in the error. */
+  maxDurationOption?: string;
 }
 
 export interface Audio {

@@ -2,7 +2,7 @@ import { BeatsConfig, checkLayers, FBANK_BINS, FBANK_FRAMES } from '../beats/con
 import { BEATS_INPUT, beatsOutputDim, beatsOutputName } from '../beats/graph';
 import { BeatsModelCache } from '../beats/modelCache';
 import { GenrepError } from '../errors';
-import { beatsFbank } from '../fbank';
+import { BEATS_SAMPLES, beatsFbank } from '../fbank';
 import { Device, openSession, OpenSession, ort } from '../onnx/runtime';
 import { allocateOutputs, checkBatchSize, forEachBatch } from './batching';
 import { Embedder, EmbedOptions, Pooling } from './types';
@@ -22,6 +22,7 @@ export interface BeatsEmbedderOptions {
  * same graph, and no block past the deepest requested layer runs. One session is kept open at a time.
  */
 export class BeatsEmbedder implements Embedder {
+  readonly clipSamples = BEATS_SAMPLES;
   private current: { key: string; open: OpenSession } | undefined;
 
   private constructor(

@@ -2,7 +2,7 @@ import { FBANK_BINS, FBANK_FRAMES } from '../beats/config';
 import { BEATS_INPUT, beatsOutputName } from '../beats/graph';
 import { sha256File } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
-import { beatsFbank } from '../fbank';
+import { BEATS_SAMPLES, beatsFbank } from '../fbank';
 import { Device, openSession, OpenSession, ort } from '../onnx/runtime';
 import { allocateOutputs, checkBatchSize, forEachBatch } from './batching';
 import { Embedder, EmbedOptions, Pooling, POOLINGS } from './types';
@@ -30,6 +30,7 @@ export function convertedBeatsOutputs(session: ort.InferenceSession): Map<Poolin
  * was converted with, and says so when asked for others.
  */
 export class ConvertedBeatsEmbedder implements Embedder {
+  readonly clipSamples = BEATS_SAMPLES;
   private constructor(
     private readonly file: string,
     private readonly open: OpenSession,

@@ -1,5 +1,5 @@
 import { GenrepError } from '../errors';
-import { beatsFbank } from '../fbank';
+import { BEATS_SAMPLES, beatsFbank } from '../fbank';
 import { forEachBatch } from './batching';
 import { Embedder, EmbedOptions, Pooling } from './types';
 
@@ -14,6 +14,7 @@ export class FbankStatsEmbedder implements Embedder {
   readonly id = 'fbank-stats:v1';
   readonly numLayers = 1;
   readonly provider = 'js';
+  readonly clipSamples = BEATS_SAMPLES;
 
   dim(pooling: Pooling): number {
     checkPooling(pooling);

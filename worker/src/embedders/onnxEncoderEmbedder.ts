@@ -33,6 +33,11 @@ export class OnnxEncoderEmbedder implements Embedder {
 
   readonly numLayers = 1;
 
+  /** A waveform encoder reads its input length; an fbank encoder BEATs' 10 s. */
+  get clipSamples(): number {
+    return this.spec.input === 'waveform' ? this.samples : BEATS_SAMPLES;
+  }
+
   get provider(): string {
     return this.open.provider;
   }

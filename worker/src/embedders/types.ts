@@ -30,6 +30,11 @@ export interface Embedder {
   readonly numLayers: number;
   /** The execution provider actually in use ('cpu', 'cuda'), or 'js' for pure TypeScript embedders. */
   readonly provider: string;
+  /**
+   * How many leading 16 kHz samples of a clip the embedder uses (BEATs: 160000, the first 10 s); readers decode
+   * and resample only those. Undefined: the whole clip.
+   */
+  readonly clipSamples?: number;
   /** Length of one clip's vector for this pooling. */
   dim(pooling: Pooling): number;
   /** 16 kHz mono waveforms → per requested layer (in the order given), a row-major [clips × dim] matrix. */

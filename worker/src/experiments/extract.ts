@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { decodeWav } from '../audio';
 import type { Embedder, Pooling } from '../embedders';
 import { fileError, GenrepError } from '../errors';
+import { fsError } from '../io/fsErrors';
 import { contentHash, FeatureCache } from './featureCache';
 
 export interface ExtractOptions {
@@ -88,7 +89,9 @@ export async function extractFeatures(embedder: Embedder, paths: readonly string
       throwIfCancelled(options.signal);
       try {
         const bytes = await readClipBytes(paths[i]!);
-        clips.push(decodeWav(bytes, paths[i]!, { channel: options.channel, targetSampleRate: 16000 }).samples);
+        // Only what the embedder uses is decoded: BEATs' first 10 s of a 1-hour file, not the hour.
+        const crop = embedder.clipSamples !== undefined ? { maxSamples: embedder.clipSamples } : {};
+        clips.push(decodeWav(bytes, paths[i]!, { channel: options.channel, targetSampleRate: 16000, ...crop }).samples);
         batch.push(i);
       } catch (err) {
         fail(i, err);
@@ -130,6 +133,6 @@ async function readClipBytes(file: string): Promise<Buffer> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw fileError(file, 'no such file (was it moved or deleted during the run?)', 'NOT_FOUND');
     if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .wav file');
-    throw fileError(file, `cannot be read (${code ?? String(err)})`, 'BAD_INPUT');
+    throw fsError(err, file, { action: 'read', expected: 'a .wav file' });
   }
 }

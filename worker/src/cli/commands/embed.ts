@@ -117,7 +117,8 @@ async function embedFiles(
   for (let start = 0; start < wavs.length; start += FILES_PER_CHUNK) {
     const chunk = wavs.slice(start, start + FILES_PER_CHUNK);
     const clips: Float32Array[] = [];
-    for (const file of chunk) clips.push((await readWav(file, { channel })).samples);
+    const crop = embedder.clipSamples !== undefined ? { maxSamples: embedder.clipSamples } : {};
+    for (const file of chunk) clips.push((await readWav(file, { channel, ...crop })).samples);
     const perLayer = await embedder.embed(clips, { layers, pooling, ...(batchSize ? { batchSize } : {}) });
     perLayer.forEach((matrix, slot) => out.set(matrix, (slot * wavs.length + start) * dim));
     if (process.stderr.isTTY) process.stderr.write(`\rembedded ${Math.min(start + chunk.length, wavs.length)}/${wavs.length} files`);

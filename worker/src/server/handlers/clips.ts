@@ -1,72 +1,101 @@
-import { encodeWavPcm16, readWav } from '../../audio';
-import { GenrepError } from '../../errors';
-import { BEATS_FBANK_OPTIONS, BEATS_WAVEFORM_SCALE, FbankComputer } from '../../fbank';
-import type { ClipAudioParams, ClipAudioResult, SpectrogramParams, SpectrogramResult } from '../../protocol/workerProtocol';
-
-const DEFAULT_MAX_FRAMES = 600;
-const DEFAULT_MAX_SECONDS = 30;
-/** BEATs' frame shift (BEATS_FBANK_OPTIONS.frame_shift). */
-const FRAME_SHIFT_MS = 10;
-
-let computer: FbankComputer | undefined;
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { GenrepError, type ErrorCode, type ErrorData } from '../../errors';
+import type {
+  ClipAudioParams,
+  ClipAudioResult,
+  SpectrogramParams,
+  SpectrogramResult,
+} from '../../protocol/workerProtocol';
+import * as tasks from './clipTasks';
 
 /**
- * genrep/spectrogram: the clip as the embedder sees it — channel 0 at 16 kHz, Kaldi log-mel with BEATs' 128 bins —
- * but the whole clip (not cropped to 10 s) and unnormalised. Frames are averaged down to maxFrames, so a long clip
- * costs a bounded message.
+ * genrep/spectrogram and genrep/clipAudio, run on a worker thread so that a long clip (seconds of resampling and
+ * fbank) never holds up the worker's event loop: other requests, progress and cancellations keep flowing while it
+ * runs. Tasks go to the thread one at a time, so a burst of requests costs one clip's memory, not one per request.
+ * The thread starts on first use and is restarted if it dies.
  */
-export async function spectrogram(params: SpectrogramParams): Promise<SpectrogramResult> {
-  const maxFrames = params.maxFrames ?? DEFAULT_MAX_FRAMES;
-  if (!Number.isInteger(maxFrames) || maxFrames < 1) throw new GenrepError(`maxFrames must be a positive integer, got ${maxFrames}`, 'BAD_INPUT', { field: 'maxFrames' });
-  const audio = await readWav(params.file, { channel: 0, targetSampleRate: 16000 });
-  computer ??= new FbankComputer(BEATS_FBANK_OPTIONS, { input_scale: BEATS_WAVEFORM_SCALE });
-  if (audio.samples.length < 400) throw new GenrepError(`${params.file}: too short for a spectrogram (${audio.samples.length} samples at 16 kHz; one frame needs 400)`, 'BAD_INPUT', { file: params.file });
-  const fb = computer.compute(audio.samples);
-  const step = Math.max(1, Math.ceil(fb.frames / maxFrames));
-  const frames = Math.ceil(fb.frames / step);
-  const data = new Float32Array(frames * fb.bins);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let f = 0; f < frames; f++) {
-    const first = f * step;
-    const last = Math.min(fb.frames, first + step);
-    for (let b = 0; b < fb.bins; b++) {
-      let sum = 0;
-      for (let t = first; t < last; t++) sum += fb.data[t * fb.bins + b]!;
-      const v = sum / (last - first);
-      data[f * fb.bins + b] = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
+export interface ClipTaskRequest {
+  id: number;
+  method: 'spectrogram' | 'clipAudio';
+  params: unknown;
+}
+
+export type ClipTaskReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: ClipTaskError };
+
+/** A GenrepError's message, code and data; anything else (a bug) with its stack instead of a code. */
+export interface ClipTaskError {
+  message: string;
+  code?: ErrorCode;
+  data?: ErrorData;
+  stack?: string | undefined;
+}
+
+const THREAD_MAIN = path.join(__dirname, 'clipThread.js');
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+let thread: Worker | undefined;
+const pending = new Map<number, Pending>();
+let nextId = 1;
+/** The tail of the queue: each task starts when the one before it has settled. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function startThread(): Worker {
+  const worker = new Worker(THREAD_MAIN);
+  // An idle clip thread must not keep the worker process alive after the editor says exit.
+  worker.unref();
+  worker.on('message', (reply: ClipTaskReply) => {
+    const waiting = pending.get(reply.id);
+    if (!waiting) return;
+    pending.delete(reply.id);
+    if (reply.ok) waiting.resolve(reply.result);
+    else if (reply.error.code) waiting.reject(new GenrepError(reply.error.message, reply.error.code, reply.error.data));
+    else waiting.reject(Object.assign(new Error(reply.error.message), { stack: reply.error.stack ?? '' }));
+  });
+  const fail = (why: string): void => {
+    if (thread === worker) thread = undefined;
+    for (const [id, waiting] of pending) {
+      pending.delete(id);
+      const message = `the clip thread stopped (${why}); the next request starts a new one`;
+      waiting.reject(new GenrepError(message, 'INTERNAL'));
     }
-  }
-  return {
-    file: params.file,
-    frames,
-    bins: fb.bins,
-    frameShiftMs: FRAME_SHIFT_MS * step,
-    durationSec: audio.samples.length / audio.sampleRate,
-    data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
-    min,
-    max,
   };
+  worker.on('error', (err) => fail(err.message));
+  worker.on('exit', (code) => fail(`exit code ${code}`));
+  return worker;
+}
+
+function runOnThread<T>(method: ClipTaskRequest['method'], params: unknown): Promise<T> {
+  const run = queue.then(
+    () =>
+      new Promise<T>((resolve, reject) => {
+        thread ??= startThread();
+        const id = nextId++;
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        thread.postMessage({ id, method, params } satisfies ClipTaskRequest);
+      }),
+  );
+  queue = run.catch(() => undefined);
+  return run;
 }
 
 /**
- * genrep/clipAudio: the clip re-encoded as 16-bit PCM mono at its own rate, so the panel can play any WAV the
- * worker reads (float, 24-bit, extensible, multi-channel) and the webview needs no access to the dataset folder.
+ * Run from TypeScript sources (vitest importing this module) there is no compiled thread script: the tasks then
+ * run in-process, which changes when they run, not what they return.
  */
-export async function clipAudio(params: ClipAudioParams): Promise<ClipAudioResult> {
-  const maxSeconds = params.maxSeconds ?? DEFAULT_MAX_SECONDS;
-  if (!(maxSeconds > 0)) throw new GenrepError(`maxSeconds must be positive, got ${maxSeconds}`, 'BAD_INPUT', { field: 'maxSeconds' });
-  const audio = await readWav(params.file, { channel: 0, targetSampleRate: null });
-  const limit = Math.floor(maxSeconds * audio.sampleRate);
-  const truncated = audio.samples.length > limit;
-  const samples = truncated ? audio.samples.subarray(0, limit) : audio.samples;
-  return {
-    file: params.file,
-    wav: Buffer.from(encodeWavPcm16(samples, audio.sampleRate)).toString('base64'),
-    sampleRate: audio.sampleRate,
-    durationSec: samples.length / audio.sampleRate,
-    truncated,
-  };
+const threaded = existsSync(THREAD_MAIN);
+
+export function spectrogram(params: SpectrogramParams): Promise<SpectrogramResult> {
+  return threaded ? runOnThread<SpectrogramResult>('spectrogram', params) : tasks.spectrogram(params);
+}
+
+export function clipAudio(params: ClipAudioParams): Promise<ClipAudioResult> {
+  return threaded ? runOnThread<ClipAudioResult>('clipAudio', params) : tasks.clipAudio(params);
 }
