@@ -9,7 +9,8 @@ import yauzl from 'yauzl';
 export interface ZipEntrySpec {
   name: string;
   data: Uint8Array;
-  method?: 'stored' | 'deflate';
+  /** 'precompressed': `data` is already a raw deflate stream (give declaredSize and crc of what it inflates to). */
+  method?: 'stored' | 'deflate' | 'precompressed';
   /** Size written into the headers instead of the real one. */
   declaredSize?: number;
   /** CRC-32 written into the headers instead of the real one. */
@@ -22,8 +23,8 @@ export function writeTorchZip(entries: readonly ZipEntrySpec[]): Buffer {
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const method = e.method === 'deflate' ? 8 : 0;
-    const body = method === 8 ? deflateRawSync(e.data) : Buffer.from(e.data);
+    const method = e.method === 'deflate' || e.method === 'precompressed' ? 8 : 0;
+    const body = e.method === 'deflate' ? deflateRawSync(e.data) : Buffer.from(e.data);
     const crc = e.crc ?? crc32(e.data);
     const size = e.declaredSize ?? e.data.length;
     const compressedSize = method === 8 ? body.length : (e.declaredSize ?? body.length);

@@ -120,27 +120,64 @@ const KINDS: Record<keyof BeatsConfig, Kind> = {
   predictor_class: 'int',
 };
 
-function coerce(file: string, key: string, value: unknown, kind: Kind): number | boolean | string {
+/**
+ * Plausible ranges of the integer fields, checked before anything is sized from them (a cfg of 10^6 layers would
+ * otherwise build 2·10^7 expected keys and exhaust the heap). Wide enough for any BEATs variant: the released
+ * checkpoints use 12 layers, width 768, FFN 3072, 12 heads, 320 buckets, 527 classes.
+ */
+const INT_RANGES: Partial<Record<keyof BeatsConfig, readonly [number, number]>> = {
+  embed_dim: [1, 8192],
+  encoder_layers: [1, 48],
+  encoder_embed_dim: [1, 8192],
+  encoder_ffn_embed_dim: [1, 32768],
+  encoder_attention_heads: [1, 128],
+  conv_pos: [1, 1024],
+  conv_pos_groups: [1, 8192],
+  num_buckets: [1, 8192],
+  max_distance: [1, 1_000_000],
+  predictor_class: [1, 1_000_000],
+};
+
+/** Largest model accepted, in parameters: ~10× the released BEATs (90 M), so every field can be at its maximum. */
+export const MAX_BEATS_PARAMETERS = 2 ** 30;
+
+function coerce(file: string, key: string, value: unknown, kind: Kind, isFloat: boolean): number | boolean | string {
+  const shown =
+    typeof value === 'bigint' ? value.toString()
+    : isFloat && Number.isInteger(value) ? `${String(value)}.0`
+    : JSON.stringify(value);
   const bad = (expected: string) =>
-    fileError(file, `cfg.${key} is ${JSON.stringify(typeof value === 'bigint' ? value.toString() : value)}, expected ${expected}`, 'BAD_INPUT', {
+    fileError(file, `cfg.${key} is ${shown}${isFloat ? ' (a float)' : ''}, expected ${expected}`, 'BAD_INPUT', {
       field: `cfg.${key}`,
       expected,
     });
   switch (kind) {
     case 'int': {
-      const n = typeof value === 'bigint' ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isInteger(n)) throw bad('an integer');
-      return n;
+      if (typeof value === 'bigint') {
+        // beyond ±2^53: outside every range, and Number() would misstate it
+        const expected = rangeText(key as keyof BeatsConfig) ?? 'a smaller integer';
+        throw fileError(file, `cfg.${key} = ${shown}, expected ${expected}`, 'BAD_INPUT', {
+          field: `cfg.${key}`,
+          expected,
+        });
+      }
+      if (isFloat || typeof value !== 'number' || !Number.isInteger(value)) throw bad('an integer');
+      return value;
     }
     case 'bool':
       // The reference tests these with truthiness (`if cfg.deep_norm`, `gru_rel_pos == 1`), so 0/1 mean false/true.
       if (typeof value === 'boolean') return value;
-      if (value === 0 || value === 1 || value === 0n || value === 1n) return Number(value) === 1;
+      if (!isFloat && (value === 0 || value === 1 || value === 0n || value === 1n)) return Number(value) === 1;
       throw bad('true or false');
     case 'string':
       if (typeof value !== 'string') throw bad('a string');
       return value;
   }
+}
+
+function rangeText(key: keyof BeatsConfig): string | undefined {
+  const range = INT_RANGES[key];
+  return range ? `an integer from ${range[0]} to ${range[1]}` : undefined;
 }
 
 export interface ParsedBeatsConfig {
@@ -151,15 +188,21 @@ export interface ParsedBeatsConfig {
 
 /**
  * Validates a checkpoint's cfg and fills the defaults. Options the graph writer does not implement are refused
- * here (UNSUPPORTED) rather than silently computing a different network.
+ * here (UNSUPPORTED) rather than silently computing a different network. `floatKeys`: cfg keys whose Python value
+ * was a float (the checkpoint reader reports them), refused where an integer is expected.
  */
-export function parseBeatsConfig(cfg: Record<string, unknown>, file: string): ParsedBeatsConfig {
+export function parseBeatsConfig(
+  cfg: Record<string, unknown>,
+  file: string,
+  floatKeys: Iterable<string> = [],
+): ParsedBeatsConfig {
+  const floats = new Set(floatKeys);
   const config: BeatsConfig = { ...BEATS_DEFAULTS };
   const unknownKeys: string[] = [];
   const writable = config as unknown as Record<string, number | boolean | string>;
   for (const [key, value] of Object.entries(cfg)) {
-    if (key in KINDS) {
-      writable[key] = coerce(file, key, value, KINDS[key as keyof BeatsConfig]);
+    if (Object.hasOwn(KINDS, key)) {
+      writable[key] = coerce(file, key, value, KINDS[key as keyof BeatsConfig], floats.has(key));
     } else if (TRAINING_ONLY_KEYS.has(key)) {
       if (typeof value !== 'number' && typeof value !== 'bigint') {
         throw fileError(file, `cfg.${key} is ${JSON.stringify(value)}, expected a number`, 'BAD_INPUT', { field: `cfg.${key}`, expected: 'a number' });
@@ -181,8 +224,9 @@ export function parseBeatsConfig(cfg: Record<string, unknown>, file: string): Pa
   if (config.input_patch_size < 1 || config.input_patch_size > FBANK_BINS) {
     throw invalid('input_patch_size', `a patch size between 1 and ${FBANK_BINS} (the released checkpoints use 16)`);
   }
-  for (const key of ['embed_dim', 'encoder_layers', 'encoder_embed_dim', 'encoder_ffn_embed_dim', 'encoder_attention_heads', 'conv_pos', 'conv_pos_groups'] as const) {
-    if (config[key] < 1) throw invalid(key, 'a positive integer');
+  for (const [key, [min, max]] of Object.entries(INT_RANGES) as [keyof BeatsConfig, readonly [number, number]][]) {
+    const n = config[key] as number;
+    if (n < min || n > max) throw invalid(key, `an integer from ${min} to ${max}`);
   }
   if (config.encoder_embed_dim % config.encoder_attention_heads !== 0) {
     throw invalid('encoder_attention_heads', `a divisor of encoder_embed_dim (${config.encoder_embed_dim})`);
@@ -197,7 +241,37 @@ export function parseBeatsConfig(cfg: Record<string, unknown>, file: string): Pa
       throw invalid('max_distance', `more than num_buckets / 4 (${Math.floor(config.num_buckets / 4)})`);
     }
   }
+  const parameters = beatsParameterCount(config);
+  if (parameters > MAX_BEATS_PARAMETERS) {
+    throw fileError(
+      file,
+      `cfg describes a BEATs model of ${parameters} parameters (encoder_layers ${config.encoder_layers}, ` +
+        `encoder_embed_dim ${config.encoder_embed_dim}, encoder_ffn_embed_dim ${config.encoder_ffn_embed_dim}), ` +
+        `more than the ${MAX_BEATS_PARAMETERS} accepted (the released checkpoints have 90 million)`,
+      'BAD_INPUT',
+      { field: 'cfg', expected: `at most ${MAX_BEATS_PARAMETERS} parameters` },
+    );
+  }
   return { config, unknownKeys };
+}
+
+/**
+ * Parameters of the encoder this cfg defines (the shapes stateDict.ts expects), computed from the fields alone so
+ * that a cfg is judged before any per-layer list is built.
+ */
+export function beatsParameterCount(cfg: BeatsConfig): number {
+  const E = cfg.embed_dim;
+  const C = cfg.encoder_embed_dim;
+  const F = cfg.encoder_ffn_embed_dim;
+  const H = cfg.encoder_attention_heads;
+  const p = cfg.input_patch_size;
+  const K = cfg.conv_pos;
+  const patch = E * p * p + (cfg.conv_bias ? E : 0) + 2 * E + (E !== C ? C * E + C : 0);
+  const posConv = K + C * (C / cfg.conv_pos_groups) * K + C + 2 * C;
+  const gru = cfg.gru_rel_pos ? 8 * (C / H) + 8 + H : 0;
+  const attention = 4 * (C * C + C) + gru + (cfg.relative_position_embedding ? cfg.num_buckets * H : 0);
+  const layer = attention + 2 * C + F * C + F + C * F + C + 2 * C;
+  return patch + posConv + cfg.encoder_layers * layer;
 }
 
 /** Resolves a layer list against the network depth: 0 = encoder input (after pos-conv and LN), 1..L = blocks. */

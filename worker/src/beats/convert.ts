@@ -8,6 +8,8 @@ export interface BeatsWeights {
   cfg: Record<string, unknown>;
   tensors: StateDict;
   sha256?: string;
+  /** cfg keys whose Python value was a float (the checkpoint reader reports them). */
+  cfgFloatKeys?: readonly string[];
 }
 
 export interface ConvertedBeats {
@@ -19,7 +21,7 @@ export interface ConvertedBeats {
 
 /** Checks cfg and state dict, naming the offending key or option on failure. */
 export function validateBeats(weights: BeatsWeights): { config: BeatsConfig; unknownCfgKeys: string[] } {
-  const { config, unknownKeys } = parseBeatsConfig(weights.cfg, weights.file);
+  const { config, unknownKeys } = parseBeatsConfig(weights.cfg, weights.file, weights.cfgFloatKeys);
   checkStateDict(weights.tensors, config, weights.file);
   return { config, unknownCfgKeys: unknownKeys };
 }

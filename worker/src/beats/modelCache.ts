@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { readCheckpoint } from '../checkpoint';
 import { fileError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
+import { fsError } from '../io/fsErrors';
+import { readBeatsCheckpoint } from './beatsCheckpoint';
 import { BeatsConfig } from './config';
 import { BeatsWeights, convertBeats, validateBeats } from './convert';
 import { BEATS_GRAPH_VERSION, BeatsGraphOptions } from './graph';
@@ -17,7 +18,7 @@ export async function sha256File(file: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
     if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a checkpoint file');
-    throw err;
+    throw fsError(err, file, { action: 'read', expected: 'a checkpoint file' });
   }
   return hash.digest('hex');
 }
@@ -56,8 +57,9 @@ export class BeatsModelCache {
 
   private async loadWeights(): Promise<BeatsWeights> {
     if (!this.weights) {
-      const checkpoint = await readCheckpoint(this.checkpointFile);
-      this.weights = { file: this.checkpointFile, cfg: checkpoint.cfg, tensors: checkpoint.tensors, sha256: this.sha256 };
+      const { checkpoint } = await readBeatsCheckpoint(this.checkpointFile);
+      const { cfg, cfgFloatKeys, tensors } = checkpoint;
+      this.weights = { file: this.checkpointFile, cfg, cfgFloatKeys, tensors, sha256: this.sha256 };
     }
     return this.weights;
   }

@@ -1,5 +1,6 @@
 import { fileError } from '../errors';
-import { BeatsConfig } from './config';
+import { shortText } from '../checkpoint/pythonValues';
+import { BeatsConfig, beatsParameterCount } from './config';
 
 /** Structurally the checkpoint reader's Tensor: contiguous C-order float32. */
 export interface WeightTensor {
@@ -71,42 +72,87 @@ function listed(keys: string[]): string {
 }
 
 /**
- * Checks a state dict against the cfg: every expected key present with its exact shape, no key the architecture
+ * Checks declared shapes against the cfg: every expected key present with its exact shape, no key the architecture
  * does not define (apart from the ignored head). The message names the offending keys, so a checkpoint of another
- * model or a truncated conversion is recognisable from the one error line.
+ * model or a truncated conversion is recognisable from the one error line. Needs no tensor data, so the checkpoint
+ * reader runs it before reading any.
  */
-export function checkStateDict(stateDict: StateDict, cfg: BeatsConfig, file: string): void {
+export function checkStateDictShapes(
+  shapes: ReadonlyMap<string, readonly number[]>,
+  cfg: BeatsConfig,
+  file: string,
+): void {
   const expected = expectedShapes(cfg);
-  const missing = [...expected.keys()].filter((key) => !stateDict.has(key));
+  const missing = [...expected.keys()].filter((key) => !shapes.has(key));
   if (missing.length > 0) {
     throw fileError(file, `state dict is missing ${missing.length === 1 ? 'key' : 'keys'} ${listed(missing)} (required by its cfg)`, 'BAD_INPUT', {
       field: `model.${missing[0]}`,
       expected: `shape ${fmt(expected.get(missing[0]!)!)}`,
     });
   }
-  const unexpected = [...stateDict.keys()].filter((key) => !expected.has(key) && !IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix)));
+  const ignored = (key: string): boolean => IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix));
+  const unexpected = [...shapes.keys()].filter((key) => !expected.has(key) && !ignored(key));
   if (unexpected.length > 0) {
     throw fileError(
       file,
-      `state dict has unexpected ${unexpected.length === 1 ? 'key' : 'keys'} ${listed(unexpected)} (not part of a BEATs model with this cfg)`,
+      `state dict has unexpected ${unexpected.length === 1 ? 'key' : 'keys'} ` +
+        `${listed(unexpected.map((key) => shortText(key)))} (not part of a BEATs model with this cfg)`,
       'BAD_INPUT',
       { field: `model.${unexpected[0]}` },
     );
   }
   for (const [key, shape] of expected) {
-    const tensor = stateDict.get(key)!;
-    const same = tensor.shape.length === shape.length && tensor.shape.every((n, i) => n === shape[i]);
+    const actual = shapes.get(key)!;
+    const same = actual.length === shape.length && actual.every((n, i) => n === shape[i]);
     if (!same) {
-      throw fileError(file, `state dict key ${key} has shape ${fmt(tensor.shape)}, expected ${fmt(shape)}`, 'BAD_INPUT', {
+      throw fileError(file, `state dict key ${key} has shape ${fmt(actual)}, expected ${fmt(shape)}`, 'BAD_INPUT', {
         field: `model.${key}`,
         expected: `shape ${fmt(shape)}`,
       });
     }
+  }
+}
+
+/** Float32 bytes of the parameters this cfg defines (every expected key, shared tables counted per key). */
+export function parameterBytes(cfg: BeatsConfig): number {
+  return 4 * beatsParameterCount(cfg);
+}
+
+/**
+ * Checks a state dict against the cfg: the shapes (checkStateDictShapes), each tensor's length, and that every
+ * weight is finite. A NaN or infinite weight makes every feature NaN, which the kNN scores would pass on silently.
+ */
+export function checkStateDict(stateDict: StateDict, cfg: BeatsConfig, file: string): void {
+  checkStateDictShapes(new Map([...stateDict].map(([key, t]) => [key, t.shape])), cfg, file);
+  for (const [key, shape] of expectedShapes(cfg)) {
+    const tensor = stateDict.get(key)!;
     const count = shape.reduce((x, y) => x * y, 1);
     if (tensor.data.length !== count) {
       throw fileError(file, `state dict key ${key} holds ${tensor.data.length} values, its shape ${fmt(shape)} needs ${count}`, 'CORRUPT', {
         field: `model.${key}`,
       });
     }
+    checkFinite(file, key, tensor.data);
   }
+}
+
+function checkFinite(file: string, key: string, data: Float32Array): void {
+  let first = -1;
+  let bad = 0;
+  for (let i = 0; i < data.length; i++) {
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity: one comparison per weight
+    if (data[i]! - data[i]! !== 0) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad === 0) return;
+  const what = Number.isNaN(data[first]!) ? 'NaN' : String(data[first]);
+  throw fileError(
+    file,
+    `state dict key ${key} holds ${what} at index ${first} (${bad} of its ${data.length} weights are not finite); ` +
+      'a model with NaN or infinite weights gives NaN features: use an intact checkpoint',
+    'BAD_INPUT',
+    { field: `model.${key}`, expected: 'finite weights' },
+  );
 }

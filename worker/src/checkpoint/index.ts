@@ -2,18 +2,26 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { fileError, GenrepError } from '../errors';
+import { fsError } from '../io/fsErrors';
 import { sniffCheckpointFormat, SNIFF_BYTES } from './fileFormat';
 import { PickleFault, unpickle } from './pickle';
-import { PyDict, PyObject, PySet, PyTuple, pyTypeName, type PyValue } from './pythonValues';
+import { type PyValue } from './pythonValues';
 import { storageToFloat32 } from './storageConvert';
-import { elementCount, gatherView, isContiguous, viewExtent } from './tensorView';
-import { ITEM_SIZE, type StorageDtype, StorageRef, TensorRef, torchUnpickleHooks } from './torchGlobals';
+import { isWholeView, planTensors, type TensorPlan } from './tensorPlan';
+import { gatherView } from './tensorView';
+import { interpretTopLevel, type TopLevel } from './topLevel';
+import { type StorageDtype, torchUnpickleHooks } from './torchGlobals';
 import { ZipArchive } from './zipArchive';
 
 /**
  * Reads a PyTorch checkpoint (`torch.save`'s zip format: `<name>/data.pkl` + raw storages in `<name>/data/<key>`)
  * into named float32 tensors, without Python and without running anything the file asks for: the pickle goes
  * through a restricted unpickler that knows only the globals a state dict needs (see torchGlobals.ts).
+ *
+ * Nothing is sized from the file before it is checked. The pickle yields tensor descriptions only; the caller's
+ * architecture (when given) checks cfg, keys and shapes; every view is checked against its storage and every storage
+ * against its zip entry; and the memory all tensors will take is compared with a budget. Only then is tensor data
+ * read.
  */
 
 /** Contiguous C-order float32; views are materialised, other dtypes converted. */
@@ -38,6 +46,30 @@ export interface Checkpoint {
   layout: 'checkpoint' | 'state-dict';
   /** The dtype each tensor was stored with, before conversion to float32. */
   storedDtypes: Map<string, StorageDtype>;
+  /** Top-level cfg keys whose Python value was a float: `2.0` reads as 2 in `cfg`; an integer field refuses it. */
+  cfgFloatKeys: string[];
+}
+
+/** What an architecture checks before any tensor data is read. */
+export interface ArchitectureInput {
+  cfg: Record<string, unknown>;
+  cfgFloatKeys: ReadonlySet<string>;
+  /** Every state-dict key with its declared shape, in file order. */
+  shapes: ReadonlyMap<string, readonly number[]>;
+  layout: Checkpoint['layout'];
+}
+
+/** A model the checkpoint must hold; the reader consults it after unpickling and before reading tensor data. */
+export interface CheckpointArchitecture {
+  /** Named in messages ('BEATs'). */
+  name: string;
+  /**
+   * Throws a GenrepError naming the cfg field or state-dict key that does not fit; returns the float32 bytes of
+   * the parameters the architecture defines for this cfg, which set the memory budget.
+   */
+  check(input: ArchitectureInput): { parameterBytes: number };
+  /** Refuse stride-0 (expanded) views: no parameter of this model is one. */
+  refuseExpandedViews?: boolean;
 }
 
 export interface ReadCheckpointOptions {
@@ -47,14 +79,26 @@ export interface ReadCheckpointOptions {
   maxEntryBytes?: number;
   /** Called after each storage is read: bytes of storage data read so far, and in all. */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** The model the file must hold: its cfg, keys and shapes are checked before any tensor data is read. */
+  architecture?: CheckpointArchitecture;
+  /**
+   * Most bytes the materialised tensors may take (storages, conversions, view copies). Default: $BUDGET_ENV MiB
+   * when set, else ARCHITECTURE_BUDGET_FACTOR × the architecture's parameter bytes + ARCHITECTURE_BUDGET_MARGIN, else
+   * DEFAULT_MAX_TOTAL_BYTES.
+   */
+  maxTotalBytes?: number;
 }
 
 export const DEFAULT_MAX_ENTRY_BYTES = 4 * 2 ** 30;
-/** A state dict's pickle is ~100 bytes per tensor; BEATs' is ~30 KB. */
-const MAX_PICKLE_BYTES = 64 * 2 ** 20;
-const MAX_NESTING = 64;
-/** Values visited when converting cfg/label_dict: memo references can make a small pickle a huge (DAG) tree. */
-const MAX_PLAIN_VALUES = 1_000_000;
+/** Budget for a checkpoint whose architecture the caller does not name; a full-size BEATs takes ~0.35 GiB. */
+export const DEFAULT_MAX_TOTAL_BYTES = 2 ** 30;
+/** Parameters stored as float64 need their bytes twice over plus the float32 conversion: 3×, and room for a head. */
+export const ARCHITECTURE_BUDGET_FACTOR = 3;
+export const ARCHITECTURE_BUDGET_MARGIN = 64 * 2 ** 20;
+/** Environment variable that sets the tensor memory budget, in MiB. */
+export const BUDGET_ENV = 'GENREP_CHECKPOINT_MAX_MB';
+/** A state dict's pickle is ~100 bytes per tensor (BEATs' is ~30 KB): this allows some 80 000 tensors. */
+const MAX_PICKLE_BYTES = 8 * 2 ** 20;
 
 export async function readCheckpoint(file: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
   const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
@@ -68,7 +112,7 @@ export async function readCheckpoint(file: string, options: ReadCheckpointOption
     await checkFormat(file, handle, size);
     const zip = await ZipArchive.open(file, handle, size, { maxEntryBytes });
     try {
-      result = await readArchive(file, zip, maxEntryBytes, options.onProgress);
+      result = await readArchive(file, zip, maxEntryBytes, options);
     } finally {
       zip.close();
     }
@@ -85,7 +129,7 @@ async function openCheckpointFile(file: string): Promise<FileHandle> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
     if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .pt checkpoint');
-    throw err;
+    throw fsError(err, file, { action: 'open', expected: 'a .pt checkpoint' });
   }
 }
 
@@ -155,27 +199,22 @@ async function readArchive(
   file: string,
   zip: ZipArchive,
   maxEntryBytes: number,
-  onProgress: ReadCheckpointOptions['onProgress'],
+  options: ReadCheckpointOptions,
 ): Promise<Omit<Checkpoint, 'sha256'>> {
   const prefix = recordPrefix(file, zip);
   const bigEndian = await isBigEndian(file, zip, prefix);
-  const pickleName = `${prefix}data.pkl`;
-  const pickleSize = zip.entries.get(pickleName)!.uncompressedSize;
-  if (pickleSize > MAX_PICKLE_BYTES) {
-    throw fileError(file, `${pickleName} is ${pickleSize} bytes, above the ${MAX_PICKLE_BYTES}-byte limit for a state dict's pickle`, 'UNSAFE', {
-      field: pickleName,
-    });
-  }
-  const { hooks } = torchUnpickleHooks();
-  let root: PyValue;
-  try {
-    root = unpickle(await zip.read(pickleName), hooks);
-  } catch (err) {
-    if (err instanceof PickleFault) throw fileError(file, `${pickleName}: ${err.message}`, err.code, { field: pickleName });
-    throw err;
-  }
-  const top = interpretTopLevel(file, root);
-  const tensors = await loadTensors(file, zip, prefix, top.model, bigEndian, maxEntryBytes, onProgress);
+  const top = interpretTopLevel(file, await readPickle(file, zip, prefix));
+  const { architecture } = options;
+  const parameterBytes = architecture?.check({
+    cfg: top.cfg,
+    cfgFloatKeys: new Set(top.cfgFloatKeys),
+    shapes: new Map([...top.model].map(([key, t]) => [key, t.size])),
+    layout: top.layout,
+  }).parameterBytes;
+  const refuseExpandedViews = architecture?.refuseExpandedViews ?? false;
+  const plan = planTensors(file, zip, prefix, top.model, { maxEntryBytes, refuseExpandedViews });
+  checkBudget(file, plan, tensorBudget(options, parameterBytes));
+  const tensors = await loadTensors(zip, top, plan, bigEndian, options.onProgress);
   return {
     file,
     cfg: top.cfg,
@@ -184,158 +223,103 @@ async function readArchive(
     extraKeys: top.extraKeys,
     layout: top.layout,
     storedDtypes: tensors.dtypes,
+    cfgFloatKeys: top.cfgFloatKeys,
   };
 }
 
-interface TopLevel {
-  cfg: Record<string, unknown>;
-  labelDict?: Record<string, unknown>;
-  model: Map<string, TensorRef>;
-  extraKeys: string[];
-  layout: Checkpoint['layout'];
+async function readPickle(file: string, zip: ZipArchive, prefix: string): Promise<PyValue> {
+  const pickleName = `${prefix}data.pkl`;
+  const pickleSize = zip.entries.get(pickleName)!.uncompressedSize;
+  if (pickleSize > MAX_PICKLE_BYTES) {
+    throw fileError(file, `${pickleName} is ${pickleSize} bytes, above the ${MAX_PICKLE_BYTES}-byte limit for a state dict's pickle`, 'UNSAFE', {
+      field: pickleName,
+    });
+  }
+  const { hooks } = torchUnpickleHooks();
+  try {
+    return unpickle(await zip.read(pickleName), hooks, { boxFloats: true });
+  } catch (err) {
+    if (err instanceof PickleFault) throw fileError(file, `${pickleName}: ${err.message}`, err.code, { field: pickleName });
+    throw err;
+  }
 }
 
-function interpretTopLevel(file: string, root: PyValue): TopLevel {
-  const expected = "a dict with 'cfg' and 'model' (a BEATs checkpoint), or a state dict of tensors";
-  if (!(root instanceof PyDict)) {
-    throw fileError(file, `holds a ${pyTypeName(root)} at the top level; expected ${expected}`, 'BAD_INPUT', { expected });
+interface Budget {
+  bytes: number;
+  /** Where the figure comes from, for the message. */
+  source: string;
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
+function tensorBudget(options: ReadCheckpointOptions, parameterBytes: number | undefined): Budget {
+  if (options.maxTotalBytes !== undefined) return { bytes: options.maxTotalBytes, source: 'set by the caller' };
+  const env = process.env[BUDGET_ENV];
+  if (env !== undefined && env.trim() !== '') {
+    const mb = Number(env);
+    if (!Number.isFinite(mb) || mb <= 0) {
+      throw new GenrepError(`${BUDGET_ENV}='${env}': expected a positive number of MiB`, 'BAD_INPUT', {
+        field: BUDGET_ENV,
+        expected: 'a positive number',
+      });
+    }
+    return { bytes: mb * 2 ** 20, source: `set by ${BUDGET_ENV}` };
   }
-  const model = root.get('model');
-  if (model !== undefined) {
-    if (!(model instanceof PyDict)) throw fileError(file, `'model' is a ${pyTypeName(model)}, expected a state dict`, 'BAD_INPUT', { field: 'model' });
-    const cfg = root.get('cfg');
-    const labelDict = root.get('label_dict');
-    const extraKeys = [...root.items()].map(([k]) => k).filter((k) => k !== 'cfg' && k !== 'model' && k !== 'label_dict').map(keyText);
+  if (parameterBytes !== undefined && options.architecture) {
     return {
-      cfg: cfg === undefined ? {} : plainRecord(file, cfg, 'cfg'),
-      ...(labelDict !== undefined ? { labelDict: plainRecord(file, labelDict, 'label_dict') } : {}),
-      model: stateDict(file, model, 'model'),
-      extraKeys,
-      layout: 'checkpoint',
+      bytes: ARCHITECTURE_BUDGET_FACTOR * parameterBytes + ARCHITECTURE_BUDGET_MARGIN,
+      source:
+        `${ARCHITECTURE_BUDGET_FACTOR} × the ${mib(parameterBytes)} MiB of parameters a ` +
+        `${options.architecture.name} model with this cfg has, + ${mib(ARCHITECTURE_BUDGET_MARGIN)} MiB; ` +
+        `set ${BUDGET_ENV} to change it`,
     };
   }
-  const values = [...root.items()];
-  if (values.length > 0 && values.every(([, v]) => v instanceof TensorRef)) {
-    return { cfg: {}, model: stateDict(file, root, ''), extraKeys: [], layout: 'state-dict' };
-  }
-  const keys = values.slice(0, 10).map(([k]) => keyText(k));
-  throw fileError(file, `top-level dict has keys [${keys.join(', ')}${values.length > 10 ? ', …' : ''}]; expected ${expected}`, 'BAD_INPUT', {
-    expected,
-  });
+  return {
+    bytes: DEFAULT_MAX_TOTAL_BYTES,
+    source: `the default for a checkpoint of unknown architecture; set ${BUDGET_ENV} to change it`,
+  };
 }
 
-function stateDict(file: string, dict: PyDict, field: string): Map<string, TensorRef> {
-  const out = new Map<string, TensorRef>();
-  for (const [key, value] of dict.items()) {
-    const where = field ? `${field}.${keyText(key)}` : keyText(key);
-    if (typeof key !== 'string') throw fileError(file, `state dict key ${where} is a ${pyTypeName(key)}, expected a string`, 'BAD_INPUT', { field: where });
-    if (!(value instanceof TensorRef)) {
-      throw fileError(file, `state dict entry ${where} is a ${pyTypeName(value)}, not a tensor`, 'BAD_INPUT', { field: where });
-    }
-    out.set(key, value);
-  }
-  return out;
-}
-
-function keyText(key: PyValue): string {
-  return typeof key === 'string' ? key : String(plainValue('<key>', key, '', 0, { left: MAX_PLAIN_VALUES }));
-}
-
-function plainRecord(file: string, value: PyValue, field: string): Record<string, unknown> {
-  if (!(value instanceof PyDict)) throw fileError(file, `'${field}' is a ${pyTypeName(value)}, expected a dict`, 'BAD_INPUT', { field });
-  return plainValue(file, value, field, 0, { left: MAX_PLAIN_VALUES }) as Record<string, unknown>;
-}
-
-/** Python data → JSON-like JS values; anything that is not plain data (a tensor, a type) is an error naming where. */
-function plainValue(file: string, value: PyValue, where: string, depth: number, budget: { left: number }): unknown {
-  if (depth > MAX_NESTING) {
-    throw fileError(file, `${where} is nested more than ${MAX_NESTING} levels deep (or contains itself)`, 'BAD_INPUT', { field: where });
-  }
-  if (--budget.left < 0) throw fileError(file, `${where}: more than ${MAX_PLAIN_VALUES} values; expected a small config`, 'BAD_INPUT', { field: where });
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return value.map((v, i) => plainValue(file, v, `${where}[${i}]`, depth + 1, budget));
-  if (value instanceof PyTuple) return value.items.map((v, i) => plainValue(file, v, `${where}[${i}]`, depth + 1, budget));
-  if (value instanceof PySet) return value.items.map((v, i) => plainValue(file, v, `${where}{${i}}`, depth + 1, budget));
-  if (value instanceof PyDict) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value.items()) {
-      const name = typeof k === 'string' ? k : JSON.stringify(plainValue(file, k, `${where} key`, depth + 1, budget), (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-      // defineProperty: a key such as '__proto__' becomes an ordinary own property
-      Object.defineProperty(out, name, { value: plainValue(file, v, `${where}.${name}`, depth + 1, budget), enumerable: true, writable: true, configurable: true });
-    }
-    return out;
-  }
-  const what = value instanceof TensorRef ? 'tensor' : (value as PyObject).pyType;
-  throw fileError(file, `${where} holds a ${what}, expected plain data (numbers, strings, lists, dicts)`, 'BAD_INPUT', { field: where });
+function checkBudget(file: string, plan: TensorPlan, budget: Budget): void {
+  if (plan.bytesNeeded <= budget.bytes) return;
+  throw fileError(
+    file,
+    `its tensors would take ${mib(plan.bytesNeeded)} MiB in memory (${mib(plan.storageBytes)} MiB of storages, ` +
+      `the rest conversions and copies of views), above the ${mib(budget.bytes)} MiB budget (${budget.source}); ` +
+      'refusing to read them',
+    'UNSAFE',
+    { expected: `at most ${mib(budget.bytes)} MiB of tensors` },
+  );
 }
 
 async function loadTensors(
-  file: string,
   zip: ZipArchive,
-  prefix: string,
-  model: Map<string, TensorRef>,
+  top: TopLevel,
+  plan: TensorPlan,
   bigEndian: boolean,
-  maxEntryBytes: number,
   onProgress: ReadCheckpointOptions['onProgress'],
 ): Promise<{ tensors: Map<string, Tensor>; dtypes: Map<string, StorageDtype> }> {
-  // Check every view against its storage before reading any data, so a bad file fails fast.
-  const users = new Map<StorageRef, string[]>();
-  for (const [key, t] of model) {
-    const { storage } = t;
-    const dtype = storage.type.dtype;
-    if (dtype === undefined) {
-      throw fileError(file, `tensor ${key} is stored as ${storage.type.dtypeName} (torch.${storage.type.name}), which cannot be converted to float32`, 'UNSUPPORTED', {
-        field: key,
-        expected: 'float32, float16, bfloat16, float64 or integer storage',
-      });
-    }
-    const count = elementCount(t.size);
-    if (count * 4 > maxEntryBytes) {
-      throw fileError(file, `tensor ${key} has ${count} elements, more than the ${maxEntryBytes}-byte limit allows`, 'UNSAFE', { field: key });
-    }
-    const extent = viewExtent(t.storageOffset, t.size, t.stride);
-    if (extent > storage.numel) {
-      throw fileError(
-        file,
-        `tensor ${key} (shape [${t.size.join(', ')}], storage offset ${t.storageOffset}, stride [${t.stride.join(', ')}]) needs ${extent} elements of storage ${storage.key}, which holds only ${storage.numel}`,
-        'CORRUPT',
-        { field: key },
-      );
-    }
-    const entryName = `${prefix}data/${storage.key}`;
-    if (!zip.entries.has(entryName)) throw fileError(file, `storage ${entryName} of tensor ${key} is missing from the archive`, 'CORRUPT', { field: key });
-    const list = users.get(storage);
-    if (list) list.push(key);
-    else users.set(storage, [key]);
-  }
-
-  // Read storages in file order (sequential I/O), materialise their tensors, and let each storage go.
-  const storages = [...users.keys()].sort(
-    (a, b) => zip.entries.get(`${prefix}data/${a.key}`)!.entry.relativeOffsetOfLocalHeader - zip.entries.get(`${prefix}data/${b.key}`)!.entry.relativeOffsetOfLocalHeader,
-  );
-  const bytesTotal = storages.reduce((sum, s) => sum + s.numel * ITEM_SIZE[s.type.dtype!], 0);
+  // Storages in file order (sequential I/O); each one's tensors are materialised and the storage let go.
   let bytesDone = 0;
   const materialised = new Map<string, Tensor>();
-  for (const storage of storages) {
-    const dtype = storage.type.dtype!;
-    const expectedBytes = storage.numel * ITEM_SIZE[dtype];
-    const bytes = await zip.read(`${prefix}data/${storage.key}`, expectedBytes);
-    const values = storageToFloat32(bytes, dtype, bigEndian);
-    const keys = users.get(storage)!;
-    for (const key of keys) {
-      const t = model.get(key)!;
+  for (const storage of plan.storages) {
+    const bytes = await zip.read(storage.entry, storage.bytes);
+    const values = storageToFloat32(bytes, storage.dtype, bigEndian);
+    for (const key of storage.users) {
+      const t = top.model.get(key)!;
       // The storage array itself serves a tensor that is its sole, whole, contiguous view; others get copies,
       // so no two tensors ever share memory.
-      const whole = keys.length === 1 && t.storageOffset === 0 && elementCount(t.size) === storage.numel && isContiguous(t.size, t.stride);
-      materialised.set(key, { shape: [...t.size], data: whole ? values : gatherView(values, t.storageOffset, t.size, t.stride) });
+      const whole = isWholeView(t, storage.users.length);
+      const data = whole ? values : gatherView(values, t.storageOffset, t.size, t.stride);
+      materialised.set(key, { shape: [...t.size], data });
     }
-    bytesDone += expectedBytes;
-    onProgress?.(bytesDone, bytesTotal);
+    bytesDone += storage.bytes;
+    onProgress?.(bytesDone, plan.storageBytes);
   }
 
   const tensors = new Map<string, Tensor>();
   const dtypes = new Map<string, StorageDtype>();
-  for (const [key, t] of model) {
+  for (const [key, t] of top.model) {
     tensors.set(key, materialised.get(key)!);
     dtypes.set(key, t.storage.type.dtype!);
   }

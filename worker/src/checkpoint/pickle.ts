@@ -1,5 +1,17 @@
 import type { ErrorCode } from '../errors';
-import { hashKey, PyCallable, PyDict, PyObject, PySet, PyTuple, pyTypeName, UnhashableKeyError, type PyValue } from './pythonValues';
+import {
+  hashKey,
+  PyCallable,
+  PyDict,
+  PyFloat,
+  PyObject,
+  PySet,
+  PyTuple,
+  pyTypeName,
+  shortText,
+  UnhashableKeyError,
+  type PyValue,
+} from './pythonValues';
 
 /**
  * A restricted unpickler: it implements the opcodes a `torch.save` state dict uses and nothing that can reach code
@@ -23,6 +35,25 @@ export class PickleFault extends Error {
     super(message);
   }
 }
+
+export interface UnpickleOptions {
+  /** Python floats as PyFloat rather than plain numbers, so `2.0` stays distinguishable from `2`. */
+  boxFloats?: boolean;
+  /**
+   * Estimated bytes of objects the pickle may build (containers, memo entries, dict keys). A few bytes of opcodes
+   * can make a large object (EMPTY_DICT is one byte; a memoised megabyte string can key a thousand dicts), so the
+   * pickle's own size does not bound the memory it takes. Default DEFAULT_MAX_OBJECT_BYTES.
+   */
+  maxObjectBytes?: number;
+}
+
+/** A torch state dict's pickle builds ~1 KB of objects per tensor; this allows some 100 000 tensors. */
+export const DEFAULT_MAX_OBJECT_BYTES = 128 * 2 ** 20;
+/** Rough cost of what stays alive per object: a dict is a JS object and two Maps, the others one object. */
+const DICT_COST = 320;
+const OBJECT_COST = 80;
+const MEMO_ENTRY_COST = 64;
+const DICT_ENTRY_COST = 64;
 
 /** Longest LONG4 integer accepted, in bytes: a state dict holds no integer near this. */
 const MAX_LONG_BYTES = 1024;
@@ -136,10 +167,21 @@ function narrowInt(value: bigint): number | bigint {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 }
 
+/** Decimal digits of the longest integer LONG4 may carry; BigInt parsing is quadratic in the length. */
+const MAX_TEXT_INT_CHARS = Math.ceil(MAX_LONG_BYTES * 8 * Math.log10(2)) + 2;
+
 function parseTextInt(text: string): number | bigint {
+  if (text.length > MAX_TEXT_INT_CHARS) {
+    const limit = `the ${MAX_TEXT_INT_CHARS}-digit limit`;
+    throw new PickleFault(`pickle integer of ${text.length} digits exceeds ${limit}`, 'UNSUPPORTED');
+  }
   const digits = text.endsWith('L') ? text.slice(0, -1) : text;
-  if (!/^[+-]?\d+$/.test(digits)) throw new PickleFault(`malformed pickle integer '${text}'`, 'CORRUPT');
+  if (!/^[+-]?\d+$/.test(digits)) throw new PickleFault(`malformed pickle integer '${shortText(text)}'`, 'CORRUPT');
   return narrowInt(BigInt(digits));
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
 }
 
 function callableOf(value: PyValue, what: string): PyCallable {
@@ -158,8 +200,25 @@ function opName(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
 }
 
-export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
+export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: UnpickleOptions = {}): PyValue {
   const r = new Reader(bytes);
+  const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+  let objectBytes = 0;
+  const charge = (bytes: number): void => {
+    objectBytes += bytes;
+    if (objectBytes > maxObjectBytes) {
+      throw new PickleFault(
+        `pickle builds more than ${mib(maxObjectBytes)} MiB of objects by byte ${r.pos - 1} ` +
+          '(a state dict needs about 1 KB per tensor); refusing it',
+        'UNSAFE',
+      );
+    }
+  };
+  const made = <T>(value: T, cost = OBJECT_COST): T => {
+    charge(cost);
+    return value;
+  };
+  const float = (value: number): PyValue => (options.boxFloats ? made(new PyFloat(value)) : value);
   let stack: PyValue[] = [];
   const metastack: PyValue[][] = [];
   const memo = new Map<number, PyValue>();
@@ -183,6 +242,10 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
     stack = previous;
     return items;
   };
+  const memoPut = (index: number, value: PyValue): void => {
+    if (!memo.has(index)) charge(MEMO_ENTRY_COST);
+    memo.set(index, value);
+  };
   const memoGet = (index: number): PyValue => {
     if (!memo.has(index)) throw new PickleFault(`pickle memo entry ${index} is missing`, 'CORRUPT');
     return memo.get(index)!;
@@ -190,7 +253,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
   const setItem = (target: PyValue, key: PyValue, value: PyValue): void => {
     if (!(target instanceof PyDict)) throw new PickleFault(`pickle sets an item on a ${pyTypeName(target)}`, 'CORRUPT');
     try {
-      target.set(key, value);
+      charge(DICT_ENTRY_COST + target.set(key, value));
     } catch (err) {
       if (err instanceof UnhashableKeyError) throw new PickleFault(err.message, 'CORRUPT');
       throw err;
@@ -203,7 +266,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
   const addToSet = (target: PySet, values: PyValue[]): void => {
     for (const v of values) {
       try {
-        hashKey(v);
+        charge(DICT_ENTRY_COST + hashKey(v).length);
       } catch (err) {
         if (err instanceof UnhashableKeyError) throw new PickleFault(err.message, 'CORRUPT');
         throw err;
@@ -211,7 +274,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
       target.items.push(v);
     }
   };
-  const call = (fn: PyValue, args: readonly PyValue[], what: string): PyValue => callableOf(fn, what).call(args);
+  // An OrderedDict or a tensor description: charged as a dict, the larger of the two.
+  const call = (fn: PyValue, args: readonly PyValue[], what: string): PyValue =>
+    made(callableOf(fn, what).call(args), DICT_COST);
 
   for (;;) {
     if (r.done) throw new PickleFault('pickle ends without STOP: the file is truncated', 'CORRUPT');
@@ -279,12 +344,14 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
       case op.FLOAT: {
         const text = r.line();
         const value = Number(text);
-        if (Number.isNaN(value) && !/nan/i.test(text)) throw new PickleFault(`malformed pickle float '${text}'`, 'CORRUPT');
-        push(value);
+        if (Number.isNaN(value) && !/nan/i.test(text)) {
+          throw new PickleFault(`malformed pickle float '${shortText(text)}'`, 'CORRUPT');
+        }
+        push(float(value));
         break;
       }
       case op.BINFLOAT:
-        push(r.f64be());
+        push(float(r.f64be()));
         break;
       case op.SHORT_BINUNICODE:
         push(decodeText(r.take(r.u8())));
@@ -313,34 +380,34 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
         push(r.take(r.u64()).slice());
         break;
       case op.EMPTY_TUPLE:
-        push(new PyTuple([]));
+        push(made(new PyTuple([])));
         break;
       case op.TUPLE1: {
         const a = pop();
-        push(new PyTuple([a]));
+        push(made(new PyTuple([a])));
         break;
       }
       case op.TUPLE2: {
         const b = pop();
         const a = pop();
-        push(new PyTuple([a, b]));
+        push(made(new PyTuple([a, b])));
         break;
       }
       case op.TUPLE3: {
         const c = pop();
         const b = pop();
         const a = pop();
-        push(new PyTuple([a, b, c]));
+        push(made(new PyTuple([a, b, c])));
         break;
       }
       case op.TUPLE:
-        push(new PyTuple(popMark()));
+        push(made(new PyTuple(popMark())));
         break;
       case op.EMPTY_LIST:
-        push([]);
+        push(made([]));
         break;
       case op.LIST:
-        push(popMark());
+        push(made(popMark()));
         break;
       case op.APPEND: {
         const value = pop();
@@ -353,11 +420,11 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
         break;
       }
       case op.EMPTY_DICT:
-        push(new PyDict(false));
+        push(made(new PyDict(false), DICT_COST));
         break;
       case op.DICT: {
         const items = popMark();
-        const dict = new PyDict(false);
+        const dict = made(new PyDict(false), DICT_COST);
         for (let i = 0; i + 1 < items.length; i += 2) setItem(dict, items[i]!, items[i + 1]!);
         push(dict);
         break;
@@ -376,7 +443,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
         break;
       }
       case op.EMPTY_SET:
-        push(new PySet('set'));
+        push(made(new PySet('set')));
         break;
       case op.ADDITEMS: {
         const items = popMark();
@@ -386,22 +453,22 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
         break;
       }
       case op.FROZENSET: {
-        const set = new PySet('frozenset');
+        const set = made(new PySet('frozenset'));
         addToSet(set, popMark());
         push(set);
         break;
       }
       case op.BINPUT:
-        memo.set(r.u8(), top());
+        memoPut(r.u8(), top());
         break;
       case op.LONG_BINPUT:
-        memo.set(r.u32(), top());
+        memoPut(r.u32(), top());
         break;
       case op.PUT:
-        memo.set(Number(parseTextInt(r.line())), top());
+        memoPut(Number(parseTextInt(r.line())), top());
         break;
       case op.MEMOIZE:
-        memo.set(memo.size, top());
+        memoPut(memo.size, top());
         break;
       case op.BINGET:
         push(memoGet(r.u8()));
@@ -468,10 +535,10 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): PyValue {
         break;
       }
       case op.BINPERSID:
-        push(hooks.persistentLoad(pop()));
+        push(made(hooks.persistentLoad(pop())));
         break;
       case op.PERSID:
-        push(hooks.persistentLoad(r.line()));
+        push(made(hooks.persistentLoad(r.line())));
         break;
       case op.EXT1:
       case op.EXT2:

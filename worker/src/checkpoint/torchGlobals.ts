@@ -1,5 +1,5 @@
 import { PickleFault, type UnpickleHooks } from './pickle';
-import { PyCallable, PyDict, PyObject, PyTuple, pyTypeName, type PyValue } from './pythonValues';
+import { PyCallable, PyDict, PyFloat, PyObject, PyTuple, pyTypeName, shortText, type PyValue } from './pythonValues';
 
 /**
  * The allowlist: the only globals a `torch.save` state dict refers to, each mapped to an inert stand-in. Tensors
@@ -84,7 +84,8 @@ function intTuple(value: PyValue, what: string): number[] {
 
 function describe(value: PyValue): string {
   if (typeof value === 'number' || typeof value === 'bigint') return `${pyTypeName(value)} ${value}`;
-  if (typeof value === 'string') return `str '${value}'`;
+  if (value instanceof PyFloat) return `float ${value.value}`;
+  if (typeof value === 'string') return `str '${shortText(value)}'`;
   return `a ${pyTypeName(value)}`;
 }
 
@@ -191,7 +192,11 @@ export function torchUnpickleHooks(): TorchUnpickleState {
       }
       return type;
     }
-    throw fault(`forbidden pickle global ${qualified}: ${ALLOWED_SUMMARY}; loading this file would run other code, so it is refused`, 'UNSAFE');
+    throw fault(
+      `forbidden pickle global ${shortText(qualified)}: ${ALLOWED_SUMMARY}; loading this file would run other code, ` +
+        'so it is refused',
+      'UNSAFE',
+    );
   };
 
   const persistentLoad = (pid: PyValue): PyValue => {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { fileError, GenrepError } from '../errors';
+import { shortText } from './pythonValues';
 
 /**
  * Random access to the entries of a zip archive on disk, through yauzl's central-directory parser: nothing is read
@@ -24,6 +25,15 @@ export interface ZipEntryInfo {
 }
 
 const CHUNK_BYTES = 1 << 20;
+/**
+ * torch.save stores entries uncompressed; a re-zipped checkpoint of float weights deflates ~1.1:1. Deflate reaches
+ * ~1000:1 on zeros, so an entry claiming more than this ratio (above a small floor, for the pickle and records) is a
+ * bomb, refused before anything is inflated.
+ */
+export const MAX_INFLATE_RATIO = 100;
+const RATIO_FLOOR_BYTES = 1 << 20;
+/** A torch.save archive has one entry per storage plus three records; a state dict never has this many tensors. */
+export const MAX_ENTRIES = 1 << 18;
 /** Stored entries are read in pieces this size, so checking one overlaps reading the next. */
 const PIPELINE_BYTES = 8 << 20;
 
@@ -104,9 +114,9 @@ function checkEntryName(file: string, name: string): void {
     : name.split('/').includes('..') ? "contains a '..' component"
     : undefined;
   if (problem !== undefined) {
-    throw fileError(file, `zip entry name ${JSON.stringify(name)} ${problem}; refusing an archive whose paths could escape it`, 'UNSAFE', {
-      field: name,
-    });
+    const shown = JSON.stringify(shortText(name));
+    const refusal = 'refusing an archive whose paths could escape it';
+    throw fileError(file, `zip entry name ${shown} ${problem}; ${refusal}`, 'UNSAFE', { field: name });
   }
 }
 
@@ -133,7 +143,11 @@ export class ZipArchive {
       throw zipFailure(file, err);
     }
     try {
-      const entries = await listEntries(file, zip, limits);
+      if (zip.entryCount > MAX_ENTRIES) {
+        const problem = `zip archive lists ${zip.entryCount} entries, more than the ${MAX_ENTRIES} a checkpoint has`;
+        throw fileError(file, problem, 'UNSAFE', { expected: `at most ${MAX_ENTRIES} entries` });
+      }
+      const entries = await listEntries(file, zip, limits, fileSize);
       return new ZipArchive(file, handle, zip, entries);
     } catch (err) {
       zip.close();
@@ -225,7 +239,54 @@ function hex(n: number): string {
   return `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 }
 
-function listEntries(file: string, zip: yauzl.ZipFile, limits: ZipLimits): Promise<Map<string, ZipEntryInfo>> {
+/** Local header (30 bytes) before an entry's data: the least an entry takes besides its data. */
+const LOCAL_HEADER_BYTES = 30;
+
+function checkEntrySizes(file: string, name: string, entry: yauzl.Entry, limits: ZipLimits, fileSize: number): void {
+  const { uncompressedSize, compressedSize, relativeOffsetOfLocalHeader: offset } = entry;
+  const shown = shortText(name);
+  if (uncompressedSize > limits.maxEntryBytes) {
+    throw fileError(
+      file,
+      `zip entry ${shown} declares ${uncompressedSize} bytes, above the ${limits.maxEntryBytes}-byte limit for one ` +
+        'entry; refusing it',
+      'UNSAFE',
+      { field: name, expected: `at most ${limits.maxEntryBytes} bytes` },
+    );
+  }
+  // Checked here so that no buffer is ever sized from a header the file cannot back.
+  if (offset + LOCAL_HEADER_BYTES + compressedSize > fileSize) {
+    throw fileError(
+      file,
+      `truncated or corrupt zip archive (entry ${shown} claims ${compressedSize} bytes at offset ${offset}, past the ` +
+        `end of the ${fileSize}-byte file); the download or copy is incomplete: fetch or save the checkpoint again`,
+      'CORRUPT',
+      { field: name },
+    );
+  }
+  if (entry.compressionMethod === 0 && compressedSize !== uncompressedSize) {
+    const sizes = `${uncompressedSize} bytes in ${compressedSize}`;
+    const problem = `zip entry ${shown} is stored uncompressed but declares ${sizes}`;
+    throw fileError(file, problem, 'CORRUPT', { field: name });
+  }
+  const bomb = uncompressedSize > RATIO_FLOOR_BYTES && uncompressedSize > MAX_INFLATE_RATIO * compressedSize;
+  if (entry.compressionMethod === 8 && bomb) {
+    throw fileError(
+      file,
+      `zip entry ${shown} would inflate ${compressedSize} bytes to ${uncompressedSize} (more than ` +
+        `${MAX_INFLATE_RATIO}:1, which no checkpoint of weights reaches); refusing a zip bomb`,
+      'UNSAFE',
+      { field: name, expected: `a compression ratio of at most ${MAX_INFLATE_RATIO}:1` },
+    );
+  }
+}
+
+function listEntries(
+  file: string,
+  zip: yauzl.ZipFile,
+  limits: ZipLimits,
+  fileSize: number,
+): Promise<Map<string, ZipEntryInfo>> {
   return new Promise((resolve, reject) => {
     const entries = new Map<string, ZipEntryInfo>();
     const fail = (err: unknown): void => {
@@ -239,21 +300,17 @@ function listEntries(file: string, zip: yauzl.ZipFile, limits: ZipLimits): Promi
         const raw = entry.fileName as unknown as Buffer;
         const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, true);
         checkEntryName(file, name);
-        if (entries.has(name)) throw fileError(file, `zip entry ${name} appears twice`, 'CORRUPT', { field: name });
-        if (entry.isEncrypted()) throw fileError(file, `zip entry ${name} is encrypted`, 'UNSUPPORTED', { field: name });
+        const shown = shortText(name);
+        if (entries.has(name)) throw fileError(file, `zip entry ${shown} appears twice`, 'CORRUPT', { field: name });
+        if (entry.isEncrypted()) {
+          throw fileError(file, `zip entry ${shown} is encrypted`, 'UNSUPPORTED', { field: name });
+        }
         if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-          throw fileError(file, `zip entry ${name} uses compression method ${entry.compressionMethod}; only stored and deflate are supported`, 'UNSUPPORTED', {
-            field: name,
-          });
+          const method = `compression method ${entry.compressionMethod}`;
+          const problem = `zip entry ${shown} uses ${method}; only stored and deflate are supported`;
+          throw fileError(file, problem, 'UNSUPPORTED', { field: name });
         }
-        if (entry.uncompressedSize > limits.maxEntryBytes) {
-          throw fileError(
-            file,
-            `zip entry ${name} declares ${entry.uncompressedSize} bytes, above the ${limits.maxEntryBytes}-byte limit for one entry; refusing it`,
-            'UNSAFE',
-            { field: name, expected: `at most ${limits.maxEntryBytes} bytes` },
-          );
-        }
+        checkEntrySizes(file, name, entry, limits, fileSize);
         entries.set(name, { name, uncompressedSize: entry.uncompressedSize, compressedSize: entry.compressedSize, entry });
         zip.readEntry();
       } catch (err) {

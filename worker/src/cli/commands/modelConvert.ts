@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { parseBeatsConfig } from '../../beats/config';
+import { readBeatsCheckpoint } from '../../beats/beatsCheckpoint';
 import { convertBeats } from '../../beats/convert';
 import { BeatsOutput } from '../../beats/graph';
-import { readCheckpoint } from '../../checkpoint';
 import { POOLINGS } from '../../embedders';
 import { writeFileAtomic } from '../../io/atomicWrite';
 import { parseLayers } from './embed';
@@ -28,8 +27,8 @@ export function registerModelConvertCommand(model: Command): void {
     )
     .option('--int8', 'dynamic int8 quantisation of the linear layers (faster on CPU, features differ slightly)')
     .action(async (file: string, flags: ConvertFlags) => {
-      const checkpoint = await readCheckpoint(file, { sha256: true });
-      const { config } = parseBeatsConfig(checkpoint.cfg, file);
+      const { checkpoint, parsed } = await readBeatsCheckpoint(file, { sha256: true });
+      const { config } = parsed;
       const layers = parseLayers(flags.layers, config.encoder_layers);
       const output: BeatsOutput = flags.pooling === 'none' ? 'hidden' : flags.pooling;
       const converted = convertBeats(checkpoint, { layers, output, ...(flags.int8 ? { quantize: 'int8' } : {}) });
