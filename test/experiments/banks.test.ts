@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildBankFromDataset, listBanks, scoreFilesWithBank } from '../../worker/src/experiments/banks';
+import { buildBanks, saveBank } from '../../worker/src/scoring';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { FIXTURES } from '../helpers/golden';
 
@@ -59,5 +60,26 @@ describe('memory bank files for the editor', () => {
     const broken = listed.find((b) => b.file.endsWith('broken.grbank'))!;
     expect(broken.header).toBeNull();
     expect(broken.error).toMatch(/broken\.grbank/);
+  });
+
+  it('refuses a bank whose header names a layer or pooling the embedder cannot produce, naming the bank', async () => {
+    const wav = path.join(dir, 'data', 'fan', 'test', 'section_00_source_test_normal_0000_spd_200.wav');
+    const train = Float32Array.from({ length: 12 * 256 }, (_, i) => Math.sin(i));
+    for (const [meta, pattern] of [
+      [
+        { layer: 7, pooling: 'temporal' },
+        /layer7\.grbank: was built from layer 7, but fbank-stats:v1 has layers 1\.\.1/,
+      ],
+      [
+        { layer: 1, pooling: 'mean-of-max' },
+        /pooling\.grbank: was built with pooling 'mean-of-max', which the embedder cannot produce/,
+      ],
+    ] as const) {
+      const file = path.join(dir, 'banks', meta.layer === 7 ? 'layer7.grbank' : 'pooling.grbank');
+      await saveBank(file, buildBanks({ train, dim: 256, meta: { embedder: 'fbank-stats:v1', ...meta } }));
+      await expect(
+        scoreFilesWithBank({ bankFile: file, files: [wav], dn: 'none', cacheDir: path.join(dir, 'cache') }),
+      ).rejects.toThrow(pattern);
+    }
   });
 });

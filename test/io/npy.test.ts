@@ -54,3 +54,57 @@ describe('npy', () => {
     await expect(readNpy(path.join(dir, 'missing.npy'))).rejects.toThrow(/missing\.npy: no such file/);
   });
 });
+
+describe('npy reading in chunks, with checks before and while reading', () => {
+  it('reads float32 and float64 files larger than one 8 MiB chunk exactly as decodeNpy does', async () => {
+    const n = 2_500_001; // 10 MB as float32, 20 MB as float64: both cross chunk boundaries mid-way
+    const values = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 1e3);
+    for (const [descr, body] of [
+      ['<f4', new Uint8Array(Float32Array.from(values).buffer)],
+      ['<f8', new Uint8Array(values.buffer)],
+    ] as const) {
+      const bytes = npyBytes(descr, `(${n},)`, body);
+      const file = path.join(dir, `big${descr.slice(1)}.npy`);
+      writeFileSync(file, bytes);
+      const read = await readNpy(file);
+      expect(read.shape).toEqual([n]);
+      expect(Buffer.from(read.data.buffer).equals(Buffer.from(decodeNpy(bytes, file).data.buffer))).toBe(true);
+      expect(read.data[n - 1]).toBe(Math.fround(values[n - 1]!));
+    }
+  });
+
+  it('checks the shape before reading the data, and finiteness as it reads, naming the element', async () => {
+    const file = path.join(dir, 'm.npy');
+    writeFileSync(file, npyBytes('<f4', '(2, 3)', new Uint8Array(Float32Array.of(1, 2, 3, 4, NaN, 6).buffer)));
+    await expect(
+      readNpy(file, {
+        checkShape: () => {
+          throw new Error('shape refused');
+        },
+      }),
+    ).rejects.toThrow('shape refused');
+    await expect(readNpy(file, { finite: 'features' })).rejects.toThrow(
+      /m\.npy: row 1, column 1 is NaN; features must be finite numbers/,
+    );
+    expect(Number.isNaN((await readNpy(file)).data[4])).toBe(true); // without `finite` the value is returned as is
+    const f8 = path.join(dir, 'v.npy');
+    writeFileSync(f8, npyBytes('<f8', '(3,)', new Uint8Array(Float64Array.of(0, -1e39, 1).buffer)));
+    await expect(readNpy(f8, { finite: 'scores' })).rejects.toThrow(
+      /v\.npy: index 1 is -1e\+39, beyond the float32 range/,
+    );
+  });
+
+  it('refuses before allocating: a header length beyond the file, a shape beyond the file, a directory', async () => {
+    const bytes = npyBytes('<f4', '(4,)', new Uint8Array(16));
+    const huge = bytes.slice();
+    huge[6] = 2; // version 2: a 4-byte header length
+    new DataView(huge.buffer).setUint32(8, 0xfffffff0, true);
+    expect(() => decodeNpy(huge, 'h.npy')).toThrow(/h\.npy: truncated \.npy header/);
+    const claim = npyBytes('<f8', '(100000000000, 3)', new Uint8Array(0));
+    writeFileSync(path.join(dir, 'claim.npy'), claim);
+    await expect(readNpy(path.join(dir, 'claim.npy'))).rejects.toThrow(
+      /claim\.npy: truncated \.npy data: shape \[100000000000, 3\] needs 2400000000000 bytes, the file holds 0/,
+    );
+    await expect(readNpy(dir)).rejects.toThrow(/is a directory/);
+  });
+});

@@ -1,7 +1,19 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrepError } from '../../worker/src/errors';
-import { BANK_MAGIC, buildBanks, decodeBank, Domain, encodeBank, inductiveStats, loadBank, saveBank, scoreMachine } from '../../worker/src/scoring';
+import {
+  BANK_MAGIC,
+  buildBanks,
+  buildHnsw,
+  decodeBank,
+  Domain,
+  encodeBank,
+  inductiveStats,
+  loadBank,
+  saveBank,
+  scoreMachine,
+} from '../../worker/src/scoring';
 import { tempDir } from '../helpers/cli';
 import { gaussian } from './random';
 
@@ -127,5 +139,143 @@ describe('bank files', () => {
     const loaded = await loadBank(file);
     expect(loaded.cache.inductive.get(2)!.looDistances).toEqual([]);
     expect((await inductiveStats(loaded, 2)).stats).toEqual(stats);
+  });
+});
+
+describe('bank files read as data (every header field checked, the rows finite, lengths bounded)', () => {
+  /** A saved bank with its header edited and the checksum recomputed — valid bytes, hostile content. */
+  interface HeaderJson {
+    hnsw: Record<string, unknown>;
+    mixup: Record<string, unknown>;
+    counts: Record<string, unknown>;
+    [key: string]: unknown;
+  }
+  function edited(edit: (h: HeaderJson) => void, b = bank()): Uint8Array {
+    const bytes = encodeBank(b);
+    const h = Buffer.from(bytes).readUInt32LE(12);
+    const header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + h)).toString('utf8')) as HeaderJson;
+    edit(header);
+    let json = Buffer.from(JSON.stringify(header));
+    json = Buffer.concat([json, Buffer.alloc((16 - ((16 + json.length) % 16)) % 16, 0x20)]);
+    const prefix = Buffer.from(bytes.subarray(0, 16));
+    prefix.writeUInt32LE(json.length, 12);
+    const body = Buffer.concat([prefix, json, bytes.subarray(16 + h, bytes.length - 32)]);
+    return new Uint8Array(Buffer.concat([body, createHash('sha256').update(body).digest()]));
+  }
+
+  it('names the field and the value for each out-of-range header value', async () => {
+    const cases: [(h: HeaderJson) => void, string, RegExp][] = [
+      [(h) => (h.hnsw['m'] = 0), 'hnsw.m', /header 'hnsw\.m' must be an integer in 2\.\.512, got 0/],
+      [(h) => (h.hnsw['efSearch'] = 1.5), 'hnsw.efSearch', /got 1\.5/],
+      [(h) => (h.hnsw['randomSeed'] = -1), 'hnsw.randomSeed', /in 0\.\.4294967295, got -1/],
+      [(h) => (h['index'] = 'faiss'), 'index', /must be 'exact' or 'hnsw', got "faiss"/],
+      [(h) => (h['kn'] = 7), 'kn', /must be an integer in 1\.\.6 \(the smallest bank's rows\), got 7/],
+      [(h) => (h.mixup['lambda'] = 1.5), 'mixup.lambda', /must be a number in \[0, 1\], got 1\.5/],
+      [(h) => (h.counts['target'] = 5), 'counts.target', /is 5, the row runs give 6/],
+      [(h) => (h.counts['extra'] = 1), 'counts.extra', /counts rows of no bank/],
+      [(h) => (h['groups'] = ['source', 'source']), 'groups[1]', /repeats the bank name "source"/],
+      [(h) => (h['layer'] = -2), 'layer', /non-negative integer or null, got -2/],
+      [
+        (h) => (h['inductiveStats'] = [{ kn: 2, banks: { source: { mean: 1, std: 1 } } }]),
+        'inductiveStats[0].banks.target',
+        /must be \{mean, std\}, got nothing/,
+      ],
+    ];
+    const b = bank();
+    await inductiveStats(b, 2);
+    for (const [edit, field, pattern] of cases) {
+      let caught: unknown;
+      try {
+        decodeBank(edited(edit, b), 'e.grbank');
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, field).toBeInstanceOf(GenrepError);
+      expect((caught as GenrepError).message, field).toMatch(
+        new RegExp(`^e\\.grbank: header '${field.replace(/[.[\]]/g, '\\$&')}' `),
+      );
+      expect((caught as GenrepError).message, field).toMatch(pattern);
+      expect((caught as GenrepError).data, field).toMatchObject({ file: 'e.grbank', field });
+    }
+  });
+
+  it('refuses a bank whose rows are not finite, naming the row', async () => {
+    const b = bank();
+    const bytes = encodeBank(b);
+    const h = Buffer.from(bytes).readUInt32LE(12);
+    const body = Buffer.from(bytes.subarray(0, bytes.length - 32));
+    body.writeFloatLE(NaN, 16 + h + (13 * dim + 5) * 4);
+    const file = tmp.file('nan-row.grbank');
+    writeFileSync(file, Buffer.concat([body, createHash('sha256').update(body).digest()]));
+    await expect(loadBank(file)).rejects.toThrow(
+      /nan-row\.grbank: bank row 13, column 5 is NaN; a bank's rows must be finite numbers/,
+    );
+  });
+
+  it('reads a bank over one 8 MiB chunk piece by piece: the same rows, a flipped byte still caught', async () => {
+    const big = gaussian(2100, 1024, 7); // 8.6 MB of rows
+    const b = buildBanks({
+      train: big,
+      dim: 1024,
+      trainDomains: Array.from({ length: 2100 }, (_, i) => (i % 7 ? 'source' : 'target')) as Domain[],
+    });
+    const file = tmp.file('big.grbank');
+    await saveBank(file, b);
+    const loaded = await loadBank(file);
+    expect(Buffer.from(loaded.features.buffer).equals(Buffer.from(big.buffer))).toBe(true);
+    expect(loaded.counts()).toEqual(b.counts());
+    const flipped = readFileSync(file);
+    flipped[flipped.length - 1000] ^= 4;
+    writeFileSync(file, flipped);
+    await expect(loadBank(file)).rejects.toThrow(/big\.grbank: checksum mismatch/);
+  });
+
+  it("refuses to save sections named 'rows', 'augmented' or '__proto__'; other names round-trip", async () => {
+    const sections = (name: string): string[] => Array.from({ length: 60 }, (_, i) => (i % 3 ? 'id_00' : name));
+    for (const name of ['rows', 'augmented', '__proto__']) {
+      const b = buildBanks({ train, dim, trainSections: sections(name) });
+      const file = tmp.file(`${name}.grbank`);
+      await expect(saveBank(file, b)).rejects.toThrow(
+        new RegExp(`${name}\\.grbank: cannot save the bank: the section name '${name}' is reserved`),
+      );
+      expect(existsSync(file)).toBe(false);
+      expect(() => encodeBank(b)).toThrow(/cannot save the bank/);
+    }
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', 'source']) {
+      const b = buildBanks({ train, dim, trainSections: sections(name) });
+      const file = tmp.file(`${name}.grbank`);
+      await saveBank(file, b);
+      const loaded = await loadBank(file);
+      expect(loaded.groups.map((g) => g.name)).toEqual(b.groups.map((g) => g.name));
+      const a = await scoreMachine({ banks: b, test, dnMode: 'transductive' });
+      expect(Array.from((await scoreMachine({ banks: loaded, test, dnMode: 'transductive' })).score)).toEqual(
+        Array.from(a.score),
+      );
+    }
+  });
+
+  it('never writes a bank that would not read back; statistics with zero spread are left out of the file', async () => {
+    const b = buildBanks({ train, dim, trainDomains: domains, meta: { layer: -1 } });
+    expect(() => encodeBank(b)).toThrow(/cannot save the bank, it would not read back: .*header 'layer'/);
+    const flat = buildBanks({ train, dim, trainDomains: domains });
+    flat.cache.inductive.set(3, {
+      kn: 3,
+      stats: [
+        { mean: 1, std: 0 },
+        { mean: 1, std: 1 },
+      ],
+      looDistances: [],
+    });
+    const loaded = decodeBank(encodeBank(flat));
+    expect(loaded.cache.inductive.has(3)).toBe(false);
+  });
+
+  it('checks HNSW parameters before hnswlib-node sees them, wherever the bank comes from', async () => {
+    expect(() => buildBanks({ train, dim, index: 'hnsw', hnsw: { m: 0 } })).toThrow(
+      /HNSW m must be an integer in 2\.\.512, got 0/,
+    );
+    const b = buildBanks({ train, dim, index: 'hnsw' });
+    (b.hnswOptions as { m: number }).m = 1; // a MemoryBanks changed after the checks: the guard still stops it
+    expect(() => buildHnsw(b)).toThrow(/HNSW m must be an integer in 2\.\.512, got 1/);
   });
 });

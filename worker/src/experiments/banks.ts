@@ -2,11 +2,21 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EmbedderConfig, Pooling } from '../config/runConfig';
 import { discoverDataset, type Layout } from '../datasets';
-import { createEmbedder, type Embedder } from '../embedders';
+import { createEmbedder, POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';
+import { fsError } from '../io/fsErrors';
 import { decide } from '../metrics';
 import { defaultCacheDir, defaultModelDir } from '../paths';
-import { bankHeader, buildBanks, decodeBank, inductiveStats, loadBank, saveBank, scoreMachine, type BankFileHeader, type Domain } from '../scoring';
+import {
+  bankHeader,
+  buildBanks,
+  inductiveStats,
+  loadBank,
+  saveBank,
+  scoreMachine,
+  type BankFileHeader,
+  type Domain,
+} from '../scoring';
 import { extractFeatures } from './extract';
 import { FeatureCache } from './featureCache';
 import { toEmbedderSpec, type RunProgress } from './run';
@@ -118,7 +128,16 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       );
     }
     const layer = header.layer ?? 1;
-    const pooling = (header.pooling ?? 'temporal') as Pooling;
+    const pooling = header.pooling ?? 'temporal';
+    // The header chose these; checked here so a bank saved by the CLI with any --layer / --pooling is named.
+    if (!isPooling(pooling)) {
+      const problem = `was built with pooling '${pooling}', which the embedder cannot produce`;
+      throw fileError(o.bankFile, problem, 'BAD_INPUT', { field: 'pooling', expected: POOLINGS.join(', ') });
+    }
+    if (!(layer >= 1 && layer <= embedder.numLayers)) {
+      const problem = `was built from layer ${layer}, but ${embedder.id} has layers 1..${embedder.numLayers}`;
+      throw fileError(o.bankFile, problem, 'BAD_INPUT', { field: 'layer', expected: `1..${embedder.numLayers}` });
+    }
     const channel = o.channel ?? 0;
     const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), { embedderId: embedder.id, pooling, channel, dim: embedder.dim(pooling) });
     const extracted = await extractFeatures(embedder, o.files, {
@@ -157,13 +176,13 @@ export async function listBanks(dir: string): Promise<Array<{ file: string; head
     names = await fsp.readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    throw fsError(err, dir, { expected: 'a folder of bank files' });
   }
   const out: Array<{ file: string; header: BankFileHeader | null; error?: string }> = [];
   for (const name of names.filter((n) => n.endsWith(BANK_EXTENSION)).sort()) {
     const file = path.join(dir, name);
     try {
-      const banks = decodeBank(await fsp.readFile(file), file);
+      const banks = await loadBank(file);
       out.push({ file, header: bankHeader(banks, banks.meta) });
     } catch (err) {
       out.push({ file, header: null, error: err instanceof Error ? err.message : String(err) });
@@ -179,6 +198,8 @@ async function openEmbedder(config: EmbedderConfig, o: { modelDir?: string; cach
     ...(o.threads ? { threads: o.threads } : {}),
   });
 }
+
+const isPooling = (p: string): p is Pooling => (POOLINGS as readonly string[]).includes(p);
 
 function checkLayer(embedder: Embedder, layer: number): void {
   if (!Number.isInteger(layer) || layer < 1 || layer > embedder.numLayers) {

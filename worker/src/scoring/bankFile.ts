@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
 import { fileError, GenrepError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
-import { DEFAULT_HNSW, MemoryBanks } from './banks';
-import type { BankGroup } from './banks';
+import { openRegularFile, READ_CHUNK_BYTES, readFully, type OpenFile } from '../io/regularFile';
+import { MemoryBanks } from './banks';
+import { bankNameProblem, checkHeaderContent, checkHeaderLayout, type CheckedHeader } from './bankHeaderCheck';
 import type { BankKind, BankMeta, DnStats, HnswOptions, IndexKind, MixupOptions } from './types';
+import { finiteSquaredNorms } from './validate';
 
 /**
  * Bank files (`.grbank`): one machine type's memory banks at one layer, so new clips can be scored later without
@@ -17,13 +18,20 @@ import type { BankKind, BankMeta, DnStats, HnswOptions, IndexKind, MixupOptions 
  *   16+H    4·rows·dim   float32 training rows, row-major, in the original row order
  *   end−32  32  SHA-256 of every byte before it
  *
- * MemMixup rows are not stored: they are rebuilt from the rows and the header's K_s and λ on load.
+ * MemMixup rows are not stored: they are rebuilt from the rows and the header's K_s and λ on load. Reading trusts
+ * nothing in the file: every length is checked against the file's size before anything is allocated, and every
+ * header field is range-checked (bankHeaderCheck.ts) before it reaches the scoring code or hnswlib-node.
  */
 
 export const BANK_MAGIC = Uint8Array.from([0x89, 0x47, 0x52, 0x42, 0x41, 0x4e, 0x4b, 0x0a]);
 export const BANK_FORMAT_VERSION = 1;
 const PREFIX = 16;
 const DIGEST = 32;
+/**
+ * Largest header accepted. A saved header is a few hundred bytes plus ~8 per run of rows of one bank, so even a
+ * million alternating section rows stay far below it.
+ */
+const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 export interface BankFileHeader {
   format: 'genrep-bank';
@@ -75,16 +83,31 @@ export function bankHeader(bank: MemoryBanks, meta: BankMeta = {}): BankFileHead
     index: bank.index,
     hnsw: bank.hnswOptions,
   };
-  const inductive = [...bank.cache.inductive.values()].map((ind) => ({
+  // Statistics that inductive DN would refuse (zero spread) are left out rather than saved.
+  const usable = (ind: { stats: DnStats[] }): boolean =>
+    bank.groups.every(
+      (_, i) =>
+        bank.bankSize(i) === 0 ||
+        (ind.stats[i].mean >= 0 &&
+          Number.isFinite(ind.stats[i].mean) &&
+          ind.stats[i].std > 0 &&
+          Number.isFinite(ind.stats[i].std)),
+    );
+  const inductive = [...bank.cache.inductive.values()].filter(usable).map((ind) => ({
     kn: ind.kn,
-    banks: Object.fromEntries(bank.groups.flatMap((g, i) => (bank.bankSize(i) > 0 ? [[g.name, ind.stats[i]] as const] : []))),
+    banks: Object.fromEntries(
+      bank.groups.flatMap((g, i) => (bank.bankSize(i) > 0 ? [[g.name, ind.stats[i]] as const] : [])),
+    ),
   }));
   if (inductive.length > 0) header.inductiveStats = inductive;
   return header;
 }
 
 export function encodeBank(bank: MemoryBanks, meta: BankMeta = {}): Uint8Array {
-  let json = Buffer.from(JSON.stringify(bankHeader(bank, meta)), 'utf8');
+  checkSavable(bank);
+  const text = JSON.stringify(bankHeader(bank, meta));
+  checkReadsBack(text);
+  let json = Buffer.from(text, 'utf8');
   const pad = (16 - ((PREFIX + json.length) % 16)) % 16;
   if (pad > 0) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const dataBytes = bank.features.byteLength;
@@ -95,13 +118,50 @@ export function encodeBank(bank: MemoryBanks, meta: BankMeta = {}): Uint8Array {
   view.setUint32(12, json.length, true);
   out.set(json, PREFIX);
   out.set(new Uint8Array(bank.features.buffer, bank.features.byteOffset, dataBytes), PREFIX + json.length); // little-endian hosts
-  const digest = createHash('sha256').update(out.subarray(0, out.length - DIGEST)).digest();
+  const digest = createHash('sha256')
+    .update(out.subarray(0, out.length - DIGEST))
+    .digest();
   out.set(digest, out.length - DIGEST);
   return out;
 }
 
+/**
+ * The header about to be written, read back as loadBank will read it: whatever a bank built through the API holds
+ * (a negative layer, a dimension beyond MAX_BANK_DIM), no file is written that would then be refused.
+ */
+function checkReadsBack(text: string): void {
+  const where = 'the bank being saved';
+  try {
+    const header = JSON.parse(text) as Record<string, unknown>;
+    const { rows, dim } = checkHeaderLayout(header, where);
+    checkHeaderContent(header, rows, dim, where);
+  } catch (err) {
+    if (!(err instanceof GenrepError)) throw err;
+    throw new GenrepError(`cannot save the bank, it would not read back: ${err.message}`, 'BAD_INPUT', {
+      field: err.data.field,
+    });
+  }
+}
+
+/**
+ * Refuses banks whose names could not be read back from a file (see RESERVED_BANK_NAMES), before anything is
+ * written or computed.
+ */
+export function checkSavable(bank: MemoryBanks, file?: string): void {
+  for (const g of bank.groups) {
+    const problem = bankNameProblem(g.name);
+    if (problem) {
+      const message = `cannot save the bank: ${problem}`;
+      throw file !== undefined
+        ? fileError(file, message, 'BAD_INPUT', { field: 'groups' })
+        : new GenrepError(message, 'BAD_INPUT', { field: 'groups' });
+    }
+  }
+}
+
 /** Writes the bank atomically (a reader never sees a partial file). */
 export async function saveBank(file: string, bank: MemoryBanks, meta: BankMeta = {}): Promise<void> {
+  checkSavable(bank, file);
   await writeFileAtomic(file, encodeBank(bank, meta));
 }
 
@@ -112,19 +172,18 @@ export interface ExpectedBank extends BankMeta {
 
 /**
  * Reads a bank file, verifying its checksum and header; with `expected`, also that it was built from the same
- * embedder / layer / pooling / dimension as the features about to be scored.
+ * embedder / layer / pooling / dimension as the features about to be scored. The file is read in pieces: the
+ * header first, checked against the file's size, then the rows straight into their array while hashing, so
+ * memory stays at the rows' size and files over 2 GiB read like any other.
  */
 export async function loadBank(file: string, expected: ExpectedBank = {}): Promise<MemoryBanks> {
-  let bytes: Buffer;
+  const open = await openRegularFile(file, 'a .grbank bank file');
+  let bank: MemoryBanks;
   try {
-    bytes = await fsp.readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such bank file', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a bank file');
-    throw err;
+    bank = await readOpenBank(open, file);
+  } finally {
+    await open.handle.close().catch(() => undefined);
   }
-  const bank = decodeBank(bytes, file);
   checkExpected(bank, expected, file);
   return bank;
 }
@@ -135,10 +194,9 @@ export function checkExpected(bank: MemoryBanks, expected: ExpectedBank, file: s
     const want = expected[key];
     if (want === undefined || want === null) continue;
     if (actual[key] !== want) {
-      throw fileError(file, `the bank was built with ${key} ${JSON.stringify(actual[key] ?? null)}, but ${JSON.stringify(want)} is expected`, 'BAD_INPUT', {
-        field: key,
-        expected: String(want),
-      });
+      const built = JSON.stringify(actual[key] ?? null);
+      const problem = `the bank was built with ${key} ${built}, but ${JSON.stringify(want)} is expected`;
+      throw fileError(file, problem, 'BAD_INPUT', { field: key, expected: String(want) });
     }
   }
 }
@@ -147,94 +205,147 @@ function corrupt(file: string, problem: string, field?: string): GenrepError {
   return fileError(file, problem, 'CORRUPT', field ? { field } : {});
 }
 
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+/** Magic, version and header length from the first 16 bytes, the length checked against the file's size. */
+function readPrefix(prefix: Uint8Array, fileSize: number, file: string): number {
+  if (prefix.length < PREFIX || !BANK_MAGIC.every((b, i) => prefix[i] === b)) {
+    throw fileError(file, 'not a GenRep bank file (magic \\x89GRBANK\\n missing)', 'BAD_INPUT', {
+      expected: 'a .grbank file',
+    });
+  }
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== BANK_FORMAT_VERSION) {
+    const problem = `bank format version ${version} is not supported (this build reads ${BANK_FORMAT_VERSION})`;
+    throw fileError(file, problem, 'UNSUPPORTED', { field: 'version' });
+  }
+  const headerLength = view.getUint32(12, true);
+  if (PREFIX + headerLength + DIGEST > fileSize) {
+    throw corrupt(
+      file,
+      `truncated: the header alone needs ${PREFIX + headerLength + DIGEST} bytes, the file has ${fileSize}`,
+      'header',
+    );
+  }
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw corrupt(
+      file,
+      `header length ${headerLength} exceeds the ${MAX_HEADER_BYTES} bytes a header may have`,
+      'header',
+    );
+  }
+  return headerLength;
 }
 
-export function decodeBank(bytes: Uint8Array, file = '<bank>'): MemoryBanks {
-  if (bytes.length < PREFIX || !BANK_MAGIC.every((b, i) => bytes[i] === b)) {
-    throw fileError(file, 'not a GenRep bank file (magic \\x89GRBANK\\n missing)', 'BAD_INPUT', { expected: 'a .grbank file' });
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version !== BANK_FORMAT_VERSION) throw fileError(file, `bank format version ${version} is not supported (this build reads ${BANK_FORMAT_VERSION})`, 'UNSUPPORTED', { field: 'version' });
-  const headerLength = view.getUint32(12, true);
-  if (PREFIX + headerLength + DIGEST > bytes.length) {
-    throw corrupt(file, `truncated: the header alone needs ${PREFIX + headerLength + DIGEST} bytes, the file has ${bytes.length}`, 'header');
-  }
-  let header: BankFileHeader;
+interface Layout {
+  header: Record<string, unknown>;
+  rows: number;
+  dim: number;
+  dataStart: number;
+  /** The file size the header implies. */
+  size: number;
+}
+
+/** Parses the header and checks that the file has exactly the size it implies (nothing allocated beyond the header). */
+function readLayout(headerBytes: Uint8Array, fileSize: number, file: string): Layout {
+  let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(PREFIX, PREFIX + headerLength)).toString('utf8')) as BankFileHeader;
-  } catch {
-    throw corrupt(file, 'the JSON header is unreadable', 'header');
+    header = JSON.parse(Buffer.from(headerBytes).toString('utf8'));
+  } catch (err) {
+    throw corrupt(
+      file,
+      `the JSON header is unreadable (${err instanceof Error ? err.message : String(err)})`,
+      'header',
+    );
   }
-  if (typeof header !== 'object' || header === null || header.format !== 'genrep-bank') throw corrupt(file, "header 'format' is not 'genrep-bank'", 'format');
-  if (!isCount(header.dim) || header.dim === 0) throw corrupt(file, `header 'dim' must be a positive integer, got ${JSON.stringify(header.dim)}`, 'dim');
-  if (header.dtype !== 'float32') throw corrupt(file, `header 'dtype' must be 'float32', got ${JSON.stringify(header.dtype)}`, 'dtype');
-  const rows = header.counts?.rows;
-  if (!isCount(rows) || rows === 0) throw corrupt(file, "header 'counts.rows' must be a positive integer", 'counts.rows');
-  const expected = PREFIX + headerLength + rows * header.dim * 4 + DIGEST;
-  if (bytes.length < expected) throw corrupt(file, `truncated: ${rows} rows × ${header.dim} float32 need a ${expected}-byte file, it has ${bytes.length} bytes`, 'data');
-  if (bytes.length > expected) throw corrupt(file, `${bytes.length - expected} unexpected bytes after the data (expected ${expected} bytes)`, 'data');
-  const digest = createHash('sha256').update(bytes.subarray(0, expected - DIGEST)).digest();
-  if (!digest.equals(Buffer.from(bytes.subarray(expected - DIGEST)))) {
-    throw corrupt(file, 'checksum mismatch: the file is corrupt (SHA-256 of its contents does not match the one stored)', 'sha256');
+  const { rows, dim } = checkHeaderLayout(header, file);
+  const dataStart = PREFIX + headerBytes.length;
+  const size = dataStart + rows * dim * 4 + DIGEST;
+  if (fileSize < size) {
+    throw corrupt(
+      file,
+      `truncated: ${rows} rows × ${dim} float32 need a ${size}-byte file, it has ${fileSize} bytes`,
+      'data',
+    );
   }
+  if (fileSize > size) {
+    throw corrupt(
+      file,
+      `${fileSize - size} unexpected byte${fileSize - size === 1 ? '' : 's'} after the data (expected ${size} bytes)`,
+      'data',
+    );
+  }
+  return { header: header as Record<string, unknown>, rows, dim, dataStart, size };
+}
 
-  // The checksum vouches for the bytes; these checks catch files written by something other than saveBank.
-  const kinds: BankKind[] = ['domain', 'section', 'pooled'];
-  if (!kinds.includes(header.kind)) throw corrupt(file, `header 'kind' must be one of ${kinds.join(', ')}`, 'kind');
-  if (!Array.isArray(header.groups) || header.groups.some((g) => typeof g !== 'string')) throw corrupt(file, "header 'groups' must be a list of names", 'groups');
-  const rowGroup = new Int32Array(rows);
-  let r = 0;
-  for (const run of Array.isArray(header.rowGroups) ? header.rowGroups : []) {
-    if (!Array.isArray(run) || !isCount(run[0]) || !isCount(run[1]) || run[0] >= header.groups.length || r + run[1] > rows) {
-      throw corrupt(file, "header 'rowGroups' is malformed", 'rowGroups');
-    }
-    rowGroup.fill(run[0], r, r + run[1]);
-    r += run[1];
+function allocateRows(layout: Layout, file: string): Float32Array {
+  try {
+    return new Float32Array(layout.rows * layout.dim);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw fileError(
+      file,
+      `${layout.rows} rows × ${layout.dim} float32 are more than this process can allocate`,
+      'BAD_INPUT',
+      { field: 'counts.rows' },
+    );
   }
-  if (r !== rows) throw corrupt(file, `header 'rowGroups' covers ${r} rows, 'counts.rows' says ${rows}`, 'rowGroups');
-  const members: number[][] = header.groups.map(() => []);
-  for (let i = 0; i < rows; i++) members[rowGroup[i]].push(i);
-  const groups: BankGroup[] = header.groups.map((name, g) => ({ name, rows: Int32Array.from(members[g]) }));
-  for (const g of groups) {
-    if (header.counts[g.name] !== g.rows.length) throw corrupt(file, `header 'counts.${g.name}' is ${header.counts[g.name]}, the rows say ${g.rows.length}`, `counts.${g.name}`);
-  }
-  if (header.kind === 'domain' && (header.groups.length !== 2 || header.groups[0] !== 'source' || header.groups[1] !== 'target')) {
-    throw corrupt(file, "a domain bank's groups must be ['source', 'target']", 'groups');
-  }
-  if (!isCount(header.kn) || header.kn === 0) throw corrupt(file, "header 'kn' must be a positive integer", 'kn');
-  const mixup = header.mixup ?? null;
-  if (mixup !== null && (!isCount(mixup.ks) || mixup.ks === 0 || !(mixup.lambda >= 0 && mixup.lambda <= 1) || header.kind !== 'domain')) {
-    throw corrupt(file, "header 'mixup' must hold a positive integer 'ks' and 'lambda' in [0, 1] on a domain bank", 'mixup');
-  }
-  if (mixup !== null && mixup.ks > groups[0].rows.length) throw corrupt(file, `header 'mixup.ks' = ${mixup.ks} exceeds the ${groups[0].rows.length} source rows`, 'mixup.ks');
-  const index: IndexKind = header.index === 'hnsw' ? 'hnsw' : 'exact';
+}
 
-  const data = new Float32Array(rows * header.dim);
-  new Uint8Array(data.buffer).set(bytes.subarray(PREFIX + headerLength, expected - DIGEST));
-  const meta: BankMeta = { embedder: header.embedder ?? null, layer: header.layer ?? null, pooling: header.pooling ?? null };
-  const bank = new MemoryBanks(
-    header.kind,
-    data,
-    header.dim,
-    groups,
-    rowGroup,
-    header.kn,
-    mixup && groups[1].rows.length > 0 ? { ks: mixup.ks, lambda: mixup.lambda } : null,
-    index,
-    { ...DEFAULT_HNSW, ...header.hnsw },
-    meta,
+function checkDigest(hash: Hash, stored: Uint8Array, file: string): void {
+  if (!hash.digest().equals(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength))) {
+    throw corrupt(
+      file,
+      'checksum mismatch: the file is corrupt (SHA-256 of its contents does not match the one stored)',
+      'sha256',
+    );
+  }
+}
+
+async function readOpenBank(open: OpenFile, file: string): Promise<MemoryBanks> {
+  const prefix = new Uint8Array(Math.min(PREFIX, open.size));
+  await readFully(open, prefix, 0, file);
+  const headerLength = readPrefix(prefix, open.size, file);
+  const headerBytes = new Uint8Array(headerLength);
+  await readFully(open, headerBytes, PREFIX, file);
+  const layout = readLayout(headerBytes, open.size, file);
+  const data = allocateRows(layout, file);
+  const hash = createHash('sha256').update(prefix).update(headerBytes);
+  const bytes = new Uint8Array(data.buffer); // the rows are little-endian float32, as are the hosts Node runs on
+  for (let at = 0; at < bytes.length; at += READ_CHUNK_BYTES) {
+    const piece = bytes.subarray(at, Math.min(bytes.length, at + READ_CHUNK_BYTES));
+    await readFully(open, piece, layout.dataStart + at, file);
+    hash.update(piece);
+  }
+  const stored = new Uint8Array(DIGEST);
+  await readFully(open, stored, layout.size - DIGEST, file);
+  checkDigest(hash, stored, file);
+  return assemble(layout, data, file);
+}
+
+/** A bank from bytes already in memory (tests, tools); loadBank reads files without holding them twice. */
+export function decodeBank(bytes: Uint8Array, file = '<bank>'): MemoryBanks {
+  const headerLength = readPrefix(bytes.subarray(0, PREFIX), bytes.length, file);
+  const layout = readLayout(bytes.subarray(PREFIX, PREFIX + headerLength), bytes.length, file);
+  checkDigest(
+    createHash('sha256').update(bytes.subarray(0, layout.size - DIGEST)),
+    bytes.subarray(layout.size - DIGEST, layout.size),
     file,
   );
-  if (mixup !== null && header.counts.augmented !== bank.counts().augmented) {
-    throw corrupt(file, `header 'counts.augmented' is ${header.counts.augmented}, K_s and the target rows give ${bank.counts().augmented}`, 'counts.augmented');
-  }
-  for (const entry of header.inductiveStats ?? []) {
-    if (!isCount(entry.kn)) continue;
-    const stats = groups.map((g) => entry.banks?.[g.name] ?? { mean: NaN, std: NaN });
-    bank.cache.inductive.set(entry.kn, { kn: entry.kn, stats, looDistances: [] });
-  }
+  const data = allocateRows(layout, file);
+  new Uint8Array(data.buffer).set(bytes.subarray(layout.dataStart, layout.size - DIGEST));
+  return assemble(layout, data, file);
+}
+
+/**
+ * The checksum vouches for the bytes; the header checks catch files written by something other than saveBank (or
+ * edited with the checksum recomputed), and the rows are checked finite — a NaN row would otherwise drop out of
+ * every nearest-neighbour search without a word (NaN is never smaller than the current bound).
+ */
+function assemble(layout: Layout, data: Float32Array, file: string): MemoryBanks {
+  const h: CheckedHeader = checkHeaderContent(layout.header, layout.rows, layout.dim, file);
+  const norms = finiteSquaredNorms(data, layout.rows, layout.dim, file, { row: 'bank row', what: "a bank's rows" });
+  const bank = new MemoryBanks(h.kind, data, h.dim, h.groups, h.rowGroup, h.kn, h.mixup, h.index, h.hnsw, h.meta, file);
+  bank.cache.norms = norms;
+  for (const { kn, stats } of h.inductive) bank.cache.inductive.set(kn, { kn, stats, looDistances: [] });
   return bank;
 }

@@ -3,7 +3,13 @@ import { squaredNorms } from './gram';
 import { gramBackend } from './gramBackend';
 import { buildMixupTable, buildMixupTableWith, MixupTable } from './mixup';
 import type { BankKind, BankMeta, Domain, DnStats, HnswOptions, IndexChoice, IndexKind, InputNames, MixupOptions } from './types';
-import { checkMatrixShape, checkPositiveInteger, finiteSquaredNorms } from './validate';
+import {
+  checkMatrixShape,
+  checkPositiveInteger,
+  finiteSquaredNorms,
+  hnswProblem,
+  MAX_AUGMENTED_ROWS,
+} from './validate';
 
 /**
  * Above this many training rows `index: 'auto'` switches from exact search to HNSW. Exact search costs
@@ -228,6 +234,12 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
       throw new GenrepError(`MemMixup λ must lie in [0, 1], got ${mixup.lambda}`, 'BAD_INPUT', { field: 'mixup-lambda' });
     }
     const ns = groups[0].rows.length;
+    const augmented = groups[1].rows.length * mixup.ks;
+    if (augmented > MAX_AUGMENTED_ROWS) {
+      const rows = `${groups[1].rows.length} × ${mixup.ks}`;
+      const problem = `MemMixup would add ${rows} rows, more than the ${MAX_AUGMENTED_ROWS} supported`;
+      throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-ks' });
+    }
     if (ns < mixup.ks) {
       throw fileError(trainName, `the source bank has ${ns} rows, fewer than K_s = ${mixup.ks} MemMixup neighbours`, 'BAD_INPUT', {
         field: 'mixup-ks',
@@ -241,6 +253,10 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   const choice = options.index ?? 'auto';
   const index: IndexKind = choice === 'auto' ? (rows > HNSW_AUTO_MIN_ROWS ? 'hnsw' : 'exact') : choice;
   const hnsw: HnswOptions = { ...DEFAULT_HNSW, ...options.hnsw };
+  const problem = hnswProblem(hnsw);
+  if (problem) {
+    throw new GenrepError(`HNSW ${problem.field} ${problem.problem}`, 'BAD_INPUT', { field: `hnsw.${problem.field}` });
+  }
   const banks = new MemoryBanks(kind, options.train, options.dim, groups, rowGroup, kn, mixup, index, hnsw, { ...options.meta }, trainName);
   banks.cache.norms = norms;
   return banks;

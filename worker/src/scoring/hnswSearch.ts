@@ -3,6 +3,7 @@ import type { MemoryBanks } from './banks';
 import type { ExactKnnOptions, KnnResult } from './exactSearch';
 import { exactKnn } from './exactSearch';
 import { GenrepError } from '../errors';
+import { hnswProblem } from './validate';
 
 /**
  * Approximate kNN with HNSW (hnswlib-node) for large banks. MemMixup rows are materialised here (HNSW indexes
@@ -19,6 +20,13 @@ function indicesOf(banks: MemoryBanks): HnswIndices {
   const cached = banks.cache.hnsw as HnswIndices | undefined;
   if (cached) return cached;
   const o = banks.hnswOptions;
+  // Bank files and buildBanks check these already; this guard stays because hnswlib-node kills the process on a
+  // bad value (M = 0 is a SIGSEGV) instead of throwing, and a MemoryBanks can also be made directly.
+  const problem = hnswProblem(o);
+  if (problem) {
+    const message = `HNSW ${problem.field} ${problem.problem} (${banks.origin})`;
+    throw new GenrepError(message, 'BAD_INPUT', { field: `hnsw.${problem.field}` });
+  }
   const vec = new Float64Array(banks.dim);
   const indices = banks.groups.map((_group, g) => {
     const size = banks.bankSize(g);

@@ -1,7 +1,8 @@
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { fileError } from '../errors';
-import { decodeNpy, NpyArray } from '../io/npy';
+import { fsError } from '../io/fsErrors';
+import { readNpy } from '../io/npy';
+import { openRegularFile } from '../io/regularFile';
 import type { Domain } from './types';
 
 /**
@@ -15,42 +16,37 @@ export interface FeatureFile {
   dim: number;
 }
 
-/** A 2-D .npy matrix (rows × dim), as NumPy's np.save writes float32 / float64 features. */
-export async function readFeatureMatrix(file: string): Promise<FeatureFile> {
-  const { data, shape } = await readNpyFile(file);
-  if (shape.length !== 2) {
-    throw fileError(file, `expected a 2-D array (clips × features), got shape [${shape.join(', ')}]`, 'BAD_INPUT', { field: 'shape', expected: '2-D' });
-  }
+/**
+ * A 2-D .npy matrix (rows × dim), as NumPy's np.save writes float32 / float64 features. `dim`, when the other side
+ * (a bank, the training features) is known already, is checked against the header before the data is read, and
+ * every value is checked to be finite as it is read — so a wrong or broken multi-gigabyte file fails at once.
+ */
+export async function readFeatureMatrix(file: string, expect?: { dim: number; of: string }): Promise<FeatureFile> {
+  const { data, shape } = await readNpy(file, {
+    finite: 'features',
+    checkShape: (s) => {
+      if (s.length !== 2) {
+        const problem = `expected a 2-D array (clips × features), got shape [${s.join(', ')}]`;
+        throw fileError(file, problem, 'BAD_INPUT', { field: 'shape', expected: '2-D' });
+      }
+      if (expect !== undefined && s[1] !== expect.dim) {
+        const problem = `features have ${s[1]} dimensions but ${expect.of} has ${expect.dim}`;
+        throw fileError(file, problem, 'BAD_INPUT', { field: 'dim', expected: `${expect.dim}` });
+      }
+    },
+  });
   return { data, rows: shape[0], dim: shape[1] };
 }
 
-async function readBytes(file: string): Promise<Buffer> {
-  try {
-    return await fsp.readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .npy file');
-    throw err;
-  }
-}
-
-/**
- * decodeNpy over a plain Uint8Array copy: on a Node Buffer, `slice` returns a view into a shared pool, which the
- * decoder's DataView (made over the slice's `.buffer` from offset 0) would misread.
- */
-async function readNpyFile(file: string): Promise<NpyArray> {
-  return decodeNpy(new Uint8Array(await readBytes(file)), file);
-}
-
+/** A regular file's text (a FIFO would block, a device never end). */
 async function readText(file: string): Promise<string> {
+  const open = await openRegularFile(file, 'a text file');
   try {
-    return await fsp.readFile(file, 'utf8');
+    return await open.handle.readFile('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a text file');
-    throw err;
+    throw fsError(err, file, { expected: 'a text file' });
+  } finally {
+    await open.handle.close().catch(() => undefined);
   }
 }
 
@@ -89,12 +85,21 @@ export async function readSectionsFile(file: string): Promise<string[]> {
 }
 
 /** Scores from score-features' JSON (`score` field, or a plain array) or a 1-D (or N × 1) .npy. */
-export async function readScoresFile(file: string): Promise<Float64Array> {
+export async function readScoresFile(
+  file: string,
+  expect: { count?: (n: number) => void } = {},
+): Promise<Float64Array> {
   if (path.extname(file).toLowerCase() === '.npy') {
-    const { data, shape } = await readNpyFile(file);
-    if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
-      throw fileError(file, `expected a 1-D array of scores, got shape [${shape.join(', ')}]`, 'BAD_INPUT', { field: 'shape' });
-    }
+    const { data } = await readNpy(file, {
+      finite: 'scores',
+      checkShape: (shape) => {
+        if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+          const problem = `expected a 1-D array of scores, got shape [${shape.join(', ')}]`;
+          throw fileError(file, problem, 'BAD_INPUT', { field: 'shape' });
+        }
+        expect.count?.(shape[0]);
+      },
+    });
     return Float64Array.from(data);
   }
   let parsed: unknown;

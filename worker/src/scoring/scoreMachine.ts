@@ -94,7 +94,8 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
     stats = active.map((g) => ind.stats[g]);
     statsFrom = 'train-leave-one-out';
   }
-  const score = combine(distances, stats);
+  const bankNames = active.map((g) => banks.groups[g].name);
+  const score = combine(distances, stats, { bankNames, bankName, clip: 'test clip' });
 
   const result: MachineScores = {
     dnMode,
@@ -102,7 +103,7 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
     kn,
     index: banks.index,
     mixup: banks.mixupGroup >= 0 ? banks.mixupOptions : null,
-    bankNames: active.map((g) => banks.groups[g].name),
+    bankNames,
     distances,
     stats,
     statsFrom,
@@ -117,18 +118,39 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
   if (options.threshold) {
     const quantile = (typeof options.threshold === 'object' ? options.threshold.quantile : undefined) ?? DEFAULT_THRESHOLD_QUANTILE;
     const loo = await leaveOneOutDistances(banks, kn);
-    result.trainScores = combine(
-      active.map((g) => loo[g]),
-      stats,
-    );
+    const trainDistances = active.map((g) => loo[g]);
+    result.trainScores = combine(trainDistances, stats, { bankNames, bankName, clip: 'training clip' });
     result.thresholdQuantile = quantile;
     result.threshold = decisionThreshold(result.trainScores, quantile);
   }
   return result;
 }
 
-function combine(distances: Float64Array[], stats: DnStats[] | null): Float64Array {
-  return minOver(stats ? distances.map((d, a) => zScores(d, stats[a])) : distances);
+/**
+ * min over banks of the z-scores (or of the raw distances without DN). Distances are finite (the features were
+ * checked), so a non-finite z-score can only come from statistics out of all proportion to them — a std so small
+ * that (d − μ)/σ overflows; JSON would print it as null, and the min would quietly ignore that bank. Refused.
+ */
+function combine(
+  distances: Float64Array[],
+  stats: DnStats[] | null,
+  names: { bankNames: string[]; bankName: string; clip: string },
+): Float64Array {
+  if (!stats) return minOver(distances);
+  return minOver(
+    distances.map((d, a) => {
+      const z = zScores(d, stats[a]);
+      const i = z.findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) {
+        const { mean, std } = stats[a];
+        const problem =
+          `domain normalisation gives a non-finite z-score for ${names.clip} ${i}: the ${names.bankNames[a]} bank's ` +
+          `statistics (mean ${mean}, std ${std}) are out of all proportion to its distances`;
+        throw fileError(names.bankName, problem, 'BAD_INPUT', { field: 'dn' });
+      }
+      return z;
+    }),
+  );
 }
 
 function checkKn(banks: MemoryBanks, kn: number, bankName: string): void {

@@ -16,14 +16,19 @@ interface MetricsOptions {
 export async function runMetrics(opts: MetricsOptions): Promise<Record<string, unknown>> {
   const maxFpr = Number(opts.maxFpr);
   if (!(maxFpr > 0 && maxFpr <= 1)) throw new GenrepError(`--max-fpr: expected a number in (0, 1], got '${opts.maxFpr}'`, 'BAD_INPUT', { field: 'max-fpr' });
-  const scores = await readScoresFile(opts.scores);
+  // Labels first: a .npy of scores is then checked against their count from its header, before its data is read.
   const labels = await readLabelsFile(opts.labels);
-  if (labels.length !== scores.length) {
-    throw fileError(opts.labels, `has ${labels.length} labels but ${opts.scores} has ${scores.length} scores; they must align line by line`, 'BAD_INPUT', {
-      field: 'rows',
-      expected: `${scores.length} lines`,
-    });
-  }
+  const alignLabels = (count: number): void => {
+    if (labels.length !== count) {
+      const have = `has ${labels.length} labels but ${opts.scores} has ${count} scores`;
+      throw fileError(opts.labels, `${have}; they must align line by line`, 'BAD_INPUT', {
+        field: 'rows',
+        expected: `${count} lines`,
+      });
+    }
+  };
+  const scores = await readScoresFile(opts.scores, { count: alignLabels });
+  alignLabels(scores.length);
   const domains = opts.domains !== undefined ? await readDomainsFile(opts.domains) : undefined;
   if (domains && domains.length !== scores.length) {
     throw fileError(opts.domains!, `has ${domains.length} domains but ${opts.scores} has ${scores.length} scores; they must align line by line`, 'BAD_INPUT', {

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../../io/atomicWrite';
 import { decide } from '../../metrics';
 import {
   buildBanks,
+  checkSavable,
   DN_MODES,
   DnMode,
   IndexChoice,
@@ -14,6 +15,7 @@ import {
   scoreMachine,
 } from '../../scoring';
 import { readDomainsFile, readFeatureMatrix, readSectionsFile } from '../../scoring/inputFiles';
+import { HNSW_BOUNDS } from '../../scoring/validate';
 
 interface ScoreFeaturesOptions {
   train?: string;
@@ -41,6 +43,24 @@ function parseNumber(text: string, option: string, integer: boolean): number {
     throw new GenrepError(`${option}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`, 'BAD_INPUT', { field: option });
   }
   return v;
+}
+
+function parseHnswEf(text: string): number {
+  const ef = parseNumber(text, '--hnsw-ef', true);
+  const [lo, hi] = HNSW_BOUNDS.efSearch;
+  if (ef < lo || ef > hi) {
+    const problem = `--hnsw-ef: expected an integer in ${lo}..${hi}, got ${ef}`;
+    throw new GenrepError(problem, 'BAD_INPUT', { field: 'hnsw-ef' });
+  }
+  return ef;
+}
+
+function parseLayer(text: string): number {
+  const layer = parseNumber(text, '--layer', true);
+  if (layer < 0) {
+    throw new GenrepError(`--layer: expected a non-negative integer, got ${layer}`, 'BAD_INPUT', { field: 'layer' });
+  }
+  return layer;
 }
 
 const list = (a: Float64Array | undefined): number[] | null => (a ? Array.from(a) : null);
@@ -108,7 +128,15 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
       });
     }
     const ks = parseNumber(opts.mixupKs, '--mixup-ks', true);
+    if (ks < 0) {
+      const problem = `--mixup-ks: K_s must be 0 (MemMixup off) or a positive integer, got ${ks}`;
+      throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-ks' });
+    }
     const lambda = parseNumber(opts.mixupLambda, '--mixup-lambda', false);
+    if (ks > 0 && !(lambda >= 0 && lambda <= 1)) {
+      const problem = `--mixup-lambda: λ must lie in [0, 1], got ${lambda}`;
+      throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-lambda' });
+    }
     if (ks > 0 && trainDomains === undefined) {
       throw new GenrepError('MemMixup (--mixup-ks) mixes target rows with source rows: it needs --train-domains', 'BAD_INPUT', { field: 'mixup-ks' });
     }
@@ -120,17 +148,19 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
       kn: kn ?? 1,
       mixup: ks > 0 ? { ks, lambda } : null,
       index: opts.index as IndexChoice,
-      hnsw: opts.hnswEf !== undefined ? { efSearch: parseNumber(opts.hnswEf, '--hnsw-ef', true) } : {},
+      hnsw: opts.hnswEf !== undefined ? { efSearch: parseHnswEf(opts.hnswEf) } : {},
       meta: {
         embedder: opts.embedder ?? null,
-        layer: opts.layer !== undefined ? parseNumber(opts.layer, '--layer', true) : null,
+        layer: opts.layer !== undefined ? parseLayer(opts.layer) : null,
         pooling: opts.pooling ?? null,
       },
       names: { train: opts.train, trainLabels: labelsFile },
     });
   }
 
-  const test = await readFeatureMatrix(opts.test);
+  // Before the (possibly long) scoring: a bank that could not be read back is not worth computing.
+  if (opts.saveBank !== undefined) checkSavable(banks, opts.saveBank);
+  const test = await readFeatureMatrix(opts.test, { dim: banks.dim, of: `the bank (${opts.bank ?? opts.train})` });
   const result = await scoreMachine({
     banks,
     test: test.data,
