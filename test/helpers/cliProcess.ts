@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expect } from 'vitest';
 
 /**
  * The built CLI in a child process, for what an in-process run cannot show: peak memory (the child's own maxRSS),
@@ -91,6 +92,25 @@ export async function runCliProcess(
     throw new Error(`genrep ${args.join(' ')}: ${how}; stderr: ${batch.processStderr.slice(0, 2000)}`);
   }
   return { ...result, maxRssMb: batch.maxRssMb };
+}
+
+/**
+ * Runs `args` in a child and asserts what every hostile input must end in: exit 1, nothing on stdout, one
+ * `genrep: …` line matching `pattern`, within `timeMs` (inside the CLI) and `rssMb` (peak of the child).
+ */
+export async function expectOneLineError(
+  args: string[],
+  pattern: RegExp,
+  bounds: { timeMs: number; rssMb: number },
+): Promise<CliResult & { maxRssMb: number }> {
+  const run = await runCliProcess(args, { timeoutMs: bounds.timeMs * 2 });
+  expect(run.stderr).toMatch(pattern);
+  expect(isOneLineError(run.stderr), run.stderr).toBe(true);
+  expect(run.code).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.ms).toBeLessThan(bounds.timeMs);
+  expect(run.maxRssMb).toBeLessThan(bounds.rssMb);
+  return run;
 }
 
 /** A one-line error as the CLI prints it: `genrep: …`, no stack frames, no raw control characters. */

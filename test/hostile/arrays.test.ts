@@ -3,7 +3,7 @@ import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'no
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../worker/src/io/npy';
 import { tempDir } from '../helpers/cli';
-import { isOneLineError, runCliProcess } from '../helpers/cliProcess';
+import { expectOneLineError } from '../helpers/cliProcess';
 import { hostilePath } from './corpus';
 import { npyBytes } from './generators/arrays';
 import { BANK_DIM, validBankBytes } from './generators/banks';
@@ -33,15 +33,8 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-async function expectOneLine(args: string[], pattern: RegExp): Promise<void> {
-  const run = await runCliProcess(args, { timeoutMs: TIME_MS * 2 });
-  expect(run.stderr).toMatch(pattern);
-  expect(isOneLineError(run.stderr), run.stderr).toBe(true);
-  expect(run.code).toBe(1);
-  expect(run.stdout).toBe('');
-  expect(run.ms).toBeLessThan(TIME_MS);
-  expect(run.maxRssMb).toBeLessThan(RSS_MB);
-}
+const expectOneLine = (args: string[], pattern: RegExp) =>
+  expectOneLineError(args, pattern, { timeMs: TIME_MS, rssMb: RSS_MB });
 
 describe('hostile arrays: NaN / ±Infinity named with the file and the row or index', () => {
   it('a NaN score in a .npy given to genrep metrics', async () => {

@@ -5,7 +5,7 @@ import { encodeWavPcm16 } from '../../worker/src/audio';
 import { encodeNpy } from '../../worker/src/io/npy';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
 import { tempDir } from '../helpers/cli';
-import { isOneLineError, runCliProcess } from '../helpers/cliProcess';
+import { expectOneLineError, runCliProcess } from '../helpers/cliProcess';
 import { rejectionOf, startWorker, stopWorker } from '../server/workerProcess';
 import { hostilePath } from './corpus';
 import { BANK_DIM, validBankBytes } from './generators/banks';
@@ -33,15 +33,8 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-async function expectOneLine(args: string[], pattern: RegExp): Promise<void> {
-  const run = await runCliProcess(args, { timeoutMs: TIME_MS * 2 });
-  expect(run.stderr).toMatch(pattern);
-  expect(isOneLineError(run.stderr), run.stderr).toBe(true);
-  expect(run.code).toBe(1);
-  expect(run.stdout).toBe('');
-  expect(run.ms).toBeLessThan(TIME_MS);
-  expect(run.maxRssMb).toBeLessThan(RSS_MB);
-}
+const expectOneLine = (args: string[], pattern: RegExp) =>
+  expectOneLineError(args, pattern, { timeMs: TIME_MS, rssMb: RSS_MB });
 
 const scoreBank = (bank: string, ...extra: string[]): string[] => [
   'score-features',
