@@ -64,10 +64,14 @@ async function main(): Promise<void> {
     writeFileSync(mono, syntheticWav(1, 16000, 10));
     writeFileSync(eight, syntheticWav(8, 16000, 10));
     process.stdout.write(`WAV reading, 10 s clips, median of ${runs} runs\n`);
-    process.stdout.write(`  readWavInfo (8 ch)          ${(await timeMs(runs, () => readWavInfo(eight))).toFixed(2)} ms\n`);
+    process.stdout.write(
+      `  readWavInfo (8 ch)          ${(await timeMs(runs, () => readWavInfo(eight))).toFixed(2)} ms\n`,
+    );
     process.stdout.write(`  readWav mono 16 kHz         ${(await timeMs(runs, () => readWav(mono))).toFixed(2)} ms\n`);
     process.stdout.write(`  readWav 8 ch, channel 0     ${(await timeMs(runs, () => readWav(eight))).toFixed(2)} ms\n`);
-    process.stdout.write(`  readWav 8 ch, mean          ${(await timeMs(runs, () => readWav(eight, { channel: 'mean' }))).toFixed(2)} ms\n`);
+    process.stdout.write(
+      `  readWav 8 ch, mean          ${(await timeMs(runs, () => readWav(eight, { channel: 'mean' }))).toFixed(2)} ms\n`,
+    );
 
     process.stdout.write(`Resampling a 10 s clip to 16 kHz, median of ${runs} runs (first call designs the filter)\n`);
     for (const rate of [8000, 22050, 32000, 44100, 48000, 96000, 44101]) {

@@ -46,7 +46,10 @@ function clipFbanks(count: number): Float32Array {
   const out = new Float32Array(count * FBANK);
   for (let c = 0; c < count; c++) {
     const f = 100 + 3000 * rand();
-    const wave = Float32Array.from({ length: 160000 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * f * t) / 16000) + 0.05 * (2 * rand() - 1));
+    const wave = Float32Array.from(
+      { length: 160000 },
+      (_, t) => 0.3 * Math.sin((2 * Math.PI * f * t) / 16000) + 0.05 * (2 * rand() - 1),
+    );
     out.set(beatsFbank(wave).data, c * FBANK);
   }
   return out;
@@ -56,7 +59,12 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 /** Mean and best seconds per clip; on a shared machine the best run is the steadier figure. */
-async function timeSession(file: string, threads: number, batch: number, inputs: Float32Array): Promise<{ mean: number; best: number }> {
+async function timeSession(
+  file: string,
+  threads: number,
+  batch: number,
+  inputs: Float32Array,
+): Promise<{ mean: number; best: number }> {
   const { session } = await openSession(file, { threads, device: 'cpu' });
   try {
     const feed = { fbank: new ort.Tensor('float32', inputs.subarray(0, batch * FBANK), [batch, 998, 128]) };
@@ -77,7 +85,9 @@ async function timeSession(file: string, threads: number, batch: number, inputs:
 async function features(file: string, inputs: Float32Array, count: number): Promise<Float32Array[]> {
   const { session } = await openSession(file, { threads: 2, device: 'cpu' });
   try {
-    const out = await session.run({ fbank: new ort.Tensor('float32', inputs.subarray(0, count * FBANK), [count, 998, 128]) });
+    const out = await session.run({
+      fbank: new ort.Tensor('float32', inputs.subarray(0, count * FBANK), [count, 998, 128]),
+    });
     return LAYERS.map((l) => new Float32Array(out[`layer${l}_temporal`]!.data as Float32Array));
   } finally {
     await session.release();
@@ -99,7 +109,9 @@ function cosine(a: Float32Array, b: Float32Array): number {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'genrep-bench-beats-'));
   try {
-    console.log(`BEATs full size (12 × 768, 90.3 M parameters, random weights), layers 1-12 temporal-pooled; ${CLIPS} clips per setting`);
+    console.log(
+      `BEATs full size (12 × 768, 90.3 M parameters, random weights), layers 1-12 temporal-pooled; ${CLIPS} clips per setting`,
+    );
     let t = performance.now();
     const tensors = randomBeatsWeights(BEATS_OFFICIAL, 1);
     const weights = { file: 'random.pt', cfg: { ...BEATS_OFFICIAL }, tensors };
@@ -107,7 +119,11 @@ async function main(): Promise<void> {
     const variants: Array<{ name: string; file: string }> = [];
     for (const quantize of INT8 ? ([undefined, 'int8'] as const) : ([undefined] as const)) {
       t = performance.now();
-      const { parts } = convertBeats(weights, { layers: LAYERS, output: 'temporal', ...(quantize ? { quantize } : {}) });
+      const { parts } = convertBeats(weights, {
+        layers: LAYERS,
+        output: 'temporal',
+        ...(quantize ? { quantize } : {}),
+      });
       const file = path.join(dir, `beats-${quantize ?? 'fp32'}.onnx`);
       writeFileSync(file, Buffer.concat(parts));
       const size = parts.reduce((n, p) => n + p.length, 0);
@@ -133,10 +149,20 @@ async function main(): Promise<void> {
       const fp32 = await features(variants[0]!.file, inputs, count);
       const int8 = await features(variants[1]!.file, inputs, count);
       const dim = 8 * 768;
-      const cosines = LAYERS.map((_, i) => Math.min(...Array.from({ length: count }, (_, c) => cosine(fp32[i]!.subarray(c * dim, (c + 1) * dim), int8[i]!.subarray(c * dim, (c + 1) * dim)))));
-      console.log(`int8 vs fp32 feature cosine, worst clip per layer 1..12: ${cosines.map((c) => c.toFixed(5)).join(' ')}`);
+      const cosines = LAYERS.map((_, i) =>
+        Math.min(
+          ...Array.from({ length: count }, (_, c) =>
+            cosine(fp32[i]!.subarray(c * dim, (c + 1) * dim), int8[i]!.subarray(c * dim, (c + 1) * dim)),
+          ),
+        ),
+      );
+      console.log(
+        `int8 vs fp32 feature cosine, worst clip per layer 1..12: ${cosines.map((c) => c.toFixed(5)).join(' ')}`,
+      );
     }
-    console.log('\nreference (same 2-core class of machine): PyTorch 1.37 s/clip (1 thread); torch.onnx export in onnxruntime-node 1.47 s (1 thread) / 0.79 s (2 threads); arithmetic bound ≈ 0.62 s on 2 AVX2 cores');
+    console.log(
+      '\nreference (same 2-core class of machine): PyTorch 1.37 s/clip (1 thread); torch.onnx export in onnxruntime-node 1.47 s (1 thread) / 0.79 s (2 threads); arithmetic bound ≈ 0.62 s on 2 AVX2 cores',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

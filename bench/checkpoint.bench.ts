@@ -33,13 +33,24 @@ function beatsShapes(): [string, number[]][] {
   for (let i = 0; i < 12; i++) {
     const l = `encoder.layers.${i}.`;
     shapes.push([`${l}self_attn.grep_a`, [1, 12, 1, 1]], [`${l}self_attn.relative_attention_bias.weight`, [320, 12]]);
-    for (const p of ['k', 'v', 'q', 'out']) shapes.push([`${l}self_attn.${p}_proj.weight`, [768, 768]], [`${l}self_attn.${p}_proj.bias`, [768]]);
+    for (const p of ['k', 'v', 'q', 'out'])
+      shapes.push([`${l}self_attn.${p}_proj.weight`, [768, 768]], [`${l}self_attn.${p}_proj.bias`, [768]]);
     shapes.push([`${l}self_attn.grep_linear.weight`, [8, 64]], [`${l}self_attn.grep_linear.bias`, [8]]);
     shapes.push([`${l}self_attn_layer_norm.weight`, [768]], [`${l}self_attn_layer_norm.bias`, [768]]);
-    shapes.push([`${l}fc1.weight`, [3072, 768]], [`${l}fc1.bias`, [3072]], [`${l}fc2.weight`, [768, 3072]], [`${l}fc2.bias`, [768]]);
+    shapes.push(
+      [`${l}fc1.weight`, [3072, 768]],
+      [`${l}fc1.bias`, [3072]],
+      [`${l}fc2.weight`, [768, 3072]],
+      [`${l}fc2.bias`, [768]],
+    );
     shapes.push([`${l}final_layer_norm.weight`, [768]], [`${l}final_layer_norm.bias`, [768]]);
   }
-  shapes.push(['encoder.layer_norm.weight', [768]], ['encoder.layer_norm.bias', [768]], ['layer_norm.weight', [512]], ['layer_norm.bias', [512]]);
+  shapes.push(
+    ['encoder.layer_norm.weight', [768]],
+    ['encoder.layer_norm.bias', [768]],
+    ['layer_norm.weight', [512]],
+    ['layer_norm.bias', [512]],
+  );
   shapes.push(['predictor.weight', [527, 768]], ['predictor.bias', [527]]);
   return shapes;
 }
@@ -65,7 +76,14 @@ class Pickle {
     return this;
   }
   tensor(key: string, numel: number, shape: number[]): this {
-    this.global('torch._utils', '_rebuild_tensor_v2').op(0x28, 0x28).str('storage').global('torch', 'FloatStorage').str(key).str('cpu').int(numel).op(0x74, 0x51);
+    this.global('torch._utils', '_rebuild_tensor_v2')
+      .op(0x28, 0x28)
+      .str('storage')
+      .global('torch', 'FloatStorage')
+      .str(key)
+      .str('cpu')
+      .int(numel)
+      .op(0x74, 0x51);
     this.int(0).op(0x28);
     for (const n of shape) this.int(n);
     this.op(0x74, 0x28);
@@ -160,7 +178,14 @@ async function child(file: string, sha256: boolean): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const held = [...ck.tensors.values()].reduce((s, t) => s + t.data.byteLength, 0);
-  process.send!({ seconds, cpuSeconds, tensors: ck.tensors.size, held, baselineKiB: baseline, maxRssKiB: process.resourceUsage().maxRSS });
+  process.send!({
+    seconds,
+    cpuSeconds,
+    tensors: ck.tensors.size,
+    held,
+    baselineKiB: baseline,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  });
 }
 
 interface ChildReport {
@@ -190,7 +215,9 @@ async function main(): Promise<void> {
   try {
     const { bytes, params } = writeBeatsCheckpoint(file);
     const mib = bytes / 2 ** 20;
-    console.log(`file: ${mib.toFixed(1)} MiB, ${params} parameters (${((params * 4) / 2 ** 20).toFixed(1)} MiB as float32)`);
+    console.log(
+      `file: ${mib.toFixed(1)} MiB, ${params} parameters (${((params * 4) / 2 ** 20).toFixed(1)} MiB as float32)`,
+    );
     for (let run = 0; run <= runs; run++) {
       const hash = run === runs;
       const r = await measure(file, hash);

@@ -12,7 +12,9 @@ import type * as FbankModule from '../worker/src/fbank';
 
 // This file runs compiled as dist/bench/fbank.bench.js, and the worker compiles to dist/worker/ (not
 // dist/worker/src/), so the module is loaded by its built path; the type-only import above keeps the types.
-const { BEATS_FBANK_OPTIONS, BEATS_SAMPLES, beatsFbank, FbankComputer } = require(path.join(__dirname, '..', 'worker', 'fbank')) as typeof FbankModule;
+const { BEATS_FBANK_OPTIONS, BEATS_SAMPLES, beatsFbank, FbankComputer } = require(
+  path.join(__dirname, '..', 'worker', 'fbank'),
+) as typeof FbankModule;
 
 const PYTHON = '/usr/bin/python3';
 const SAMPLE_RATE = 16000;
@@ -38,7 +40,11 @@ function syntheticClip(seed: number): Float32Array {
   const rand = uniform(seed);
   const clip = new Float32Array(BEATS_SAMPLES);
   const noise = 0.01 + 0.1 * rand();
-  const tones = Array.from({ length: 3 }, () => ({ f: 50 + 7000 * rand(), a: 0.3 * rand(), phase: 2 * Math.PI * rand() }));
+  const tones = Array.from({ length: 3 }, () => ({
+    f: 50 + 7000 * rand(),
+    a: 0.3 * rand(),
+    phase: 2 * Math.PI * rand(),
+  }));
   const chirpFrom = 100 + 2000 * rand();
   const chirpTo = 100 + 7000 * rand();
   const modulation = 0.2 + 4 * rand();
@@ -143,10 +149,18 @@ function runTorchaudio(clips: Float32Array[], repeats: number): TorchaudioResult
     const run = (outputs: string[], env: NodeJS.ProcessEnv): { ms: number[]; torch: string; torchaudio: string } => {
       const args = [script, input, String(clips.length), String(BEATS_SAMPLES), ...outputs, String(repeats)];
       const stdout = execFileSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 24, env });
-      return JSON.parse(stdout.trim().split('\n').pop() as string) as { ms: number[]; torch: string; torchaudio: string };
+      return JSON.parse(stdout.trim().split('\n').pop() as string) as {
+        ms: number[];
+        torch: string;
+        torchaudio: string;
+      };
     };
     // The tuned run first: the default run's page-fault storm leaves the kernel busy reclaiming for a while.
-    const tuned = run([out32, out64], { ...process.env, MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' });
+    const tuned = run([out32, out64], {
+      ...process.env,
+      MALLOC_MMAP_THRESHOLD_: '4294967296',
+      MALLOC_TRIM_THRESHOLD_: '4294967296',
+    });
     const plain = run(['-', '-'], process.env);
     const name = `torchaudio ${plain.torchaudio} kaldi.fbank (torch ${plain.torch}, 1 thread, ×2^15 incl.)`;
     return {
@@ -187,10 +201,22 @@ function main(): void {
 
   const rows: [string, Summary][] = [];
   const reused = new Float32Array(998 * 128);
-  rows.push([`genrep beatsFbank (${computer.backendInUse}: ×2^15, fbank, normalise)`, summarise(timeEach(clips, (clip) => beatsFbank(clip), repeats))]);
-  rows.push(['genrep beatsFbank, output into a reused buffer', summarise(timeEach(clips, (clip) => beatsFbank(clip, reused), repeats))]);
-  rows.push(['genrep FbankComputer.compute (input ×2^15 already)', summarise(timeEach(scaled, (clip) => computer.compute(clip), repeats))]);
-  rows.push(['genrep fbank, plain TypeScript backend', summarise(timeEach(scaled, (clip) => jsComputer.compute(clip), repeats))]);
+  rows.push([
+    `genrep beatsFbank (${computer.backendInUse}: ×2^15, fbank, normalise)`,
+    summarise(timeEach(clips, (clip) => beatsFbank(clip), repeats)),
+  ]);
+  rows.push([
+    'genrep beatsFbank, output into a reused buffer',
+    summarise(timeEach(clips, (clip) => beatsFbank(clip, reused), repeats)),
+  ]);
+  rows.push([
+    'genrep FbankComputer.compute (input ×2^15 already)',
+    summarise(timeEach(scaled, (clip) => computer.compute(clip), repeats)),
+  ]);
+  rows.push([
+    'genrep fbank, plain TypeScript backend',
+    summarise(timeEach(scaled, (clip) => jsComputer.compute(clip), repeats)),
+  ]);
   if (torch) {
     rows.push(...torch.rows);
     const ours = scaled.map((clip) => computer.compute(clip).data);
@@ -201,21 +227,40 @@ function main(): void {
     ].join('\n');
   }
 
-  console.log(`Kaldi fbank, BEATs arguments (128 mel bins, 25 ms / 10 ms, 998 frames), ${count} synthetic 10 s clips, single thread`);
-  console.log(`each clip's time is its best of ${repeats} runs (--repeats), then median / min / p90 / mean over the clips`);
-  console.log(`node ${process.version}, ${process.arch}, ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `Kaldi fbank, BEATs arguments (128 mel bins, 25 ms / 10 ms, 998 frames), ${count} synthetic 10 s clips, single thread`,
+  );
+  console.log(
+    `each clip's time is its best of ${repeats} runs (--repeats), then median / min / p90 / mean over the clips`,
+  );
+  console.log(
+    `node ${process.version}, ${process.arch}, ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const header = ['implementation', 'median ms', 'min ms', 'p90 ms', 'mean ms'];
-  const table = rows.map(([name, s]) => [name, s.median.toFixed(3), s.min.toFixed(3), s.p90.toFixed(3), s.mean.toFixed(3)]);
+  const table = rows.map(([name, s]) => [
+    name,
+    s.median.toFixed(3),
+    s.min.toFixed(3),
+    s.p90.toFixed(3),
+    s.mean.toFixed(3),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of table) console.log(line(row));
   for (const [name, summary] of rows.filter(([label]) => label.startsWith('torchaudio'))) {
     const tuned = name.endsWith('malloc tuned') ? ' (malloc tuned)' : '';
-    console.log(`speed-up of beatsFbank over torchaudio${tuned}, by median: ${(summary.median / rows[0][1].median).toFixed(2)}x`);
+    console.log(
+      `speed-up of beatsFbank over torchaudio${tuned}, by median: ${(summary.median / rows[0][1].median).toFixed(2)}x`,
+    );
   }
-  console.log(`cold start (new FbankComputer + first clip, kernel generation and compilation included): ${coldMs.toFixed(1)} ms`);
+  console.log(
+    `cold start (new FbankComputer + first clip, kernel generation and compilation included): ${coldMs.toFixed(1)} ms`,
+  );
   console.log(note);
 }
 

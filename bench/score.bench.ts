@@ -73,25 +73,41 @@ async function main(): Promise<void> {
   const ks = 990;
   const kn = 1;
   const lambda = 0.9;
-  const trainDomains: ScoringModule.Domain[] = Array.from({ length: nSource + nTarget }, (_, i) => (i < nSource ? 'source' : 'target'));
+  const trainDomains: ScoringModule.Domain[] = Array.from({ length: nSource + nTarget }, (_, i) =>
+    i < nSource ? 'source' : 'target',
+  );
 
-  console.log(`bench:score — ${layersCount} layers × (${nSource} source + ${nTarget} target train, ${nTest} test) × ${dim} dims, K_s = ${ks}, K_n = ${kn}, λ = ${lambda}, transductive DN`);
+  console.log(
+    `bench:score — ${layersCount} layers × (${nSource} source + ${nTarget} target train, ${nTest} test) × ${dim} dims, K_s = ${ks}, K_n = ${kn}, λ = ${lambda}, transductive DN`,
+  );
   const layers = Array.from({ length: layersCount }, (_, l) => ({
     train: randomMatrix((nSource + nTarget) * dim, 1000 + l),
     test: randomMatrix(nTest * dim, 2000 + l),
   }));
   const rssAfterData = process.resourceUsage().maxRSS;
-  console.log(`features in memory: ${mb(rssAfterData)} peak RSS so far (the features alone are ${((layersCount * (nSource + nTarget + nTest) * dim * 4) / 2 ** 20).toFixed(0)} MB)`);
+  console.log(
+    `features in memory: ${mb(rssAfterData)} peak RSS so far (the features alone are ${((layersCount * (nSource + nTarget + nTest) * dim * 4) / 2 ** 20).toFixed(0)} MB)`,
+  );
 
   // Loading the native library and creating the session happens once per process, like NumPy's import (outside
   // its timer too); it is printed on its own line rather than hidden.
   const tLoad = process.hrtime.bigint();
   const backend = await scoring.gramBackend();
-  console.log(`Gram backend: ${backend.description}; loaded in ${(Number(process.hrtime.bigint() - tLoad) / 1e9).toFixed(2)} s (once per process, not in the figures below)`);
+  console.log(
+    `Gram backend: ${backend.description}; loaded in ${(Number(process.hrtime.bigint() - tLoad) / 1e9).toFixed(2)} s (once per process, not in the figures below)`,
+  );
 
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
-  const result = await scoring.scoreLayers({ layers, dim, trainDomains, kn, mixup: { ks, lambda }, dnMode: 'transductive', index: 'exact' });
+  const result = await scoring.scoreLayers({
+    layers,
+    dim,
+    trainDomains,
+    kn,
+    mixup: { ks, lambda },
+    dnMode: 'transductive',
+    index: 'exact',
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -100,23 +116,42 @@ async function main(): Promise<void> {
     `TypeScript: ${seconds.toFixed(2)} s for ${layersCount} layers (${(seconds / layersCount).toFixed(3)} s per layer, ${result.backend}),` +
       ` CPU ${cpuSeconds.toFixed(2)} s, peak RSS ${mb(peak)}`,
   );
-  console.log(`  target bank ${nTarget + nTarget * ks} rows per layer, never materialised (materialised float64 it would be ${((nTarget * ks * dim * 8) / 2 ** 20).toFixed(0)} MB per layer)`);
+  console.log(
+    `  target bank ${nTarget + nTarget * ks} rows per layer, never materialised (materialised float64 it would be ${((nTarget * ks * dim * 8) / 2 ** 20).toFixed(0)} MB per layer)`,
+  );
 
   // Inductive DN costs a training × training Gram matrix on top (leave-one-out statistics).
   const t1 = process.hrtime.bigint();
-  const banks0 = scoring.buildBanks({ train: layers[0].train, dim, trainDomains, kn, mixup: { ks, lambda }, index: 'exact' });
+  const banks0 = scoring.buildBanks({
+    train: layers[0].train,
+    dim,
+    trainDomains,
+    kn,
+    mixup: { ks, lambda },
+    index: 'exact',
+  });
   await scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'inductive' });
   console.log(`inductive DN, one layer: ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(2)} s`);
   const t2 = process.hrtime.bigint();
   const trans0 = await scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'transductive' });
-  console.log(`transductive DN, one layer (banks already built): ${(Number(process.hrtime.bigint() - t2) / 1e9).toFixed(2)} s`);
-  if (maxRelError(result.layers[0].score, trans0.score) > 0) throw new Error('scoreLayers and scoreMachine disagree on layer 0');
+  console.log(
+    `transductive DN, one layer (banks already built): ${(Number(process.hrtime.bigint() - t2) / 1e9).toFixed(2)} s`,
+  );
+  if (maxRelError(result.layers[0].score, trans0.score) > 0)
+    throw new Error('scoreLayers and scoreMachine disagree on layer 0');
 
   // The same layer on the other backend: speed of the fallback, and agreement of the two.
   const other = backend.name === 'js' ? 'onnxruntime' : 'js';
   scoring.setGramBackend(other, threadsArg > 0 ? { threads: threadsArg } : {});
   try {
-    const banksOther = scoring.buildBanks({ train: layers[0].train, dim, trainDomains, kn, mixup: { ks, lambda }, index: 'exact' });
+    const banksOther = scoring.buildBanks({
+      train: layers[0].train,
+      dim,
+      trainDomains,
+      kn,
+      mixup: { ks, lambda },
+      index: 'exact',
+    });
     const t3 = process.hrtime.bigint();
     const alt = await scoring.scoreMachine({ banks: banksOther, test: layers[0].test, dnMode: 'transductive' });
     console.log(
@@ -146,17 +181,23 @@ async function main(): Promise<void> {
     const script = path.join(__dirname, '..', '..', 'bench', 'score_numpy.py');
     // The expanded variant (same arithmetic as ours) right after our run, so both meet similar load on a shared machine.
     for (const variant of ['expanded', 'reference']) {
-      const run = spawnSync(python, [script, '--variant', variant, '--layers', String(layersCount), '--dim', String(dim), '--check-dir', dir], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 2 ** 20,
-      });
+      const run = spawnSync(
+        python,
+        [script, '--variant', variant, '--layers', String(layersCount), '--dim', String(dim), '--check-dir', dir],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 2 ** 20,
+        },
+      );
       if (run.status !== 0) {
         console.log(`NumPy ${variant} failed: ${run.stderr.trim().split('\n').pop()}`);
         continue;
       }
       const rep = JSON.parse(run.stdout.trim().split('\n').pop()!) as NumpyReport;
       const err = rep.check ? maxRelError(trans0.score, rep.check.score) : NaN;
-      const errD = rep.check ? Math.max(maxRelError(trans0.d_source!, rep.check.d_source), maxRelError(trans0.d_target!, rep.check.d_target)) : NaN;
+      const errD = rep.check
+        ? Math.max(maxRelError(trans0.d_source!, rep.check.d_source), maxRelError(trans0.d_target!, rep.check.d_target))
+        : NaN;
       console.log(
         `NumPy ${probe.stdout.trim()} ${variant.padEnd(9)}: ${rep.seconds.toFixed(2)} s, CPU ${rep.cpu_seconds.toFixed(2)} s, peak RSS ${rep.peak_rss_mb.toFixed(0)} MB` +
           ` (TypeScript ${seconds < rep.seconds ? 'faster' : 'slower'}: ×${(rep.seconds / seconds).toFixed(2)} wall, ×${(rep.cpu_seconds / cpuSeconds).toFixed(2)} CPU);` +
@@ -178,8 +219,10 @@ async function goldenDnComparison(): Promise<void> {
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as {
     arrays: Record<string, { file: string; shape: number[] }>;
   };
-  const f32 = (name: string) => new Float32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
-  const i32 = (name: string) => new Int32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
+  const f32 = (name: string) =>
+    new Float32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
+  const i32 = (name: string) =>
+    new Int32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
   const dim = manifest.arrays.train.shape[1];
   const train = f32('train');
   const test = f32('test');
@@ -192,8 +235,14 @@ async function goldenDnComparison(): Promise<void> {
       const banks = scoring.buildBanks({ train, dim, trainDomains, kn, mixup: ks ? { ks, lambda: 0.9 } : null });
       const cells: string[] = [];
       for (const dnMode of ['transductive', 'inductive', 'none'] as const) {
-        const m = metrics.dcaseMetrics({ scores: (await scoring.scoreMachine({ banks, test, dnMode })).score, labels, domains });
-        cells.push(`${dnMode} ${m.official!.toFixed(4)} (s ${m.auc_source!.toFixed(3)} t ${m.auc_target!.toFixed(3)} p ${m.pauc.toFixed(3)})`);
+        const m = metrics.dcaseMetrics({
+          scores: (await scoring.scoreMachine({ banks, test, dnMode })).score,
+          labels,
+          domains,
+        });
+        cells.push(
+          `${dnMode} ${m.official!.toFixed(4)} (s ${m.auc_source!.toFixed(3)} t ${m.auc_target!.toFixed(3)} p ${m.pauc.toFixed(3)})`,
+        );
       }
       console.log(`  Ks${ks}_Kn${kn}: ${cells.join(' | ')}`);
     }

@@ -38,7 +38,9 @@ const flag = (name: string): string | undefined => {
 };
 const full = args.includes('--full');
 const clips = (flag('clips') ?? (full ? '990,10,50' : '100,10,20')).split(',').map(Number);
-const machines = (flag('machines') ?? (full ? MACHINE_MODELS.map((m) => m.name).join(',') : 'fan,pump,gearbox,bearing')).split(',');
+const machines = (
+  flag('machines') ?? (full ? MACHINE_MODELS.map((m) => m.name).join(',') : 'fan,pump,gearbox,bearing')
+).split(',');
 const seed = Number(flag('seed') ?? 0);
 const severity = Number(flag('severity') ?? 1);
 
@@ -89,7 +91,9 @@ async function main(): Promise<void> {
     const result = await synthesizeDataset({ out, seed, machines, trainSource, trainTarget, testPerGroup, severity });
     const seconds = (performance.now() - started) / 1000;
     const mib = (result.files * (44 + 2 * 160000)) / 2 ** 20;
-    console.log(`synth: ${machines.join(',')} × (${trainSource} + ${trainTarget} train, ${testPerGroup} per test group), seed ${seed}, severity ${severity}`);
+    console.log(
+      `synth: ${machines.join(',')} × (${trainSource} + ${trainTarget} train, ${testPerGroup} per test group), seed ${seed}, severity ${severity}`,
+    );
     console.log(
       `generation: ${result.files} clips (${result.written} written) in ${seconds.toFixed(1)} s = ${((1000 * seconds) / Math.max(1, result.written)).toFixed(1)} ms/clip, ${mib.toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)}`,
     );

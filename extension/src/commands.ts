@@ -65,7 +65,11 @@ async function runConfigFile(s: Services, file: string): Promise<void> {
     const first = errors[0]!;
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
     const line = `${name}:${first.range.start.line + 1}:${first.range.start.character + 1}`;
-    const choice = await vscode.window.showErrorMessage(`Cannot run ${name}: ${line}: ${first.message}${more}`, 'Open File', 'Show Problems');
+    const choice = await vscode.window.showErrorMessage(
+      `Cannot run ${name}: ${line}: ${first.message}${more}`,
+      'Open File',
+      'Show Problems',
+    );
     if (choice === 'Open File') await openAt(file, first.range);
     if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
     return;
@@ -79,10 +83,17 @@ async function runConfigFile(s: Services, file: string): Promise<void> {
   }
   s.ctx.log.info(`run ${outcome.name} finished in ${outcome.totalSec.toFixed(1)} s: ${outcome.resultsFile}`);
   await ResultsPanel.showResultsFile(s.ctx, outcome.resultsFile);
-  const score = outcome.overall ? ` — ${outcome.overall.official !== null ? `official score ${outcome.overall.official.toFixed(3)}` : `AUC ${outcome.overall.auc.toFixed(3)}`}` : '';
-  void vscode.window.showInformationMessage(`GenRep: ${outcome.name} finished in ${outcome.totalSec.toFixed(1)} s${score}.`, 'Reveal Results Folder').then((choice) => {
-    if (choice) void revealFile(outcome.resultsFile);
-  });
+  const score = outcome.overall
+    ? ` — ${outcome.overall.official !== null ? `official score ${outcome.overall.official.toFixed(3)}` : `AUC ${outcome.overall.auc.toFixed(3)}`}`
+    : '';
+  void vscode.window
+    .showInformationMessage(
+      `GenRep: ${outcome.name} finished in ${outcome.totalSec.toFixed(1)} s${score}.`,
+      'Reveal Results Folder',
+    )
+    .then((choice) => {
+      if (choice) void revealFile(outcome.resultsFile);
+    });
 }
 
 /** A tree node's run config: the config that names its root, or a new one for it. */
@@ -96,10 +107,21 @@ async function configForNode(s: Services, node: DatasetNode): Promise<string | u
 }
 
 /** Writes a commented template next to the workspace root and opens it; returns its path. */
-async function createRunConfigFile(s: Services, root: string, machineTypes: string[] | undefined, askName: boolean): Promise<string | undefined> {
+async function createRunConfigFile(
+  s: Services,
+  root: string,
+  machineTypes: string[] | undefined,
+  askName: boolean,
+): Promise<string | undefined> {
   const folder = workspaceFolder();
   const suggested = [path.basename(root), ...(machineTypes ?? [])].join('-');
-  const name = askName ? await vscode.window.showInputBox({ prompt: 'Name of the run', value: suggested, validateInput: (v) => (v.trim() ? undefined : 'a name is needed') }) : suggested;
+  const name = askName
+    ? await vscode.window.showInputBox({
+        prompt: 'Name of the run',
+        value: suggested,
+        validateInput: (v) => (v.trim() ? undefined : 'a name is needed'),
+      })
+    : suggested;
   if (name === undefined) return undefined;
   let file: string | undefined;
   if (folder) {
@@ -111,12 +133,22 @@ async function createRunConfigFile(s: Services, root: string, machineTypes: stri
       }
     }
   } else {
-    file = (await vscode.window.showSaveDialog({ filters: { 'GenRep run config': ['genrep.json'] }, saveLabel: 'Create Run Config' }))?.fsPath;
+    file = (
+      await vscode.window.showSaveDialog({
+        filters: { 'GenRep run config': ['genrep.json'] },
+        saveLabel: 'Create Run Config',
+      })
+    )?.fsPath;
   }
   if (!file) return undefined;
   const relative = path.relative(path.dirname(file), root);
   const datasetRoot = relative.startsWith('..') || path.isAbsolute(relative) ? root : relative || '.';
-  const text = runConfigTemplate({ name, datasetRoot: datasetRoot.split(path.sep).join('/'), ...(machineTypes ? { machineTypes } : {}), embedder: config.embedder() });
+  const text = runConfigTemplate({
+    name,
+    datasetRoot: datasetRoot.split(path.sep).join('/'),
+    ...(machineTypes ? { machineTypes } : {}),
+    embedder: config.embedder(),
+  });
   await vscode.workspace.fs.writeFile(vscode.Uri.file(file), new TextEncoder().encode(text));
   await openAt(file);
   s.tree.scheduleRefresh();
@@ -127,16 +159,30 @@ async function createRunConfigFile(s: Services, root: string, machineTypes: stri
 async function pickRoot(s: Services): Promise<string | undefined> {
   const roots = s.tree.datasets().map((d) => d.spec.path);
   const browse = '$(folder-opened) Browse…';
-  const choice = roots.length === 0 ? browse : await vscode.window.showQuickPick([...roots, browse], { placeHolder: 'Dataset root for the run' });
+  const choice =
+    roots.length === 0
+      ? browse
+      : await vscode.window.showQuickPick([...roots, browse], { placeHolder: 'Dataset root for the run' });
   if (choice !== browse) return choice;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use as Dataset Root' });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Use as Dataset Root',
+  });
   return picked?.[0]?.fsPath;
 }
 
 /** A machine type to build a bank for: the node's, or picked among the listed datasets. */
-async function pickMachine(s: Services, node: unknown): Promise<{ root: string; machineType: string; sourceClips: number } | undefined> {
+async function pickMachine(
+  s: Services,
+  node: unknown,
+): Promise<{ root: string; machineType: string; sourceClips: number } | undefined> {
   if (isNode(node) && node.kind === 'machine') {
-    return { root: node.root, machineType: node.machine.machineType, sourceClips: node.machine.train.filter((c) => c.domain !== 'target').length };
+    return {
+      root: node.root,
+      machineType: node.machine.machineType,
+      sourceClips: node.machine.train.filter((c) => c.domain !== 'target').length,
+    };
   }
   const only = isNode(node) && node.kind === 'root' ? node.spec.path : undefined;
   const items = (await s.tree.currentDatasets())
@@ -147,17 +193,26 @@ async function pickMachine(s: Services, node: unknown): Promise<{ root: string; 
             label: m.machineType,
             description: path.basename(d.spec.path),
             detail: `${m.train.length} training clips`,
-            value: { root: d.spec.path, machineType: m.machineType, sourceClips: m.train.filter((c) => c.domain !== 'target').length },
+            value: {
+              root: d.spec.path,
+              machineType: m.machineType,
+              sourceClips: m.train.filter((c) => c.domain !== 'target').length,
+            },
           }))
         : [],
     );
   if (items.length === 0) {
-    const choice = await vscode.window.showWarningMessage('No dataset with machine types is listed in the Dataset Explorer.', 'Add Dataset Root');
+    const choice = await vscode.window.showWarningMessage(
+      'No dataset with machine types is listed in the Dataset Explorer.',
+      'Add Dataset Root',
+    );
     if (choice) await vscode.commands.executeCommand('genrep.addDatasetRoot');
     return undefined;
   }
   if (items.length === 1) return items[0]!.value;
-  return (await vscode.window.showQuickPick(items, { placeHolder: 'Machine type whose training clips form the memory bank' }))?.value;
+  return (
+    await vscode.window.showQuickPick(items, { placeHolder: 'Machine type whose training clips form the memory bank' })
+  )?.value;
 }
 
 async function bestLayer(s: Services, embedder: string): Promise<number> {
@@ -173,13 +228,18 @@ async function bestLayer(s: Services, embedder: string): Promise<number> {
 async function pickBank(s: Services): Promise<BankListing | undefined> {
   const dir = config.bankDirectory();
   if (!dir) {
-    void vscode.window.showErrorMessage('Open a folder (or set genrep.bankDirectory to an absolute path) to keep memory banks.');
+    void vscode.window.showErrorMessage(
+      'Open a folder (or set genrep.bankDirectory to an absolute path) to keep memory banks.',
+    );
     return undefined;
   }
   const { banks, problems } = await s.ctx.request('genrep/listBanks', { dirs: [dir] });
   for (const p of problems) s.ctx.log.warn(`memory bank ${p.path}: ${p.message}`);
   if (banks.length === 0) {
-    const choice = await vscode.window.showWarningMessage(`No memory bank in ${dir}. Build one from a machine type's training clips first.`, 'Build Memory Bank');
+    const choice = await vscode.window.showWarningMessage(
+      `No memory bank in ${dir}. Build one from a machine type's training clips first.`,
+      'Build Memory Bank',
+    );
     if (choice) await vscode.commands.executeCommand('genrep.buildBank');
     return undefined;
   }
@@ -188,7 +248,9 @@ async function pickBank(s: Services): Promise<BankListing | undefined> {
     banks.map((b) => ({
       label: path.basename(b.file),
       description: `layer ${b.header.layer ?? '?'} · ${b.header.embedder ?? 'unknown embedder'}`,
-      detail: Object.entries(b.header.counts).map(([k, v]) => `${k}: ${v}`).join(', '),
+      detail: Object.entries(b.header.counts)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
       bank: b,
     })),
     { placeHolder: 'Memory bank to score against' },
@@ -217,7 +279,10 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       if (target.kind === 'run') file = target.file;
       else if (target.kind === 'pick') file = await pickFile(target.files, 'Run config to run');
       else {
-        const choice = await vscode.window.showInformationMessage('There is no run config (*.genrep.json) in this workspace yet.', 'Create Run Config');
+        const choice = await vscode.window.showInformationMessage(
+          'There is no run config (*.genrep.json) in this workspace yet.',
+          'Create Run Config',
+        );
         if (choice) await vscode.commands.executeCommand('genrep.createRunConfig');
         return;
       }
@@ -226,14 +291,19 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
 
     'genrep.scoreSelectedFiles': async (arg, multi) => {
       let selected: string[];
-      if (Array.isArray(multi) && multi.length > 0) selected = multi.map(pathOf).filter((p): p is string => p !== undefined);
+      if (Array.isArray(multi) && multi.length > 0)
+        selected = multi.map(pathOf).filter((p): p is string => p !== undefined);
       else if (isNode(arg)) selected = clipPathsOf(arg);
       else if (pathOf(arg)) selected = [pathOf(arg)!];
       else {
         const active = vscode.window.activeTextEditor?.document.fileName;
         if (active && /\.wav$/i.test(active)) selected = [active];
         else {
-          const picked = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'WAV audio': ['wav', 'WAV'] }, openLabel: 'Score' });
+          const picked = await vscode.window.showOpenDialog({
+            canSelectMany: true,
+            filters: { 'WAV audio': ['wav', 'WAV'] },
+            openLabel: 'Score',
+          });
           if (!picked) return;
           selected = picked.map((u) => u.fsPath);
         }
@@ -261,8 +331,16 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       if (!bank) return;
       const what = `Scoring ${wavs.length} file${wavs.length === 1 ? '' : 's'}`;
       try {
-        const scored = await ctx.job('genrep/scoreFiles', { bankFile: bank.file, files: wavs, dn: config.scoringDn(), embedder: config.embedder() }, `GenRep: ${what.toLowerCase()}`);
-        ResultsPanel.show(ctx, { kind: 'scored', title: `${wavs.length} file${wavs.length === 1 ? '' : 's'} scored against ${path.basename(bank.file)}`, scored });
+        const scored = await ctx.job(
+          'genrep/scoreFiles',
+          { bankFile: bank.file, files: wavs, dn: config.scoringDn(), embedder: config.embedder() },
+          `GenRep: ${what.toLowerCase()}`,
+        );
+        ResultsPanel.show(ctx, {
+          kind: 'scored',
+          title: `${wavs.length} file${wavs.length === 1 ? '' : 's'} scored against ${path.basename(bank.file)}`,
+          scored,
+        });
       } catch (err) {
         await ctx.reportFailure(what, err);
       }
@@ -273,7 +351,9 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       if (!target) return;
       const dir = config.bankDirectory();
       if (!dir) {
-        void vscode.window.showErrorMessage('Open a folder (or set genrep.bankDirectory to an absolute path) to keep memory banks.');
+        void vscode.window.showErrorMessage(
+          'Open a folder (or set genrep.bankDirectory to an absolute path) to keep memory banks.',
+        );
         return;
       }
       const embedder = config.embedder();
@@ -287,13 +367,25 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         if (answer === undefined) return;
         layer = Number(answer.trim());
       }
-      const out = path.join(dir, `${target.machineType}-${slug(path.basename(embedder).replace(/\.(pt|onnx)$/i, ''))}-L${layer}.grbank`);
+      const out = path.join(
+        dir,
+        `${target.machineType}-${slug(path.basename(embedder).replace(/\.(pt|onnx)$/i, ''))}-L${layer}.grbank`,
+      );
       // MemMixup as the paper (K_s = 990, λ = 0.9), capped at the source clips there are.
       const mixup = target.sourceClips > 0 ? { K_s: Math.min(990, target.sourceClips), lambda: 0.9 } : null;
       try {
         const built = await ctx.job(
           'genrep/buildBank',
-          { root: target.root, machineType: target.machineType, embedder, layer, pooling: 'temporal', K_n: 1, mixup, out },
+          {
+            root: target.root,
+            machineType: target.machineType,
+            embedder,
+            layer,
+            pooling: 'temporal',
+            K_n: 1,
+            mixup,
+            out,
+          },
           `GenRep: building the ${target.machineType} memory bank`,
         );
         const choice = await vscode.window.showInformationMessage(
@@ -309,11 +401,16 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
     'genrep.openResults': async (arg) => {
       let file = pathOf(arg);
       if (!file || !file.endsWith('.json')) {
-        const found = (await vscode.workspace.findFiles('**/results.json', '**/node_modules/**', 200)).map((u) => u.fsPath);
+        const found = (await vscode.workspace.findFiles('**/results.json', '**/node_modules/**', 200)).map(
+          (u) => u.fsPath,
+        );
         if (found.length === 1) file = found[0];
         else if (found.length > 1) file = await pickFile(found, 'Results to open');
         else {
-          const picked = await vscode.window.showOpenDialog({ filters: { 'GenRep results': ['json'] }, openLabel: 'Open Results' });
+          const picked = await vscode.window.showOpenDialog({
+            filters: { 'GenRep results': ['json'] },
+            openLabel: 'Open Results',
+          });
           file = picked?.[0]?.fsPath;
         }
       }
@@ -329,14 +426,29 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         return;
       }
       const choice = await vscode.window.showQuickPick(
-        models.models.map((m) => ({ label: m.name, description: m.present ? '$(check) downloaded' : m.file, detail: m.role, model: m })),
+        models.models.map((m) => ({
+          label: m.name,
+          description: m.present ? '$(check) downloaded' : m.file,
+          detail: m.role,
+          model: m,
+        })),
         { placeHolder: `BEATs checkpoint to download into ${models.modelDir} (~345 MiB each)` },
       );
       if (!choice) return;
       try {
-        const result = await ctx.job('genrep/downloadCheckpoint', { name: choice.model.name }, `GenRep: downloading ${choice.model.name}`);
-        const action = await vscode.window.showInformationMessage(`${choice.model.name}: ${result.status} (${result.path}).`, 'Use for Memory Banks');
-        if (action) await vscode.workspace.getConfiguration('genrep').update('embedder', choice.model.name, vscode.ConfigurationTarget.Global);
+        const result = await ctx.job(
+          'genrep/downloadCheckpoint',
+          { name: choice.model.name },
+          `GenRep: downloading ${choice.model.name}`,
+        );
+        const action = await vscode.window.showInformationMessage(
+          `${choice.model.name}: ${result.status} (${result.path}).`,
+          'Use for Memory Banks',
+        );
+        if (action)
+          await vscode.workspace
+            .getConfiguration('genrep')
+            .update('embedder', choice.model.name, vscode.ConfigurationTarget.Global);
       } catch (err) {
         await ctx.reportFailure(`Downloading ${choice.model.name}`, err);
       }
@@ -358,7 +470,10 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
 
     'genrep.restartWorker': async () => {
       try {
-        await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Restarting the GenRep worker' }, () => ctx.supervisor.restart());
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: 'Restarting the GenRep worker' },
+          () => ctx.supervisor.restart(),
+        );
         await tree.refresh();
       } catch (err) {
         await ctx.reportFailure('Restarting the worker', err);
@@ -370,12 +485,18 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
     'genrep.refreshDatasets': async () => tree.refresh(),
 
     'genrep.addDatasetRoot': async () => {
-      const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Add Dataset Root' });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Add Dataset Root',
+      });
       const folder = picked?.[0]?.fsPath;
       if (!folder) return;
       const ws = workspaceFolder();
       const relative = ws ? path.relative(ws, folder) : undefined;
-      await addDatasetRoot(relative !== undefined && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative || '.' : folder);
+      await addDatasetRoot(
+        relative !== undefined && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative || '.' : folder,
+      );
       await tree.refresh();
     },
 

@@ -53,7 +53,9 @@ export function workerSettings(): WorkerSettings {
 export async function addDatasetRoot(root: string): Promise<void> {
   const roots = config.datasetRoots();
   if (roots.includes(root)) return;
-  const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target = vscode.workspace.workspaceFolders
+    ? vscode.ConfigurationTarget.Workspace
+    : vscode.ConfigurationTarget.Global;
   await vscode.workspace.getConfiguration(SECTION).update('datasetRoots', [...roots, root], target);
 }
 
@@ -61,6 +63,7 @@ export async function removeDatasetRoot(root: string): Promise<void> {
   const folder = workspaceFolder();
   const roots = config.datasetRoots().filter((r) => path.resolve(folder ?? '', r) !== root && r !== root);
   const inspect = vscode.workspace.getConfiguration(SECTION).inspect<string[]>('datasetRoots');
-  const target = inspect?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  const target =
+    inspect?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   await vscode.workspace.getConfiguration(SECTION).update('datasetRoots', roots, target);
 }

@@ -13,7 +13,10 @@ export interface TemplateOptions {
 }
 
 export function runConfigTemplate(o: TemplateOptions): string {
-  const machineTypes = o.machineTypes && o.machineTypes.length > 0 ? `\n    "machineTypes": ${JSON.stringify(o.machineTypes)},` : '\n    // "machineTypes": ["fan", "valve"],  // only these (default: every machine type found)';
+  const machineTypes =
+    o.machineTypes && o.machineTypes.length > 0
+      ? `\n    "machineTypes": ${JSON.stringify(o.machineTypes)},`
+      : '\n    // "machineTypes": ["fan", "valve"],  // only these (default: every machine type found)';
   return `// GenRep run configuration. Run it with "GenRep: Run Experiment" (or \`genrep run <this file>\`).
 // Completion and checks come from schemas/run-config.schema.json; relative paths are relative to this file.
 {

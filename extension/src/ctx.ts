@@ -1,6 +1,12 @@
 import * as vscode from 'vscode';
 import { ProgressType } from 'vscode-languageclient/node';
-import type { ParamsOf, ResultOf, WorkDoneProgressValue, WorkerMethod, WorkerStatus } from '../../worker/src/protocol/workerProtocol';
+import type {
+  ParamsOf,
+  ResultOf,
+  WorkDoneProgressValue,
+  WorkerMethod,
+  WorkerStatus,
+} from '../../worker/src/protocol/workerProtocol';
 import { presentFailure, type FailureView } from './errorPresentation';
 import { statusBarView } from './statusBarModel';
 import { describeExit, WorkerSupervisor, type WorkerState } from './supervisor';
@@ -34,16 +40,21 @@ export class Ctx implements vscode.Disposable {
         onState: (state, worker) => this.onState(state, worker),
         onCrash: (report) => {
           this.lastCrash = describeExit(report.exit);
-          this.log.error(`GenRep worker ${this.lastCrash}${report.willRestart ? `; restarting${report.delayMs ? ` in ${report.delayMs} ms` : ''}` : '; not restarting again'}`);
+          this.log.error(
+            `GenRep worker ${this.lastCrash}${report.willRestart ? `; restarting${report.delayMs ? ` in ${report.delayMs} ms` : ''}` : '; not restarting again'}`,
+          );
           const message = report.willRestart
             ? `The GenRep worker ${this.lastCrash}. It is being restarted; anything it was running was stopped.`
             : `The GenRep worker ${this.lastCrash} ${report.crashesInWindow} times in a short while and was not restarted.`;
-          void vscode.window.showErrorMessage(message, 'Show Log', ...(report.willRestart ? [] : ['Restart Worker'])).then((choice) => {
-            if (choice === 'Show Log') this.log.show(true);
-            if (choice === 'Restart Worker') void vscode.commands.executeCommand('genrep.restartWorker');
-          });
+          void vscode.window
+            .showErrorMessage(message, 'Show Log', ...(report.willRestart ? [] : ['Restart Worker']))
+            .then((choice) => {
+              if (choice === 'Show Log') this.log.show(true);
+              if (choice === 'Restart Worker') void vscode.commands.executeCommand('genrep.restartWorker');
+            });
         },
-        onLaunchError: (err) => this.log.error(`GenRep worker failed to start: ${err instanceof Error ? err.message : String(err)}`),
+        onLaunchError: (err) =>
+          this.log.error(`GenRep worker failed to start: ${err instanceof Error ? err.message : String(err)}`),
       },
     );
     this.renderStatus();
@@ -51,30 +62,46 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** A quick request; starts the worker if needed. */
-  async request<M extends WorkerMethod>(method: M, params: ParamsOf<M>, token?: vscode.CancellationToken): Promise<ResultOf<M>> {
+  async request<M extends WorkerMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    token?: vscode.CancellationToken,
+  ): Promise<ResultOf<M>> {
     const worker = await this.supervisor.ready();
-    return (token ? worker.client.sendRequest(method, params, token) : worker.client.sendRequest(method, params)) as Promise<ResultOf<M>>;
+    return (
+      token ? worker.client.sendRequest(method, params, token) : worker.client.sendRequest(method, params)
+    ) as Promise<ResultOf<M>>;
   }
 
   /** A long request in a progress notification with Cancel (Cancel sends `$/cancelRequest`; the job stops at the next clip). */
-  job<M extends WorkerMethod>(method: M, params: Omit<ParamsOf<M>, 'workDoneToken'>, title: string): Promise<ResultOf<M>> {
+  job<M extends WorkerMethod>(
+    method: M,
+    params: Omit<ParamsOf<M>, 'workDoneToken'>,
+    title: string,
+  ): Promise<ResultOf<M>> {
     return Promise.resolve(
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        const worker = await this.supervisor.ready();
-        const workDoneToken = `genrep-${process.pid}-${this.nextToken++}`;
-        let shown = 0;
-        const subscription = worker.client.onProgress(workDone, workDoneToken, (value) => {
-          if (value.kind === 'end') return;
-          const percentage = value.percentage ?? shown;
-          progress.report({ ...(value.message ? { message: value.message } : {}), increment: Math.max(0, percentage - shown) });
-          shown = Math.max(shown, percentage);
-        });
-        try {
-          return (await worker.client.sendRequest(method, { ...params, workDoneToken }, token)) as ResultOf<M>;
-        } finally {
-          subscription.dispose();
-        }
-      }),
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        async (progress, token) => {
+          const worker = await this.supervisor.ready();
+          const workDoneToken = `genrep-${process.pid}-${this.nextToken++}`;
+          let shown = 0;
+          const subscription = worker.client.onProgress(workDone, workDoneToken, (value) => {
+            if (value.kind === 'end') return;
+            const percentage = value.percentage ?? shown;
+            progress.report({
+              ...(value.message ? { message: value.message } : {}),
+              increment: Math.max(0, percentage - shown),
+            });
+            shown = Math.max(shown, percentage);
+          });
+          try {
+            return (await worker.client.sendRequest(method, { ...params, workDoneToken }, token)) as ResultOf<M>;
+          } finally {
+            subscription.dispose();
+          }
+        },
+      ),
     );
   }
 
@@ -82,7 +109,11 @@ export class Ctx implements vscode.Disposable {
    * Shows a failure the one way every command does: the message, then the buttons that fix it. Returns the view,
    * so callers can add their own follow-up (retry, diagnostics).
    */
-  async reportFailure(what: string, err: unknown, extra: { retry?: () => unknown; buildBank?: () => unknown } = {}): Promise<FailureView> {
+  async reportFailure(
+    what: string,
+    err: unknown,
+    extra: { retry?: () => unknown; buildBank?: () => unknown } = {},
+  ): Promise<FailureView> {
     const view = presentFailure(what, err);
     this.log[view.cancelled ? 'info' : 'error'](view.message);
     const labels: Record<string, string> = {
@@ -95,7 +126,12 @@ export class Ctx implements vscode.Disposable {
       retry: 'Run Again',
     };
     const actions = view.actions.filter((a) => a !== 'retry' || extra.retry !== undefined);
-    const show = view.severity === 'info' ? vscode.window.showInformationMessage : view.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+    const show =
+      view.severity === 'info'
+        ? vscode.window.showInformationMessage
+        : view.severity === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showErrorMessage;
     void show(view.message, ...actions.map((a) => labels[a]!)).then(async (choice) => {
       const action = actions.find((a) => labels[a] === choice);
       switch (action) {
@@ -165,8 +201,13 @@ export class Ctx implements vscode.Disposable {
 }
 
 /** Opens a file with the cursor on a range from the worker (0-based lines and columns, as LSP counts). */
-export async function openAt(file: string, range?: { start: { line: number; character: number }; end: { line: number; character: number } }): Promise<void> {
+export async function openAt(
+  file: string,
+  range?: { start: { line: number; character: number }; end: { line: number; character: number } },
+): Promise<void> {
   const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-  const selection = range ? new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character) : undefined;
+  const selection = range
+    ? new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character)
+    : undefined;
   await vscode.window.showTextDocument(document, { ...(selection ? { selection } : {}), preview: false });
 }

@@ -53,7 +53,11 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
 
   getTreeItem(node: DatasetNode): vscode.TreeItem {
     const view = viewOf(node);
-    const collapsible = { none: vscode.TreeItemCollapsibleState.None, collapsed: vscode.TreeItemCollapsibleState.Collapsed, expanded: vscode.TreeItemCollapsibleState.Expanded }[view.collapsible];
+    const collapsible = {
+      none: vscode.TreeItemCollapsibleState.None,
+      collapsed: vscode.TreeItemCollapsibleState.Collapsed,
+      expanded: vscode.TreeItemCollapsibleState.Expanded,
+    }[view.collapsible];
     const item = new vscode.TreeItem(view.label, collapsible);
     item.id = node.id;
     if (view.description !== undefined) item.description = view.description;
@@ -61,7 +65,8 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
     item.contextValue = view.contextValue;
     item.iconPath = new vscode.ThemeIcon(view.icon);
     if (view.resourcePath) item.resourceUri = vscode.Uri.file(view.resourcePath);
-    if (view.command) item.command = { command: view.command.id, title: view.command.title, arguments: view.command.args };
+    if (view.command)
+      item.command = { command: view.command.id, title: view.command.title, arguments: view.command.args };
     return item;
   }
 
@@ -103,8 +108,12 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
   private watch(): void {
     for (const w of this.watchers.splice(0)) w.dispose();
     for (const root of this.roots) {
-      const clips = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root.path), '**/*.{wav,WAV}'));
-      const folder = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(root.path)), path.basename(root.path)));
+      const clips = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(root.path), '**/*.{wav,WAV}'),
+      );
+      const folder = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(root.path)), path.basename(root.path)),
+      );
       for (const w of [clips, folder]) {
         w.onDidCreate(() => this.scheduleRefresh());
         w.onDidDelete(() => this.scheduleRefresh());

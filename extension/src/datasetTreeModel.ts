@@ -19,7 +19,15 @@ export type DatasetNode =
   | { kind: 'root'; id: string; spec: RootSpec; listing: DatasetListing | undefined }
   | { kind: 'machine'; id: string; root: string; machine: MachineListing }
   | { kind: 'split'; id: string; root: string; machineType: string; split: 'train' | 'test'; clips: ClipInfo[] }
-  | { kind: 'domain'; id: string; root: string; machineType: string; split: 'train' | 'test'; domain: 'source' | 'target'; clips: ClipInfo[] }
+  | {
+      kind: 'domain';
+      id: string;
+      root: string;
+      machineType: string;
+      split: 'train' | 'test';
+      domain: 'source' | 'target';
+      clips: ClipInfo[];
+    }
   | { kind: 'clip'; id: string; root: string; machineType: string; clip: ClipInfo }
   | { kind: 'hint'; id: string; text: string };
 
@@ -48,21 +56,43 @@ export function childrenOf(node: DatasetNode): DatasetNode[] {
     case 'root': {
       const listing = node.listing;
       if (!listing || listing.status !== 'ok') return [];
-      if (listing.machines.length === 0) return [{ kind: 'hint', id: `${node.id}/empty`, text: 'no machine types with train/ or test/ folders here' }];
-      return listing.machines.map((machine) => ({ kind: 'machine', id: `${node.id}/${machine.machineType}`, root: node.spec.path, machine }));
+      if (listing.machines.length === 0)
+        return [{ kind: 'hint', id: `${node.id}/empty`, text: 'no machine types with train/ or test/ folders here' }];
+      return listing.machines.map((machine) => ({
+        kind: 'machine',
+        id: `${node.id}/${machine.machineType}`,
+        root: node.spec.path,
+        machine,
+      }));
     }
     case 'machine':
       return (['train', 'test'] as const)
         .map((split) => ({ split, clips: node.machine[split] }))
         .filter((s) => s.clips.length > 0)
-        .map(({ split, clips }) => ({ kind: 'split', id: `${node.id}/${split}`, root: node.root, machineType: node.machine.machineType, split, clips }));
+        .map(({ split, clips }) => ({
+          kind: 'split',
+          id: `${node.id}/${split}`,
+          root: node.root,
+          machineType: node.machine.machineType,
+          split,
+          clips,
+        }));
     case 'split': {
       // Layouts without domains (DCASE 2020) list clips straight under the split.
       if (node.clips.every((c) => c.domain === null)) return node.clips.map((clip) => clipNode(node, clip));
       const out: DatasetNode[] = [];
       for (const domain of ['source', 'target'] as const) {
         const clips = node.clips.filter((c) => c.domain === domain);
-        if (clips.length > 0) out.push({ kind: 'domain', id: `${node.id}/${domain}`, root: node.root, machineType: node.machineType, split: node.split, domain, clips });
+        if (clips.length > 0)
+          out.push({
+            kind: 'domain',
+            id: `${node.id}/${domain}`,
+            root: node.root,
+            machineType: node.machineType,
+            split: node.split,
+            domain,
+            clips,
+          });
       }
       const undomained = node.clips.filter((c) => c.domain === null);
       return [...out, ...undomained.map((clip) => clipNode(node, clip))];
@@ -85,7 +115,11 @@ function countLabels(clips: readonly ClipInfo[]): string {
   const unlabelled = clips.length - normal - anomaly;
   const parts = [`${clips.length} clip${clips.length === 1 ? '' : 's'}`];
   if (anomaly > 0 || unlabelled > 0) {
-    const detail = [normal > 0 ? `${normal} normal` : '', anomaly > 0 ? `${anomaly} anomalous` : '', unlabelled > 0 ? `${unlabelled} unlabelled` : ''].filter(Boolean);
+    const detail = [
+      normal > 0 ? `${normal} normal` : '',
+      anomaly > 0 ? `${anomaly} anomalous` : '',
+      unlabelled > 0 ? `${unlabelled} unlabelled` : '',
+    ].filter(Boolean);
     parts.push(`(${detail.join(', ')})`);
   }
   return parts.join(' ');
@@ -96,11 +130,23 @@ export function viewOf(node: DatasetNode): NodeView {
     case 'hint':
       return { label: node.text, tooltip: node.text, contextValue: 'hint', collapsible: 'none', icon: 'info' };
     case 'root': {
-      const origin = node.spec.source === 'settings' ? 'from the genrep.datasetRoots setting' : `named by ${node.spec.origin ?? 'a run config'}`;
+      const origin =
+        node.spec.source === 'settings'
+          ? 'from the genrep.datasetRoots setting'
+          : `named by ${node.spec.origin ?? 'a run config'}`;
       const listing = node.listing;
       const label = path.basename(node.spec.path) || node.spec.path;
       const removable = node.spec.source === 'settings' ? '.removable' : '';
-      if (!listing) return { label, description: 'reading…', tooltip: `${node.spec.path}\n${origin}`, contextValue: `datasetRoot${removable}`, collapsible: 'collapsed', icon: 'loading~spin', resourcePath: node.spec.path };
+      if (!listing)
+        return {
+          label,
+          description: 'reading…',
+          tooltip: `${node.spec.path}\n${origin}`,
+          contextValue: `datasetRoot${removable}`,
+          collapsible: 'collapsed',
+          icon: 'loading~spin',
+          resourcePath: node.spec.path,
+        };
       if (listing.status !== 'ok') {
         return {
           label,
@@ -112,7 +158,8 @@ export function viewOf(node: DatasetNode): NodeView {
         };
       }
       const clips = listing.machines.reduce((n, m) => n + m.train.length + m.test.length, 0);
-      const skipped = listing.skipped.length > 0 ? `\n${listing.skipped.length} file(s) skipped (names fit no layout rule)` : '';
+      const skipped =
+        listing.skipped.length > 0 ? `\n${listing.skipped.length} file(s) skipped (names fit no layout rule)` : '';
       return {
         label,
         description: `${listing.layout} · ${listing.machines.length} machine type${listing.machines.length === 1 ? '' : 's'}`,
@@ -155,7 +202,9 @@ export function viewOf(node: DatasetNode): NodeView {
     case 'clip': {
       const c = node.clip;
       const facts = [c.label ?? 'unlabelled', c.domain, `section ${c.section}`].filter((x): x is string => x !== null);
-      const attributes = Object.entries(c.attributes).map(([k, v]) => `${k}=${v}`).join(', ');
+      const attributes = Object.entries(c.attributes)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
       return {
         label: c.name,
         description: facts.join(' · '),
@@ -189,7 +238,11 @@ export function clipPathsOf(node: DatasetNode): string[] {
  * The roots to show, in order: the setting's (relative ones resolved against the first workspace folder), then
  * those named by workspace run configs, without repeats.
  */
-export function collectRoots(settingRoots: readonly string[], workspaceFolder: string | undefined, configRoots: readonly { root: string; config: string }[]): RootSpec[] {
+export function collectRoots(
+  settingRoots: readonly string[],
+  workspaceFolder: string | undefined,
+  configRoots: readonly { root: string; config: string }[],
+): RootSpec[] {
   const out: RootSpec[] = [];
   const seen = new Set<string>();
   const add = (spec: RootSpec): void => {
@@ -203,6 +256,7 @@ export function collectRoots(settingRoots: readonly string[], workspaceFolder: s
     if (!path.isAbsolute(r) && workspaceFolder === undefined) continue;
     add({ path: path.isAbsolute(r) ? r : path.join(workspaceFolder!, r), source: 'settings' });
   }
-  for (const { root, config } of configRoots) add({ path: path.resolve(path.dirname(config), root), source: 'config', origin: config });
+  for (const { root, config } of configRoots)
+    add({ path: path.resolve(path.dirname(config), root), source: 'config', origin: config });
   return out;
 }

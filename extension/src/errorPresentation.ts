@@ -6,7 +6,8 @@ import type { Range } from '../../worker/src/protocol/positions';
  * the file, the line:column and the JSON pointer), where to jump to, and the actions that fix it. One function, so
  * every command reports failures alike (the anchors' "one function maps codes to actions").
  */
-export type FailureAction = 'openLocation' | 'showLog' | 'restartWorker' | 'downloadCheckpoint' | 'selectEmbedder' | 'buildBank' | 'retry';
+export type FailureAction =
+  'openLocation' | 'showLog' | 'restartWorker' | 'downloadCheckpoint' | 'selectEmbedder' | 'buildBank' | 'retry';
 
 export interface FailureView {
   severity: 'error' | 'warning' | 'info';
@@ -42,7 +43,10 @@ export function presentFailure(what: string, err: unknown): FailureView {
   if (code === REQUEST_CANCELLED || data.code === 'CANCELLED' || (err instanceof Error && err.name === 'Canceled')) {
     return { ...base, severity: 'info', message: `${what} cancelled.`, actions: [], cancelled: true };
   }
-  if ((code !== undefined && CONNECTION_LOST.has(code)) || /connection (got disposed|is closed)|client is not running|connection is disposed/i.test(message)) {
+  if (
+    (code !== undefined && CONNECTION_LOST.has(code)) ||
+    /connection (got disposed|is closed)|client is not running|connection is disposed/i.test(message)
+  ) {
     return {
       ...base,
       severity: 'error',
@@ -52,10 +56,20 @@ export function presentFailure(what: string, err: unknown): FailureView {
     };
   }
   if (code === INTERNAL_ERROR || data.code === 'INTERNAL') {
-    return { ...base, severity: 'error', message: `${what} failed with an internal error: ${message}`, actions: ['showLog', 'restartWorker'] };
+    return {
+      ...base,
+      severity: 'error',
+      message: `${what} failed with an internal error: ${message}`,
+      actions: ['showLog', 'restartWorker'],
+    };
   }
   if (code === INVALID_PARAMS) {
-    return { ...base, severity: 'error', message: `${what} failed: the worker refused the request (${message}). The extension and worker may be out of step; see the log.`, actions: ['showLog'] };
+    return {
+      ...base,
+      severity: 'error',
+      message: `${what} failed: the worker refused the request (${message}). The extension and worker may be out of step; see the log.`,
+      actions: ['showLog'],
+    };
   }
 
   const actions: FailureAction[] = [];
@@ -64,8 +78,16 @@ export function presentFailure(what: string, err: unknown): FailureView {
     location = { file: data.file, ...(data.range ? { range: data.range } : {}) };
     actions.push('openLocation');
   }
-  if (data.field === 'embedder' && data.file !== undefined && /\.grbank$/i.test(data.file)) actions.push('selectEmbedder', 'buildBank');
-  if (data.code === 'NOT_FOUND' && data.file !== undefined && /\.pt$/i.test(data.file)) actions.push('downloadCheckpoint');
+  if (data.field === 'embedder' && data.file !== undefined && /\.grbank$/i.test(data.file))
+    actions.push('selectEmbedder', 'buildBank');
+  if (data.code === 'NOT_FOUND' && data.file !== undefined && /\.pt$/i.test(data.file))
+    actions.push('downloadCheckpoint');
   if (data.code === 'CORRUPT' || data.code === 'UNSAFE') actions.push('showLog');
-  return { ...base, severity: 'error', message: `${what} failed: ${message}`, ...(location ? { location } : {}), actions };
+  return {
+    ...base,
+    severity: 'error',
+    message: `${what} failed: ${message}`,
+    ...(location ? { location } : {}),
+    actions,
+  };
 }

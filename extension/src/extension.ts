@@ -35,7 +35,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         } catch (err) {
           // Commands report their own expected failures; this is the net for bugs, which VS Code would swallow.
           ctx?.log.error(`${id}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-          void vscode.window.showErrorMessage(`GenRep: ${COMMANDS[id]} failed: ${err instanceof Error ? err.message : String(err)}`, 'Show Log').then((c) => c && ctx?.log.show(true));
+          void vscode.window
+            .showErrorMessage(
+              `GenRep: ${COMMANDS[id]} failed: ${err instanceof Error ? err.message : String(err)}`,
+              'Show Log',
+            )
+            .then((c) => c && ctx?.log.show(true));
           return undefined;
         }
       }),
@@ -45,7 +50,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!RESTART_KEYS.some((k) => e.affectsConfiguration(`genrep.${k}`))) return;
-      const choice = await vscode.window.showInformationMessage('GenRep: the worker must restart for this setting to apply.', 'Restart Worker');
+      const choice = await vscode.window.showInformationMessage(
+        'GenRep: the worker must restart for this setting to apply.',
+        'Restart Worker',
+      );
       if (choice) await vscode.commands.executeCommand('genrep.restartWorker');
     }),
   );

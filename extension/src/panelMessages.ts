@@ -1,5 +1,11 @@
 import type { RunResults } from '../../worker/src/experiments/results';
-import type { FromWebview, PanelContent, PanelMethod, PanelReply, ToWebview } from '../../worker/src/protocol/webviewProtocol';
+import type {
+  FromWebview,
+  PanelContent,
+  PanelMethod,
+  PanelReply,
+  ToWebview,
+} from '../../worker/src/protocol/webviewProtocol';
 import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
 
 /**
@@ -79,7 +85,13 @@ export async function handlePanelMessage(raw: unknown, host: PanelHost): Promise
             ? { type: 'reply', requestId, method, ok: true, result: await host.spectrogram(file) }
             : { type: 'reply', requestId, method, ok: true, result: await host.clipAudio(file) };
       } catch (err) {
-        reply = { type: 'reply', requestId, method, ok: false, error: err instanceof Error ? err.message : String(err) };
+        reply = {
+          type: 'reply',
+          requestId,
+          method,
+          ok: false,
+          error: err instanceof Error ? err.message : String(err),
+        };
       }
       host.post(reply);
       return;

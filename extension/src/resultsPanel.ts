@@ -51,7 +51,12 @@ export class ResultsPanel {
       ResultsPanel.current.panel.reveal(undefined, true);
       return ResultsPanel.current;
     }
-    const webviewPanel = vscode.window.createWebviewPanel(RESULTS_PANEL_TYPE, 'GenRep Results', { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, webviewOptions(ctx.context));
+    const webviewPanel = vscode.window.createWebviewPanel(
+      RESULTS_PANEL_TYPE,
+      'GenRep Results',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      webviewOptions(ctx.context),
+    );
     ResultsPanel.current = new ResultsPanel(ctx, webviewPanel);
     return ResultsPanel.current;
   }
@@ -62,8 +67,14 @@ export class ResultsPanel {
   ) {
     const webview = panel.webview;
     webview.options = webviewOptions(ctx.context);
-    const asset = (name: string): string => webview.asWebviewUri(vscode.Uri.joinPath(ctx.context.extensionUri, 'dist', 'webview', name)).toString();
-    webview.html = panelHtml({ cspSource: webview.cspSource, nonce: makeNonce(), scriptUri: asset('main.js'), styleUri: asset('main.css') });
+    const asset = (name: string): string =>
+      webview.asWebviewUri(vscode.Uri.joinPath(ctx.context.extensionUri, 'dist', 'webview', name)).toString();
+    webview.html = panelHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: asset('main.js'),
+      styleUri: asset('main.css'),
+    });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
       webview.onDidReceiveMessage((raw: unknown) =>
@@ -112,6 +123,7 @@ export async function revealFile(file: string): Promise<void> {
 
 export function registerResultsPanelSerializer(ctx: Ctx): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(RESULTS_PANEL_TYPE, {
-    deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) => ResultsPanel.revive(ctx, panel, state as PanelState | undefined),
+    deserializeWebviewPanel: (panel: vscode.WebviewPanel, state: unknown) =>
+      ResultsPanel.revive(ctx, panel, state as PanelState | undefined),
   });
 }

@@ -10,7 +10,11 @@ export function isRunConfig(file: string | undefined): file is string {
   return file !== undefined && file.toLowerCase().endsWith(RUN_CONFIG_SUFFIX);
 }
 
-export function chooseRunTarget(o: { explicit?: string; activeFile?: string; workspaceConfigs: readonly string[] }): RunTarget {
+export function chooseRunTarget(o: {
+  explicit?: string;
+  activeFile?: string;
+  workspaceConfigs: readonly string[];
+}): RunTarget {
   if (isRunConfig(o.explicit)) return { kind: 'run', file: o.explicit };
   if (isRunConfig(o.activeFile)) return { kind: 'run', file: o.activeFile };
   const files = [...new Set(o.workspaceConfigs)].sort();

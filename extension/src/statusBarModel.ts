@@ -24,20 +24,50 @@ export function statusBarView(input: StatusInput): StatusBarView {
   const crash = input.lastCrash ? `\nLast crash: the worker ${input.lastCrash}` : '';
   switch (input.state) {
     case 'stopped':
-      return { text: '$(circle-slash) GenRep', tooltip: 'GenRep worker: stopped. It starts with the next GenRep command.', command: 'genrep.showLog', error: false };
+      return {
+        text: '$(circle-slash) GenRep',
+        tooltip: 'GenRep worker: stopped. It starts with the next GenRep command.',
+        command: 'genrep.showLog',
+        error: false,
+      };
     case 'starting':
-      return { text: '$(sync~spin) GenRep', tooltip: 'GenRep worker: starting…', command: 'genrep.showLog', error: false };
+      return {
+        text: '$(sync~spin) GenRep',
+        tooltip: 'GenRep worker: starting…',
+        command: 'genrep.showLog',
+        error: false,
+      };
     case 'restarting':
-      return { text: '$(sync~spin) GenRep: restarting', tooltip: `GenRep worker: restarting after a crash${crash}`, command: 'genrep.showLog', error: false };
+      return {
+        text: '$(sync~spin) GenRep: restarting',
+        tooltip: `GenRep worker: restarting after a crash${crash}`,
+        command: 'genrep.showLog',
+        error: false,
+      };
     case 'failed':
-      return { text: '$(error) GenRep: worker stopped', tooltip: `GenRep worker: crashed repeatedly and was not restarted. Click to restart it.${crash}`, command: 'genrep.restartWorker', error: true };
+      return {
+        text: '$(error) GenRep: worker stopped',
+        tooltip: `GenRep worker: crashed repeatedly and was not restarted. Click to restart it.${crash}`,
+        command: 'genrep.restartWorker',
+        error: true,
+      };
     case 'running': {
       const jobs = input.status?.jobs ?? [];
       if (input.status?.state === 'busy' && jobs.length > 0) {
         const waiting = jobs.length > 1 ? ` (+${jobs.length - 1} waiting)` : '';
-        return { text: `$(sync~spin) GenRep: busy${waiting}`, tooltip: `GenRep worker${pid}: ${jobs.map((j) => j.title).join('\n')}${crash}`, command: 'genrep.showLog', error: false };
+        return {
+          text: `$(sync~spin) GenRep: busy${waiting}`,
+          tooltip: `GenRep worker${pid}: ${jobs.map((j) => j.title).join('\n')}${crash}`,
+          command: 'genrep.showLog',
+          error: false,
+        };
       }
-      return { text: '$(pulse) GenRep', tooltip: `GenRep worker${pid}: ready${crash}`, command: 'genrep.showLog', error: false };
+      return {
+        text: '$(pulse) GenRep',
+        tooltip: `GenRep worker${pid}: ready${crash}`,
+        command: 'genrep.showLog',
+        error: false,
+      };
     }
   }
 }

@@ -44,7 +44,11 @@ export interface RestartPolicy {
 }
 
 /** As vscode-languageclient's default (5 restarts in 3 minutes), with a growing pause between attempts. */
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { maxCrashes: 5, windowMs: 3 * 60_000, backoffMs: [0, 1000, 3000, 10_000] };
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  maxCrashes: 5,
+  windowMs: 3 * 60_000,
+  backoffMs: [0, 1000, 3000, 10_000],
+};
 
 export interface SupervisorEvents<W> {
   onState?(state: WorkerState, worker: W | undefined): void;
@@ -87,7 +91,10 @@ export class WorkerSupervisor<W> {
   async ready(): Promise<W> {
     if (this._state === 'running' && this.worker !== undefined) return this.worker;
     if (this.pending) return this.pending;
-    if (this._state === 'failed') throw new Error('the GenRep worker crashed repeatedly and was not restarted; run "GenRep: Restart Worker" after checking the log');
+    if (this._state === 'failed')
+      throw new Error(
+        'the GenRep worker crashed repeatedly and was not restarted; run "GenRep: Restart Worker" after checking the log',
+      );
     return this.start();
   }
 
@@ -155,14 +162,20 @@ export class WorkerSupervisor<W> {
     const count = this.crashes.length;
     this.worker = undefined;
     const willRestart = count <= this.policy.maxCrashes;
-    const delayMs = willRestart ? this.policy.backoffMs[Math.min(count - 1, this.policy.backoffMs.length - 1)] ?? 0 : 0;
+    const delayMs = willRestart
+      ? (this.policy.backoffMs[Math.min(count - 1, this.policy.backoffMs.length - 1)] ?? 0)
+      : 0;
     this.events.onCrash?.({ exit, crashesInWindow: count, willRestart, delayMs });
     if (!willRestart) {
       this.generation++;
       this.pending = undefined;
       this.setState('failed');
       const reason = cause instanceof Error ? `: ${cause.message}` : '';
-      return Promise.reject(new Error(`the GenRep worker crashed ${count} times within ${Math.round(this.policy.windowMs / 1000)} s and was not restarted${reason}`));
+      return Promise.reject(
+        new Error(
+          `the GenRep worker crashed ${count} times within ${Math.round(this.policy.windowMs / 1000)} s and was not restarted${reason}`,
+        ),
+      );
     }
     return this.launchNow('restarting', delayMs);
   }

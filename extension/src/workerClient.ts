@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  RevealOutputChannelOn,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 import type { InitializeResult, WorkerStatus } from '../../worker/src/protocol/workerProtocol';
 import { config, workerSettings } from './config';
 import type { ExitInfo, Launcher } from './supervisor';
@@ -20,7 +26,11 @@ export interface RunningWorker {
 
 const STOP_GRACE_MS = 2000;
 
-export function createLauncher(o: { context: vscode.ExtensionContext; log: vscode.LogOutputChannel; onStatus: (s: WorkerStatus) => void }): Launcher<RunningWorker> {
+export function createLauncher(o: {
+  context: vscode.ExtensionContext;
+  log: vscode.LogOutputChannel;
+  onStatus: (s: WorkerStatus) => void;
+}): Launcher<RunningWorker> {
   return {
     async launch(onExit: (info: ExitInfo) => void): Promise<RunningWorker> {
       const serverModule = o.context.asAbsolutePath('dist/worker/server/main.js');
@@ -34,7 +44,10 @@ export function createLauncher(o: { context: vscode.ExtensionContext; log: vscod
       const serverOptions: ServerOptions = async () => {
         // Inside VS Code, process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node (as languageclient's fork does).
         const node = config.nodePath() ?? process.execPath;
-        child = spawn(node, [serverModule], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+        child = spawn(node, [serverModule], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        });
         child.once('exit', (code, signal) => reportExit({ code, signal }));
         child.once('error', (err) => {
           o.log.error(`GenRep worker: could not start ${node}: ${err.message}`);
@@ -49,7 +62,10 @@ export function createLauncher(o: { context: vscode.ExtensionContext; log: vscod
         // No document sync or language features: the worker only answers genrep/ requests.
         documentSelector: [],
         errorHandler: {
-          error: (_error, _message, count) => ({ action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true }),
+          error: (_error, _message, count) => ({
+            action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown,
+            handled: true,
+          }),
           closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
         },
       });
@@ -62,7 +78,12 @@ export function createLauncher(o: { context: vscode.ExtensionContext; log: vscod
       }
       if (!child?.pid) throw new Error('the GenRep worker process has no pid');
       o.log.info(`GenRep worker started: pid ${child.pid}, ${serverModule}`);
-      return { client, process: child, pid: child.pid, initialize: client.initializeResult as InitializeResult | undefined };
+      return {
+        client,
+        process: child,
+        pid: child.pid,
+        initialize: client.initializeResult as InitializeResult | undefined,
+      };
     },
 
     async stop(worker: RunningWorker): Promise<void> {

@@ -134,9 +134,11 @@ describe('the reader gives the same bits as before', () => {
     expect(sha256Of(beatsFbank(cropped).data)).toBe('43d67af98161040012d51207ecb33ee90312e8947a8f04b14e1044671db19095');
     expect(sha256Of(fbankStatistics(cropped))).toBe('1eea6fdcd7d5611994321ecaab216c54d4302d11e6482137da4cc855268724af');
     const spec = await spectrogram({ file });
-    expect(createHash('sha256').update(JSON.stringify({ ...spec, file: '' })).digest('hex')).toBe(
-      '8bdec232278da8b4b8a0d8fe209aed82979b8031301767d1cf2862e02976767d',
-    );
+    expect(
+      createHash('sha256')
+        .update(JSON.stringify({ ...spec, file: '' }))
+        .digest('hex'),
+    ).toBe('8bdec232278da8b4b8a0d8fe209aed82979b8031301767d1cf2862e02976767d');
   });
 
   it('clipAudio of a 40 s 48 kHz 24-bit stereo clip (cut at 30 s, now read only that far)', async () => {
@@ -144,8 +146,10 @@ describe('the reader gives the same bits as before', () => {
     writeFileSync(file, syntheticWav({ sampleRate: 48000, seconds: 40, channels: 2, bits: 24, seed: 4 }));
     const audio = await clipAudio({ file });
     expect(audio.truncated).toBe(true);
-    expect(createHash('sha256').update(JSON.stringify({ ...audio, file: '' })).digest('hex')).toBe(
-      'ecee48c2cf01b5883d1cb70f0922123c7fba4f1db07488b9674d27f51674645d',
-    );
+    expect(
+      createHash('sha256')
+        .update(JSON.stringify({ ...audio, file: '' }))
+        .digest('hex'),
+    ).toBe('ecee48c2cf01b5883d1cb70f0922123c7fba4f1db07488b9674d27f51674645d');
   });
 });

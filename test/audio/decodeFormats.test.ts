@@ -12,36 +12,54 @@ const native = { targetSampleRate: null };
 describe('decodeWav: sample formats scale like torchaudio.load', () => {
   it('8-bit unsigned PCM: (u - 128) / 128', () => {
     const stored = [0, 1, 127, 128, 129, 255];
-    const audio = decodeWav(wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 8 }, pcmBytes(stored, 8)), F);
+    const audio = decodeWav(
+      wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 8 }, pcmBytes(stored, 8)),
+      F,
+    );
     expect(Array.from(audio.samples)).toEqual([-1, -127 / 128, -1 / 128, 0, 1 / 128, 127 / 128]);
     expect(audio.info).toMatchObject({ encoding: 'pcm', bitsPerSample: 8, formatTag: 1, extensible: false, frames: 6 });
   });
 
   it('16-bit PCM: int16 / 32768', () => {
     const stored = [-32768, -12345, -1, 0, 1, 32767];
-    const audio = decodeWav(wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 16 }, pcmBytes(stored, 16)), F);
+    const audio = decodeWav(
+      wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 16 }, pcmBytes(stored, 16)),
+      F,
+    );
     expect(Array.from(audio.samples)).toEqual(stored.map((v) => v / 32768));
   });
 
   it('24-bit PCM: int24 / 2^23, sign-extended', () => {
     const stored = [-8388608, -1, 0, 1, 0x123456, 8388607, -0x654321];
-    const audio = decodeWav(wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 24 }, pcmBytes(stored, 24)), F);
+    const audio = decodeWav(
+      wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 24 }, pcmBytes(stored, 24)),
+      F,
+    );
     expect(Array.from(audio.samples)).toEqual(stored.map((v) => v / 2 ** 23));
     expect(audio.samples[0]).toBe(-1);
   });
 
   it('32-bit PCM: int32 / 2^31, rounded once to float32', () => {
     const stored = [-(2 ** 31), -1, 0, 1, 123456789, 2 ** 31 - 1];
-    const audio = decodeWav(wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 32 }, pcmBytes(stored, 32)), F);
+    const audio = decodeWav(
+      wav({ formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 32 }, pcmBytes(stored, 32)),
+      F,
+    );
     expect(Array.from(audio.samples)).toEqual(stored.map((v) => Math.fround(v / 2 ** 31)));
   });
 
   it('IEEE float 32 and 64: values as stored (64-bit rounded to float32), including out-of-range ones', () => {
     const values = [-1.5, -1, 0, 0.1, 1e-8, 3.25];
-    const f32 = decodeWav(wav({ formatTag: 3, channels: 1, sampleRate: 16000, bitsPerSample: 32 }, floatBytes(values, 32)), F);
+    const f32 = decodeWav(
+      wav({ formatTag: 3, channels: 1, sampleRate: 16000, bitsPerSample: 32 }, floatBytes(values, 32)),
+      F,
+    );
     expect(Array.from(f32.samples)).toEqual(values.map(Math.fround));
     expect(f32.info.encoding).toBe('float');
-    const f64 = decodeWav(wav({ formatTag: 3, channels: 1, sampleRate: 16000, bitsPerSample: 64 }, floatBytes(values, 64)), F);
+    const f64 = decodeWav(
+      wav({ formatTag: 3, channels: 1, sampleRate: 16000, bitsPerSample: 64 }, floatBytes(values, 64)),
+      F,
+    );
     expect(Array.from(f64.samples)).toEqual(values.map(Math.fround));
     expect(f64.info.bitsPerSample).toBe(64);
   });
@@ -50,7 +68,13 @@ describe('decodeWav: sample formats scale like torchaudio.load', () => {
 describe('decodeWav: WAVE_FORMAT_EXTENSIBLE', () => {
   it('PCM sub-format, 2 channels', () => {
     const bytes = wav(
-      { formatTag: 0xfffe, channels: 2, sampleRate: 16000, bitsPerSample: 16, extensible: { subFormat: 1, channelMask: 3 } },
+      {
+        formatTag: 0xfffe,
+        channels: 2,
+        sampleRate: 16000,
+        bitsPerSample: 16,
+        extensible: { subFormat: 1, channelMask: 3 },
+      },
       pcmBytes([100, -200, 300, -400], 16),
     );
     const audio = decodeWav(bytes, F, { channel: 1 });
@@ -61,8 +85,17 @@ describe('decodeWav: WAVE_FORMAT_EXTENSIBLE', () => {
   it('24 valid bits in a 32-bit container scale by the container (= int24 / 2^23)', () => {
     const int24 = [-8388608, -3, 0, 5, 8388607];
     const bytes = wav(
-      { formatTag: 0xfffe, channels: 1, sampleRate: 16000, bitsPerSample: 32, extensible: { subFormat: 1, validBits: 24 } },
-      pcmBytes(int24.map((v) => v * 256), 32),
+      {
+        formatTag: 0xfffe,
+        channels: 1,
+        sampleRate: 16000,
+        bitsPerSample: 32,
+        extensible: { subFormat: 1, validBits: 24 },
+      },
+      pcmBytes(
+        int24.map((v) => v * 256),
+        32,
+      ),
     );
     const audio = decodeWav(bytes, F);
     expect(Array.from(audio.samples)).toEqual(int24.map((v) => v / 2 ** 23));
@@ -161,7 +194,7 @@ describe('sample rate handling', () => {
   const stored = Array.from({ length: 800 }, (_, i) => Math.round(8000 * Math.sin(i / 5)));
   const at8k = wav({ formatTag: 1, channels: 1, sampleRate: 8000, bitsPerSample: 16 }, pcmBytes(stored, 16));
 
-  it('resamples to 16 kHz by default and reports the file\'s own rate in info', () => {
+  it("resamples to 16 kHz by default and reports the file's own rate in info", () => {
     const audio = decodeWav(at8k, F);
     expect(audio.sampleRate).toBe(16000);
     expect(audio.samples.length).toBe(1600);
@@ -218,9 +251,12 @@ describe('encodeWavPcm16', () => {
     expect(new TextDecoder().decode(bytes.subarray(0, 4))).toBe('RIFF');
     expect(view.getUint32(4, true)).toBe(36 + 6);
     expect(new TextDecoder().decode(bytes.subarray(8, 16))).toBe('WAVEfmt ');
-    expect([view.getUint16(20, true), view.getUint16(22, true), view.getUint32(24, true), view.getUint32(28, true)]).toEqual([
-      1, 1, 22050, 44100,
-    ]);
+    expect([
+      view.getUint16(20, true),
+      view.getUint16(22, true),
+      view.getUint32(24, true),
+      view.getUint32(28, true),
+    ]).toEqual([1, 1, 22050, 44100]);
     expect([view.getUint16(32, true), view.getUint16(34, true), view.getUint32(40, true)]).toEqual([2, 16, 6]);
     expect(bytes.length).toBe(50);
   });

@@ -26,7 +26,13 @@ describe('genrep info', () => {
 
   it('says float and non-extensible for a plain float file', async () => {
     const file = path.join(dir, 'float.wav');
-    writeFileSync(file, wav({ formatTag: 3, channels: 2, sampleRate: 44100, bitsPerSample: 64 }, floatBytes(new Array(2 * 4410).fill(0), 64)));
+    writeFileSync(
+      file,
+      wav(
+        { formatTag: 3, channels: 2, sampleRate: 44100, bitsPerSample: 64 },
+        floatBytes(new Array(2 * 4410).fill(0), 64),
+      ),
+    );
     const { code, stdout } = await run(['info', file]);
     expect(code).toBe(0);
     expect(stdout).toContain('format:      IEEE float, 64-bit, format tag 0x0003\n');

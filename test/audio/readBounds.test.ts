@@ -104,7 +104,13 @@ describe('bounds on what a read decodes', () => {
 
 describe('sample-rate floor and header walk limit', () => {
   const mono16 = (sampleRate: number) => ({ formatTag: 1, channels: 1, sampleRate, bitsPerSample: 16 });
-  const data = chunk('data', pcmBytes(Array.from({ length: 64 }, (_, i) => i * 100), 16));
+  const data = chunk(
+    'data',
+    pcmBytes(
+      Array.from({ length: 64 }, (_, i) => i * 100),
+      16,
+    ),
+  );
 
   it.each([1, 2, 999])('refuses %i Hz, stating the 1 kHz floor, from the header alone', async (rate) => {
     const bytes = riff([fmtChunk(mono16(rate)), data]);

@@ -29,7 +29,10 @@ function rawInt16Channels(file: string, channels: number): Int16Array[] {
 }
 
 function sameFloats(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+  );
 }
 
 describe('a DCASE 2023 clip (mono, 16-bit, 16 kHz)', () => {
@@ -75,18 +78,33 @@ describe('a MIMII original (8-channel WAVE_FORMAT_EXTENSIBLE)', () => {
     });
   });
 
-  it('channel 0 (the default) equals the data set\'s own mono channel-0 copy', async () => {
+  it("channel 0 (the default) equals the data set's own mono channel-0 copy", async () => {
     const ch0 = await readWav(MIMII_8CH);
     const mono = await readWav(MIMII_CH0);
     expect(ch0.samples.length).toBe(160000);
     expect(sameFloats(ch0.samples, mono.samples)).toBe(true);
-    expect(sameFloats(ch0.samples, Float32Array.from(raw[0], (v) => v / 32768))).toBe(true);
+    expect(
+      sameFloats(
+        ch0.samples,
+        Float32Array.from(raw[0], (v) => v / 32768),
+      ),
+    ).toBe(true);
   });
 
-  it('channel 5 equals that channel\'s raw samples', async () => {
+  it("channel 5 equals that channel's raw samples", async () => {
     const ch5 = await readWav(MIMII_8CH, { channel: 5 });
-    expect(sameFloats(ch5.samples, Float32Array.from(raw[5], (v) => v / 32768))).toBe(true);
-    expect(sameFloats(ch5.samples, Float32Array.from(raw[0], (v) => v / 32768))).toBe(false);
+    expect(
+      sameFloats(
+        ch5.samples,
+        Float32Array.from(raw[5], (v) => v / 32768),
+      ),
+    ).toBe(true);
+    expect(
+      sameFloats(
+        ch5.samples,
+        Float32Array.from(raw[0], (v) => v / 32768),
+      ),
+    ).toBe(false);
   });
 
   it('"mean" equals the mean of the eight channels', async () => {

@@ -179,7 +179,10 @@ describe('resample: behaviour', () => {
     const n = 8000;
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      x[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / 8000) + 0.2 * Math.sin((2 * Math.PI * 2100 * i) / 8000 + 1) + 0.1 * Math.cos((2 * Math.PI * 3500 * i) / 8000);
+      x[i] =
+        0.3 * Math.sin((2 * Math.PI * 440 * i) / 8000) +
+        0.2 * Math.sin((2 * Math.PI * 2100 * i) / 8000 + 1) +
+        0.1 * Math.cos((2 * Math.PI * 3500 * i) / 8000);
     }
     const up = resample(x, 8000, 22050);
     expect(up.length).toBe(22050);

@@ -64,5 +64,7 @@ export function syntheticWav(spec: SyntheticWavSpec): Uint8Array {
 
 /** sha256 of a typed array's bytes: pins outputs bit for bit in a line. */
 export function sha256Of(values: ArrayBufferView): string {
-  return createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
 }

@@ -96,8 +96,18 @@ export function floatBytes(values: number[], bits: 32 | 64): Uint8Array {
 }
 
 /** A plain WAV: fmt then data, with optional chunks before, between and after. */
-export function wav(spec: FmtSpec, data: Uint8Array, extra: { before?: Chunk[]; between?: Chunk[]; after?: Chunk[] } = {}): Uint8Array {
-  return riff([...(extra.before ?? []), fmtChunk(spec), ...(extra.between ?? []), chunk('data', data), ...(extra.after ?? [])]);
+export function wav(
+  spec: FmtSpec,
+  data: Uint8Array,
+  extra: { before?: Chunk[]; between?: Chunk[]; after?: Chunk[] } = {},
+): Uint8Array {
+  return riff([
+    ...(extra.before ?? []),
+    fmtChunk(spec),
+    ...(extra.between ?? []),
+    chunk('data', data),
+    ...(extra.after ?? []),
+  ]);
 }
 
 /** A LIST/INFO chunk with an odd-length title, as audio editors write them. */

@@ -5,7 +5,18 @@ import { genrepErrorOf as errorOf } from '../helpers/errors';
 
 describe('BEATs cfg', () => {
   it('fills BEATsConfig defaults and derives the official geometry', () => {
-    const { config, unknownKeys } = parseBeatsConfig({ input_patch_size: 16, deep_norm: true, relative_position_embedding: true, gru_rel_pos: true, max_distance: 800, dropout: 0.1, my_extra: 1 }, 'm.pt');
+    const { config, unknownKeys } = parseBeatsConfig(
+      {
+        input_patch_size: 16,
+        deep_norm: true,
+        relative_position_embedding: true,
+        gru_rel_pos: true,
+        max_distance: 800,
+        dropout: 0.1,
+        my_extra: 1,
+      },
+      'm.pt',
+    );
     expect(config).toEqual(BEATS_OFFICIAL);
     expect(unknownKeys).toEqual(['my_extra']);
     const g = beatsGeometry(config);
@@ -27,7 +38,9 @@ describe('BEATs cfg', () => {
   });
 
   it('refuses other activations and missing patch size', () => {
-    expect(errorOf(() => parseBeatsConfig({ ...BEATS_OFFICIAL, activation_fn: 'relu' }, 'm.pt')).code).toBe('UNSUPPORTED');
+    expect(errorOf(() => parseBeatsConfig({ ...BEATS_OFFICIAL, activation_fn: 'relu' }, 'm.pt')).code).toBe(
+      'UNSUPPORTED',
+    );
     const { input_patch_size: _unused, ...noPatch } = BEATS_OFFICIAL;
     void _unused;
     const err = errorOf(() => parseBeatsConfig(noPatch, 'm.pt'));
@@ -39,7 +52,9 @@ describe('BEATs cfg', () => {
     const err = errorOf(() => parseBeatsConfig({ ...BEATS_OFFICIAL, encoder_layers: '12' }, 'm.pt'));
     expect(err.message).toContain('cfg.encoder_layers');
     expect(err.data.expected).toBe('an integer');
-    expect(errorOf(() => parseBeatsConfig({ ...BEATS_OFFICIAL, encoder_attention_heads: 7 }, 'm.pt')).data.field).toBe('cfg.encoder_attention_heads');
+    expect(errorOf(() => parseBeatsConfig({ ...BEATS_OFFICIAL, encoder_attention_heads: 7 }, 'm.pt')).data.field).toBe(
+      'cfg.encoder_attention_heads',
+    );
   });
 
   it('checks layer indices against the depth', () => {
@@ -56,7 +71,18 @@ describe('BEATs cfg', () => {
 describe('relative position buckets', () => {
   it('matches the spec test vectors (320 buckets, max distance 800)', () => {
     const cases: Array<[number, number]> = [
-      [0, 0], [1, 161], [-1, 1], [79, 239], [80, 240], [-80, 80], [83, 241], [100, 247], [-100, 87], [200, 271], [495, 303], [-495, 143],
+      [0, 0],
+      [1, 161],
+      [-1, 1],
+      [79, 239],
+      [80, 240],
+      [-80, 80],
+      [83, 241],
+      [100, 247],
+      [-100, 87],
+      [200, 271],
+      [495, 303],
+      [-495, 143],
     ];
     for (const [r, bucket] of cases) expect(relativePositionBucket(r, 320, 800), `r = ${r}`).toBe(bucket);
   });
@@ -72,7 +98,12 @@ describe('relative position buckets', () => {
     const N = 496;
     const bias = relativePositionBias(table, N, 800);
     expect(bias.length).toBe(heads * N * N);
-    for (const [h, i, j] of [[0, 0, 0], [1, 10, 11], [2, 400, 5], [2, 0, 495]] as const) {
+    for (const [h, i, j] of [
+      [0, 0, 0],
+      [1, 10, 11],
+      [2, 400, 5],
+      [2, 0, 495],
+    ] as const) {
       expect(bias[(h * N + i) * N + j]).toBe(relativePositionBucket(j - i, 320, 800) * heads + h);
     }
   });

@@ -12,7 +12,10 @@ describe('full-size BEATs (official configuration, random weights)', () => {
     const shared = /^encoder\.layers\.([1-9]|1[01])\.self_attn\.relative_attention_bias/;
     const parameters = [...tensors].filter(([key]) => !shared.test(key)).reduce((n, [, t]) => n + t.data.length, 0);
     expect(parameters).toBe(90_311_792);
-    const bytes = convertBeatsToBytes({ file: 'random.pt', cfg: { ...BEATS_OFFICIAL }, tensors }, { layers: [1, 4, 12], output: 'temporal' });
+    const bytes = convertBeatsToBytes(
+      { file: 'random.pt', cfg: { ...BEATS_OFFICIAL }, tensors },
+      { layers: [1, 4, 12], output: 'temporal' },
+    );
     const { session } = await openSession(bytes, { threads: 2, device: 'cpu' });
     try {
       const fbank = Float32Array.from({ length: 998 * 128 }, (_, i) => Math.sin(i * 0.37) * 0.8);

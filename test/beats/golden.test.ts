@@ -87,10 +87,20 @@ describe('BEATs ONNX graph against the reference PyTorch outputs (tiny checkpoin
 describe('int8 variant (dynamic quantisation of the linear layers)', () => {
   it('stays close to the reference: pooled cosine ≥ 0.999, hidden states within 5e-2 relative L2', async () => {
     const fbank = golden.f32('beats/fbank_norm');
-    const out = await run(convertBeatsToBytes(checkpoint, { layers: [2], output: 'temporal', quantize: 'int8' }), fbank.data, 3);
+    const out = await run(
+      convertBeatsToBytes(checkpoint, { layers: [2], output: 'temporal', quantize: 'int8' }),
+      fbank.data,
+      3,
+    );
     const ref = rows(golden.f32('beats/pooled_temporal/layer2').data, 512);
-    rows(out['layer2_temporal']!.data as Float32Array, 512).forEach((row, clip) => expect(cosine(row, ref[clip]!)).toBeGreaterThanOrEqual(0.999));
-    const hidden = await run(convertBeatsToBytes(checkpoint, { layers: [2], output: 'hidden', quantize: 'int8' }), fbank.data, 3);
+    rows(out['layer2_temporal']!.data as Float32Array, 512).forEach((row, clip) =>
+      expect(cosine(row, ref[clip]!)).toBeGreaterThanOrEqual(0.999),
+    );
+    const hidden = await run(
+      convertBeatsToBytes(checkpoint, { layers: [2], output: 'hidden', quantize: 'int8' }),
+      fbank.data,
+      3,
+    );
     const err = relativeL2(hidden['layer2']!.data as Float32Array, golden.f32('beats/layer2').data);
     expect(err).toBeLessThanOrEqual(5e-2);
     expect(err).toBeGreaterThan(1e-5); // it is really quantised

@@ -12,12 +12,18 @@ beforeAll(async () => {
 describe('BEATs graph structure', () => {
   it('stops after the deepest requested layer', () => {
     const { config } = parseBeatsConfig(checkpoint.cfg, 'tiny.pt');
-    const model = buildBeatsGraph(checkpoint.tensors, config, { layers: [1], output: 'temporal' }).toModel({ opsets: [], producerVersion: 't' });
+    const model = buildBeatsGraph(checkpoint.tensors, config, { layers: [1], output: 'temporal' }).toModel({
+      opsets: [],
+      producerVersion: 't',
+    });
     const names = model.graph.initializer.map((t) => t.name);
     expect(names.some((n) => n.startsWith('encoder.layers.0.'))).toBe(true);
     expect(names.some((n) => n.startsWith('encoder.layers.1.'))).toBe(false);
     expect(model.graph.output.map((o) => o.name)).toEqual(['layer1_temporal']);
-    const full = buildBeatsGraph(checkpoint.tensors, config, { layers: [0, 2], output: 'spatial' }).toModel({ opsets: [], producerVersion: 't' });
+    const full = buildBeatsGraph(checkpoint.tensors, config, { layers: [0, 2], output: 'spatial' }).toModel({
+      opsets: [],
+      producerVersion: 't',
+    });
     expect(full.graph.output.map((o) => o.name)).toEqual(['layer0_spatial', 'layer2_spatial']);
     expect(full.graph.node.length).toBeGreaterThan(model.graph.node.length);
   });

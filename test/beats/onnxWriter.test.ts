@@ -12,10 +12,14 @@ function smallModel(): GraphBuilder {
   const w = g.floatTensor('w', Float32Array.of(1, 0, 0, 1, 1, 1), [3, 2]);
   const b = g.floatTensor('b', Float32Array.of(0.5, -0.5), [2]);
   const y = g.op('Add', [g.op('MatMul', [x, w]), b]);
-  const ln = g.op('LayerNormalization', [y, g.floatTensor('gamma', Float32Array.of(1, 1), [2]), g.floatTensor('beta', Float32Array.of(0, 0), [2])], {
-    axis: int(-1),
-    epsilon: float(1e-5),
-  });
+  const ln = g.op(
+    'LayerNormalization',
+    [y, g.floatTensor('gamma', Float32Array.of(1, 1), [2]), g.floatTensor('beta', Float32Array.of(0, 0), [2])],
+    {
+      axis: int(-1),
+      epsilon: float(1e-5),
+    },
+  );
   g.op('Reshape', [ln, g.int64Tensor('shape', [0, -1])], {}, { outputs: ['y'] });
   g.output('y', TensorDataType.FLOAT, ['batch', 2]);
   return g;
@@ -28,7 +32,11 @@ describe('ONNX ModelProto writer', () => {
       ir_version: number;
       opset_import: Array<{ version: number }>;
       metadata_props: Array<{ key: string; value: string }>;
-      graph: { node: Array<{ op_type: string }>; initializer: Array<{ name: string; dims: number[]; raw_data: Uint8Array }>; input: unknown[] };
+      graph: {
+        node: Array<{ op_type: string }>;
+        initializer: Array<{ name: string; dims: number[]; raw_data: Uint8Array }>;
+        input: unknown[];
+      };
     };
     expect(decoded.ir_version).toBe(8);
     expect(decoded.opset_import[0]!.version).toBe(17);
@@ -45,13 +53,18 @@ describe('ONNX ModelProto writer', () => {
     const model = smallModel().toModel({ opsets, producerVersion: 't' });
     const parts = encodeModelParts(model);
     expect(parts.length).toBe(1 + model.graph.initializer.length);
-    const whole = decodeModel(Buffer.concat(parts)) as { graph: { initializer: Array<{ name: string }>; node: unknown[] } };
+    const whole = decodeModel(Buffer.concat(parts)) as {
+      graph: { initializer: Array<{ name: string }>; node: unknown[] };
+    };
     expect(whole.graph.initializer.map((t) => t.name)).toEqual(['w', 'b', 'gamma', 'beta', 'shape']);
     expect(whole.graph.node.length).toBe(4);
   });
 
   it('runs in ONNX Runtime with the expected numbers', async () => {
-    const { session, provider } = await openSession(smallModel().encode({ opsets, producerVersion: 't' }), { threads: 1, device: 'cpu' });
+    const { session, provider } = await openSession(smallModel().encode({ opsets, producerVersion: 't' }), {
+      threads: 1,
+      device: 'cpu',
+    });
     expect(provider).toBe('cpu');
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, 0, 0, 0), [2, 3]) });
     // row 1: xW + b = [1+3+0.5, 2+3-0.5] = [4.5, 4.5] → LN → [0, 0]; row 2: [0.5, -0.5] → LN → [1, -1] (eps aside)

@@ -20,7 +20,12 @@ function save(bytes: Uint8Array): string {
 }
 
 async function expectError(file: string, code: string, pattern: RegExp): Promise<void> {
-  await expect(readCheckpoint(file)).rejects.toMatchObject({ name: 'GenrepError', code, message: expect.stringMatching(pattern), data: { file } });
+  await expect(readCheckpoint(file)).rejects.toMatchObject({
+    name: 'GenrepError',
+    code,
+    message: expect.stringMatching(pattern),
+    data: { file },
+  });
 }
 
 const oneTensor = statePickle([{ key: 'w', storageKey: '0', numel: 4, size: [2, 2] }]);
@@ -39,7 +44,9 @@ describe('archive handling', () => {
   });
 
   it('reads deflate-compressed entries to the same tensors as stored ones', async () => {
-    const deflated = writeTorchZip(goldenEntries.map((e): ZipEntrySpec => ({ name: e.name, data: e.data, method: 'deflate' })));
+    const deflated = writeTorchZip(
+      goldenEntries.map((e): ZipEntrySpec => ({ name: e.name, data: e.data, method: 'deflate' })),
+    );
     expect(deflated.length).toBeLessThan(goldenBytes.length);
     const a = await readCheckpoint(goldenFile);
     const b = await readCheckpoint(save(deflated));
@@ -51,13 +58,19 @@ describe('archive handling', () => {
   it('reads big-endian storages when the byteorder record says so', async () => {
     const be = Buffer.alloc(16);
     [1.5, -2, 3.25, 1e-3].forEach((v, i) => be.writeFloatBE(v, i * 4));
-    const ck = await readCheckpoint(save(torchZip(oneTensor, { '0': be }, [{ name: 'archive/byteorder', data: Buffer.from('big') }])));
+    const ck = await readCheckpoint(
+      save(torchZip(oneTensor, { '0': be }, [{ name: 'archive/byteorder', data: Buffer.from('big') }])),
+    );
     expect(Array.from(ck.tensors.get('w')!.data)).toEqual(Array.from(Float32Array.from([1.5, -2, 3.25, 1e-3])));
   });
 
   it('refuses entry names with .. components, absolute paths or backslashes', async () => {
     for (const name of ['archive/../../evil', '../archive/data/1', '/etc/passwd', 'C:/evil', 'archive\\data\\1']) {
-      await expectError(save(torchZip(oneTensor, { '0': fourFloats }, [{ name, data: Buffer.from('x') }])), 'UNSAFE', /zip entry name .* (contains a '\.\.' component|is an absolute path|contains a backslash)/);
+      await expectError(
+        save(torchZip(oneTensor, { '0': fourFloats }, [{ name, data: Buffer.from('x') }])),
+        'UNSAFE',
+        /zip entry name .* (contains a '\.\.' component|is an absolute path|contains a backslash)/,
+      );
     }
   });
 
@@ -73,12 +86,21 @@ describe('archive handling', () => {
   });
 
   it('refuses a storage whose size does not match the pickle', async () => {
-    await expectError(save(torchZip(oneTensor, { '0': float32Bytes([1, 2, 3]) })), 'CORRUPT', /archive\/data\/0 holds 12 bytes but the checkpoint's pickle declares 16/);
+    await expectError(
+      save(torchZip(oneTensor, { '0': float32Bytes([1, 2, 3]) })),
+      'CORRUPT',
+      /archive\/data\/0 holds 12 bytes but the checkpoint's pickle declares 16/,
+    );
   });
 
   it('refuses a deflated entry that inflates past its declared size (a bomb)', async () => {
     const big = new Uint8Array(1 << 20); // compresses to ~1 KB
-    const file = save(writeTorchZip([{ name: 'archive/data.pkl', data: oneTensor }, { name: 'archive/data/0', data: big, method: 'deflate', declaredSize: 16 }]));
+    const file = save(
+      writeTorchZip([
+        { name: 'archive/data.pkl', data: oneTensor },
+        { name: 'archive/data/0', data: big, method: 'deflate', declaredSize: 16 },
+      ]),
+    );
     await expectError(file, 'CORRUPT', /too many bytes/);
   });
 
@@ -91,7 +113,11 @@ describe('archive handling', () => {
 
   it('refuses a view that needs more of the storage than it holds', async () => {
     const tooBig = statePickle([{ key: 'w', storageKey: '0', numel: 4, size: [2, 3] }]);
-    await expectError(save(torchZip(tooBig, { '0': fourFloats })), 'CORRUPT', /tensor w \(shape \[2, 3\], storage offset 0, stride \[3, 1\]\) needs 6 elements of storage 0, which holds only 4/);
+    await expectError(
+      save(torchZip(tooBig, { '0': fourFloats })),
+      'CORRUPT',
+      /tensor w \(shape \[2, 3\], storage offset 0, stride \[3, 1\]\) needs 6 elements of storage 0, which holds only 4/,
+    );
     const offset = statePickle([{ key: 'w', storageKey: '0', numel: 4, offset: 2, size: [3] }]);
     await expectError(save(torchZip(offset, { '0': fourFloats })), 'CORRUPT', /needs 5 elements of storage 0/);
   });
@@ -101,10 +127,20 @@ describe('archive handling', () => {
   });
 
   it('refuses storage dtypes it cannot convert, naming them', async () => {
-    const complex = statePickle([{ key: 'z', storageType: 'ComplexFloatStorage', storageKey: '0', numel: 2, size: [2] }]);
-    await expectError(save(torchZip(complex, { '0': fourFloats })), 'UNSUPPORTED', /tensor z is stored as complex64 \(torch\.ComplexFloatStorage\)/);
+    const complex = statePickle([
+      { key: 'z', storageType: 'ComplexFloatStorage', storageKey: '0', numel: 2, size: [2] },
+    ]);
+    await expectError(
+      save(torchZip(complex, { '0': fourFloats })),
+      'UNSUPPORTED',
+      /tensor z is stored as complex64 \(torch\.ComplexFloatStorage\)/,
+    );
     const unknown = statePickle([{ key: 'z', storageType: 'Float7Storage', storageKey: '0', numel: 2, size: [2] }]);
-    await expectError(save(torchZip(unknown, { '0': fourFloats })), 'UNSAFE', /forbidden pickle global torch\.Float7Storage/);
+    await expectError(
+      save(torchZip(unknown, { '0': fourFloats })),
+      'UNSAFE',
+      /forbidden pickle global torch\.Float7Storage/,
+    );
   });
 
   it('says a truncated file is truncated, wherever it is cut', async () => {
@@ -115,13 +151,25 @@ describe('archive handling', () => {
   });
 
   it('says a truncated pickle is truncated', async () => {
-    await expectError(save(torchZip(oneTensor.subarray(0, 60), {})), 'CORRUPT', /archive\/data\.pkl: pickle is truncated|pickle ends without STOP/);
+    await expectError(
+      save(torchZip(oneTensor.subarray(0, 60), {})),
+      'CORRUPT',
+      /archive\/data\.pkl: pickle is truncated|pickle ends without STOP/,
+    );
   });
 
   it('explains files that are not checkpoints', async () => {
-    await expectError(save(Buffer.from('hello, this is not a checkpoint at all')), 'BAD_INPUT', /is not a PyTorch checkpoint/);
+    await expectError(
+      save(Buffer.from('hello, this is not a checkpoint at all')),
+      'BAD_INPUT',
+      /is not a PyTorch checkpoint/,
+    );
     await expectError(save(Buffer.alloc(0)), 'CORRUPT', /is empty/);
-    await expectError(save(writeTorchZip([{ name: 'readme.txt', data: Buffer.from('hi') }])), 'BAD_INPUT', /without a <name>\/data\.pkl record/);
+    await expectError(
+      save(writeTorchZip([{ name: 'readme.txt', data: Buffer.from('hi') }])),
+      'BAD_INPUT',
+      /without a <name>\/data\.pkl record/,
+    );
     const torchScript = writeTorchZip([
       { name: 'model/data.pkl', data: oneTensor },
       { name: 'model/constants.pkl', data: Buffer.from([0x80, 2, 0x29, 0x2e]) },
@@ -129,7 +177,10 @@ describe('archive handling', () => {
     ]);
     await expectError(save(torchScript), 'UNSUPPORTED', /TorchScript archive/);
     await expect(readCheckpoint(path.join(dir, 'does-not-exist.pt'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(readCheckpoint(dir)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/is a directory/) });
+    await expect(readCheckpoint(dir)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/is a directory/),
+    });
   });
 
   it('refuses a top level that is neither a checkpoint dict nor a state dict', async () => {

@@ -14,7 +14,12 @@ interface TensorReference {
   values: (number | string)[];
 }
 const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'reference.json'), 'utf8')) as {
-  'dtypes.pt': { cfg: Record<string, unknown>; label_dict: Record<string, unknown>; extra_keys: string[]; tensors: Record<string, TensorReference> };
+  'dtypes.pt': {
+    cfg: Record<string, unknown>;
+    label_dict: Record<string, unknown>;
+    extra_keys: string[];
+    tensors: Record<string, TensorReference>;
+  };
   'plain-state-dict.pt': { tensors: Record<string, TensorReference> };
 };
 
@@ -70,7 +75,9 @@ describe('crafted checkpoint with every dtype and view kind', () => {
     const file = path.join(FIXTURES, 'checkpoint', 'legacy.pt');
     await expect(readCheckpoint(file)).rejects.toMatchObject({
       code: 'UNSUPPORTED',
-      message: expect.stringMatching(/legacy \(non-zip\) PyTorch format: re-save with torch\.save\(obj, path\) in torch >= 1\.6/),
+      message: expect.stringMatching(
+        /legacy \(non-zip\) PyTorch format: re-save with torch\.save\(obj, path\) in torch >= 1\.6/,
+      ),
     });
   });
 });

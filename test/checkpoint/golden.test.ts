@@ -13,7 +13,10 @@ const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'ref
 };
 
 const golden = new GoldenSet('golden-beats-tiny');
-const manifest = golden.manifest['checkpoint'] as { cfg: Record<string, unknown>; state_dict: Record<string, number[]> };
+const manifest = golden.manifest['checkpoint'] as {
+  cfg: Record<string, unknown>;
+  state_dict: Record<string, number[]>;
+};
 
 describe('golden BEATs-shaped checkpoint (torch 1.13 zip, pickle protocol 2)', () => {
   let ck: Checkpoint;
@@ -67,7 +70,9 @@ describe('golden BEATs-shaped checkpoint (torch 1.13 zip, pickle protocol 2)', (
 
   it('hashes the file when asked', async () => {
     const { createHash } = await import('node:crypto');
-    const expected = createHash('sha256').update(readFileSync(path.join(golden.dir, 'checkpoint.pt'))).digest('hex');
+    const expected = createHash('sha256')
+      .update(readFileSync(path.join(golden.dir, 'checkpoint.pt')))
+      .digest('hex');
     expect(ck.sha256).toBe(expected);
     const plain = await readCheckpoint(path.join(golden.dir, 'checkpoint.pt'));
     expect(plain.sha256).toBeUndefined();
@@ -75,7 +80,9 @@ describe('golden BEATs-shaped checkpoint (torch 1.13 zip, pickle protocol 2)', (
 
   it('reports progress over the storage bytes', async () => {
     const calls: [number, number][] = [];
-    await readCheckpoint(path.join(golden.dir, 'checkpoint.pt'), { onProgress: (done, total) => calls.push([done, total]) });
+    await readCheckpoint(path.join(golden.dir, 'checkpoint.pt'), {
+      onProgress: (done, total) => calls.push([done, total]),
+    });
     const total = Object.values(manifest.state_dict).reduce((s, shape) => s + 4 * shape.reduce((a, b) => a * b, 1), 0);
     // one storage is shared by two keys, so the bytes read are less than the sum over keys by one copy of it
     const shared = 4 * 320 * 4;

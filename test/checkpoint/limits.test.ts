@@ -227,7 +227,12 @@ describe('the unpickler object budget', () => {
 
   it('refuses a tuple key whose memo expansion has 2^30 leaves, quickly', () => {
     const p = new PickleBuilder().proto(2).emptyDict().int(1).put(0);
-    for (let k = 1; k <= 30; k++) p.get(k - 1).get(k - 1).tuple2().put(k).raw(0x30);
+    for (let k = 1; k <= 30; k++)
+      p.get(k - 1)
+        .get(k - 1)
+        .tuple2()
+        .put(k)
+        .raw(0x30);
     p.raw(0x30).get(30).none().setitem().stop();
     expect(fault(() => unpickle(p.toBytes(), hooks())).message).toMatch(/dict key has more than 4096 items/);
   });

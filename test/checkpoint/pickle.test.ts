@@ -31,14 +31,39 @@ function fails(p: PickleBuilder, code: string, pattern: RegExp): void {
 describe('unpickler opcodes', () => {
   it('decodes scalars: ints of every width, LONG1 (negative and beyond 2^53), BINFLOAT, bools, None, strings, bytes', () => {
     const p = new PickleBuilder().proto(2).mark();
-    p.int(7).int(300).int(-5).int(70000).long(-(2n ** 40n)).long(2n ** 70n).float(-0.1).bool(true).bool(false).none();
+    p.int(7)
+      .int(300)
+      .int(-5)
+      .int(70000)
+      .long(-(2n ** 40n))
+      .long(2n ** 70n)
+      .float(-0.1)
+      .bool(true)
+      .bool(false)
+      .none();
     p.str('héllo').shortStr('ok');
     p.raw(0x55, 2, 0x61, 0x62); // SHORT_BINSTRING 'ab'
     p.raw(0x43, 3, 1, 2, 3); // SHORT_BINBYTES
     p.raw(0x8d, 1, 0, 0, 0, 0, 0, 0, 0, 0x7a); // BINUNICODE8 'z'
     p.tuple().stop();
     const out = load(p) as PyTuple;
-    expect(out.items).toEqual([7, 300, -5, 70000, -(2 ** 40), 2n ** 70n, -0.1, true, false, null, 'héllo', 'ok', 'ab', Uint8Array.from([1, 2, 3]), 'z']);
+    expect(out.items).toEqual([
+      7,
+      300,
+      -5,
+      70000,
+      -(2 ** 40),
+      2n ** 70n,
+      -0.1,
+      true,
+      false,
+      null,
+      'héllo',
+      'ok',
+      'ab',
+      Uint8Array.from([1, 2, 3]),
+      'z',
+    ]);
   });
 
   it('builds lists, dicts, sets, memo references; DUP, POP and POP_MARK behave', () => {
@@ -70,7 +95,11 @@ describe('unpickler opcodes', () => {
     expect(out.size).toBe(2);
     expect(out.get(1)).toBe('bool');
     expect(out.get(new PyTuple([1, 2]))).toBe('pair');
-    fails(new PickleBuilder().proto(2).emptyDict().emptyList().int(1).setitem().stop(), 'CORRUPT', /unhashable dict key of type list/);
+    fails(
+      new PickleBuilder().proto(2).emptyDict().emptyList().int(1).setitem().stop(),
+      'CORRUPT',
+      /unhashable dict key of type list/,
+    );
     const deepKey = new PickleBuilder().proto(2).emptyDict().int(0);
     for (let i = 0; i < 100; i++) deepKey.tuple1();
     fails(deepKey.int(1).setitem().stop(), 'CORRUPT', /nested more than 32 tuples deep/);
@@ -86,7 +115,15 @@ describe('unpickler opcodes', () => {
 
   it('rebuilds parameters and tensors as descriptions of storage views', () => {
     const p = new PickleBuilder().proto(2).global('torch._utils', '_rebuild_parameter');
-    pushTensor(p, { key: 'w', storageType: 'HalfStorage', storageKey: '7', numel: 6, offset: 1, size: [2, 2], stride: [1, 2] });
+    pushTensor(p, {
+      key: 'w',
+      storageType: 'HalfStorage',
+      storageKey: '7',
+      numel: 6,
+      offset: 1,
+      size: [2, 2],
+      stride: [1, 2],
+    });
     p.bool(true).global('collections', 'OrderedDict').emptyTuple().reduce().raw(0x87).reduce().stop(); // TUPLE3
     const t = load(p) as TensorRef;
     expect(t).toBeInstanceOf(TensorRef);
@@ -102,7 +139,13 @@ describe('unpickler opcodes', () => {
     fails(new PickleBuilder().proto(2).raw(0xff), 'CORRUPT', /unknown pickle opcode 0xff/);
     fails(new PickleBuilder().proto(2).get(3), 'CORRUPT', /memo entry 3 is missing/);
     fails(new PickleBuilder().proto(9), 'UNSUPPORTED', /protocol 9/);
-    const badArity = new PickleBuilder().proto(2).global('torch._utils', '_rebuild_tensor_v2').int(1).tuple1().reduce().stop();
+    const badArity = new PickleBuilder()
+      .proto(2)
+      .global('torch._utils', '_rebuild_tensor_v2')
+      .int(1)
+      .tuple1()
+      .reduce()
+      .stop();
     fails(badArity, 'CORRUPT', /_rebuild_tensor_v2 called with 1 arguments, expected 6 or 7/);
     const negativeSize = new PickleBuilder().proto(2);
     pushTensor(negativeSize, { key: 'w', storageKey: '0', numel: 4, size: [-1], stride: [1] }).stop();
@@ -112,7 +155,9 @@ describe('unpickler opcodes', () => {
 
 describe('protocol 4 checkpoint written by torch (pickle_protocol=4)', () => {
   it('reads it like the protocol 2 ones', async () => {
-    const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'reference.json'), 'utf8'))['protocol4.pt'] as {
+    const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'reference.json'), 'utf8'))[
+      'protocol4.pt'
+    ] as {
       cfg: Record<string, unknown>;
       label_dict: Record<string, unknown>;
       tensors: Record<string, { shape: number[]; values: number[] }>;
@@ -147,29 +192,64 @@ describe('interpreting the unpickled checkpoint', () => {
       },
       { '0': float32Bytes([1]) },
     );
-    await expect(readCheckpoint(file)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/cfg\.w holds a tensor/) });
+    await expect(readCheckpoint(file)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/cfg\.w holds a tensor/),
+    });
   });
 
   it('refuses a non-tensor state-dict entry and a cfg that contains itself', async () => {
     const notTensor = saveDict((p) => p.str('model').emptyDict().str('w').int(3).setitem().setitem());
-    await expect(readCheckpoint(notTensor)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/state dict entry model\.w is a int, not a tensor/) });
+    await expect(readCheckpoint(notTensor)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/state dict entry model\.w is a int, not a tensor/),
+    });
     // cfg = {'l': l} where l = [l]
-    const selfRef = saveDict((p) => p.str('cfg').emptyDict().str('l').emptyList().put(5).get(5).append().setitem().setitem().str('model').emptyDict().setitem());
-    await expect(readCheckpoint(selfRef)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/nested more than 64 levels deep \(or contains itself\)/) });
+    const selfRef = saveDict((p) =>
+      p
+        .str('cfg')
+        .emptyDict()
+        .str('l')
+        .emptyList()
+        .put(5)
+        .get(5)
+        .append()
+        .setitem()
+        .setitem()
+        .str('model')
+        .emptyDict()
+        .setitem(),
+    );
+    await expect(readCheckpoint(selfRef)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/nested more than 64 levels deep \(or contains itself\)/),
+    });
   });
 
   it('refuses a cfg that memo references blow up into a huge tree', async () => {
     // l0 = [1]; l(k+1) = [lk, lk]: 40 levels is 2^40 leaves from a few hundred bytes
     const file = saveDict((p) => {
       p.str('cfg').emptyDict().str('l').emptyList().int(1).append().put(0).raw(0x30); // POP: the list lives on in the memo
-      for (let k = 1; k <= 40; k++) p.emptyList().get(k - 1).append().get(k - 1).append().put(k).raw(0x30);
+      for (let k = 1; k <= 40; k++)
+        p.emptyList()
+          .get(k - 1)
+          .append()
+          .get(k - 1)
+          .append()
+          .put(k)
+          .raw(0x30);
       p.get(40).setitem().setitem().str('model').emptyDict().setitem();
     });
-    await expect(readCheckpoint(file)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/more than 1000000 values/) });
+    await expect(readCheckpoint(file)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/more than 1000000 values/),
+    });
   });
 
-  it("keeps a cfg key named __proto__ as plain data", async () => {
-    const file = saveDict((p) => p.str('cfg').emptyDict().str('__proto__').int(1).setitem().setitem().str('model').emptyDict().setitem());
+  it('keeps a cfg key named __proto__ as plain data', async () => {
+    const file = saveDict((p) =>
+      p.str('cfg').emptyDict().str('__proto__').int(1).setitem().setitem().str('model').emptyDict().setitem(),
+    );
     const ck = await readCheckpoint(file);
     expect(Object.keys(ck.cfg)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(ck.cfg)).toBe(Object.prototype);

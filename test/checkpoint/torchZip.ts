@@ -124,7 +124,9 @@ export class PickleBuilder {
   }
   str(s: string): this {
     const b = Buffer.from(s, 'utf8');
-    return this.raw(0x58).u32(b.length).raw(...b);
+    return this.raw(0x58)
+      .u32(b.length)
+      .raw(...b);
   }
   shortStr(s: string): this {
     const b = Buffer.from(s, 'utf8');
@@ -232,7 +234,14 @@ function contiguousStride(size: readonly number[]): number[] {
 export function pushTensor(p: PickleBuilder, t: TensorSpec): PickleBuilder {
   p.global('torch._utils', '_rebuild_tensor_v2');
   p.mark();
-  p.mark().str('storage').global('torch', t.storageType ?? 'FloatStorage').str(t.storageKey).str('cpu').int(t.numel).tuple().binpersid();
+  p.mark()
+    .str('storage')
+    .global('torch', t.storageType ?? 'FloatStorage')
+    .str(t.storageKey)
+    .str('cpu')
+    .int(t.numel)
+    .tuple()
+    .binpersid();
   p.int(t.offset ?? 0);
   p.mark();
   for (const n of t.size) p.int(n);

@@ -17,7 +17,7 @@ const eightChannel = path.join(FIXTURES, 'audio', 'mimii_fab969_8ch.wav');
 const run = (...args: string[]): ReturnType<typeof runCli> => runCli(args);
 
 describe('genrep fbank', () => {
-  it('writes the whole clip\'s raw log-mel fbank as float32 [frames, 128]', async () => {
+  it("writes the whole clip's raw log-mel fbank as float32 [frames, 128]", async () => {
     const out = path.join(dir, 'raw.npy');
     expect((await run('fbank', mono, '--out', out)).code).toBe(0);
     const npy = await readNpy(out);
@@ -32,7 +32,8 @@ describe('genrep fbank', () => {
     const expected = beatsFbank((await readWav(eightChannel, { channel: 'mean' })).samples);
     expect(npy.shape).toEqual([998, 128]);
     let maxDiff = 0;
-    for (let i = 0; i < expected.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(npy.data[i]! - expected.data[i]!));
+    for (let i = 0; i < expected.data.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs(npy.data[i]! - expected.data[i]!));
     expect(npy.data.length).toBe(expected.data.length);
     expect(maxDiff).toBe(0);
   });
@@ -72,6 +73,8 @@ describe('genrep fbank', () => {
     const sub = path.join(dir, 'sub.wav');
     mkdirSync(sub);
     expect((await run('fbank', sub, '--out', path.join(dir, 'y.npy'))).stderr).toMatch(/sub\.wav.*director/);
-    expect((await run('fbank', mono, '--channel', 'left', '--out', path.join(dir, 'z.npy'))).stderr).toMatch(/--channel/);
+    expect((await run('fbank', mono, '--channel', 'left', '--out', path.join(dir, 'z.npy'))).stderr).toMatch(
+      /--channel/,
+    );
   });
 });

@@ -47,7 +47,9 @@ describe('run config loading', () => {
   });
 
   it('reports invalid JSON with its position', () => {
-    expect(() => parseRunConfig('{ "dataset": { "root": "/d" } ', 'bad.json')).toThrow(/^bad\.json:1:\d+: invalid JSON/);
+    expect(() => parseRunConfig('{ "dataset": { "root": "/d" } ', 'bad.json')).toThrow(
+      /^bad\.json:1:\d+: invalid JSON/,
+    );
   });
 
   it('requires a dataset', () => {
@@ -112,9 +114,19 @@ describe('run config loading', () => {
 
 describe('example configs', () => {
   const dir = path.join(__dirname, '..', '..', 'examples');
-  const files = require('node:fs').readdirSync(dir).filter((f: string) => f.endsWith('.json')) as string[];
+  const files = require('node:fs')
+    .readdirSync(dir)
+    .filter((f: string) => f.endsWith('.json')) as string[];
   it('exist for the paper tables, the figure and the synthetic ablation', () => {
-    expect(files).toEqual(expect.arrayContaining(['synth-ablation.json', 'dcase2023-table1-ks990.json', 'dcase2023-table2-ablation.json', 'dcase2023-fig1-layer-sweep.json', 'dcase2020-table4-lowshot-16.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'synth-ablation.json',
+        'dcase2023-table1-ks990.json',
+        'dcase2023-table2-ablation.json',
+        'dcase2023-fig1-layer-sweep.json',
+        'dcase2020-table4-lowshot-16.json',
+      ]),
+    );
   });
   it.each(files)('%s is valid against the schema', async (f) => {
     const loaded = await loadRunConfig(path.join(dir, f));

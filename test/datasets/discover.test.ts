@@ -7,7 +7,9 @@ import { genrepRejection as failure } from '../helpers/errors';
 
 afterAll(removeTempDirs);
 
-const DEV_NAMES = readFileSync(path.join(__dirname, '..', 'fixtures', 'datasets', 'dcase2023-dev-names.txt'), 'utf8').trim().split('\n');
+const DEV_NAMES = readFileSync(path.join(__dirname, '..', 'fixtures', 'datasets', 'dcase2023-dev-names.txt'), 'utf8')
+  .trim()
+  .split('\n');
 
 /** A small DCASE 2023 dev-style machine type: 4 source + 2 target train clips, 2 clips per test group. */
 function dcaseDevFiles(type: string, attrs = 'spd_1'): string[] {
@@ -15,7 +17,8 @@ function dcaseDevFiles(type: string, attrs = 'spd_1'): string[] {
   for (const i of range(2)) files.push(`${type}/train/section_00_target_train_normal_${pad(i, 4)}_${attrs}.wav`);
   for (const i of range(4)) files.push(`${type}/train/section_00_source_train_normal_${pad(i, 4)}_${attrs}.wav`);
   for (const domain of ['source', 'target']) {
-    for (const label of ['normal', 'anomaly']) for (const i of range(2)) files.push(`${type}/test/section_00_${domain}_test_${label}_${pad(i, 4)}_${attrs}.wav`);
+    for (const label of ['normal', 'anomaly'])
+      for (const i of range(2)) files.push(`${type}/test/section_00_${domain}_test_${label}_${pad(i, 4)}_${attrs}.wav`);
   }
   return files;
 }
@@ -35,15 +38,31 @@ describe('DCASE 2023 dev layout', () => {
     expect(err.message).toMatch(/ToyCar: the test set of ToyCar holds only normal clips \(2\)/);
     const dataset = await discoverDataset({ root, scoringOnly: true });
     expect(dataset.layout).toBe('dcase2023');
-    expect(dataset.machines.map((m) => m.machineType)).toEqual(['ToyCar', 'ToyTrain', 'bearing', 'fan', 'gearbox', 'slider', 'valve']);
+    expect(dataset.machines.map((m) => m.machineType)).toEqual([
+      'ToyCar',
+      'ToyTrain',
+      'bearing',
+      'fan',
+      'gearbox',
+      'slider',
+      'valve',
+    ]);
     const fan = dataset.machines.find((m) => m.machineType === 'fan')!;
-    expect(fan.train.map((c) => c.name)).toEqual(['section_00_source_train_normal_0040_m-n_X.wav', 'section_00_source_train_normal_0397_m-n_X.wav']);
+    expect(fan.train.map((c) => c.name)).toEqual([
+      'section_00_source_train_normal_0040_m-n_X.wav',
+      'section_00_source_train_normal_0397_m-n_X.wav',
+    ]);
     expect(fan.test.map((c) => [c.domain, c.label, c.attributes['m-n']])).toEqual([
       ['source', 'anomaly', 'W'],
       ['target', 'normal', 'Y'],
     ]);
     const gearbox = dataset.machines.find((m) => m.machineType === 'gearbox')!;
-    expect(gearbox.test.find((c) => c.label === 'anomaly')).toMatchObject({ domain: 'target', attributes: { volt: '1.5', wt: '130' }, section: '00', split: 'test' });
+    expect(gearbox.test.find((c) => c.label === 'anomaly')).toMatchObject({
+      domain: 'target',
+      attributes: { volt: '1.5', wt: '130' },
+      section: '00',
+      split: 'test',
+    });
     expect(path.isAbsolute(gearbox.train[0].path)).toBe(true);
   });
 
@@ -56,7 +75,14 @@ describe('DCASE 2023 dev layout', () => {
       ...range(2).map((i) => `section_00_target_train_normal_${pad(i, 4)}_spd_1.wav`),
     ]);
     expect(valve.test.map((c) => `${c.domain}/${c.label}`)).toEqual([
-      'source/anomaly', 'source/anomaly', 'source/normal', 'source/normal', 'target/anomaly', 'target/anomaly', 'target/normal', 'target/normal',
+      'source/anomaly',
+      'source/anomaly',
+      'source/normal',
+      'source/normal',
+      'target/anomaly',
+      'target/anomaly',
+      'target/normal',
+      'target/normal',
     ]);
     expect(valve.sections).toEqual(['00']);
   });
@@ -87,7 +113,10 @@ describe('DCASE 2023 dev layout', () => {
 
   it('accepts a root that is itself one machine type folder', async () => {
     const root = await tempDir('single');
-    await writeTinyWavs(root, dcaseDevFiles('slider').map((f) => f.replace(/^slider\//, 'slider/')));
+    await writeTinyWavs(
+      root,
+      dcaseDevFiles('slider').map((f) => f.replace(/^slider\//, 'slider/')),
+    );
     const dataset = await discoverDataset({ root: path.join(root, 'slider') });
     expect(dataset.machines.map((m) => [m.machineType, m.train.length, m.test.length])).toEqual([['slider', 6, 8]]);
   });
@@ -99,7 +128,8 @@ describe('DCASE 2020 layout', () => {
     const files: string[] = [];
     for (const id of ['00', '02']) {
       for (const i of range(3)) files.push(`fan/train/normal_id_${id}_${pad(i, 8)}.wav`);
-      for (const i of range(2)) files.push(`fan/test/normal_id_${id}_${pad(i, 8)}.wav`, `fan/test/anomaly_id_${id}_${pad(i, 8)}.wav`);
+      for (const i of range(2))
+        files.push(`fan/test/normal_id_${id}_${pad(i, 8)}.wav`, `fan/test/anomaly_id_${id}_${pad(i, 8)}.wav`);
     }
     await writeTinyWavs(root, files);
     const dataset = await discoverDataset({ root });
@@ -109,7 +139,10 @@ describe('DCASE 2020 layout', () => {
     expect(fan.train.map((c) => c.section)).toEqual(['00', '00', '00', '02', '02', '02']);
     expect(fan.test.every((c) => c.domain === undefined)).toBe(true);
     expect(fan.test.filter((c) => c.label === 'anomaly').map((c) => c.name)).toEqual([
-      'anomaly_id_00_00000000.wav', 'anomaly_id_00_00000001.wav', 'anomaly_id_02_00000000.wav', 'anomaly_id_02_00000001.wav',
+      'anomaly_id_00_00000000.wav',
+      'anomaly_id_00_00000001.wav',
+      'anomaly_id_02_00000000.wav',
+      'anomaly_id_02_00000001.wav',
     ]);
     const sectionTwo = await discoverDataset({ root, sections: ['02'] });
     expect(sectionTwo.machines[0].train).toHaveLength(3);
@@ -117,9 +150,16 @@ describe('DCASE 2020 layout', () => {
 
   it('labels eval files id_XX_… from an eval_data_list CSV', async () => {
     const root = await tempDir('dcase2020eval');
-    await writeTinyWavs(root, ['ToyCar/train/normal_id_05_00000000.wav', 'ToyCar/test/id_05_00000000.wav', 'ToyCar/test/id_05_00000001.wav']);
+    await writeTinyWavs(root, [
+      'ToyCar/train/normal_id_05_00000000.wav',
+      'ToyCar/test/id_05_00000000.wav',
+      'ToyCar/test/id_05_00000001.wav',
+    ]);
     const list = path.join(root, 'eval_data_list_2020.csv');
-    await fsp.writeFile(list, 'ToyCar\nid_05_00000000.wav,anomaly_id_05_00000000.wav,1\nid_05_00000001.wav,normal_id_05_00000001.wav,0\n');
+    await fsp.writeFile(
+      list,
+      'ToyCar\nid_05_00000000.wav,anomaly_id_05_00000000.wav,1\nid_05_00000001.wav,normal_id_05_00000001.wav,0\n',
+    );
     const dataset = await discoverDataset({ root, groundTruthDir: list });
     expect(dataset.machines[0].test.map((c) => [c.name, c.label, c.section])).toEqual([
       ['id_05_00000000.wav', 'anomaly', '05'],
@@ -183,13 +223,23 @@ describe('explicit file lists', () => {
   it('refuses paths that escape the root and files that do not exist', async () => {
     const root = await tempDir('list-bad');
     await writeTinyWavs(root, ['in/a.wav']);
-    const escape = await failure(discoverDataset({ root, files: [{ path: '../outside.wav', machineType: 'm', split: 'train' }] }));
+    const escape = await failure(
+      discoverDataset({ root, files: [{ path: '../outside.wav', machineType: 'm', split: 'train' }] }),
+    );
     expect(escape).toMatchObject({ code: 'UNSAFE', data: { field: 'files[0].path' } });
-    const missing = await failure(discoverDataset({ root, files: [{ path: 'in/b.wav', machineType: 'm', split: 'train' }] }));
+    const missing = await failure(
+      discoverDataset({ root, files: [{ path: 'in/b.wav', machineType: 'm', split: 'train' }] }),
+    );
     expect(missing).toMatchObject({ code: 'NOT_FOUND' });
     expect(missing.message).toMatch(/in\/b\.wav: files\[0\] not found/);
     const unlabelled = await failure(
-      discoverDataset({ root, files: [{ path: 'in/a.wav', machineType: 'm', split: 'train' }, { path: 'in/a.wav', machineType: 'm', split: 'test' }] }),
+      discoverDataset({
+        root,
+        files: [
+          { path: 'in/a.wav', machineType: 'm', split: 'train' },
+          { path: 'in/a.wav', machineType: 'm', split: 'test' },
+        ],
+      }),
     );
     expect(unlabelled.message).toMatch(/files\[1\] is a test clip without a label/);
   });
@@ -213,14 +263,20 @@ describe('bad input', () => {
 
   it('a machine type without training clips', async () => {
     const root = await tempDir('notrain');
-    await writeTinyWavs(root, [...dcaseDevFiles('fan'), ...dcaseDevFiles('pump').filter((f) => !f.includes('/train/'))]);
+    await writeTinyWavs(root, [
+      ...dcaseDevFiles('fan'),
+      ...dcaseDevFiles('pump').filter((f) => !f.includes('/train/')),
+    ]);
     const err = await failure(discoverDataset({ root }));
     expect(err.message).toMatch(/pump: machine type pump has no training clips/);
   });
 
   it('a one-class test set, accepted only for scoring-only runs', async () => {
     const root = await tempDir('oneclass');
-    await writeTinyWavs(root, dcaseDevFiles('fan').filter((f) => !f.includes('anomaly')));
+    await writeTinyWavs(
+      root,
+      dcaseDevFiles('fan').filter((f) => !f.includes('anomaly')),
+    );
     const err = await failure(discoverDataset({ root }));
     expect(err.message).toMatch(/the test set of fan holds only normal clips \(4\); AUC needs both classes/);
     const scored = await discoverDataset({ root, scoringOnly: true });
@@ -229,14 +285,23 @@ describe('bad input', () => {
 
   it('a file that fits no rule is named, and skipped only when asked', async () => {
     const root = await tempDir('unrecognised');
-    await writeTinyWavs(root, [...dcaseDevFiles('fan'), 'fan/train/recording_17.wav', 'fan/test/section_00_source_train_normal_0099_spd_1.wav']);
+    await writeTinyWavs(root, [
+      ...dcaseDevFiles('fan'),
+      'fan/train/recording_17.wav',
+      'fan/test/section_00_source_train_normal_0099_spd_1.wav',
+    ]);
     const err = await failure(discoverDataset({ root }));
     expect(err).toMatchObject({ code: 'BAD_INPUT', data: { field: 'skipUnrecognised' } });
     expect(err.message).toContain(path.join(root, 'fan', 'train', 'recording_17.wav'));
     expect(err.message).toMatch(/name does not fit the dcase2023 layout/);
-    expect(err.message).toMatch(/section_00_source_train_normal_0099_spd_1\.wav \(name says train but the file is in test\/\)/);
+    expect(err.message).toMatch(
+      /section_00_source_train_normal_0099_spd_1\.wav \(name says train but the file is in test\/\)/,
+    );
     const dataset = await discoverDataset({ root, skipUnrecognised: true });
-    expect(dataset.skipped.map((s) => path.basename(s.path))).toEqual(['recording_17.wav', 'section_00_source_train_normal_0099_spd_1.wav']);
+    expect(dataset.skipped.map((s) => path.basename(s.path))).toEqual([
+      'recording_17.wav',
+      'section_00_source_train_normal_0099_spd_1.wav',
+    ]);
     expect(dataset.machines[0].train).toHaveLength(6);
   });
 
@@ -245,7 +310,10 @@ describe('bad input', () => {
     await writeTinyWavs(outside, ['secret.wav']);
     const root = await tempDir('links');
     await writeTinyWavs(root, dcaseDevFiles('fan'));
-    await fsp.symlink(path.join(outside, 'secret.wav'), path.join(root, 'fan', 'train', 'section_00_source_train_normal_0099_spd_1.wav'));
+    await fsp.symlink(
+      path.join(outside, 'secret.wav'),
+      path.join(root, 'fan', 'train', 'section_00_source_train_normal_0099_spd_1.wav'),
+    );
     const err = await failure(discoverDataset({ root }));
     expect(err).toMatchObject({ code: 'UNSAFE' });
     expect(err.message).toMatch(/refused: a symbolic link to .*secret\.wav, outside the dataset root/);
@@ -256,7 +324,12 @@ describe('bad input', () => {
 
   it('machine types in different layouts must be told which layout to use', async () => {
     const root = await tempDir('mixed');
-    await writeTinyWavs(root, [...dcaseDevFiles('fan'), 'pump/train/normal_id_00_00000000.wav', 'pump/test/normal_id_00_00000000.wav', 'pump/test/anomaly_id_00_00000000.wav']);
+    await writeTinyWavs(root, [
+      ...dcaseDevFiles('fan'),
+      'pump/train/normal_id_00_00000000.wav',
+      'pump/test/normal_id_00_00000000.wav',
+      'pump/test/anomaly_id_00_00000000.wav',
+    ]);
     const err = await failure(discoverDataset({ root }));
     expect(err.message).toMatch(/different layouts: dcase2023 \(fan\); dcase2020 \(pump\); set the layout explicitly/);
   });

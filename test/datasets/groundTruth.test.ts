@@ -32,8 +32,16 @@ describe('readGroundTruth (DCASE 2023 evaluator folders)', () => {
       expect(counts, type).toEqual(EXPECTED_COUNTS[type]);
     }
     const bandsaw = truth.get('bandsaw')!.get('00')!;
-    expect(bandsaw.get('section_00_0000.wav')).toEqual({ label: 0, domain: 1, renamed: 'section_00_target_test_normal_0000_vel_12' });
-    expect(bandsaw.get('section_00_0001.wav')).toEqual({ label: 1, domain: 1, renamed: 'section_00_target_test_anomaly_0001_vel_12' });
+    expect(bandsaw.get('section_00_0000.wav')).toEqual({
+      label: 0,
+      domain: 1,
+      renamed: 'section_00_target_test_normal_0000_vel_12',
+    });
+    expect(bandsaw.get('section_00_0001.wav')).toEqual({
+      label: 1,
+      domain: 1,
+      renamed: 'section_00_target_test_anomaly_0001_vel_12',
+    });
   });
 
   it('agrees with the label and domain each renamed name states', async () => {
@@ -49,10 +57,15 @@ describe('readGroundTruth (DCASE 2023 evaluator folders)', () => {
   it('reports a malformed label with file and line', async () => {
     const dir = await tempDir('gt-bad');
     await fsp.mkdir(path.join(dir, 'ground_truth_data'));
-    await fsp.writeFile(path.join(dir, 'ground_truth_data', 'ground_truth_fan_section_00_test.csv'), 'section_00_0000.wav,0\nsection_00_0001.wav,maybe\n');
+    await fsp.writeFile(
+      path.join(dir, 'ground_truth_data', 'ground_truth_fan_section_00_test.csv'),
+      'section_00_0000.wav,0\nsection_00_0001.wav,maybe\n',
+    );
     const err = await readGroundTruth(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GenrepError);
-    expect((err as GenrepError).message).toMatch(/ground_truth_fan_section_00_test\.csv: line 2: label .* must be 0 or 1, got "maybe"/);
+    expect((err as GenrepError).message).toMatch(
+      /ground_truth_fan_section_00_test\.csv: line 2: label .* must be 0 or 1, got "maybe"/,
+    );
   });
 
   it('refuses a folder without ground truth and a missing folder', async () => {
@@ -66,13 +79,25 @@ describe('readGroundTruth (DCASE 2023 evaluator folders)', () => {
     const file = path.join(dir, 'eval_data_list_2020.csv');
     await fsp.writeFile(
       file,
-      ['ToyCar', 'id_05_00000000.wav,anomaly_id_05_00000000.wav,1', 'id_05_00000001.wav,normal_id_05_00000001.wav,0', 'fan',
-        'section_00_0000.wav,section_00_target_test_normal_0000_m-n_W.wav'].join('\n'),
+      [
+        'ToyCar',
+        'id_05_00000000.wav,anomaly_id_05_00000000.wav,1',
+        'id_05_00000001.wav,normal_id_05_00000001.wav,0',
+        'fan',
+        'section_00_0000.wav,section_00_target_test_normal_0000_m-n_W.wav',
+      ].join('\n'),
     );
     const truth = await readGroundTruth(dir);
-    expect(truth.get('ToyCar')!.get('05')!.get('id_05_00000000.wav')).toEqual({ label: 1, renamed: 'anomaly_id_05_00000000' });
+    expect(truth.get('ToyCar')!.get('05')!.get('id_05_00000000.wav')).toEqual({
+      label: 1,
+      renamed: 'anomaly_id_05_00000000',
+    });
     expect(truth.get('ToyCar')!.get('05')!.get('id_05_00000001.wav')!.label).toBe(0);
-    expect(truth.get('fan')!.get('00')!.get('section_00_0000.wav')).toEqual({ label: 0, domain: 1, renamed: 'section_00_target_test_normal_0000_m-n_W' });
+    expect(truth.get('fan')!.get('00')!.get('section_00_0000.wav')).toEqual({
+      label: 0,
+      domain: 1,
+      renamed: 'section_00_target_test_normal_0000_m-n_W',
+    });
   });
 });
 
@@ -93,13 +118,20 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
       expect(machine.train.map((c) => c.domain)).toEqual(['source', 'source', 'source', 'target', 'target']);
       expect(machine.test).toHaveLength(200);
       expect(machine.test.map((c) => c.name)).toEqual(range(200).map((i) => `section_00_${pad(i, 4)}.wav`));
-      const count = (domain: string, label: string): number => machine.test.filter((c) => c.domain === domain && c.label === label).length;
-      expect([count('source', 'normal'), count('source', 'anomaly'), count('target', 'normal'), count('target', 'anomaly')], machine.machineType).toEqual(
-        EXPECTED_COUNTS[machine.machineType],
-      );
+      const count = (domain: string, label: string): number =>
+        machine.test.filter((c) => c.domain === domain && c.label === label).length;
+      expect(
+        [count('source', 'normal'), count('source', 'anomaly'), count('target', 'normal'), count('target', 'anomaly')],
+        machine.machineType,
+      ).toEqual(EXPECTED_COUNTS[machine.machineType]);
     }
     const bandsaw = dataset.machines.find((m) => m.machineType === 'bandsaw')!;
-    expect(bandsaw.test[0]).toMatchObject({ label: 'normal', domain: 'target', attributes: { vel: '12' }, originalName: 'section_00_target_test_normal_0000_vel_12' });
+    expect(bandsaw.test[0]).toMatchObject({
+      label: 'normal',
+      domain: 'target',
+      attributes: { vel: '12' },
+      originalName: 'section_00_target_test_normal_0000_vel_12',
+    });
     const grinder = dataset.machines.find((m) => m.machineType === 'grinder')!;
     expect(grinder.test[0].attributes).toEqual({ grindstone: '2', plate: '2' });
   });
@@ -114,11 +146,17 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
     const noDir = await discoverDataset({ root }).catch((e: unknown) => e as GenrepError);
     expect(noDir).toBeInstanceOf(GenrepError);
     expect(noDir.message).toContain(path.join('fan', 'test', 'section_00_0000.wav'));
-    expect(noDir.message).toMatch(/eval test file without a label \(and 1 more of fan\): give groundTruthDir.*ground_truth_fan_section_00_test\.csv/);
+    expect(noDir.message).toMatch(
+      /eval test file without a label \(and 1 more of fan\): give groundTruthDir.*ground_truth_fan_section_00_test\.csv/,
+    );
 
-    const noType = await discoverDataset({ root, groundTruthDir: GROUND_TRUTH }).catch((e: unknown) => e as GenrepError);
+    const noType = await discoverDataset({ root, groundTruthDir: GROUND_TRUTH }).catch(
+      (e: unknown) => e as GenrepError,
+    );
     expect(noType).toMatchObject({ code: 'NOT_FOUND' });
-    expect(noType.message).toContain(`looked for ${path.join(GROUND_TRUTH, 'ground_truth_data', 'ground_truth_fan_section_00_test.csv')}`);
+    expect(noType.message).toContain(
+      `looked for ${path.join(GROUND_TRUTH, 'ground_truth_data', 'ground_truth_fan_section_00_test.csv')}`,
+    );
 
     const scored = await discoverDataset({ root, scoringOnly: true });
     expect(scored.machines[0].test.map((c) => c.label)).toEqual([undefined, undefined]);
@@ -126,8 +164,14 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
 
   it('names an eval file the CSV does not list', async () => {
     const root = await tempDir('eval-unlisted');
-    await writeTinyWavs(root, ['bandsaw/train/section_00_source_train_normal_0000_vel_1.wav', 'bandsaw/test/section_00_0000.wav', 'bandsaw/test/section_00_0999.wav']);
+    await writeTinyWavs(root, [
+      'bandsaw/train/section_00_source_train_normal_0000_vel_1.wav',
+      'bandsaw/test/section_00_0000.wav',
+      'bandsaw/test/section_00_0999.wav',
+    ]);
     const err = await discoverDataset({ root, groundTruthDir: GROUND_TRUTH }).catch((e: unknown) => e as GenrepError);
-    expect(err.message).toMatch(/section_00_0999\.wav: eval test file without a label: not listed in the ground truth for bandsaw section 00/);
+    expect(err.message).toMatch(
+      /section_00_0999\.wav: eval test file without a label: not listed in the ground truth for bandsaw section 00/,
+    );
   });
 });

@@ -18,7 +18,14 @@ import {
   runCommand,
   selectInExplorerAndOpenMenu,
 } from './harness/workbench';
-import { createWorkspace, DEMO_CONFIG, E2E_CLIPS_PER_MACHINE, E2E_MACHINES, E2E_USER_SETTINGS, type E2eWorkspace } from './harness/workspace';
+import {
+  createWorkspace,
+  DEMO_CONFIG,
+  E2E_CLIPS_PER_MACHINE,
+  E2E_MACHINES,
+  E2E_USER_SETTINGS,
+  type E2eWorkspace,
+} from './harness/workspace';
 
 /**
  * The extension as a user meets it: the packaged .vsix installed into code-server (VS Code in the browser), driven in
@@ -26,7 +33,8 @@ import { createWorkspace, DEMO_CONFIG, E2E_CLIPS_PER_MACHINE, E2E_MACHINES, E2E_
  * Screenshots and logs go to test-output/e2e/.
  */
 
-const screenshot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(E2E_OUTPUT_DIR, `${name}.png`) });
+const screenshot = (page: Page, name: string): Promise<Buffer> =>
+  page.screenshot({ path: path.join(E2E_OUTPUT_DIR, `${name}.png`) });
 
 function installedExtension(): string | undefined {
   if (!existsSync(E2E_EXTENSIONS_DIR)) return undefined;
@@ -46,7 +54,9 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
 
   beforeAll(async () => {
     if (!existsSync(CODE_SERVER_BIN) || installedExtension() === undefined) {
-      throw new Error('code-server or the packaged extension is missing: run `npm run e2e:setup` (or `npm run test:e2e`)');
+      throw new Error(
+        'code-server or the packaged extension is missing: run `npm run e2e:setup` (or `npm run test:e2e`)',
+      );
     }
     rmSync(E2E_OUTPUT_DIR, { recursive: true, force: true });
     mkdirSync(E2E_OUTPUT_DIR, { recursive: true });
@@ -59,7 +69,12 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       userSettings: E2E_USER_SETTINGS,
       logFile: path.join(E2E_OUTPUT_DIR, 'code-server.log'),
     });
-    browser = await launchChromium({ executablePath: CHROMIUM_BIN, profileDir: path.join(E2E_OUTPUT_DIR, 'chromium-profile'), width: 1600, height: 1000 });
+    browser = await launchChromium({
+      executablePath: CHROMIUM_BIN,
+      profileDir: path.join(E2E_OUTPUT_DIR, 'chromium-profile'),
+      width: 1600,
+      height: 1000,
+    });
     page = browser.page;
     await openWorkbench(page, server.url, workspace.dir);
     await screenshot(page, '01-workbench');
@@ -71,7 +86,9 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
   });
 
   it('the demo run config is valid against schemas/run-config.schema.json', () => {
-    const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'schemas', 'run-config.schema.json'), 'utf8')) as object;
+    const schema = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'schemas', 'run-config.schema.json'), 'utf8'),
+    ) as object;
     const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
     expect(validate(DEMO_CONFIG), JSON.stringify(validate.errors)).toBe(true);
   });
@@ -98,7 +115,9 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     await runCommand(page, 'View: Show Explorer');
   });
 
-  it('runs "GenRep: Run Experiment" and shows a ROC plot and metric rows per machine type', async ({ onTestFailed }) => {
+  it('runs "GenRep: Run Experiment" and shows a ROC plot and metric rows per machine type', async ({
+    onTestFailed,
+  }) => {
     onTestFailed(async () => {
       await screenshot(page, 'failure-run-experiment');
       console.error('notifications:', await allNotificationTexts(page));
@@ -106,7 +125,11 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     });
     await runCommand(page, 'GenRep: Run Experiment');
     // With one *.genrep.json in the workspace the command runs it; should it ask, answer with the demo config.
-    const asked = await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.genrep.json' }).first().isVisible({ timeout: 3_000 }).catch(() => false);
+    const asked = await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.genrep.json' })
+      .first()
+      .isVisible({ timeout: 3_000 })
+      .catch(() => false);
     if (asked) await pickQuickPickItem(page, 'demo.genrep.json');
 
     const { frame } = await findInFrames(page, '[data-testid="metric-table"]', 120_000);
@@ -124,7 +147,9 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       expect(auc).toBeGreaterThanOrEqual(0);
       expect(auc).toBeLessThanOrEqual(1);
     }
-    const machineRows = await frame.$$eval('[data-testid^="metric-row-"]', (rows) => rows.map((row) => row.getAttribute('data-testid')));
+    const machineRows = await frame.$$eval('[data-testid^="metric-row-"]', (rows) =>
+      rows.map((row) => row.getAttribute('data-testid')),
+    );
     expect(machineRows.sort()).toEqual([...E2E_MACHINES.map((m) => `metric-row-${m}`), 'metric-row-overall'].sort());
     expect(existsSync(path.join(workspace.dir, 'results', 'results.json'))).toBe(true);
     await screenshot(page, '03-results-panel');
@@ -156,7 +181,10 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
 
     const { frame } = await findInFrames(page, '[data-testid="scored-view"] [data-testid^="scored-row-"]', 120_000);
     const rows = await frame.$$eval('[data-testid^="scored-row-"]', (trs) =>
-      trs.map((tr) => ({ path: tr.getAttribute('data-path'), score: Number(tr.querySelector('td:nth-child(2)')?.getAttribute('data-value')) })),
+      trs.map((tr) => ({
+        path: tr.getAttribute('data-path'),
+        score: Number(tr.querySelector('td:nth-child(2)')?.getAttribute('data-value')),
+      })),
     );
     const expected = names.map((name) => path.join(workspace.dir, folder, name)).sort();
     expect(rows.map((row) => row.path).sort()).toEqual(expected);

@@ -16,7 +16,10 @@ let embedder: Embedder;
 
 beforeAll(async () => {
   cacheDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'genrep-beats-cache-'));
-  embedder = await createEmbedder({ kind: 'beats', checkpoint: TINY_CHECKPOINT }, { cacheDir, threads: 1, device: 'cpu' });
+  embedder = await createEmbedder(
+    { kind: 'beats', checkpoint: TINY_CHECKPOINT },
+    { cacheDir, threads: 1, device: 'cpu' },
+  );
 });
 
 afterAll(async () => {
@@ -35,12 +38,25 @@ describe('BEATs embedder (tiny checkpoint)', () => {
 
   it('returns one [clips × dim] matrix per requested layer, in the order asked, matching the reference', async () => {
     const progress: Array<[number, number]> = [];
-    const [layer2, layer1] = await embedder.embed(clips, { layers: [2, 1], pooling: 'temporal', batchSize: 2, onProgress: (d, t) => progress.push([d, t]) });
-    expect(progress).toEqual([[2, 3], [3, 3]]);
-    for (const [got, layer] of [[layer1!, 1], [layer2!, 2]] as const) {
+    const [layer2, layer1] = await embedder.embed(clips, {
+      layers: [2, 1],
+      pooling: 'temporal',
+      batchSize: 2,
+      onProgress: (d, t) => progress.push([d, t]),
+    });
+    expect(progress).toEqual([
+      [2, 3],
+      [3, 3],
+    ]);
+    for (const [got, layer] of [
+      [layer1!, 1],
+      [layer2!, 2],
+    ] as const) {
       expect(got.length).toBe(3 * 512);
       const ref = rows(golden.f32(`beats/pooled_temporal/layer${layer}`).data, 512);
-      rows(got, 512).forEach((row, clip) => expect(cosine(row, ref[clip]!), `layer ${layer} clip ${clip}`).toBeGreaterThanOrEqual(0.99999));
+      rows(got, 512).forEach((row, clip) =>
+        expect(cosine(row, ref[clip]!), `layer ${layer} clip ${clip}`).toBeGreaterThanOrEqual(0.99999),
+      );
     }
     expect(embedder.provider).toBe('cpu');
   });
@@ -67,9 +83,16 @@ describe('BEATs embedder (tiny checkpoint)', () => {
   it('converts each graph once and reuses the cached file afterwards', async () => {
     const dir = path.join(cacheDir, 'beats', await sha256File(TINY_CHECKPOINT));
     const files = (await fsp.readdir(dir)).filter((f) => f.endsWith('.onnx')).sort();
-    expect(files).toEqual(['layers-0_1.spatial.fp32.g1.onnx', 'layers-0_1.spectral.fp32.g1.onnx', 'layers-0_1_2.temporal.fp32.g1.onnx']);
+    expect(files).toEqual([
+      'layers-0_1.spatial.fp32.g1.onnx',
+      'layers-0_1.spectral.fp32.g1.onnx',
+      'layers-0_1_2.temporal.fp32.g1.onnx',
+    ]);
     const before = (await fsp.stat(path.join(dir, files[2]!))).mtimeMs;
-    const again = await createEmbedder({ kind: 'beats', checkpoint: TINY_CHECKPOINT }, { cacheDir, threads: 1, device: 'cpu' });
+    const again = await createEmbedder(
+      { kind: 'beats', checkpoint: TINY_CHECKPOINT },
+      { cacheDir, threads: 1, device: 'cpu' },
+    );
     const [first] = await again.embed(clips.slice(0, 1), { layers: [2], pooling: 'temporal' });
     await again.dispose();
     expect((await fsp.stat(path.join(dir, files[2]!))).mtimeMs).toBe(before);
@@ -78,15 +101,21 @@ describe('BEATs embedder (tiny checkpoint)', () => {
   });
 
   it('refuses a layer beyond the model (3 of 2) and honours cancellation', async () => {
-    await expect(embedder.embed(clips, { layers: [3], pooling: 'temporal' })).rejects.toThrow(/layer 3 is out of range; this model has layers 1\.\.2/);
+    await expect(embedder.embed(clips, { layers: [3], pooling: 'temporal' })).rejects.toThrow(
+      /layer 3 is out of range; this model has layers 1\.\.2/,
+    );
     const controller = new AbortController();
     controller.abort();
-    const err = await embedder.embed(clips, { layers: [1], pooling: 'temporal', signal: controller.signal }).catch((e: unknown) => e);
+    const err = await embedder
+      .embed(clips, { layers: [1], pooling: 'temporal', signal: controller.signal })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GenrepError);
     expect((err as GenrepError).code).toBe('CANCELLED');
   });
 
   it('reports a checkpoint that does not exist', async () => {
-    await expect(createEmbedder({ kind: 'beats', checkpoint: path.join(cacheDir, 'nope.pt') }, { cacheDir })).rejects.toThrow(/nope\.pt: no such file/);
+    await expect(
+      createEmbedder({ kind: 'beats', checkpoint: path.join(cacheDir, 'nope.pt') }, { cacheDir }),
+    ).rejects.toThrow(/nope\.pt: no such file/);
   });
 });

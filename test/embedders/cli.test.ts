@@ -17,7 +17,6 @@ const golden = new GoldenSet('golden-beats-tiny');
 let dir: string;
 let toyWav: string;
 
-
 beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'genrep-embed-cli-'));
   // Clip real0 (ToyCar) came from 16-bit PCM, so writing it back as PCM 16 is lossless.
@@ -31,7 +30,17 @@ afterAll(async () => {
 describe('genrep embed', () => {
   it('writes fbank-stats features as float32 [layers, files, dim]', async () => {
     const out = path.join(dir, 'stats.npy');
-    const { code, stdout, stderr } = await run(['embed', '--model', 'fbank-stats', '--layers', '1', '--out', out, toyWav, FAN_WAV]);
+    const { code, stdout, stderr } = await run([
+      'embed',
+      '--model',
+      'fbank-stats',
+      '--layers',
+      '1',
+      '--out',
+      out,
+      toyWav,
+      FAN_WAV,
+    ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('[1, 2, 256] float32 (fbank-stats:v1');
@@ -44,7 +53,23 @@ describe('genrep embed', () => {
   it('runs a .pt checkpoint (converted into the cache) and matches the reference features', async () => {
     const out = path.join(dir, 'beats.npy');
     const cache = path.join(dir, 'cache');
-    const { code, stderr } = await run(['embed', '--model', TINY_CHECKPOINT, '--layers', 'all', '--threads', '1', '--device', 'cpu', '--cache-dir', cache, '--out', out, toyWav, FAN_WAV]);
+    const { code, stderr } = await run([
+      'embed',
+      '--model',
+      TINY_CHECKPOINT,
+      '--layers',
+      'all',
+      '--threads',
+      '1',
+      '--device',
+      'cpu',
+      '--cache-dir',
+      cache,
+      '--out',
+      out,
+      toyWav,
+      FAN_WAV,
+    ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const npy = await readNpy(out);
@@ -59,7 +84,17 @@ describe('genrep embed', () => {
 
   it('converts with `model convert` and embeds with the converted graph', async () => {
     const onnx = path.join(dir, 'tiny.onnx');
-    const converted = await run(['model', 'convert', TINY_CHECKPOINT, '--out', onnx, '--layers', '1,2', '--pooling', 'temporal']);
+    const converted = await run([
+      'model',
+      'convert',
+      TINY_CHECKPOINT,
+      '--out',
+      onnx,
+      '--layers',
+      '1,2',
+      '--pooling',
+      'temporal',
+    ]);
     expect(converted.code).toBe(0);
     expect(converted.stdout).toContain('BEATs 2×64, layers 1,2, temporal');
     const out = path.join(dir, 'converted.npy');
@@ -67,21 +102,49 @@ describe('genrep embed', () => {
     expect(code).toBe(0);
     const npy = await readNpy(out);
     expect(npy.shape).toEqual([2, 1, 512]);
-    expect(cosine(npy.data.subarray(0, 512), rows(golden.f32('beats/pooled_temporal/layer2').data, 512)[1]!)).toBeGreaterThanOrEqual(0.99999);
-    expect(cosine(npy.data.subarray(512), rows(golden.f32('beats/pooled_temporal/layer1').data, 512)[1]!)).toBeGreaterThanOrEqual(0.99999);
+    expect(
+      cosine(npy.data.subarray(0, 512), rows(golden.f32('beats/pooled_temporal/layer2').data, 512)[1]!),
+    ).toBeGreaterThanOrEqual(0.99999);
+    expect(
+      cosine(npy.data.subarray(512), rows(golden.f32('beats/pooled_temporal/layer1').data, 512)[1]!),
+    ).toBeGreaterThanOrEqual(0.99999);
 
-    const missing = await run(['embed', '--model', onnx, '--layers', '1', '--pooling', 'spatial', '--out', out, FAN_WAV]);
+    const missing = await run([
+      'embed',
+      '--model',
+      onnx,
+      '--layers',
+      '1',
+      '--pooling',
+      'spatial',
+      '--out',
+      out,
+      FAN_WAV,
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("has no 'spatial' outputs (it has temporal)");
   });
 
   it('refuses hidden-state graphs for embedding, out-of-range layers and malformed layer lists', async () => {
     const hidden = path.join(dir, 'hidden.onnx');
-    expect((await run(['model', 'convert', TINY_CHECKPOINT, '--out', hidden, '--layers', '2', '--pooling', 'none'])).code).toBe(0);
+    expect(
+      (await run(['model', 'convert', TINY_CHECKPOINT, '--out', hidden, '--layers', '2', '--pooling', 'none'])).code,
+    ).toBe(0);
     const out = path.join(dir, 'x.npy');
     const notPooled = await run(['embed', '--model', hidden, '--out', out, FAN_WAV]);
     expect(notPooled.stderr).toContain('not a pooled BEATs graph');
-    const tooDeep = await run(['embed', '--model', TINY_CHECKPOINT, '--cache-dir', path.join(dir, 'cache'), '--layers', '3', '--out', out, FAN_WAV]);
+    const tooDeep = await run([
+      'embed',
+      '--model',
+      TINY_CHECKPOINT,
+      '--cache-dir',
+      path.join(dir, 'cache'),
+      '--layers',
+      '3',
+      '--out',
+      out,
+      FAN_WAV,
+    ]);
     expect(tooDeep.code).toBe(1);
     expect(tooDeep.stderr).toContain('layer 3 is out of range; this model has layers 1..2');
     const bad = await run(['embed', '--model', 'fbank-stats', '--layers', '1-3', '--out', out, FAN_WAV]);
@@ -100,7 +163,20 @@ describe('genrep embed', () => {
     const model = path.join(dir, 'rms.onnx');
     await fsp.writeFile(model, g.encode({ opsets: [{ domain: '', version: 17 }], producerVersion: 'test' }));
     const out = path.join(dir, 'rms.npy');
-    const { code } = await run(['embed', '--model', model, '--input-kind', 'waveform', '--output', 'rms', '--layers', '1', '--out', out, toyWav]);
+    const { code } = await run([
+      'embed',
+      '--model',
+      model,
+      '--input-kind',
+      'waveform',
+      '--output',
+      'rms',
+      '--layers',
+      '1',
+      '--out',
+      out,
+      toyWav,
+    ]);
     expect(code).toBe(0);
     const wave = golden.f32('beats/input_wave').data.subarray(0, 160000);
     const rms = Math.sqrt(wave.reduce((s, v) => s + v * v, 0) / wave.length);

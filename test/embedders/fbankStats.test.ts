@@ -38,14 +38,19 @@ describe('fbank-stats embedder', () => {
     const longer = new Float32Array(200000);
     longer.set(tone);
     longer.fill(0.9, 160000);
-    const [features] = await embedder.embed([tone, longer, tone.subarray(0, 48000)], { layers: [1], pooling: 'temporal' });
+    const [features] = await embedder.embed([tone, longer, tone.subarray(0, 48000)], {
+      layers: [1],
+      pooling: 'temporal',
+    });
     expect(Array.from(features!.subarray(256, 512))).toEqual(Array.from(features!.subarray(0, 256)));
     expect(features!.subarray(512, 768)).not.toEqual(features!.subarray(0, 256));
   });
 
   it('has one layer and only temporal statistics', async () => {
     const embedder = await createEmbedder({ kind: 'fbank-stats' });
-    await expect(embedder.embed([new Float32Array(16000)], { layers: [2], pooling: 'temporal' })).rejects.toThrow(/single layer \(1\), got 2/);
+    await expect(embedder.embed([new Float32Array(16000)], { layers: [2], pooling: 'temporal' })).rejects.toThrow(
+      /single layer \(1\), got 2/,
+    );
     expect(() => embedder.dim('spectral')).toThrow(/does not apply to fbank-stats/);
   });
 });

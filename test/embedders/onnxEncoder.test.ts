@@ -48,7 +48,10 @@ const ramp = Float32Array.from({ length: 200000 }, (_, i) => (i < 160000 ? i / 1
 describe('user ONNX encoder', () => {
   it('feeds 10 s waveforms (cut or zero-padded) and returns the named output', async () => {
     const file = await writeModel('wave', { dims: ['batch', 'samples'] }, meanMax);
-    const embedder = await createEmbedder({ kind: 'onnx', path: file, input: 'waveform', output: 'embedding' }, { threads: 1, device: 'cpu' });
+    const embedder = await createEmbedder(
+      { kind: 'onnx', path: file, input: 'waveform', output: 'embedding' },
+      { threads: 1, device: 'cpu' },
+    );
     expect(embedder.id).toMatch(/^onnx:[0-9a-f]{32}$/);
     expect(embedder.numLayers).toBe(1);
     expect(embedder.dim('temporal')).toBe(2);
@@ -65,7 +68,10 @@ describe('user ONNX encoder', () => {
 
   it('uses a fixed input length and a fixed batch of 1 as the model declares them', async () => {
     const file = await writeModel('wave_fixed', { dims: [1, 16000] }, meanMax);
-    const embedder = await createEmbedder({ kind: 'onnx', path: file, input: 'waveform', output: 'embedding' }, { threads: 1, device: 'cpu' });
+    const embedder = await createEmbedder(
+      { kind: 'onnx', path: file, input: 'waveform', output: 'embedding' },
+      { threads: 1, device: 'cpu' },
+    );
     const [out] = await embedder.embed([ramp, ramp], { layers: [1], pooling: 'spatial', batchSize: 8 });
     expect(out!.length).toBe(4);
     expect(out![1]).toBeCloseTo(15999 / 160000, 6);
@@ -77,7 +83,10 @@ describe('user ONNX encoder', () => {
       g.op('ReduceMean', [x], { axes: ints([1]), keepdims: int(0) }, { outputs: ['vec'] });
       return [{ name: 'vec', dims: ['batch', 128] }];
     });
-    const embedder = await createEmbedder({ kind: 'onnx', path: file, input: 'fbank', output: 'vec' }, { threads: 1, device: 'cpu' });
+    const embedder = await createEmbedder(
+      { kind: 'onnx', path: file, input: 'fbank', output: 'vec' },
+      { threads: 1, device: 'cpu' },
+    );
     const clip = Float32Array.from({ length: 40000 }, (_, i) => 0.2 * Math.sin(i * 0.05) + 0.01 * Math.sin(i * 1.3));
     const [out] = await embedder.embed([clip], { layers: [1], pooling: 'temporal' });
     const means = fbankStatistics(clip).subarray(0, 128);
@@ -90,8 +99,12 @@ describe('user ONNX encoder', () => {
       g.op('ReduceMean', [x], { axes: ints([2]), keepdims: int(0) }, { outputs: ['embedding'] });
       return [{ name: 'embedding', dims: ['batch', 1] }];
     });
-    const err = await failure(createEmbedder({ kind: 'onnx', path: file, input: 'waveform', output: 'embedding' }, { device: 'cpu' }));
-    expect(err.message).toContain("input 'audio' has rank 3 ([batch, 1, samples]); a waveform encoder takes float32 [batch, samples]");
+    const err = await failure(
+      createEmbedder({ kind: 'onnx', path: file, input: 'waveform', output: 'embedding' }, { device: 'cpu' }),
+    );
+    expect(err.message).toContain(
+      "input 'audio' has rank 3 ([batch, 1, samples]); a waveform encoder takes float32 [batch, samples]",
+    );
     expect(err.data.file).toBe(file);
   });
 
@@ -100,39 +113,54 @@ describe('user ONNX encoder', () => {
       g.op('ReduceMean', [x], { axes: ints([1]), keepdims: int(0) }, { outputs: ['vec'] });
       return [{ name: 'vec', dims: ['batch', 64] }];
     });
-    const err = await failure(createEmbedder({ kind: 'onnx', path: file, input: 'fbank', output: 'vec' }, { device: 'cpu' }));
+    const err = await failure(
+      createEmbedder({ kind: 'onnx', path: file, input: 'fbank', output: 'vec' }, { device: 'cpu' }),
+    );
     expect(err.message).toContain('has 64 bins');
     expect(err.data.expected).toBe('float32 [batch, 998, 128]');
   });
 
   it('explains a missing output, several inputs, a non-float input and a graph that rejects 10 s', async () => {
     const wave = await writeModel('wave2', { dims: ['batch', 'samples'] }, meanMax);
-    expect((await failure(createEmbedder({ kind: 'onnx', path: wave, input: 'waveform', output: 'emb' }, { device: 'cpu' }))).message).toContain(
-      "no output 'emb'; its outputs are embedding, other",
-    );
+    expect(
+      (await failure(createEmbedder({ kind: 'onnx', path: wave, input: 'waveform', output: 'emb' }, { device: 'cpu' })))
+        .message,
+    ).toContain("no output 'emb'; its outputs are embedding, other");
     const two = await writeModel('two_inputs', { dims: ['batch', 'samples'] }, meanMax, true);
-    expect((await failure(createEmbedder({ kind: 'onnx', path: two, input: 'waveform', output: 'embedding' }, { device: 'cpu' }))).message).toContain(
-      'has 2 inputs (audio, second)',
-    );
+    expect(
+      (
+        await failure(
+          createEmbedder({ kind: 'onnx', path: two, input: 'waveform', output: 'embedding' }, { device: 'cpu' }),
+        )
+      ).message,
+    ).toContain('has 2 inputs (audio, second)');
     const ints64 = await writeModel('int_input', { dims: ['batch', 'samples'], type: TensorDataType.INT64 }, (g, x) => {
       g.op('Cast', [x], { to: int(TensorDataType.FLOAT) }, { outputs: ['embedding'] });
       return [{ name: 'embedding', dims: ['batch', 'samples'] }];
     });
-    expect((await failure(createEmbedder({ kind: 'onnx', path: ints64, input: 'waveform', output: 'embedding' }, { device: 'cpu' }))).message).toContain(
-      "input 'audio' is int64",
-    );
+    expect(
+      (
+        await failure(
+          createEmbedder({ kind: 'onnx', path: ints64, input: 'waveform', output: 'embedding' }, { device: 'cpu' }),
+        )
+      ).message,
+    ).toContain("input 'audio' is int64");
     const picky = await writeModel('picky', { dims: ['batch', 'samples'] }, (g, x) => {
       g.op('Reshape', [x, g.int64Tensor('three', [0, 3, -1])], {}, { outputs: ['embedding'] });
       return [{ name: 'embedding', dims: ['batch', 3, 'rest'] }];
     });
-    const err = await failure(createEmbedder({ kind: 'onnx', path: picky, input: 'waveform', output: 'embedding' }, { device: 'cpu' }));
+    const err = await failure(
+      createEmbedder({ kind: 'onnx', path: picky, input: 'waveform', output: 'embedding' }, { device: 'cpu' }),
+    );
     expect(err.message).toContain('rejects a [1, 160000] input');
   });
 
   it('reports a file that is not an ONNX model', async () => {
     const junk = path.join(dir, 'junk.onnx');
     await fsp.writeFile(junk, 'not a model');
-    const err = await failure(createEmbedder({ kind: 'onnx', path: junk, input: 'waveform', output: 'x' }, { device: 'cpu' }));
+    const err = await failure(
+      createEmbedder({ kind: 'onnx', path: junk, input: 'waveform', output: 'x' }, { device: 'cpu' }),
+    );
     expect(err.message).toContain('ONNX Runtime cannot load this model');
   });
 });

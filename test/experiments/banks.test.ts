@@ -33,10 +33,17 @@ describe('memory bank files for the editor', () => {
     const test = path.join(dir, 'data', 'fan', 'test');
     const normals = [0, 1, 2].map((i) => path.join(test, `section_00_source_test_normal_000${i}_spd_200.wav`));
     const anomalies = [0, 1, 2].map((i) => path.join(test, `section_00_source_test_anomaly_000${i}_spd_200.wav`));
-    const scored = await scoreFilesWithBank({ bankFile: out, files: [...normals, ...anomalies], dn: 'inductive', cacheDir: path.join(dir, 'cache') });
+    const scored = await scoreFilesWithBank({
+      bankFile: out,
+      files: [...normals, ...anomalies],
+      dn: 'inductive',
+      cacheDir: path.join(dir, 'cache'),
+    });
     expect(scored.files).toHaveLength(6);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    expect(mean(scored.files.slice(3).map((f) => f.score))).toBeGreaterThan(mean(scored.files.slice(0, 3).map((f) => f.score)));
+    expect(mean(scored.files.slice(3).map((f) => f.score))).toBeGreaterThan(
+      mean(scored.files.slice(0, 3).map((f) => f.score)),
+    );
     expect(Number.isFinite(scored.threshold)).toBe(true);
     const listed = await listBanks(path.join(dir, 'banks'));
     expect(listed.map((b) => path.basename(b.file))).toEqual(['fan-L1.grbank']);
@@ -45,11 +52,21 @@ describe('memory bank files for the editor', () => {
 
   it('refuses files that are not WAVs and a bank built with another embedder', async () => {
     const out = path.join(dir, 'banks', 'fan-L1.grbank');
-    await expect(scoreFilesWithBank({ bankFile: out, files: [path.join(dir, 'notes.txt')], dn: 'none' })).rejects.toThrow(/notes\.txt: is not a \.wav file/);
+    await expect(
+      scoreFilesWithBank({ bankFile: out, files: [path.join(dir, 'notes.txt')], dn: 'none' }),
+    ).rejects.toThrow(/notes\.txt: is not a \.wav file/);
     // The tiny BEATs-shaped checkpoint of the golden fixtures stands in for "another embedder".
     const tinyBeats = path.join(FIXTURES, 'golden-beats-tiny', 'checkpoint.pt');
     const wav = path.join(dir, 'data', 'fan', 'test', 'section_00_source_test_normal_0000_spd_200.wav');
-    await expect(scoreFilesWithBank({ bankFile: out, files: [wav], dn: 'none', embedder: tinyBeats, cacheDir: path.join(dir, 'cache') })).rejects.toThrow(
+    await expect(
+      scoreFilesWithBank({
+        bankFile: out,
+        files: [wav],
+        dn: 'none',
+        embedder: tinyBeats,
+        cacheDir: path.join(dir, 'cache'),
+      }),
+    ).rejects.toThrow(
       /fan-L1\.grbank: was built with embedder 'fbank-stats[^']*', but the selected embedder is 'beats/,
     );
   });

@@ -15,13 +15,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function config(extra: Record<string, unknown> = {}, name = 'exp.genrep.json') {
   const file = path.join(dir, name);
-  const text = JSON.stringify({ dataset: { root: 'data' }, embedder: 'fbank-stats', mixup: { K_s: 10, lambda: 0.9 }, cacheDir: 'cache', output: 'out', ...extra }, null, 2);
+  const text = JSON.stringify(
+    {
+      dataset: { root: 'data' },
+      embedder: 'fbank-stats',
+      mixup: { K_s: 10, lambda: 0.9 },
+      cacheDir: 'cache',
+      output: 'out',
+      ...extra,
+    },
+    null,
+    2,
+  );
   writeFileSync(file, text);
   return parseRunConfig(text, file);
 }
 
 function walk(d: string): string[] {
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
+  );
 }
 
 describe('genrep run', () => {
@@ -29,7 +42,12 @@ describe('genrep run', () => {
     const outcome = await runExperiment(config({ ablation: true }));
     const r = await readResults(outcome.resultsFile);
     expect(r.dataset.machineTypes).toEqual(['fan', 'pump']);
-    expect(r.variants.map((v) => v.id)).toEqual(['dn=transductive mixup=K_s10', 'dn=none mixup=off', 'dn=none mixup=K_s10', 'dn=transductive mixup=off']);
+    expect(r.variants.map((v) => v.id)).toEqual([
+      'dn=transductive mixup=K_s10',
+      'dn=none mixup=off',
+      'dn=none mixup=K_s10',
+      'dn=transductive mixup=off',
+    ]);
     const main = r.variants[0]!;
     expect(main.layerSelection).toBe('oracle');
     for (const m of main.machines) {
@@ -39,13 +57,21 @@ describe('genrep run', () => {
       expect(m.files.every((f) => f.d_source !== null && f.d_target !== null)).toBe(true);
     }
     expect(main.overall!.official).toBeCloseTo(
-      3 / main.machines.flatMap((m) => [m.metrics!.auc_source!, m.metrics!.auc_target!, m.metrics!.pauc]).reduce((a, x) => a + 1 / x, 0) * 2,
+      (3 /
+        main.machines
+          .flatMap((m) => [m.metrics!.auc_source!, m.metrics!.auc_target!, m.metrics!.pauc])
+          .reduce((a, x) => a + 1 / x, 0)) *
+        2,
       12,
     );
-    const scores = readFileSync(path.join(outcome.outputDir, 'anomaly_score_fan_section_00_test.csv'), 'utf8').trim().split('\n');
+    const scores = readFileSync(path.join(outcome.outputDir, 'anomaly_score_fan_section_00_test.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(scores).toHaveLength(24);
     expect(scores[0]).toMatch(/^section_00_source_test_anomaly_0000_spd_200\.wav,-?\d/);
-    const decisions = readFileSync(path.join(outcome.outputDir, 'decision_result_pump_section_00_test.csv'), 'utf8').trim().split('\n');
+    const decisions = readFileSync(path.join(outcome.outputDir, 'decision_result_pump_section_00_test.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(decisions.every((l) => /,(0|1)$/.test(l))).toBe(true);
     const html = readFileSync(outcome.reportFile, 'utf8');
     expect(html).toContain('<svg');
@@ -84,24 +110,39 @@ describe('genrep run', () => {
   });
 
   it('averages low-shot runs over seeds', async () => {
-    const outcome = await runExperiment(config({ lowShot: { k: 12, seeds: [1, 2] }, dn: 'none', mixup: { K_s: 0, lambda: 0.9 }, output: 'out-low' }, 'low.genrep.json'));
+    const outcome = await runExperiment(
+      config(
+        { lowShot: { k: 12, seeds: [1, 2] }, dn: 'none', mixup: { K_s: 0, lambda: 0.9 }, output: 'out-low' },
+        'low.genrep.json',
+      ),
+    );
     const v = outcome.results.variants[0]!;
     expect(v.seeds).toEqual([1, 2]);
     for (const m of v.machines) expect(m.metrics!.auc).toBeGreaterThan(0);
   });
 
   it('names the config position of a K_s larger than the source bank and of a layer that does not exist', async () => {
-    await expect(runExperiment(config({ mixup: { K_s: 31, lambda: 0.9 } }, 'ks.genrep.json'))).rejects.toThrow(/ks\.genrep\.json:\d+:\d+: \/mixup\/K_s: K_s = 31 is larger than the source bank of fan \(30 clips\)/);
-    await expect(runExperiment(config({ layers: [1, 2] }, 'layer.genrep.json'))).rejects.toThrow(/layer\.genrep\.json:\d+:\d+: \/layers\/1: layer 2 does not exist: fbank-stats\S* has layers 1\.\.1/);
+    await expect(runExperiment(config({ mixup: { K_s: 31, lambda: 0.9 } }, 'ks.genrep.json'))).rejects.toThrow(
+      /ks\.genrep\.json:\d+:\d+: \/mixup\/K_s: K_s = 31 is larger than the source bank of fan \(30 clips\)/,
+    );
+    await expect(runExperiment(config({ layers: [1, 2] }, 'layer.genrep.json'))).rejects.toThrow(
+      /layer\.genrep\.json:\d+:\d+: \/layers\/1: layer 2 does not exist: fbank-stats\S* has layers 1\.\.1/,
+    );
   });
 
   it('stops on an unreadable clip naming it, or skips it when the config allows', async () => {
     const bad = path.join(dir, 'data', 'pump', 'test', 'section_00_source_test_normal_0099_spd_250.wav');
     writeFileSync(bad, 'not a wav file at all');
     try {
-      await expect(runExperiment(config({}, 'strict.genrep.json'))).rejects.toThrow(/section_00_source_test_normal_0099_spd_250\.wav/);
-      const outcome = await runExperiment(config({ dataset: { root: 'data', skipUnreadable: true }, output: 'out-skip' }, 'skip.genrep.json'));
-      expect(outcome.results.dataset.skipped.map((s) => path.basename(s.path))).toEqual(['section_00_source_test_normal_0099_spd_250.wav']);
+      await expect(runExperiment(config({}, 'strict.genrep.json'))).rejects.toThrow(
+        /section_00_source_test_normal_0099_spd_250\.wav/,
+      );
+      const outcome = await runExperiment(
+        config({ dataset: { root: 'data', skipUnreadable: true }, output: 'out-skip' }, 'skip.genrep.json'),
+      );
+      expect(outcome.results.dataset.skipped.map((s) => path.basename(s.path))).toEqual([
+        'section_00_source_test_normal_0099_spd_250.wav',
+      ]);
       expect(existsSync(path.join(dir, 'out-skip', 'results.json'))).toBe(true);
     } finally {
       rmSync(bad);

@@ -10,20 +10,38 @@ import { validateConfigText } from '../../worker/src/server/configDiagnostics';
 
 describe('which config Run Experiment runs', () => {
   it('prefers the config it was invoked on, then the active editor, then the only one in the workspace', () => {
-    expect(chooseRunTarget({ explicit: '/w/a.genrep.json', activeFile: '/w/b.genrep.json', workspaceConfigs: [] })).toEqual({ kind: 'run', file: '/w/a.genrep.json' });
-    expect(chooseRunTarget({ activeFile: '/w/B.GENREP.JSON', workspaceConfigs: ['/w/a.genrep.json'] })).toEqual({ kind: 'run', file: '/w/B.GENREP.JSON' });
-    expect(chooseRunTarget({ activeFile: '/w/readme.md', workspaceConfigs: ['/w/a.genrep.json'] })).toEqual({ kind: 'run', file: '/w/a.genrep.json' });
+    expect(
+      chooseRunTarget({ explicit: '/w/a.genrep.json', activeFile: '/w/b.genrep.json', workspaceConfigs: [] }),
+    ).toEqual({ kind: 'run', file: '/w/a.genrep.json' });
+    expect(chooseRunTarget({ activeFile: '/w/B.GENREP.JSON', workspaceConfigs: ['/w/a.genrep.json'] })).toEqual({
+      kind: 'run',
+      file: '/w/B.GENREP.JSON',
+    });
+    expect(chooseRunTarget({ activeFile: '/w/readme.md', workspaceConfigs: ['/w/a.genrep.json'] })).toEqual({
+      kind: 'run',
+      file: '/w/a.genrep.json',
+    });
   });
   it('asks among several, and offers to create one when there is none', () => {
-    expect(chooseRunTarget({ explicit: '/w/notes.json', workspaceConfigs: ['/w/z.genrep.json', '/w/a.genrep.json', '/w/a.genrep.json'] })).toEqual({ kind: 'pick', files: ['/w/a.genrep.json', '/w/z.genrep.json'] });
+    expect(
+      chooseRunTarget({
+        explicit: '/w/notes.json',
+        workspaceConfigs: ['/w/z.genrep.json', '/w/a.genrep.json', '/w/a.genrep.json'],
+      }),
+    ).toEqual({ kind: 'pick', files: ['/w/a.genrep.json', '/w/z.genrep.json'] });
     expect(chooseRunTarget({ workspaceConfigs: [] })).toEqual({ kind: 'create' });
   });
 });
 
 describe('the explorer selection for Score Selected WAV Files', () => {
   it('keeps WAVs in order (any case), drops repeats, and names the rest', () => {
-    expect(partitionWavs(['/a/1.wav', '/a/notes.txt', '/a/2.WAV', '/a/1.wav', '/a/folder', '/a/x.wav.bak'])).toEqual({ wavs: ['/a/1.wav', '/a/2.WAV'], others: ['/a/notes.txt', '/a/folder', '/a/x.wav.bak'] });
-    expect(listForMessage(['/a/1.txt', '/a/2.txt', '/a/3.txt', '/a/4.txt', '/a/5.txt'], (p) => p.slice(3))).toBe('1.txt, 2.txt, 3.txt and 2 more');
+    expect(partitionWavs(['/a/1.wav', '/a/notes.txt', '/a/2.WAV', '/a/1.wav', '/a/folder', '/a/x.wav.bak'])).toEqual({
+      wavs: ['/a/1.wav', '/a/2.WAV'],
+      others: ['/a/notes.txt', '/a/folder', '/a/x.wav.bak'],
+    });
+    expect(listForMessage(['/a/1.txt', '/a/2.txt', '/a/3.txt', '/a/4.txt', '/a/5.txt'], (p) => p.slice(3))).toBe(
+      '1.txt, 2.txt, 3.txt and 2 more',
+    );
     expect(listForMessage(['/a/1.txt'], (p) => p.slice(3))).toBe('1.txt');
   });
 });
@@ -36,44 +54,93 @@ describe('how a failed request is shown', () => {
       message: '/w/a.genrep.json:5:11: /layers/1: layer 13 does not exist: fbank-stats:v1 has layers 1..1',
       data: { code: 'BAD_INPUT', file: '/w/a.genrep.json', field: '/layers/1', range },
     });
-    expect(view).toMatchObject({ severity: 'error', location: { file: '/w/a.genrep.json', range }, actions: ['openLocation'], cancelled: false, workerLost: false });
-    expect(view.message).toBe('Running a.genrep.json failed: /w/a.genrep.json:5:11: /layers/1: layer 13 does not exist: fbank-stats:v1 has layers 1..1');
+    expect(view).toMatchObject({
+      severity: 'error',
+      location: { file: '/w/a.genrep.json', range },
+      actions: ['openLocation'],
+      cancelled: false,
+      workerLost: false,
+    });
+    expect(view.message).toBe(
+      'Running a.genrep.json failed: /w/a.genrep.json:5:11: /layers/1: layer 13 does not exist: fbank-stats:v1 has layers 1..1',
+    );
   });
   it('offers to change the embedder or rebuild when the bank was built with another one', () => {
-    const view = presentFailure('Scoring 2 files', { code: -32002, message: "/b/fan.grbank: was built with embedder 'fbank-stats:v1'…", data: { code: 'BAD_INPUT', file: '/b/fan.grbank', field: 'embedder', expected: 'fbank-stats:v1' } });
+    const view = presentFailure('Scoring 2 files', {
+      code: -32002,
+      message: "/b/fan.grbank: was built with embedder 'fbank-stats:v1'…",
+      data: { code: 'BAD_INPUT', file: '/b/fan.grbank', field: 'embedder', expected: 'fbank-stats:v1' },
+    });
     expect(view.actions).toEqual(['selectEmbedder', 'buildBank']);
   });
   it('offers the download for a missing checkpoint', () => {
-    expect(presentFailure('Running', { code: -32001, message: 'x', data: { code: 'NOT_FOUND', file: '/m/BEATs_iter3_plus_AS2M.pt' } }).actions).toEqual(['downloadCheckpoint']);
+    expect(
+      presentFailure('Running', {
+        code: -32001,
+        message: 'x',
+        data: { code: 'NOT_FOUND', file: '/m/BEATs_iter3_plus_AS2M.pt' },
+      }).actions,
+    ).toEqual(['downloadCheckpoint']);
   });
   it('treats a cancel as information, not an error', () => {
-    expect(presentFailure('Running a.genrep.json', { code: -32800, message: 'cancelled', data: { code: 'CANCELLED' } })).toMatchObject({ severity: 'info', message: 'Running a.genrep.json cancelled.', cancelled: true, actions: [] });
+    expect(
+      presentFailure('Running a.genrep.json', { code: -32800, message: 'cancelled', data: { code: 'CANCELLED' } }),
+    ).toMatchObject({ severity: 'info', message: 'Running a.genrep.json cancelled.', cancelled: true, actions: [] });
   });
   it('says the worker died under the request, and offers to run again', () => {
-    for (const err of [{ code: -32097, message: 'Pending response rejected since connection got disposed' }, new Error('Connection is closed.'), { message: 'Client is not running' }]) {
-      expect(presentFailure('Running a.genrep.json', err)).toMatchObject({ workerLost: true, actions: ['retry', 'showLog'] });
+    for (const err of [
+      { code: -32097, message: 'Pending response rejected since connection got disposed' },
+      new Error('Connection is closed.'),
+      { message: 'Client is not running' },
+    ]) {
+      expect(presentFailure('Running a.genrep.json', err)).toMatchObject({
+        workerLost: true,
+        actions: ['retry', 'showLog'],
+      });
     }
   });
   it('sends internal errors to the log', () => {
-    expect(presentFailure('Listing', { code: -32603, message: 'internal error: boom', data: { code: 'INTERNAL' } }).actions).toEqual(['showLog', 'restartWorker']);
+    expect(
+      presentFailure('Listing', { code: -32603, message: 'internal error: boom', data: { code: 'INTERNAL' } }).actions,
+    ).toEqual(['showLog', 'restartWorker']);
     expect(presentFailure('Listing', 'a string').message).toBe('Listing failed: a string');
   });
 });
 
 describe('the status-bar item', () => {
   it('says what the worker is doing and offers a restart once it gave up', () => {
-    expect(statusBarView({ state: 'running', pid: 42 })).toMatchObject({ text: '$(pulse) GenRep', command: 'genrep.showLog', error: false });
+    expect(statusBarView({ state: 'running', pid: 42 })).toMatchObject({
+      text: '$(pulse) GenRep',
+      command: 'genrep.showLog',
+      error: false,
+    });
     expect(statusBarView({ state: 'running', pid: 42 }).tooltip).toContain('pid 42');
-    const busy = statusBarView({ state: 'running', status: { state: 'busy', jobs: [{ id: 1, method: 'genrep/run', title: 'GenRep: running a.genrep.json' }, { id: 2, method: 'genrep/scoreFiles', title: 'GenRep: scoring 3 files' }] } });
+    const busy = statusBarView({
+      state: 'running',
+      status: {
+        state: 'busy',
+        jobs: [
+          { id: 1, method: 'genrep/run', title: 'GenRep: running a.genrep.json' },
+          { id: 2, method: 'genrep/scoreFiles', title: 'GenRep: scoring 3 files' },
+        ],
+      },
+    });
     expect(busy.text).toBe('$(sync~spin) GenRep: busy (+1 waiting)');
     expect(busy.tooltip).toContain('GenRep: running a.genrep.json');
-    expect(statusBarView({ state: 'restarting', lastCrash: 'was killed (SIGKILL)' }).tooltip).toContain('was killed (SIGKILL)');
+    expect(statusBarView({ state: 'restarting', lastCrash: 'was killed (SIGKILL)' }).tooltip).toContain(
+      'was killed (SIGKILL)',
+    );
     expect(statusBarView({ state: 'failed' })).toMatchObject({ command: 'genrep.restartWorker', error: true });
   });
 });
 
 describe('the Create Run Config template', () => {
-  const text = runConfigTemplate({ name: 'Fan & Pump (dev)', datasetRoot: 'data/dev', machineTypes: ['fan', 'pump'], embedder: 'fbank-stats' });
+  const text = runConfigTemplate({
+    name: 'Fan & Pump (dev)',
+    datasetRoot: 'data/dev',
+    machineTypes: ['fan', 'pump'],
+    embedder: 'fbank-stats',
+  });
 
   it('is a valid run config with comments, as the loader reads it', () => {
     const loaded = parseRunConfig(text, '/ws/fan.genrep.json');
@@ -84,7 +151,9 @@ describe('the Create Run Config template', () => {
   });
 
   it('passes the worker validation without diagnostics, also without machine types', () => {
-    expect(validateConfigText(text, '/nonexistent/fan.genrep.json').diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(
+      validateConfigText(text, '/nonexistent/fan.genrep.json').diagnostics.filter((d) => d.severity === 'error'),
+    ).toEqual([]);
     const plain = runConfigTemplate({ name: 'x', datasetRoot: '/abs/data' });
     expect(parseRunConfig(plain, '/ws/x.genrep.json').config.embedder).toBe('fbank-stats');
   });

@@ -1,17 +1,37 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childrenOf, clipPathsOf, collectRoots, rootNodes, viewOf, type DatasetNode } from '../../extension/src/datasetTreeModel';
+import {
+  childrenOf,
+  clipPathsOf,
+  collectRoots,
+  rootNodes,
+  viewOf,
+  type DatasetNode,
+} from '../../extension/src/datasetTreeModel';
 import type { ClipInfo, DatasetListing } from '../../worker/src/protocol/workerProtocol';
 
-function clip(name: string, split: 'train' | 'test', domain: 'source' | 'target' | null, label: 'normal' | 'anomaly' | null): ClipInfo {
+function clip(
+  name: string,
+  split: 'train' | 'test',
+  domain: 'source' | 'target' | null,
+  label: 'normal' | 'anomaly' | null,
+): ClipInfo {
   return { path: `/data/fan/${split}/${name}`, name, section: '00', split, domain, label, attributes: { spd: '200' } };
 }
 
 const fan = {
   machineType: 'fan',
   sections: ['00'],
-  train: [clip('s1.wav', 'train', 'source', 'normal'), clip('s2.wav', 'train', 'source', 'normal'), clip('t1.wav', 'train', 'target', 'normal')],
-  test: [clip('a1.wav', 'test', 'source', 'anomaly'), clip('n1.wav', 'test', 'source', 'normal'), clip('n2.wav', 'test', 'target', 'normal')],
+  train: [
+    clip('s1.wav', 'train', 'source', 'normal'),
+    clip('s2.wav', 'train', 'source', 'normal'),
+    clip('t1.wav', 'train', 'target', 'normal'),
+  ],
+  test: [
+    clip('a1.wav', 'test', 'source', 'anomaly'),
+    clip('n1.wav', 'test', 'source', 'normal'),
+    clip('n2.wav', 'test', 'target', 'normal'),
+  ],
 };
 const dcase2020 = {
   machineType: 'valve',
@@ -19,10 +39,20 @@ const dcase2020 = {
   train: [clip('normal_id_00_0.wav', 'train', null, 'normal')],
   test: [clip('anomaly_id_02_0.wav', 'test', null, 'anomaly')],
 };
-const listing: DatasetListing = { root: '/data', status: 'ok', resolvedRoot: '/data', layout: 'dcase2023', machines: [fan, dcase2020], skipped: [{ path: '/data/x.txt', reason: 'not a clip' }] };
+const listing: DatasetListing = {
+  root: '/data',
+  status: 'ok',
+  resolvedRoot: '/data',
+  layout: 'dcase2023',
+  machines: [fan, dcase2020],
+  skipped: [{ path: '/data/x.txt', reason: 'not a clip' }],
+};
 
 function walk(node: DatasetNode, depth = 0): string[] {
-  return [`${'  '.repeat(depth)}${viewOf(node).label} [${viewOf(node).contextValue}]`, ...childrenOf(node).flatMap((c) => walk(c, depth + 1))];
+  return [
+    `${'  '.repeat(depth)}${viewOf(node).label} [${viewOf(node).contextValue}]`,
+    ...childrenOf(node).flatMap((c) => walk(c, depth + 1)),
+  ];
 }
 
 describe('the Dataset Explorer tree', () => {
@@ -77,7 +107,12 @@ describe('the Dataset Explorer tree', () => {
   });
 
   it('shows a root that disappeared as a warning without children, and one still loading as such', () => {
-    const missing: DatasetListing = { root: '/gone', status: 'missing', message: '/gone: dataset root not found', error: { code: 'NOT_FOUND', file: '/gone' } };
+    const missing: DatasetListing = {
+      root: '/gone',
+      status: 'missing',
+      message: '/gone: dataset root not found',
+      error: { code: 'NOT_FOUND', file: '/gone' },
+    };
     const [gone, loading] = rootNodes(
       [
         { path: '/gone', source: 'config', origin: '/ws/a.genrep.json' },
@@ -85,7 +120,12 @@ describe('the Dataset Explorer tree', () => {
       ],
       new Map([['/gone', missing]]),
     );
-    expect(viewOf(gone!)).toMatchObject({ description: 'not found', icon: 'warning', contextValue: 'datasetRootProblem', collapsible: 'none' });
+    expect(viewOf(gone!)).toMatchObject({
+      description: 'not found',
+      icon: 'warning',
+      contextValue: 'datasetRootProblem',
+      collapsible: 'none',
+    });
     expect(viewOf(gone!).tooltip).toContain('named by /ws/a.genrep.json');
     expect(childrenOf(gone!)).toEqual([]);
     expect(viewOf(loading!)).toMatchObject({ description: 'reading…', contextValue: 'datasetRoot.removable' });

@@ -16,7 +16,9 @@ const contributes = manifest.contributes;
 
 describe('package.json contributions', () => {
   it('declares exactly the commands the extension registers, with their titles, in category GenRep', () => {
-    const declared = Object.fromEntries(contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
+    const declared = Object.fromEntries(
+      contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]),
+    );
     expect(declared).toEqual(COMMANDS);
     for (const c of contributes.commands) expect(c.category).toBe('GenRep');
   });
@@ -28,16 +30,22 @@ describe('package.json contributions', () => {
   });
 
   it('has the activity-bar container, the Dataset Explorer view and the panel activation', () => {
-    expect(contributes.viewsContainers.activitybar).toEqual([expect.objectContaining({ id: VIEW_CONTAINER_ID, title: 'GenRep' })]);
+    expect(contributes.viewsContainers.activitybar).toEqual([
+      expect.objectContaining({ id: VIEW_CONTAINER_ID, title: 'GenRep' }),
+    ]);
     expect(existsSync(path.join(ROOT, contributes.viewsContainers.activitybar[0].icon))).toBe(true);
-    expect(contributes.views[VIEW_CONTAINER_ID]).toEqual([expect.objectContaining({ id: DATASET_VIEW_ID, name: 'Dataset Explorer' })]);
+    expect(contributes.views[VIEW_CONTAINER_ID]).toEqual([
+      expect.objectContaining({ id: DATASET_VIEW_ID, name: 'Dataset Explorer' }),
+    ]);
     expect(manifest.activationEvents).toContain(`onWebviewPanel:${RESULTS_PANEL_TYPE}`);
     expect(manifest.activationEvents).toContain('workspaceContains:**/*.genrep.json');
     expect(manifest.extensionKind).toEqual(['workspace']);
   });
 
   it('maps *.genrep.json to the run-config schema that exists', () => {
-    expect(contributes.jsonValidation).toEqual([{ fileMatch: '*.genrep.json', url: './schemas/run-config.schema.json' }]);
+    expect(contributes.jsonValidation).toEqual([
+      { fileMatch: '*.genrep.json', url: './schemas/run-config.schema.json' },
+    ]);
     expect(existsSync(path.join(ROOT, 'schemas', 'run-config.schema.json'))).toBe(true);
   });
 
@@ -50,7 +58,8 @@ describe('package.json contributions', () => {
 
   it('targets a VS Code no newer than the API types it compiles against', () => {
     const engine = /^\^(\d+)\.(\d+)/.exec(manifest.engines.vscode)!;
-    const types = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@types', 'vscode', 'package.json'), 'utf8')).version as string;
+    const types = JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@types', 'vscode', 'package.json'), 'utf8'))
+      .version as string;
     const [major, minor] = types.split('.').map(Number);
     expect(major).toBe(Number(engine[1]));
     expect(minor).toBeLessThanOrEqual(Number(engine[2]));
@@ -63,7 +72,34 @@ describe('package.json contributions', () => {
       resolvedRoot: '/d',
       layout: 'dcase2023',
       skipped: [],
-      machines: [{ machineType: 'fan', sections: ['00'], train: [{ path: '/d/t.wav', name: 't.wav', section: '00', split: 'train', domain: 'source', label: 'normal', attributes: {} }], test: [{ path: '/d/a.wav', name: 'a.wav', section: '00', split: 'test', domain: 'source', label: 'anomaly', attributes: {} }] }],
+      machines: [
+        {
+          machineType: 'fan',
+          sections: ['00'],
+          train: [
+            {
+              path: '/d/t.wav',
+              name: 't.wav',
+              section: '00',
+              split: 'train',
+              domain: 'source',
+              label: 'normal',
+              attributes: {},
+            },
+          ],
+          test: [
+            {
+              path: '/d/a.wav',
+              name: 'a.wav',
+              section: '00',
+              split: 'test',
+              domain: 'source',
+              label: 'anomaly',
+              attributes: {},
+            },
+          ],
+        },
+      ],
     };
     const missing: DatasetListing = { root: '/m', status: 'missing', message: 'gone', error: { code: 'NOT_FOUND' } };
     const all = (n: DatasetNode): string[] => [viewOf(n).contextValue, ...childrenOf(n).flatMap(all)];
@@ -95,7 +131,10 @@ describe('package.json contributions', () => {
     const read = [...source.matchAll(/get(?:<[^>]+>)?\('([\w.]+)'/g)].map((m) => `genrep.${m[1]}`);
     expect(read.length).toBeGreaterThan(5);
     for (const key of read) expect(declared).toContain(key);
-    const restart = /RESTART_KEYS = \[([^\]]*)\]/.exec(source)![1]!.match(/'([\w.]+)'/g)!.map((k) => `genrep.${k.slice(1, -1)}`);
+    const restart = /RESTART_KEYS = \[([^\]]*)\]/
+      .exec(source)![1]!
+      .match(/'([\w.]+)'/g)!
+      .map((k) => `genrep.${k.slice(1, -1)}`);
     for (const key of restart) expect(declared).toContain(key);
   });
 

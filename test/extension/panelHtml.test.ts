@@ -39,7 +39,9 @@ describe('the results panel HTML', () => {
   it('has no remote, inline-eval or wildcard source anywhere', () => {
     for (const [directive, sources] of policy) {
       for (const source of sources) {
-        expect(source, directive).not.toMatch(/^'unsafe-(inline|eval|hashes)'$|^\*$|^https?:$|^https?:\/\/(?!file\+\.vscode-resource)/);
+        expect(source, directive).not.toMatch(
+          /^'unsafe-(inline|eval|hashes)'$|^\*$|^https?:$|^https?:\/\/(?!file\+\.vscode-resource)/,
+        );
       }
     }
     expect(policy.has('connect-src')).toBe(false); // so default-src 'none' forbids every fetch

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { allowedFilesOf, handlePanelMessage, parseFromWebview, type PanelHost } from '../../extension/src/panelMessages';
+import {
+  allowedFilesOf,
+  handlePanelMessage,
+  parseFromWebview,
+  type PanelHost,
+} from '../../extension/src/panelMessages';
 import type { RunResults } from '../../worker/src/experiments/results';
 import type { PanelContent, ToWebview } from '../../worker/src/protocol/webviewProtocol';
 import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
@@ -21,7 +26,16 @@ function fakeHost(overrides: Partial<PanelHost> = {}) {
   const host: PanelHost = {
     spectrogram: async (file) => {
       calls.push(`spectrogram ${file}`);
-      return { file, frames: 1, bins: 1, frameShiftMs: 10, durationSec: 0.01, data: 'AAAAAA==', min: 0, max: 0 } satisfies SpectrogramResult;
+      return {
+        file,
+        frames: 1,
+        bins: 1,
+        frameShiftMs: 10,
+        durationSec: 0.01,
+        data: 'AAAAAA==',
+        min: 0,
+        max: 0,
+      } satisfies SpectrogramResult;
     },
     clipAudio: async (file) => {
       calls.push(`clipAudio ${file}`);
@@ -59,7 +73,9 @@ describe('the host side of the panel messages', () => {
       },
     });
     await handlePanelMessage({ type: 'request', requestId: 3, method: 'clipAudio', params: { file: CLIP } }, host);
-    expect(posted).toEqual([{ type: 'reply', requestId: 3, method: 'clipAudio', ok: false, error: `${CLIP}: not a WAV file` }]);
+    expect(posted).toEqual([
+      { type: 'reply', requestId: 3, method: 'clipAudio', ok: false, error: `${CLIP}: not a WAV file` },
+    ]);
   });
 
   it('refuses files that are not part of the shown results, without touching them', async () => {
@@ -68,20 +84,41 @@ describe('the host side of the panel messages', () => {
     await handlePanelMessage({ type: 'openFile', file: OTHER }, host);
     await handlePanelMessage({ type: 'revealFile', file: OTHER }, host);
     expect(calls).toEqual([]);
-    expect(posted).toEqual([{ type: 'reply', requestId: 1, method: 'clipAudio', ok: false, error: `${OTHER} is not part of the shown results` }]);
+    expect(posted).toEqual([
+      {
+        type: 'reply',
+        requestId: 1,
+        method: 'clipAudio',
+        ok: false,
+        error: `${OTHER} is not part of the shown results`,
+      },
+    ]);
     expect(warnings).toHaveLength(2);
   });
 
   it("opens the run's own files: the config, results.json and the outputs", async () => {
     const { host, calls } = fakeHost();
-    for (const file of ['/ws/demo.genrep.json', '/ws/out/results.json', '/ws/out/report.html']) await handlePanelMessage({ type: 'openFile', file }, host);
+    for (const file of ['/ws/demo.genrep.json', '/ws/out/results.json', '/ws/out/report.html'])
+      await handlePanelMessage({ type: 'openFile', file }, host);
     await handlePanelMessage({ type: 'revealFile', file: CLIP }, host);
-    expect(calls).toEqual(['open /ws/demo.genrep.json', 'open /ws/out/results.json', 'open /ws/out/report.html', `reveal ${CLIP}`]);
+    expect(calls).toEqual([
+      'open /ws/demo.genrep.json',
+      'open /ws/out/results.json',
+      'open /ws/out/report.html',
+      `reveal ${CLIP}`,
+    ]);
   });
 
   it('ignores malformed messages with a warning', async () => {
     const { host, posted, calls, warnings } = fakeHost();
-    for (const raw of [null, 'ready', { type: 'hack' }, { type: 'request', requestId: 1.5, method: 'spectrogram', params: { file: CLIP } }, { type: 'request', requestId: 1, method: 'readFile', params: { file: CLIP } }, { type: 'openFile', file: 42 }]) {
+    for (const raw of [
+      null,
+      'ready',
+      { type: 'hack' },
+      { type: 'request', requestId: 1.5, method: 'spectrogram', params: { file: CLIP } },
+      { type: 'request', requestId: 1, method: 'readFile', params: { file: CLIP } },
+      { type: 'openFile', file: 42 },
+    ]) {
       await handlePanelMessage(raw, host);
     }
     expect(calls).toEqual([]);
@@ -91,13 +128,28 @@ describe('the host side of the panel messages', () => {
 
   it('parses exactly the FromWebview shapes, dropping extra fields', () => {
     expect(parseFromWebview({ type: 'ready', extra: 1 })).toEqual({ type: 'ready' });
-    expect(parseFromWebview({ type: 'request', requestId: 2, method: 'clipAudio', params: { file: 'a.wav', more: true } })).toEqual({ type: 'request', requestId: 2, method: 'clipAudio', params: { file: 'a.wav' } });
+    expect(
+      parseFromWebview({ type: 'request', requestId: 2, method: 'clipAudio', params: { file: 'a.wav', more: true } }),
+    ).toEqual({ type: 'request', requestId: 2, method: 'clipAudio', params: { file: 'a.wav' } });
     expect(parseFromWebview({ type: 'request', requestId: 2, method: 'clipAudio' })).toBeUndefined();
   });
 
   it('allows the clips and the bank of a scored view, plus a clip played from the explorer', () => {
-    const scored: PanelContent = { kind: 'scored', title: 't', scored: { bankFile: '/b/fan.grbank', bank: {} as never, threshold: 1, files: [{ path: '/x/a.wav', score: 1, d_source: null, d_target: null, decision: 0 }] } };
-    expect([...allowedFilesOf(scored, ['/x/played.wav'])].sort()).toEqual(['/b/fan.grbank', '/x/a.wav', '/x/played.wav']);
+    const scored: PanelContent = {
+      kind: 'scored',
+      title: 't',
+      scored: {
+        bankFile: '/b/fan.grbank',
+        bank: {} as never,
+        threshold: 1,
+        files: [{ path: '/x/a.wav', score: 1, d_source: null, d_target: null, decision: 0 }],
+      },
+    };
+    expect([...allowedFilesOf(scored, ['/x/played.wav'])].sort()).toEqual([
+      '/b/fan.grbank',
+      '/x/a.wav',
+      '/x/played.wav',
+    ]);
     expect(allowedFilesOf(undefined).size).toBe(0);
   });
 });

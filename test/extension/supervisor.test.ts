@@ -3,7 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ProgressType } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeExit, WorkerSupervisor, type Clock, type CrashReport, type ExitInfo, type Launcher, type WorkerState } from '../../extension/src/supervisor';
+import {
+  describeExit,
+  WorkerSupervisor,
+  type Clock,
+  type CrashReport,
+  type ExitInfo,
+  type Launcher,
+  type WorkerState,
+} from '../../extension/src/supervisor';
 import type { WorkDoneProgressValue } from '../../worker/src/protocol/workerProtocol';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { nodeLauncher, rejectionOf, type TestWorker } from '../server/workerProcess';
@@ -12,8 +20,24 @@ describe('WorkerSupervisor with the real worker process', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-supervisor-'));
-    writeTinyDataset(path.join(dir, 'data'), { machines: ['fan'], trainSource: 40, trainTarget: 4, testPerGroup: 6, seconds: 4 });
-    writeFileSync(path.join(dir, 'run.genrep.json'), JSON.stringify({ dataset: { root: 'data' }, embedder: 'fbank-stats', mixup: { K_s: 5, lambda: 0.9 }, batchSize: 1, cacheDir: 'cache', output: 'out' }));
+    writeTinyDataset(path.join(dir, 'data'), {
+      machines: ['fan'],
+      trainSource: 40,
+      trainTarget: 4,
+      testPerGroup: 6,
+      seconds: 4,
+    });
+    writeFileSync(
+      path.join(dir, 'run.genrep.json'),
+      JSON.stringify({
+        dataset: { root: 'data' },
+        embedder: 'fbank-stats',
+        mixup: { K_s: 5, lambda: 0.9 },
+        batchSize: 1,
+        cacheDir: 'cache',
+        output: 'out',
+      }),
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -21,7 +45,10 @@ describe('WorkerSupervisor with the real worker process', () => {
     const launcher = nodeLauncher();
     const crashes: CrashReport[] = [];
     const states: WorkerState[] = [];
-    const supervisor = new WorkerSupervisor(launcher, { onCrash: (c) => crashes.push(c), onState: (s) => states.push(s) });
+    const supervisor = new WorkerSupervisor(launcher, {
+      onCrash: (c) => crashes.push(c),
+      onState: (s) => states.push(s),
+    });
     const first = await supervisor.start();
     expect(supervisor.state).toBe('running');
 
@@ -29,7 +56,9 @@ describe('WorkerSupervisor with the real worker process', () => {
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
     const second = await waitFor(() => supervisor.current);
     expect(second.pid).not.toBe(first.pid);
-    expect(crashes).toEqual([{ exit: { code: null, signal: 'SIGKILL' }, crashesInWindow: 1, willRestart: true, delayMs: 0 }]);
+    expect(crashes).toEqual([
+      { exit: { code: null, signal: 'SIGKILL' }, crashesInWindow: 1, willRestart: true, delayMs: 0 },
+    ]);
     expect(states).toEqual(['starting', 'running', 'restarting', 'running']);
     expect(describeExit(crashes[0]!.exit)).toBe('was killed (SIGKILL)');
 
@@ -129,7 +158,12 @@ describe('WorkerSupervisor restart policy', () => {
     expect(clock.sleeps).toEqual([100, 1000]); // the first restart is immediate
     fake.crash(4);
     await waitFor(() => supervisor.state === 'failed' || undefined);
-    expect(crashes.map((c) => [c.crashesInWindow, c.willRestart])).toEqual([[1, true], [2, true], [3, true], [4, false]]);
+    expect(crashes.map((c) => [c.crashesInWindow, c.willRestart])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, false],
+    ]);
     await expect(supervisor.ready()).rejects.toThrow(/crashed repeatedly/);
     // The user's restart forgets the history and starts afresh.
     expect((await supervisor.restart()).id).toBe(5);
@@ -164,7 +198,12 @@ describe('WorkerSupervisor restart policy', () => {
   it('counts launches that fail outright and retries them', async () => {
     const fake = fakeLauncher({ failLaunches: 2 });
     const errors: unknown[] = [];
-    const supervisor = new WorkerSupervisor(fake.launcher, { onLaunchError: (e) => errors.push(e) }, policy, fakeClock());
+    const supervisor = new WorkerSupervisor(
+      fake.launcher,
+      { onLaunchError: (e) => errors.push(e) },
+      policy,
+      fakeClock(),
+    );
     expect((await supervisor.start()).id).toBe(1);
     expect(errors).toHaveLength(2);
   });

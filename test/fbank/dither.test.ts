@@ -18,7 +18,13 @@ describe('dither', () => {
 
   it('lifts silence off the log floor by about the expected noise power', () => {
     const floor = Math.log(1.1920928955078125e-7);
-    const fb = fbank(silence, { dither: 1, remove_dc_offset: false, preemphasis_coefficient: 0, window_type: 'rectangular', use_log_fbank: false });
+    const fb = fbank(silence, {
+      dither: 1,
+      remove_dc_offset: false,
+      preemphasis_coefficient: 0,
+      window_type: 'rectangular',
+      use_log_fbank: false,
+    });
     // White N(0, 1): E|X[k]|² = 400 per FFT bin, so filter energy ≈ 400 · (sum of its weights).
     let total = 0;
     for (const v of fb.data) total += v;
@@ -33,7 +39,8 @@ describe('dither', () => {
     let peakPlain = -Infinity;
     let worst = 0;
     for (let i = 0; i < plain.length; i++) peakPlain = Math.max(peakPlain, plain[i]);
-    for (let i = 0; i < plain.length; i++) if (plain[i] > peakPlain - 10) worst = Math.max(worst, Math.abs(plain[i] - dithered[i]));
+    for (let i = 0; i < plain.length; i++)
+      if (plain[i] > peakPlain - 10) worst = Math.max(worst, Math.abs(plain[i] - dithered[i]));
     expect(worst).toBeLessThan(0.05);
   });
 });

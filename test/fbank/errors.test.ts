@@ -19,7 +19,12 @@ describe('fbank input errors', () => {
     it(`refuses a ${bad} sample and says which one, on every path`, () => {
       const x = new Float32Array(1000);
       x[777] = bad;
-      for (const options of [{}, { dither: 1 }, { snip_edges: false }, { round_to_power_of_two: false }] as FbankOptions[]) {
+      for (const options of [
+        {},
+        { dither: 1 },
+        { snip_edges: false },
+        { round_to_power_of_two: false },
+      ] as FbankOptions[]) {
         const err = thrown(() => fbank(x, options));
         expect(err.code).toBe('BAD_INPUT');
         expect(err.message).toContain(`sample 777 is ${bad}`);
@@ -51,14 +56,18 @@ describe('fbank option errors', () => {
     it(`refuses ${what}, naming the option`, () => {
       const err = thrown(() => new FbankComputer(options));
       expect(err.code).toBe(code);
-      expect(err.message).toContain(Object.keys(options)[0] === 'round_to_power_of_two' ? 'frame_length' : err.data.field);
+      expect(err.message).toContain(
+        Object.keys(options)[0] === 'round_to_power_of_two' ? 'frame_length' : err.data.field,
+      );
       expect(err.data.field).toBeTruthy();
       expect(err.data.expected).toBeTruthy();
     });
   }
 
   it('names the torchaudio spelling when it sees an unknown option', () => {
-    expect(thrown(() => new FbankComputer({ numMelBins: 128 } as unknown as FbankOptions)).data.expected).toContain('num_mel_bins');
+    expect(thrown(() => new FbankComputer({ numMelBins: 128 } as unknown as FbankOptions)).data.expected).toContain(
+      'num_mel_bins',
+    );
   });
 
   it('refuses to run the wasm backend where it does not apply instead of computing something else', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BEATS_FBANK_OPTIONS, BEATS_FBANK_STD, BEATS_SAMPLES, beatsFbank, fbank, FbankComputer } from '../../worker/src/fbank';
+import {
+  BEATS_FBANK_OPTIONS,
+  BEATS_FBANK_STD,
+  BEATS_SAMPLES,
+  beatsFbank,
+  fbank,
+  FbankComputer,
+} from '../../worker/src/fbank';
 import { GoldenSet } from '../helpers/golden';
 
 const golden = new GoldenSet('golden-beats-tiny');
@@ -13,7 +20,12 @@ const golden = new GoldenSet('golden-beats-tiny');
 const RELIABLE_NATS = 20;
 
 /** Max abs error over the entries at most `reliableRange` below their row's maximum in the reference. */
-function maxAbsDiff(got: Float32Array, want: Float32Array, bins: number, reliableRange = Infinity): { error: number; compared: number } {
+function maxAbsDiff(
+  got: Float32Array,
+  want: Float32Array,
+  bins: number,
+  reliableRange = Infinity,
+): { error: number; compared: number } {
   expect(got.length).toBe(want.length);
   let error = 0;
   let compared = 0;
@@ -43,7 +55,12 @@ describe('fbank against torchaudio.compliance.kaldi.fbank (golden-beats-tiny)', 
         const expected = golden.f32(`fbank_out/${name}`);
         const fb = new FbankComputer(BEATS_FBANK_OPTIONS, { backend }).compute(input.data.map((x) => x * 32768));
         expect([fb.frames, fb.bins]).toEqual(expected.shape);
-        const { error, compared } = maxAbsDiff(fb.data, expected.data, fb.bins, name === 'sine440_3s' ? RELIABLE_NATS : Infinity);
+        const { error, compared } = maxAbsDiff(
+          fb.data,
+          expected.data,
+          fb.bins,
+          name === 'sine440_3s' ? RELIABLE_NATS : Infinity,
+        );
         expect(error).toBeLessThanOrEqual(1e-3);
         expect(compared).toBeGreaterThan(expected.data.length * (name === 'sine440_3s' ? 0.4 : 1) - 1);
       });

@@ -49,7 +49,10 @@ describe('the golden sine over its whole dynamic range', () => {
   it('matches torchaudio in float64 to 1e-4, bins 35 nats under the peak included', () => {
     const sine = new GoldenSet('golden-beats-tiny').f32('fbank_in/sine440_3s').data.subarray(0, 16000);
     const want = fixtures.f32('sine440_1s_float64');
-    const got = fbank(sine.map((x) => x * 32768), cases.beats_args);
+    const got = fbank(
+      sine.map((x) => x * 32768),
+      cases.beats_args,
+    );
     expect([got.frames, got.bins]).toEqual(want.shape);
     expect(worstError(got.data, want.data, false)).toBeLessThanOrEqual(1e-4);
     const js = new FbankComputer(cases.beats_args, { backend: 'js' }).compute(sine.map((x) => x * 32768));
@@ -83,7 +86,9 @@ describe('frame geometry', () => {
     for (let j = 0; j < 120; j++) reflected[j] = x[119 - j];
     reflected.set(x.subarray(0, 280), 120);
     for (const backend of ['js', 'wasm'] as const) {
-      const first = new FbankComputer({ snip_edges: false, use_log_fbank: false }, { backend }).compute(x).data.subarray(0, 23);
+      const first = new FbankComputer({ snip_edges: false, use_log_fbank: false }, { backend })
+        .compute(x)
+        .data.subarray(0, 23);
       const direct = new FbankComputer({ use_log_fbank: false }, { backend }).compute(reflected).data;
       expect(worstError(first, direct, true)).toBeLessThan(1e-6);
     }
@@ -104,8 +109,15 @@ describe('frame geometry', () => {
 
 describe('backends and output transform', () => {
   it('the wasm kernel and the JS path agree to float32 rounding on long clips, odd frame counts included', () => {
-    const long = Float32Array.from({ length: 16000 * 3 + 123 }, (_, i) => 8000 * Math.sin(i * 0.05) + 3000 * Math.sin(i * i * 1e-5) + ((i * 7919) % 113) - 56);
-    for (const options of [{ num_mel_bins: 128 }, { window_type: 'hamming', preemphasis_coefficient: 0, use_power: false }, { frame_length: 64, frame_shift: 20, num_mel_bins: 40 }] as FbankOptions[]) {
+    const long = Float32Array.from(
+      { length: 16000 * 3 + 123 },
+      (_, i) => 8000 * Math.sin(i * 0.05) + 3000 * Math.sin(i * i * 1e-5) + ((i * 7919) % 113) - 56,
+    );
+    for (const options of [
+      { num_mel_bins: 128 },
+      { window_type: 'hamming', preemphasis_coefficient: 0, use_power: false },
+      { frame_length: 64, frame_shift: 20, num_mel_bins: 40 },
+    ] as FbankOptions[]) {
       const js = new FbankComputer(options, { backend: 'js' });
       const wasm = new FbankComputer(options, { backend: 'wasm' });
       const parities = new Set<number>();
@@ -123,7 +135,10 @@ describe('backends and output transform', () => {
 
   it("the kernel's own logarithm agrees with Math.log over 40 nats", () => {
     // Loud, quiet and silent stretches: filter energies from the epsilon floor up to ~1e13.
-    const x = Float32Array.from({ length: 16000 }, (_, i) => (i < 6000 ? 20000 : i < 12000 ? 0.01 : 0) * Math.sin(i * 0.3 + (i * i) % 7));
+    const x = Float32Array.from(
+      { length: 16000 },
+      (_, i) => (i < 6000 ? 20000 : i < 12000 ? 0.01 : 0) * Math.sin(i * 0.3 + ((i * i) % 7)),
+    );
     const linear = new FbankComputer({ use_log_fbank: false, num_mel_bins: 80 }, { backend: 'wasm' }).compute(x).data;
     const logs = new FbankComputer({ num_mel_bins: 80 }, { backend: 'wasm' }).compute(x).data;
     let lo = Infinity;
@@ -141,8 +156,16 @@ describe('backends and output transform', () => {
     for (const backend of ['js', 'wasm'] as const) {
       for (const subtract_mean of [false, true]) {
         const plain = new FbankComputer({ subtract_mean }, { backend }).compute(clip).data;
-        const mapped = new FbankComputer({ subtract_mean }, { backend, output_scale: 0.25, output_offset: -3 }).compute(clip).data;
-        expect(worstError(mapped, plain.map((v) => v * 0.25 - 3), false)).toBeLessThan(1e-5);
+        const mapped = new FbankComputer({ subtract_mean }, { backend, output_scale: 0.25, output_offset: -3 }).compute(
+          clip,
+        ).data;
+        expect(
+          worstError(
+            mapped,
+            plain.map((v) => v * 0.25 - 3),
+            false,
+          ),
+        ).toBeLessThan(1e-5);
       }
     }
   });
@@ -158,7 +181,11 @@ describe('backends and output transform', () => {
     }
     const energy = { use_energy: true, dither: 0.5 };
     expect(
-      worstError(new FbankComputer(energy, { input_scale: 32768 }).compute(unit).data, new FbankComputer(energy).compute(clip).data, false),
+      worstError(
+        new FbankComputer(energy, { input_scale: 32768 }).compute(unit).data,
+        new FbankComputer(energy).compute(clip).data,
+        false,
+      ),
     ).toBeLessThan(1e-3); // same dither noise stream, so only rounding differs
   });
 

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { ByteBuffer, encodeModule, FunctionBody, Simd, signedLeb, unsignedLeb } from '../../worker/src/fbank/wasm/encoder';
+import {
+  ByteBuffer,
+  encodeModule,
+  FunctionBody,
+  Simd,
+  signedLeb,
+  unsignedLeb,
+} from '../../worker/src/fbank/wasm/encoder';
 
 interface Instance {
   exports: { memory: { buffer: ArrayBuffer }; run: () => void };
 }
-const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => Instance } }).WebAssembly;
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => Instance };
+  }
+).WebAssembly;
 
 function leb(write: (out: ByteBuffer) => void): number[] {
   const out = new ByteBuffer();
@@ -39,7 +50,13 @@ function run(input: number[], body: (f: FunctionBody) => void): DataView {
 /** out[64] = op(v128 at 0, v128 at 16) */
 function binary(op: number, a: [number, number], b: [number, number]): [number, number] {
   const out = run([...a, ...b], (f) => {
-    f.i32Const(0).i32Const(0).simdMem(Simd.load, 4, 0).i32Const(0).simdMem(Simd.load, 4, 16).simd(op).simdMem(Simd.store, 4, 64);
+    f.i32Const(0)
+      .i32Const(0)
+      .simdMem(Simd.load, 4, 0)
+      .i32Const(0)
+      .simdMem(Simd.load, 4, 16)
+      .simd(op)
+      .simdMem(Simd.store, 4, 64);
   });
   return [out.getFloat64(0, true), out.getFloat64(8, true)];
 }
@@ -61,16 +78,27 @@ describe('SIMD opcodes the kernel uses mean what the kernel assumes', () => {
     expect(unary(Simd.f64x2Neg, [2, -0.5])).toEqual([-2, 0.5]);
     expect(unary(Simd.f64x2Sqrt, [2, 9])).toEqual([Math.SQRT2, 3]);
     const gt = run([3, 1, 2, 2], (f) =>
-      f.i32Const(0).i32Const(0).simdMem(Simd.load, 4, 0).i32Const(0).simdMem(Simd.load, 4, 16).simd(Simd.f64x2Gt).simdMem(Simd.store, 4, 64),
+      f
+        .i32Const(0)
+        .i32Const(0)
+        .simdMem(Simd.load, 4, 0)
+        .i32Const(0)
+        .simdMem(Simd.load, 4, 16)
+        .simd(Simd.f64x2Gt)
+        .simdMem(Simd.store, 4, 64),
     );
     expect([gt.getUint32(0, true), gt.getUint32(4, true), gt.getUint32(8, true)]).toEqual([0xffffffff, 0xffffffff, 0]);
-    const shifted = run([1.0, 2.0 ** 10], (f) => f.i32Const(0).i32Const(0).simdMem(Simd.load, 4, 0).i32Const(52).simd(Simd.i64x2ShrU).simdMem(Simd.store, 4, 64));
+    const shifted = run([1.0, 2.0 ** 10], (f) =>
+      f.i32Const(0).i32Const(0).simdMem(Simd.load, 4, 0).i32Const(52).simd(Simd.i64x2ShrU).simdMem(Simd.store, 4, 64),
+    );
     expect([shifted.getUint32(0, true), shifted.getUint32(8, true)]).toEqual([1023, 1033]);
     expect(binary(Simd.and, [1.5, 3], [1.5, 3])).toEqual([1.5, 3]);
     expect(binary(Simd.or, [1.5, 3], [1.5, 3])).toEqual([1.5, 3]);
     const select = run([1, 2, 3, 4, 0, 0], (f) => {
       f.i32Const(0).i32Const(0).simdMem(Simd.load, 4, 0).i32Const(0).simdMem(Simd.load, 4, 16);
-      f.v128Const(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0])).simd(Simd.bitselect).simdMem(Simd.store, 4, 64);
+      f.v128Const(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0]))
+        .simd(Simd.bitselect)
+        .simdMem(Simd.store, 4, 64);
     });
     expect([select.getFloat64(0, true), select.getFloat64(8, true)]).toEqual([1, 4]);
   });
@@ -80,9 +108,18 @@ describe('SIMD opcodes the kernel uses mean what the kernel assumes', () => {
       // stack: store address, lane-load address, splat (address consumed) → load64_lane pops the vector, then its address
       f.i32Const(0).i32Const(0).i32Const(0).simdMem(Simd.load64Splat, 3, 0).simdMem(Simd.load64Lane, 3, 24, 1);
       f.simd(Simd.f32x4DemoteF64x2Zero).simdMem(Simd.store, 4, 64);
-      f.i32Const(80).i32Const(0).simdMem(Simd.load64Splat, 3, 0).simd(Simd.f32x4DemoteF64x2Zero).simdMem(Simd.store32Lane, 2, 4, 1);
+      f.i32Const(80)
+        .i32Const(0)
+        .simdMem(Simd.load64Splat, 3, 0)
+        .simd(Simd.f32x4DemoteF64x2Zero)
+        .simdMem(Simd.store32Lane, 2, 4, 1);
     });
-    expect([out.getFloat32(0, true), out.getFloat32(4, true), out.getFloat32(8, true), out.getFloat32(12, true)]).toEqual([7.25, -3.5, 0, 0]);
+    expect([
+      out.getFloat32(0, true),
+      out.getFloat32(4, true),
+      out.getFloat32(8, true),
+      out.getFloat32(12, true),
+    ]).toEqual([7.25, -3.5, 0, 0]);
     expect(out.getFloat32(20, true)).toBe(7.25);
   });
 });

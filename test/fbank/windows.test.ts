@@ -31,6 +31,7 @@ describe('Kaldi window functions', () => {
   it('blackman follows blackman_coeff: coeff − 0.5cos(a n) + (0.5 − coeff)cos(2a n)', () => {
     const w = featureWindow('blackman', N, 0.3);
     const a = (2 * Math.PI) / (N - 1);
-    for (const n of [0, 17, 123, 200, 399]) expect(w[n]).toBeCloseTo(0.3 - 0.5 * Math.cos(a * n) + 0.2 * Math.cos(2 * a * n), 14);
+    for (const n of [0, 17, 123, 200, 399])
+      expect(w[n]).toBeCloseTo(0.3 - 0.5 * Math.cos(a * n) + 0.2 * Math.cos(2 * a * n), 14);
   });
 });

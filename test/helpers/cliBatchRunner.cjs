@@ -31,8 +31,14 @@ async function run() {
     append({ started: i });
     let stdout = '';
     let stderr = '';
-    process.stdout.write = (chunk) => { stdout += String(chunk); return true; };
-    process.stderr.write = (chunk) => { stderr += String(chunk); return true; };
+    process.stdout.write = (chunk) => {
+      stdout += String(chunk);
+      return true;
+    };
+    process.stderr.write = (chunk) => {
+      stderr += String(chunk);
+      return true;
+    };
     const t0 = process.hrtime.bigint();
     let code;
     try {
@@ -52,5 +58,8 @@ async function run() {
 
 run().then(
   () => process.exit(0),
-  (err) => { append({ fatal: String(err && err.stack ? err.stack : err) }); process.exit(3); },
+  (err) => {
+    append({ fatal: String(err && err.stack ? err.stack : err) });
+    process.exit(3);
+  },
 );

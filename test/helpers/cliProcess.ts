@@ -88,7 +88,9 @@ export async function runCliProcess(
   const batch = await runCliBatch([args], options);
   const result = batch.results[0];
   if (!result || batch.maxRssMb === undefined) {
-    const how = batch.timedOut ? `timed out after ${options.timeoutMs ?? 60_000} ms` : `ended with ${JSON.stringify(batch.exit)}`;
+    const how = batch.timedOut
+      ? `timed out after ${options.timeoutMs ?? 60_000} ms`
+      : `ended with ${JSON.stringify(batch.exit)}`;
     throw new Error(`genrep ${args.join(' ')}: ${how}; stderr: ${batch.processStderr.slice(0, 2000)}`);
   }
   return { ...result, maxRssMb: batch.maxRssMb };

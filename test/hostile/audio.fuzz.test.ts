@@ -210,7 +210,11 @@ describe(`fuzzed WAV headers through info and fbank (seed ${SEED}, ${MUTATIONS} 
       }
       expect(result.code, what).toBe(1);
       expect(isOneLineError(result.stderr), what).toBe(true);
-      const problem = result.stderr.trim().replace(/^genrep: [^:]*m\d{3}\.wav: /, '').replace(/\d+/g, 'N').slice(0, 60);
+      const problem = result.stderr
+        .trim()
+        .replace(/^genrep: [^:]*m\d{3}\.wav: /, '')
+        .replace(/\d+/g, 'N')
+        .slice(0, 60);
       codes.set(problem, (codes.get(problem) ?? 0) + 1);
       // A single call on a 2 s clip: anything slow means a bound is missing.
       expect(result.ms, what).toBeLessThan(10_000);

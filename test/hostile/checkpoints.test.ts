@@ -25,7 +25,13 @@ let big: { oneGiB: string; threeGiB: string };
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-hostile-ckpt-'));
   wav = path.join(dir, 'a.wav');
-  writeFileSync(wav, encodeWavPcm16(Float32Array.from({ length: 16000 }, (_, i) => 0.3 * Math.sin(i / 7)), 16000));
+  writeFileSync(
+    wav,
+    encodeWavPcm16(
+      Float32Array.from({ length: 16000 }, (_, i) => 0.3 * Math.sin(i / 7)),
+      16000,
+    ),
+  );
   // Over the 64 KiB corpus limit (~1 and ~3 MiB), so made here: the issue's "1 MiB entry of deflated zeros"
   // (1 GiB inflated) and a checkpoint with three of them.
   big = { oneGiB: path.join(dir, 'deflated-zeros-1gib.pt'), threeGiB: path.join(dir, 'deflated-zeros-3x1gib.pt') };
@@ -197,7 +203,10 @@ async function readGenerically(file: string, env: NodeJS.ProcessEnv = {}): Promi
 
 describe('the generic reader (no architecture) on the same files', () => {
   it('refuses stride-0 views of 2^29 and 2^30 - 1 elements by its memory budget, before allocating them', async () => {
-    for (const [name, mib] of [['stride0-2p29.pt', '2048.0'], ['stride0-2p30m1.pt', '4096.0']] as const) {
+    for (const [name, mib] of [
+      ['stride0-2p29.pt', '2048.0'],
+      ['stride0-2p30m1.pt', '4096.0'],
+    ] as const) {
       const r = await readGenerically(corpus(name));
       expect(r.code, name).toBe('UNSAFE');
       expect(r.error).toContain(`its tensors would take ${mib} MiB in memory`);

@@ -29,7 +29,10 @@ describe('hostile corpus', () => {
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, bytes);
       }
-      expect(existsSync(file), `${c.file} is missing: run UPDATE_HOSTILE_CORPUS=1 npx vitest run test/hostile/corpus.test.ts`).toBe(true);
+      expect(
+        existsSync(file),
+        `${c.file} is missing: run UPDATE_HOSTILE_CORPUS=1 npx vitest run test/hostile/corpus.test.ts`,
+      ).toBe(true);
       expect(Buffer.compare(readFileSync(file), Buffer.from(bytes)), `${c.file} differs from its generator`).toBe(0);
     }
   });

@@ -23,7 +23,12 @@ describe('control characters in echoed names', () => {
   });
 
   it('escapes a missing file name the same way', async () => {
-    const run = await runCliProcess(['fbank', path.join(tmp.dir, 'gone\r\x1b[1A.wav'), '--out', path.join(tmp.dir, 'f.npy')]);
+    const run = await runCliProcess([
+      'fbank',
+      path.join(tmp.dir, 'gone\r\x1b[1A.wav'),
+      '--out',
+      path.join(tmp.dir, 'f.npy'),
+    ]);
     expect(run.code).toBe(1);
     expect(isOneLineError(run.stderr), JSON.stringify(run.stderr)).toBe(true);
     expect(run.stderr).toContain('gone\\r\\x1b[1A.wav');

@@ -25,7 +25,9 @@ describe('npy', () => {
     const bytes = readFileSync(file);
     const headerLen = bytes.readUInt16LE(8);
     expect((10 + headerLen) % 64).toBe(0);
-    expect(bytes.subarray(10, 10 + headerLen).toString('latin1')).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3, 4\), \} *\n$/);
+    expect(bytes.subarray(10, 10 + headerLen).toString('latin1')).toMatch(
+      /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3, 4\), \} *\n$/,
+    );
     const back = await readNpy(file);
     expect(back.shape).toEqual([2, 3, 4]);
     expect(Array.from(back.data)).toEqual(Array.from(data));
@@ -40,7 +42,10 @@ describe('npy', () => {
 
   it('converts float64 and int32 arrays, and writes 1-d shapes as (n,)', () => {
     const f64 = new Float64Array([0.1, 2.5]);
-    expect(Array.from(decodeNpy(npyBytes('<f8', '(2,)', new Uint8Array(f64.buffer))).data)).toEqual([Math.fround(0.1), 2.5]);
+    expect(Array.from(decodeNpy(npyBytes('<f8', '(2,)', new Uint8Array(f64.buffer))).data)).toEqual([
+      Math.fround(0.1),
+      2.5,
+    ]);
     const i32 = new Int32Array([-7, 9]);
     expect(Array.from(decodeNpy(npyBytes('<i4', '(2,)', new Uint8Array(i32.buffer))).data)).toEqual([-7, 9]);
     expect(Buffer.from(encodeNpy(new Float32Array(2), [2])).toString('latin1')).toContain("'shape': (2,)");
@@ -48,8 +53,12 @@ describe('npy', () => {
 
   it('names the file and the problem for bad input', async () => {
     expect(() => decodeNpy(new Uint8Array(20), 'z.npy')).toThrow(/z\.npy: not a NumPy \.npy file/);
-    expect(() => decodeNpy(npyBytes('<f4', '(10,)', new Uint8Array(8)), 't.npy')).toThrow(/t\.npy: truncated \.npy data/);
-    expect(() => decodeNpy(npyBytes('<c8', '(1,)', new Uint8Array(8)), 'c.npy')).toThrow(/c\.npy: unsupported dtype '<c8'/);
+    expect(() => decodeNpy(npyBytes('<f4', '(10,)', new Uint8Array(8)), 't.npy')).toThrow(
+      /t\.npy: truncated \.npy data/,
+    );
+    expect(() => decodeNpy(npyBytes('<c8', '(1,)', new Uint8Array(8)), 'c.npy')).toThrow(
+      /c\.npy: unsupported dtype '<c8'/,
+    );
     writeFileSync(path.join(dir, 'f.npy'), npyBytes('<f4', '(1,)', new Uint8Array(4)).slice());
     await expect(readNpy(path.join(dir, 'missing.npy'))).rejects.toThrow(/missing\.npy: no such file/);
   });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { dcaseMetrics, decide, decisionThreshold, harmonicMean, quantileLinear, rocAuc, summariseMachines } from '../../worker/src/metrics';
+import {
+  dcaseMetrics,
+  decide,
+  decisionThreshold,
+  harmonicMean,
+  quantileLinear,
+  rocAuc,
+  summariseMachines,
+} from '../../worker/src/metrics';
 import { GoldenSet } from '../helpers/golden';
 
 const golden = new GoldenSet('golden-scoring');

@@ -4,7 +4,10 @@ import { partialRocAuc, rocAuc, rocCurve, trapezoidArea } from '../../worker/src
 import { GoldenSet } from '../helpers/golden';
 
 const golden = new GoldenSet('golden-scoring');
-const metricCases = golden.manifest.metric_cases as Record<string, { score: number[]; label: number[]; auc: number; pauc: number }>;
+const metricCases = golden.manifest.metric_cases as Record<
+  string,
+  { score: number[]; label: number[]; auc: number; pauc: number }
+>;
 
 /** Mann–Whitney U / (n₊ n₋) with ties ½ — an independent definition of the AUC. */
 function mannWhitney(scores: number[], labels: number[]): number {

@@ -37,7 +37,12 @@ describe('checkpoint download', () => {
 
   it('downloads, checks the size and records the sha256 of the first complete download', async () => {
     const progress: number[] = [];
-    const result = await downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url, onProgress: (r) => progress.push(r) });
+    const result = await downloadCheckpoint({
+      dir,
+      file: 'BEATs.pt',
+      url: server.url,
+      onProgress: (r) => progress.push(r),
+    });
     expect(result.status).toBe('downloaded');
     expect(result.recorded).toBe(true);
     expect(result.sha256).toBe(payloadSha);
@@ -50,7 +55,9 @@ describe('checkpoint download', () => {
 
   it('resumes an interrupted download with a Range request', async () => {
     server.cutAfter = 10_000;
-    await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(/interrupted after 10000 of \d+ bytes.*run it again to resume/);
+    await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(
+      /interrupted after 10000 of \d+ bytes.*run it again to resume/,
+    );
     expect(existsSync(path.join(dir, 'BEATs.pt'))).toBe(false);
     expect(statSync(path.join(dir, 'BEATs.pt.part')).size).toBe(10_000);
     const result = await downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url });
@@ -66,7 +73,9 @@ describe('checkpoint download', () => {
     server.body = Buffer.from(payload);
     // Inside a tensor's storage: the file is still a well-formed checkpoint, only its bytes differ.
     server.body[Math.floor(payload.length / 2)] ^= 0xff;
-    await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(/differs from the one recorded/);
+    await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(
+      /differs from the one recorded/,
+    );
     expect(existsSync(path.join(dir, 'BEATs.pt'))).toBe(false);
     expect(existsSync(path.join(dir, 'BEATs.pt.part.mismatch'))).toBe(true);
   });
@@ -78,13 +87,15 @@ describe('checkpoint download', () => {
     expect(again.status).toBe('present');
     expect(server.requests.length).toBe(before);
     writeFileSync(path.join(dir, 'BEATs.pt'), Buffer.from('tampered'));
-    await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(/differs from the one recorded/);
+    await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(
+      /differs from the one recorded/,
+    );
   });
 
   it('reports an HTTP failure with the status and without the query string', async () => {
-    await expect(downloadCheckpoint({ dir, file: 'x.pt', url: server.url.replace('BEATs.pt', 'missing.pt?sig=SECRET') })).rejects.toThrow(
-      /HTTP 404.*missing\.pt\?…/,
-    );
+    await expect(
+      downloadCheckpoint({ dir, file: 'x.pt', url: server.url.replace('BEATs.pt', 'missing.pt?sig=SECRET') }),
+    ).rejects.toThrow(/HTTP 404.*missing\.pt\?…/);
   });
 
   it('`genrep model download` fetches a known model from a mirror URL', async () => {

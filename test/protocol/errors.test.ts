@@ -11,7 +11,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('GenrepError → JSON-RPC error', () => {
   it('keeps the code, the file, the field and the expectation, and numbers the code from the published table', () => {
-    const err = toResponseError(new GenrepError('/b/x.grbank: wrong embedder', 'BAD_INPUT', { file: '/b/x.grbank', field: 'embedder', expected: 'fbank-stats:v1' }));
+    const err = toResponseError(
+      new GenrepError('/b/x.grbank: wrong embedder', 'BAD_INPUT', {
+        file: '/b/x.grbank',
+        field: 'embedder',
+        expected: 'fbank-stats:v1',
+      }),
+    );
     expect(err.code).toBe(-32002);
     expect(err.message).toBe('/b/x.grbank: wrong embedder');
     expect(err.data).toEqual({ code: 'BAD_INPUT', file: '/b/x.grbank', field: 'embedder', expected: 'fbank-stats:v1' });
@@ -20,8 +26,18 @@ describe('GenrepError → JSON-RPC error', () => {
   it("adds the range of a JSON pointer into the file, and fills in the request's file when the error names only a field", () => {
     const file = path.join(dir, 'a.genrep.json');
     writeFileSync(file, '{\n  "dataset": { "root": "data" },\n  "mixup": { "K_s": 5000, "lambda": 0.9 }\n}\n');
-    const err = toResponseError(new GenrepError(`${file}:3:20: /mixup/K_s: K_s = 5000 exceeds the 990 source clips`, 'BAD_INPUT', { field: '/mixup/K_s' }), { defaultFile: file });
-    expect(err.data).toEqual({ code: 'BAD_INPUT', file, field: '/mixup/K_s', range: { start: { line: 2, character: 20 }, end: { line: 2, character: 24 } } });
+    const err = toResponseError(
+      new GenrepError(`${file}:3:20: /mixup/K_s: K_s = 5000 exceeds the 990 source clips`, 'BAD_INPUT', {
+        field: '/mixup/K_s',
+      }),
+      { defaultFile: file },
+    );
+    expect(err.data).toEqual({
+      code: 'BAD_INPUT',
+      file,
+      field: '/mixup/K_s',
+      range: { start: { line: 2, character: 20 }, end: { line: 2, character: 24 } },
+    });
   });
 
   it("falls back to the message's file:line:col when there is no pointer", () => {
@@ -40,7 +56,9 @@ describe('GenrepError → JSON-RPC error', () => {
 
   it('reports anything else as InternalError without the stack, which goes to the log', () => {
     const logged: string[] = [];
-    const err = toResponseError(new TypeError("Cannot read properties of undefined (reading 'x')"), { logInternal: (t) => logged.push(t) });
+    const err = toResponseError(new TypeError("Cannot read properties of undefined (reading 'x')"), {
+      logInternal: (t) => logged.push(t),
+    });
     expect(err.code).toBe(-32603);
     expect(err.message).toMatch(/^internal error: Cannot read properties/);
     expect(err.data).toEqual({ code: 'INTERNAL' });

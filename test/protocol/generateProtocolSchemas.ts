@@ -32,7 +32,11 @@ export function generateProtocolSchemas(): { schema: Record<string, unknown>; me
   });
   const definitions: Definitions = {};
   for (const type of ROOT_TYPES) Object.assign(definitions, generator.createSchema(type).definitions as Definitions);
-  const sorted = Object.fromEntries(Object.keys(definitions).sort().map((k) => [k, definitions[k]!]));
+  const sorted = Object.fromEntries(
+    Object.keys(definitions)
+      .sort()
+      .map((k) => [k, definitions[k]!]),
+  );
   const schema = {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: SCHEMA_ID,
@@ -42,11 +46,14 @@ export function generateProtocolSchemas(): { schema: Record<string, unknown>; me
     definitions: sorted,
   };
 
-  const requestTable = sorted['WorkerRequests'] as { properties: Record<string, { properties: { params: { $ref: string }; result: { $ref: string } } }> };
+  const requestTable = sorted['WorkerRequests'] as {
+    properties: Record<string, { properties: { params: { $ref: string }; result: { $ref: string } } }>;
+  };
   const notificationTable = sorted['WorkerNotifications'] as { properties: Record<string, { $ref: string }> };
   const ref = (r: string): string => `${SCHEMA_FILE}${r}`;
   const methods = {
-    $comment: 'Generated from worker/src/protocol/workerProtocol.ts by test/protocol/generateProtocolSchemas.ts; do not edit.',
+    $comment:
+      'Generated from worker/src/protocol/workerProtocol.ts by test/protocol/generateProtocolSchemas.ts; do not edit.',
     protocolVersion: PROTOCOL_VERSION,
     transport:
       "JSON-RPC 2.0 over the worker's stdin/stdout with the Language Server Protocol's base framing: 'Content-Length: <bytes>\\r\\n\\r\\n' then the UTF-8 JSON body. stdout carries nothing else.",
@@ -60,11 +67,24 @@ export function generateProtocolSchemas(): { schema: Record<string, unknown>; me
       Object.entries(WORKER_REQUESTS).map(([method, info]) => {
         const entry = requestTable.properties[method];
         if (!entry) throw new Error(`${method} is in WORKER_REQUESTS but not in the WorkerRequests type`);
-        return [method, { params: ref(entry.properties.params.$ref), result: ref(entry.properties.result.$ref), job: info.job, summary: info.summary }];
+        return [
+          method,
+          {
+            params: ref(entry.properties.params.$ref),
+            result: ref(entry.properties.result.$ref),
+            job: info.job,
+            summary: info.summary,
+          },
+        ];
       }),
     ),
     notifications: {
-      ...Object.fromEntries(WORKER_NOTIFICATIONS.map((n) => [n, { direction: 'worker → client', params: ref(notificationTable.properties[n]!.$ref) }])),
+      ...Object.fromEntries(
+        WORKER_NOTIFICATIONS.map((n) => [
+          n,
+          { direction: 'worker → client', params: ref(notificationTable.properties[n]!.$ref) },
+        ]),
+      ),
       '$/progress': {
         direction: 'worker → client',
         params: ref('#/definitions/ProgressParams'),

@@ -6,7 +6,14 @@ import { JobRunner, percentageOf } from '../../worker/src/server/jobs';
 function sink() {
   const progress: [string | number, WorkDoneProgressValue][] = [];
   const statuses: WorkerStatus[] = [];
-  return { progress, statuses, sink: { progress: (t: string | number, v: WorkDoneProgressValue) => progress.push([t, v]), status: (s: WorkerStatus) => statuses.push(s) } };
+  return {
+    progress,
+    statuses,
+    sink: {
+      progress: (t: string | number, v: WorkDoneProgressValue) => progress.push([t, v]),
+      status: (s: WorkerStatus) => statuses.push(s),
+    },
+  };
 }
 
 function deferred<T = void>() {
@@ -27,12 +34,24 @@ describe('JobRunner', () => {
       order.push('first ends');
       return 1;
     });
-    const second = runner.run('genrep/scoreFiles', 'second', new CancellationTokenSource().token, undefined, async () => {
-      order.push('second starts');
-      return 2;
-    });
+    const second = runner.run(
+      'genrep/scoreFiles',
+      'second',
+      new CancellationTokenSource().token,
+      undefined,
+      async () => {
+        order.push('second starts');
+        return 2;
+      },
+    );
     await new Promise((r) => setTimeout(r, 10));
-    expect(runner.status()).toEqual({ state: 'busy', jobs: [{ id: 1, method: 'genrep/run', title: 'first' }, { id: 2, method: 'genrep/scoreFiles', title: 'second' }] });
+    expect(runner.status()).toEqual({
+      state: 'busy',
+      jobs: [
+        { id: 1, method: 'genrep/run', title: 'first' },
+        { id: 2, method: 'genrep/scoreFiles', title: 'second' },
+      ],
+    });
     gate.resolve();
     expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(order).toEqual(['first starts', 'first ends', 'second starts']);
@@ -49,7 +68,13 @@ describe('JobRunner', () => {
     });
     const bSource = new CancellationTokenSource();
     const b = runner.run('genrep/run', 'b', bSource.token, undefined, async () => void events.push('b ran'));
-    const c = runner.run('genrep/run', 'c', new CancellationTokenSource().token, undefined, async () => void events.push('c ran'));
+    const c = runner.run(
+      'genrep/run',
+      'c',
+      new CancellationTokenSource().token,
+      undefined,
+      async () => void events.push('c ran'),
+    );
     bSource.cancel();
     await expect(b).rejects.toMatchObject({ code: 'CANCELLED' });
     await new Promise((r) => setTimeout(r, 10));
@@ -98,7 +123,13 @@ describe('JobRunner', () => {
     expect(pct.at(-1)).toBe(100);
 
     const silent = sink();
-    await new JobRunner(silent.sink).run('genrep/run', 't', new CancellationTokenSource().token, undefined, async (ctx) => ctx.progress({ stage: 'extract', done: 1, total: 2, message: '' }));
+    await new JobRunner(silent.sink).run(
+      'genrep/run',
+      't',
+      new CancellationTokenSource().token,
+      undefined,
+      async (ctx) => ctx.progress({ stage: 'extract', done: 1, total: 2, message: '' }),
+    );
     expect(silent.progress).toEqual([]);
   });
 

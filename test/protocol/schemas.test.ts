@@ -52,12 +52,23 @@ describe('schemas/protocol', () => {
     expect(runParams({ configFile: 3 })).toBe(false);
     expect(runParams({ configFile: '/x', extra: true })).toBe(false);
     const build = ajv.compile({ $ref: `${id}#/definitions/BuildBankParams` });
-    const ok = { root: '/d', machineType: 'fan', embedder: 'fbank-stats', layer: 1, pooling: 'temporal', K_n: 1, mixup: null, out: '/b/fan.grbank' };
+    const ok = {
+      root: '/d',
+      machineType: 'fan',
+      embedder: 'fbank-stats',
+      layer: 1,
+      pooling: 'temporal',
+      K_n: 1,
+      mixup: null,
+      out: '/b/fan.grbank',
+    };
     expect(build(ok)).toBe(true);
     expect(build({ ...ok, pooling: 'sideways' })).toBe(false);
     expect(build({ ...ok, embedder: { kind: 'beats', checkpoint: '/m/BEATs.pt' } })).toBe(true);
     const progress = ajv.compile({ $ref: `${id}#/definitions/ProgressParams` });
-    expect(progress({ token: 1, value: { kind: 'report', percentage: 40, stage: 'extract', done: 4, total: 10 } })).toBe(true);
+    expect(
+      progress({ token: 1, value: { kind: 'report', percentage: 40, stage: 'extract', done: 4, total: 10 } }),
+    ).toBe(true);
     expect(progress({ token: 1, value: { kind: 'middle' } })).toBe(false);
   });
 });

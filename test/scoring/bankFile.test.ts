@@ -25,7 +25,14 @@ const tmp = tempDir('genrep-bank-');
 afterAll(() => tmp.cleanup());
 
 function bank() {
-  return buildBanks({ train, dim, trainDomains: domains, kn: 2, mixup: { ks: 5, lambda: 0.8 }, meta: { embedder: 'beats_ft1', layer: 4, pooling: 'temporal' } });
+  return buildBanks({
+    train,
+    dim,
+    trainDomains: domains,
+    kn: 2,
+    mixup: { ks: 5, lambda: 0.8 },
+    meta: { embedder: 'beats_ft1', layer: 4, pooling: 'temporal' },
+  });
 }
 
 async function expectError(fn: () => unknown, code: string, pattern: RegExp): Promise<void> {
@@ -112,14 +119,20 @@ describe('bank files', () => {
     await saveBank(file, bank());
     const loaded = await loadBank(file);
     const wrong = gaussian(3, dim + 1, 5);
-    await expectError(() => scoreMachine({ banks: loaded, test: wrong, testDim: dim + 1, dnMode: 'none', names: { test: 'new.npy' } }), 'BAD_INPUT', /new.npy: .*9 dimensions.*dim.grbank.*8/);
+    await expectError(
+      () => scoreMachine({ banks: loaded, test: wrong, testDim: dim + 1, dnMode: 'none', names: { test: 'new.npy' } }),
+      'BAD_INPUT',
+      /new.npy: .*9 dimensions.*dim.grbank.*8/,
+    );
   });
 
   it('checks the header against what the caller expects (embedder, layer, pooling, dim)', async () => {
     const file = tmp.file('meta.grbank');
     await saveBank(file, bank());
     await expect(loadBank(file, { embedder: 'beats_ft1', layer: 4, pooling: 'temporal', dim })).resolves.toBeDefined();
-    await expect(loadBank(file, { layer: 5 })).rejects.toThrow(/meta.grbank: the bank was built with layer 4, but 5 is expected/);
+    await expect(loadBank(file, { layer: 5 })).rejects.toThrow(
+      /meta.grbank: the bank was built with layer 4, but 5 is expected/,
+    );
     await expect(loadBank(file, { pooling: 'spatial' })).rejects.toMatchObject({ data: { field: 'pooling' } });
     await expect(loadBank(file, { dim: 768 })).rejects.toThrow(/dim 8/);
   });
@@ -134,7 +147,11 @@ describe('bank files', () => {
     const stats = (await inductiveStats(b, 2)).stats;
     const file = tmp.file('ind.grbank');
     await saveBank(file, b);
-    const header = JSON.parse(readFileSync(file).subarray(16, 16 + readFileSync(file).readUInt32LE(12)).toString('utf8'));
+    const header = JSON.parse(
+      readFileSync(file)
+        .subarray(16, 16 + readFileSync(file).readUInt32LE(12))
+        .toString('utf8'),
+    );
     expect(header.inductiveStats[0].banks.source).toEqual(stats[0]);
     const loaded = await loadBank(file);
     expect(loaded.cache.inductive.get(2)!.looDistances).toEqual([]);

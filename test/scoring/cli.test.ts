@@ -32,7 +32,23 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
         ['none', 'score_nodn', c.metricsNodn],
       ] as const) {
         const out = f(`${c.name}_${dn}.json`);
-        const args = ['score-features', '--train', f('train.npy'), '--train-domains', f('D.txt'), '--test', f('test.npy'), '--kn', String(c.kn), '--dn', dn, '--index', 'exact', '--out', out];
+        const args = [
+          'score-features',
+          '--train',
+          f('train.npy'),
+          '--train-domains',
+          f('D.txt'),
+          '--test',
+          f('test.npy'),
+          '--kn',
+          String(c.kn),
+          '--dn',
+          dn,
+          '--index',
+          'exact',
+          '--out',
+          out,
+        ];
         if (c.ks > 0) args.push('--mixup-ks', String(c.ks), '--mixup-lambda', String(c.lambda));
         const run = await runCli(args);
         expect(run.stderr).toBe('');
@@ -44,7 +60,17 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
         expect(maxRelativeError(scores.score, golden.set.f32(`${c.name}/${scoreName}`).data)).toBeLessThan(1e-5);
 
         const metricsOut = f(`${c.name}_${dn}_metrics.json`);
-        const m = await runCli(['metrics', '--scores', out, '--labels', f('L.txt'), '--domains', f('T.txt'), '--out', metricsOut]);
+        const m = await runCli([
+          'metrics',
+          '--scores',
+          out,
+          '--labels',
+          f('L.txt'),
+          '--domains',
+          f('T.txt'),
+          '--out',
+          metricsOut,
+        ]);
         expect(m.code).toBe(0);
         const metrics = readJson<Record<string, number>>(metricsOut);
         for (const key of ['auc', 'pauc', 'auc_source', 'auc_target', 'official']) {
@@ -56,11 +82,23 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
 
   it('metrics reads .npy scores and prints to stdout when --out is absent', async () => {
     await writeNpy(f('scores.npy'), golden.set.f32('Ks990_Kn1/score_dn').data, [200]);
-    const run = await runCli(['metrics', '--scores', f('scores.npy'), '--labels', f('L.txt'), '--domains', f('T.txt'), '--roc']);
+    const run = await runCli([
+      'metrics',
+      '--scores',
+      f('scores.npy'),
+      '--labels',
+      f('L.txt'),
+      '--domains',
+      f('T.txt'),
+      '--roc',
+    ]);
     expect(run.code).toBe(0);
-    const metrics = JSON.parse(run.stdout) as Record<string, number> & { roc: { fpr: number[]; tpr: number[]; thresholds: (number | null)[] } };
+    const metrics = JSON.parse(run.stdout) as Record<string, number> & {
+      roc: { fpr: number[]; tpr: number[]; thresholds: (number | null)[] };
+    };
     const expected = golden.cases.find((c) => c.name === 'Ks990_Kn1')!.metricsDn;
-    for (const key of ['auc', 'pauc', 'auc_source', 'auc_target', 'official']) expect(Math.abs(metrics[key] - expected[key])).toBeLessThan(1e-9);
+    for (const key of ['auc', 'pauc', 'auc_source', 'auc_target', 'official'])
+      expect(Math.abs(metrics[key] - expected[key])).toBeLessThan(1e-9);
     expect(metrics.roc.fpr[0]).toBe(0);
     expect(metrics.roc.fpr[metrics.roc.fpr.length - 1]).toBe(1);
     expect(metrics.roc.thresholds[0]).toBeNull();
@@ -78,9 +116,42 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
   it('score-features saves a bank that scores new clips identically without the training features', async () => {
     const direct = f('direct.json');
     const common = ['--kn', '3', '--mixup-ks', '100', '--dn', 'inductive'];
-    expect((await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('D.txt'), '--test', f('test.npy'), ...common, '--save-bank', f('m.grbank'), '--layer', '4', '--embedder', 'beats_ft1', '--pooling', 'temporal', '--out', direct])).code).toBe(0);
+    expect(
+      (
+        await runCli([
+          'score-features',
+          '--train',
+          f('train.npy'),
+          '--train-domains',
+          f('D.txt'),
+          '--test',
+          f('test.npy'),
+          ...common,
+          '--save-bank',
+          f('m.grbank'),
+          '--layer',
+          '4',
+          '--embedder',
+          'beats_ft1',
+          '--pooling',
+          'temporal',
+          '--out',
+          direct,
+        ])
+      ).code,
+    ).toBe(0);
     const viaBank = f('viaBank.json');
-    const run = await runCli(['score-features', '--bank', f('m.grbank'), '--test', f('test.npy'), '--dn', 'inductive', '--out', viaBank]);
+    const run = await runCli([
+      'score-features',
+      '--bank',
+      f('m.grbank'),
+      '--test',
+      f('test.npy'),
+      '--dn',
+      'inductive',
+      '--out',
+      viaBank,
+    ]);
     expect(run.stderr).toBe('');
     const a = readJson<ScoresJson>(direct);
     const b = readJson<ScoresJson>(viaBank);
@@ -90,7 +161,21 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
 
   it('score-features writes a decision threshold and decisions on request', async () => {
     const out = f('thr.json');
-    const run = await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('D.txt'), '--test', f('test.npy'), '--dn', 'none', '--threshold-quantile', '0.9', '--out', out]);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--train-domains',
+      f('D.txt'),
+      '--test',
+      f('test.npy'),
+      '--dn',
+      'none',
+      '--threshold-quantile',
+      '0.9',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
     const j = readJson<{ threshold: number; threshold_quantile: number; decision: number[]; score: number[] }>(out);
     expect(j.threshold_quantile).toBe(0.9);
@@ -103,7 +188,19 @@ describe('score-features DCASE 2020 variants', () => {
   it('--train-sections: one bank per section, distances per section in the JSON', async () => {
     writeFileSync(f('S.txt'), Array.from({ length: 1000 }, (_, i) => (i % 2 ? 'id_02' : 'id_00')).join('\n'));
     const out = f('sections.json');
-    const run = await runCli(['score-features', '--train', f('train.npy'), '--train-sections', f('S.txt'), '--test', f('test.npy'), '--dn', 'transductive', '--out', out]);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--train-sections',
+      f('S.txt'),
+      '--test',
+      f('test.npy'),
+      '--dn',
+      'transductive',
+      '--out',
+      out,
+    ]);
     expect(run.stderr).toBe('');
     const j = readJson<{ distances: Record<string, number[]>; score: number[]; kind: string }>(out);
     expect(j.kind).toBe('section');
@@ -118,7 +215,17 @@ describe('score-features DCASE 2020 variants', () => {
 
   it('no domains or sections: label-free kNN over all training clips', async () => {
     const out = f('pooled.json');
-    const run = await runCli(['score-features', '--train', f('train.npy'), '--test', f('test.npy'), '--dn', 'none', '--out', out]);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--test',
+      f('test.npy'),
+      '--dn',
+      'none',
+      '--out',
+      out,
+    ]);
     expect(run.code).toBe(0);
     const j = readJson<{ distances: { all: number[] }; score: number[]; kind: string }>(out);
     expect(j.kind).toBe('pooled');

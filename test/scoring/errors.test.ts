@@ -30,7 +30,17 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-const score = (...extra: string[]) => runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('D.txt'), '--test', f('test.npy'), ...extra]);
+const score = (...extra: string[]) =>
+  runCli([
+    'score-features',
+    '--train',
+    f('train.npy'),
+    '--train-domains',
+    f('D.txt'),
+    '--test',
+    f('test.npy'),
+    ...extra,
+  ]);
 
 async function expectLibError(fn: () => unknown, pattern: RegExp, field?: string): Promise<void> {
   let caught: unknown;
@@ -46,10 +56,22 @@ async function expectLibError(fn: () => unknown, pattern: RegExp, field?: string
 
 describe('bad input: each a clear error naming the file or field', () => {
   it('domain file with a different row count than the features', async () => {
-    const run = await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('D29.txt'), '--test', f('test.npy')]);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--train-domains',
+      f('D29.txt'),
+      '--test',
+      f('test.npy'),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/D29\.txt: has 29 lines but .*train\.npy has 30 rows/);
-    await expectLibError(() => buildBanks({ train, dim, trainDomains: domains.slice(1), names: { train: 'X.npy', trainLabels: 'D.txt' } }), /D\.txt: has 29 entries but X\.npy has 30 rows/, 'rows');
+    await expectLibError(
+      () => buildBanks({ train, dim, trainDomains: domains.slice(1), names: { train: 'X.npy', trainLabels: 'D.txt' } }),
+      /D\.txt: has 29 entries but X\.npy has 30 rows/,
+      'rows',
+    );
   });
 
   it('labels / domains files with a different count than the scores', async () => {
@@ -62,7 +84,15 @@ describe('bad input: each a clear error naming the file or field', () => {
   });
 
   it('a domain that is neither source nor target, with its line number', async () => {
-    const run = await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('Dbad.txt'), '--test', f('test.npy')]);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--train-domains',
+      f('Dbad.txt'),
+      '--test',
+      f('test.npy'),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Dbad\.txt: line 5 is 'sorce'/);
   });
@@ -71,44 +101,97 @@ describe('bad input: each a clear error naming the file or field', () => {
     const run = await score('--kn', '4'); // 3 target rows
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the target bank has 3 rows, fewer than K_n = 4/);
-    await expectLibError(() => buildBanks({ train, dim, trainDomains: domains, kn: 4 }), /target bank has 3 rows, fewer than K_n = 4/, 'kn');
+    await expectLibError(
+      () => buildBanks({ train, dim, trainDomains: domains, kn: 4 }),
+      /target bank has 3 rows, fewer than K_n = 4/,
+      'kn',
+    );
   });
 
   it('a source bank with fewer rows than K_s', async () => {
     const run = await score('--mixup-ks', '28');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the source bank has 27 rows, fewer than K_s = 28/);
-    await expectLibError(() => buildBanks({ train, dim, trainDomains: domains, mixup: { ks: 28, lambda: 0.9 } }), /fewer than K_s = 28/, 'mixup-ks');
+    await expectLibError(
+      () => buildBanks({ train, dim, trainDomains: domains, mixup: { ks: 28, lambda: 0.9 } }),
+      /fewer than K_s = 28/,
+      'mixup-ks',
+    );
   });
 
   it('NaN or infinite features, with row and column', async () => {
     const bad = train.slice();
     bad[5 * dim + 2] = NaN;
     await writeNpy(f('nan.npy'), bad, [30, dim]);
-    const run = await runCli(['score-features', '--train', f('nan.npy'), '--train-domains', f('D.txt'), '--test', f('test.npy')]);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('nan.npy'),
+      '--train-domains',
+      f('D.txt'),
+      '--test',
+      f('test.npy'),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/nan\.npy: row 5, column 2 is NaN/);
     const badTest = test.slice();
     badTest[3] = Infinity;
     const banks = buildBanks({ train, dim, trainDomains: domains });
-    await expectLibError(() => scoreMachine({ banks, test: badTest, dnMode: 'none', names: { test: 'Y.npy' } }), /Y\.npy: row 0, column 3 is Infinity/);
+    await expectLibError(
+      () => scoreMachine({ banks, test: badTest, dnMode: 'none', names: { test: 'Y.npy' } }),
+      /Y\.npy: row 0, column 3 is Infinity/,
+    );
   });
 
   it('a test set with only one class: AUC undefined, said so (no 0.5)', async () => {
-    const run = await runCli(['metrics', '--scores', f('scores.json'), '--labels', f('L0.txt'), '--domains', f('T.txt')]);
+    const run = await runCli([
+      'metrics',
+      '--scores',
+      f('scores.json'),
+      '--labels',
+      f('L0.txt'),
+      '--domains',
+      f('T.txt'),
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/L0\.txt: AUC is undefined: the clips are all normal/);
     await expectLibError(() => rocAuc([1, 2, 3], [1, 1, 1]), /undefined: the clips are all anomalous/, 'labels');
     // Both classes overall but no target-domain normals: the target AUC is undefined.
-    await expectLibError(() => dcaseMetrics({ scores: [1, 2, 3, 4], labels: [0, 1, 0, 1], domains: ['source', 'target', 'source', 'target'] }), /target AUC .* undefined/);
+    await expectLibError(
+      () =>
+        dcaseMetrics({ scores: [1, 2, 3, 4], labels: [0, 1, 0, 1], domains: ['source', 'target', 'source', 'target'] }),
+      /target AUC .* undefined/,
+    );
   });
 
   it('an empty target bank with DN on; DN none scores against the source bank alone', async () => {
-    const run = await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('Dsrc.txt'), '--test', f('test.npy'), '--dn', 'transductive']);
+    const run = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--train-domains',
+      f('Dsrc.txt'),
+      '--test',
+      f('test.npy'),
+      '--dn',
+      'transductive',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the target bank is empty; domain normalisation needs/);
-    const ok = await runCli(['score-features', '--train', f('train.npy'), '--train-domains', f('Dsrc.txt'), '--test', f('test.npy'), '--dn', 'none', '--out', f('src.json')]);
+    const ok = await runCli([
+      'score-features',
+      '--train',
+      f('train.npy'),
+      '--train-domains',
+      f('Dsrc.txt'),
+      '--test',
+      f('test.npy'),
+      '--dn',
+      'none',
+      '--out',
+      f('src.json'),
+    ]);
     expect(ok.code).toBe(0);
     const j = readJson<{ d_source: number[]; d_target: null; score: number[] }>(f('src.json'));
     expect(j.d_target).toBeNull();
@@ -144,6 +227,10 @@ describe('bad input: each a clear error naming the file or field', () => {
 
   it('zero spread under transductive DN (a single test clip)', async () => {
     const banks = buildBanks({ train, dim, trainDomains: domains });
-    await expectLibError(() => scoreMachine({ banks, test: test.subarray(0, dim), dnMode: 'transductive' }), /zero spread/, 'dn');
+    await expectLibError(
+      () => scoreMachine({ banks, test: test.subarray(0, dim), dnMode: 'transductive' }),
+      /zero spread/,
+      'dn',
+    );
   });
 });

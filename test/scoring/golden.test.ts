@@ -10,7 +10,14 @@ const METRIC_TOL = 1e-9;
 
 describe('golden scoring through the library API', () => {
   it('covers every reference case', () => {
-    expect(golden.cases.map((c) => c.name).sort()).toEqual(['Ks0_Kn1', 'Ks0_Kn3', 'Ks100_Kn1', 'Ks100_Kn3', 'Ks990_Kn1', 'Ks990_Kn3']);
+    expect(golden.cases.map((c) => c.name).sort()).toEqual([
+      'Ks0_Kn1',
+      'Ks0_Kn3',
+      'Ks100_Kn1',
+      'Ks100_Kn3',
+      'Ks990_Kn1',
+      'Ks990_Kn3',
+    ]);
   });
 
   for (const c of golden.cases) {

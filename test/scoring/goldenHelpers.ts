@@ -32,7 +32,17 @@ export function loadGoldenScoring(): GoldenScoring {
   const trainDomains: Domain[] = Array.from({ length: train.shape[0] }, (_, i) => (i < 990 ? 'source' : 'target'));
   const testDomains: Domain[] = Array.from(set.i32('test_domain').data, (d) => (d === 0 ? 'source' : 'target'));
   const testLabels = Array.from(set.i32('test_label').data);
-  const manifestCases = set.manifest.cases as Record<string, { K_s: number | null; K_n: number; lambda: number; target_bank_rows: number; metrics_dn: Record<string, number>; metrics_nodn: Record<string, number> }>;
+  const manifestCases = set.manifest.cases as Record<
+    string,
+    {
+      K_s: number | null;
+      K_n: number;
+      lambda: number;
+      target_bank_rows: number;
+      metrics_dn: Record<string, number>;
+      metrics_nodn: Record<string, number>;
+    }
+  >;
   const cases = Object.entries(manifestCases).map(([name, c]) => ({
     name,
     ks: c.K_s ?? 0,

@@ -4,11 +4,12 @@ import { gaussian } from './random';
 
 function naive(A: Float32Array, aRows: number, B: Float32Array, bRows: number, dim: number): Float64Array {
   const out = new Float64Array(aRows * bRows);
-  for (let i = 0; i < aRows; i++) for (let j = 0; j < bRows; j++) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += A[i * dim + k] * B[j * dim + k];
-    out[i * bRows + j] = s;
-  }
+  for (let i = 0; i < aRows; i++)
+    for (let j = 0; j < bRows; j++) {
+      let s = 0;
+      for (let k = 0; k < dim; k++) s += A[i * dim + k] * B[j * dim + k];
+      out[i * bRows + j] = s;
+    }
   return out;
 }
 
@@ -20,7 +21,13 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 
 describe('Gram kernel', () => {
   // Sizes straddle the 4×4 register tile, the 192-row panel and the 512-long K block, so every edge path runs.
-  for (const [aRows, bRows, dim] of [[1, 1, 1], [3, 5, 7], [4, 4, 512], [9, 197, 515], [13, 390, 1030]]) {
+  for (const [aRows, bRows, dim] of [
+    [1, 1, 1],
+    [3, 5, 7],
+    [4, 4, 512],
+    [9, 197, 515],
+    [13, 390, 1030],
+  ]) {
     it(`matches the naive product for ${aRows}×${dim} · (${bRows}×${dim})ᵀ`, () => {
       const A = gaussian(aRows, dim, 1);
       const B = gaussian(bRows, dim, 2);
@@ -36,7 +43,8 @@ describe('Gram kernel', () => {
     const out = new Float64Array(20 * 11).fill(7);
     gramInto(A, 2, 5, B, 1, 6, dim, out, 3 * 11 + 2, 11);
     const full = naive(A, 10, B, 8, dim);
-    for (let i = 0; i < 5; i++) for (let j = 0; j < 6; j++) expect(out[(3 + i) * 11 + 2 + j]).toBeCloseTo(full[(2 + i) * 8 + 1 + j], 12);
+    for (let i = 0; i < 5; i++)
+      for (let j = 0; j < 6; j++) expect(out[(3 + i) * 11 + 2 + j]).toBeCloseTo(full[(2 + i) * 8 + 1 + j], 12);
     expect(out[0]).toBe(7); // outside the block untouched
     expect(out[(3 + 5) * 11 + 2]).toBe(7);
   });

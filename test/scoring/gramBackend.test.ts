@@ -1,5 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildBanks, gram, gramBackend, GramBackend, gramInto, scoreMachine, setGramBackend } from '../../worker/src/scoring';
+import {
+  buildBanks,
+  gram,
+  gramBackend,
+  GramBackend,
+  gramInto,
+  scoreMachine,
+  setGramBackend,
+} from '../../worker/src/scoring';
 import { loadGoldenScoring, maxRelativeError } from './goldenHelpers';
 import { gaussian } from './random';
 
@@ -41,7 +49,13 @@ describe('Gram backends', () => {
 
   // Shapes cover one run, several pieces of B (scratch path), several pieces of A (written in place), 1 × 1 and an
   // odd dimension; ONNX Runtime runs at most 2 Mi values of each operand per product.
-  for (const [aRows, bRows, dim] of [[7, 13, 48], [3, 2100, 1024], [2100, 5, 1024], [1, 1, 1], [33, 65, 6151]]) {
+  for (const [aRows, bRows, dim] of [
+    [7, 13, 48],
+    [3, 2100, 1024],
+    [2100, 5, 1024],
+    [1, 1, 1],
+    [33, 65, 6151],
+  ]) {
     it(`ONNX Runtime and the JavaScript kernel agree to 1e-12 on ${aRows}×${dim} · (${bRows}×${dim})ᵀ`, async () => {
       const A = gaussian(aRows, dim, 101, 0.5);
       const B = gaussian(bRows, dim, 102, -0.25);
@@ -78,7 +92,9 @@ describe('Gram backends', () => {
     const shared = new Float32Array(new SharedArrayBuffer(plain.byteLength));
     shared.set(plain);
     const ort = await use('onnxruntime');
-    expect(Array.from(await ort.gram(shared, 20, shared, 20, dim))).toEqual(Array.from(await ort.gram(plain, 20, plain, 20, dim)));
+    expect(Array.from(await ort.gram(shared, 20, shared, 20, dim))).toEqual(
+      Array.from(await ort.gram(plain, 20, plain, 20, dim)),
+    );
   });
 
   it('concurrent products on one session keep their staging and scratch buffers apart', async () => {
@@ -93,8 +109,12 @@ describe('Gram backends', () => {
     const [A1, B1, A2, B2] = [shared(3, 111), shared(2100, 112), shared(4, 113), shared(2100, 114)];
     const ort = await use('onnxruntime');
     const [g1, g2] = await Promise.all([ort.gram(A1, 3, B1, 2100, dim), ort.gram(A2, 4, B2, 2100, dim)]);
-    expect(maxScaledDiff(g1, gram(A1, 3, B1, 2100, dim), rowNorms(A1, 3, dim), rowNorms(B1, 2100, dim))).toBeLessThan(1e-12);
-    expect(maxScaledDiff(g2, gram(A2, 4, B2, 2100, dim), rowNorms(A2, 4, dim), rowNorms(B2, 2100, dim))).toBeLessThan(1e-12);
+    expect(maxScaledDiff(g1, gram(A1, 3, B1, 2100, dim), rowNorms(A1, 3, dim), rowNorms(B1, 2100, dim))).toBeLessThan(
+      1e-12,
+    );
+    expect(maxScaledDiff(g2, gram(A2, 4, B2, 2100, dim), rowNorms(A2, 4, dim), rowNorms(B2, 2100, dim))).toBeLessThan(
+      1e-12,
+    );
   });
 
   it('symmetric product: the full X·Xᵀ on ONNX Runtime equals the half-computed JavaScript one', async () => {
@@ -116,7 +136,14 @@ describe('scoring on both backends', () => {
 
   async function scoreWith(choice: 'onnxruntime' | 'js') {
     await use(choice);
-    const banks = buildBanks({ train: golden.train, dim: golden.dim, trainDomains: golden.trainDomains, kn: c.kn, mixup: { ks: c.ks, lambda: c.lambda }, index: 'exact' });
+    const banks = buildBanks({
+      train: golden.train,
+      dim: golden.dim,
+      trainDomains: golden.trainDomains,
+      kn: c.kn,
+      mixup: { ks: c.ks, lambda: c.lambda },
+      index: 'exact',
+    });
     const transductive = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
     // Inductive DN and the threshold add the leave-one-out training × training product.
     const inductive = await scoreMachine({ banks, test: golden.test, dnMode: 'inductive', threshold: true });
@@ -138,8 +165,12 @@ describe('scoring on both backends', () => {
       expect(maxAbsDiff(ort[key].score, js[key].score)).toBeLessThan(1e-10);
     }
     for (let b = 0; b < 2; b++) {
-      expect(Math.abs(ort.inductive.stats![b].mean - js.inductive.stats![b].mean) / js.inductive.stats![b].mean).toBeLessThan(1e-12);
-      expect(Math.abs(ort.inductive.stats![b].std - js.inductive.stats![b].std) / js.inductive.stats![b].std).toBeLessThan(1e-9);
+      expect(
+        Math.abs(ort.inductive.stats![b].mean - js.inductive.stats![b].mean) / js.inductive.stats![b].mean,
+      ).toBeLessThan(1e-12);
+      expect(
+        Math.abs(ort.inductive.stats![b].std - js.inductive.stats![b].std) / js.inductive.stats![b].std,
+      ).toBeLessThan(1e-9);
     }
     expect(maxAbsDiff(ort.inductive.trainScores!, js.inductive.trainScores!)).toBeLessThan(1e-10);
     expect(Math.abs(ort.inductive.threshold! - js.inductive.threshold!)).toBeLessThan(1e-10);

@@ -14,14 +14,23 @@ describe('Gram backend fallback when onnxruntime-node cannot load', () => {
     setGramBackend('auto');
     const backend = await gramBackend();
     expect(backend.name).toBe('js');
-    expect(backend.description).toMatch(/JavaScript kernel: onnxruntime-node did not load \(.*simulated: onnxruntime_binding\.node not found/);
+    expect(backend.description).toMatch(
+      /JavaScript kernel: onnxruntime-node did not load \(.*simulated: onnxruntime_binding\.node not found/,
+    );
   });
 
   it('scores the golden case on the fallback within the reference tolerance', async () => {
     setGramBackend('auto');
     const golden = loadGoldenScoring();
     const c = golden.cases.find((x) => x.name === 'Ks100_Kn3')!;
-    const banks = buildBanks({ train: golden.train, dim: golden.dim, trainDomains: golden.trainDomains, kn: c.kn, mixup: { ks: c.ks, lambda: c.lambda }, index: 'exact' });
+    const banks = buildBanks({
+      train: golden.train,
+      dim: golden.dim,
+      trainDomains: golden.trainDomains,
+      kn: c.kn,
+      mixup: { ks: c.ks, lambda: c.lambda },
+      index: 'exact',
+    });
     const r = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
     expect(maxRelativeError(r.d_target!, golden.set.f32(`${c.name}/d_target`).data)).toBeLessThan(1e-5);
     expect(maxRelativeError(r.score, golden.set.f32(`${c.name}/score_dn`).data)).toBeLessThan(1e-5);
@@ -29,6 +38,10 @@ describe('Gram backend fallback when onnxruntime-node cannot load', () => {
 
   it("asking for 'onnxruntime' explicitly is an error rather than a silent fallback", async () => {
     setGramBackend('onnxruntime');
-    await expect(gramBackend()).rejects.toMatchObject({ name: 'GenrepError', code: 'UNSUPPORTED', message: /onnxruntime-node is unavailable/ });
+    await expect(gramBackend()).rejects.toMatchObject({
+      name: 'GenrepError',
+      code: 'UNSUPPORTED',
+      message: /onnxruntime-node is unavailable/,
+    });
   });
 });

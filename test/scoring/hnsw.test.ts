@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { buildBanks, buildHnsw, DEFAULT_HNSW, Domain, exactKnn, HNSW_AUTO_MIN_ROWS, measureHnswRecall, scoreMachine } from '../../worker/src/scoring';
+import {
+  buildBanks,
+  buildHnsw,
+  DEFAULT_HNSW,
+  Domain,
+  exactKnn,
+  HNSW_AUTO_MIN_ROWS,
+  measureHnswRecall,
+  scoreMachine,
+} from '../../worker/src/scoring';
 import { gaussian } from './random';
 
 describe('HNSW index', () => {
@@ -37,7 +46,11 @@ describe('HNSW index', () => {
       for (let q = 0; q < 40; q++) expect(a.score[q]).toBeCloseTo(e.score[q], 5);
     }
     const ex = await exactKnn(exact, test, 40, { kn: 2 });
-    expect(Array.from((await scoreMachine({ banks: approx, test, dnMode: 'none' })).d_source!).every((d, q) => Math.abs(d - ex.distances[0][q]) < 1e-6)).toBe(true);
+    expect(
+      Array.from((await scoreMachine({ banks: approx, test, dnMode: 'none' })).d_source!).every(
+        (d, q) => Math.abs(d - ex.distances[0][q]) < 1e-6,
+      ),
+    ).toBe(true);
   });
 
   it("index 'auto' stays exact below the documented size", async () => {

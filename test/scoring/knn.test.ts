@@ -24,19 +24,38 @@ test.set(gaussian(6, dim, 24, 1.5), 6 * dim);
 
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-9): void {
   expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[i])));
+  for (let i = 0; i < expected.length; i++)
+    expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[i])));
 }
 
 describe('exact kNN with MemMixup (expanded, never materialised) against materialised brute force', () => {
-  for (const [ks, kn] of [[0, 1], [7, 1], [7, 3], [40, 2]]) {
+  for (const [ks, kn] of [
+    [0, 1],
+    [7, 1],
+    [7, 3],
+    [40, 2],
+  ]) {
     it(`K_s = ${ks}, K_n = ${kn}`, async () => {
-      const banks = buildBanks({ train: shuffled, dim, trainDomains: domains, kn, mixup: ks ? { ks, lambda: 0.9 } : null, index: 'exact' });
+      const banks = buildBanks({
+        train: shuffled,
+        dim,
+        trainDomains: domains,
+        kn,
+        mixup: ks ? { ks, lambda: 0.9 } : null,
+        index: 'exact',
+      });
       const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
       expect(banks.bankSize(1)).toBe(naive.target.rows.length);
       const got = await exactKnn(banks, test, 12, { kn, withIds: true });
       const nq = 12;
-      close(got.distances[0], Array.from({ length: nq }, (_, q) => naiveKnn(naive.source, test, q * dim, dim, kn)));
-      close(got.distances[1], Array.from({ length: nq }, (_, q) => naiveKnn(naive.target, test, q * dim, dim, kn)));
+      close(
+        got.distances[0],
+        Array.from({ length: nq }, (_, q) => naiveKnn(naive.source, test, q * dim, dim, kn)),
+      );
+      close(
+        got.distances[1],
+        Array.from({ length: nq }, (_, q) => naiveKnn(naive.target, test, q * dim, dim, kn)),
+      );
       // Ids are bank-local, originals first then augmented rows i-major: check they point at the rows found.
       const vec = new Float64Array(dim);
       for (let q = 0; q < nq; q++) {
@@ -53,12 +72,25 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
   it('leave-one-out skips the clip itself and every MemMixup row mixed from it', async () => {
     const ks = 7;
     const kn = 2;
-    const banks = buildBanks({ train: shuffled, dim, trainDomains: domains, kn, mixup: { ks, lambda: 0.9 }, index: 'exact' });
+    const banks = buildBanks({
+      train: shuffled,
+      dim,
+      trainDomains: domains,
+      kn,
+      mixup: { ks, lambda: 0.9 },
+      index: 'exact',
+    });
     const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
     const loo = await exactKnnLeaveOneOut(banks, { kn });
     const n = nSource + nTarget;
-    close(loo.distances[0], Array.from({ length: n }, (_, c) => naiveKnn(naive.source, shuffled, c * dim, dim, kn, c)));
-    close(loo.distances[1], Array.from({ length: n }, (_, c) => naiveKnn(naive.target, shuffled, c * dim, dim, kn, c)));
+    close(
+      loo.distances[0],
+      Array.from({ length: n }, (_, c) => naiveKnn(naive.source, shuffled, c * dim, dim, kn, c)),
+    );
+    close(
+      loo.distances[1],
+      Array.from({ length: n }, (_, c) => naiveKnn(naive.target, shuffled, c * dim, dim, kn, c)),
+    );
   });
 });
 
@@ -87,7 +119,10 @@ describe('domain normalisation modes', () => {
     const looT = Array.from({ length: n }, (_, c) => naiveKnn(naive.target, shuffled, c * dim, dim, kn, c));
     const [ms, ss, mt, st] = [mean(looS, w), popStd(looS, w), mean(looT, w), popStd(looT, w)];
     close([r.stats![0].mean, r.stats![0].std, r.stats![1].mean, r.stats![1].std], [ms, ss, mt, st]);
-    close(r.score, ds.map((d, i) => Math.min((d - ms) / ss, (dt[i] - mt) / st)));
+    close(
+      r.score,
+      ds.map((d, i) => Math.min((d - ms) / ss, (dt[i] - mt) / st)),
+    );
     // Scoring a single clip gives the same score: nothing depends on the other test clips.
     const one = await scoreMachine({ banks, test: test.subarray(5 * dim, 6 * dim), dnMode: 'inductive' });
     expect(one.score[0]).toBeCloseTo(r.score[5], 12);
@@ -96,14 +131,20 @@ describe('domain normalisation modes', () => {
   it('none: min of the raw distances', async () => {
     const r = await scoreMachine({ banks, test, dnMode: 'none' });
     expect(r.stats).toBeNull();
-    close(r.score, ds.map((d, i) => Math.min(d, dt[i])));
+    close(
+      r.score,
+      ds.map((d, i) => Math.min(d, dt[i])),
+    );
   });
 
-  it('decision threshold: the quantile of the training clips\' leave-one-out scores under the same DN', async () => {
+  it("decision threshold: the quantile of the training clips' leave-one-out scores under the same DN", async () => {
     const r = await scoreMachine({ banks, test, dnMode: 'none', threshold: { quantile: 0.5 } });
     const n = nSource + nTarget;
     const loo = Array.from({ length: n }, (_, c) =>
-      Math.min(naiveKnn(naive.source, shuffled, c * dim, dim, kn, c), naiveKnn(naive.target, shuffled, c * dim, dim, kn, c)),
+      Math.min(
+        naiveKnn(naive.source, shuffled, c * dim, dim, kn, c),
+        naiveKnn(naive.target, shuffled, c * dim, dim, kn, c),
+      ),
     );
     close(r.trainScores!, loo);
     const sorted = [...loo].sort((a, b) => a - b);
@@ -124,15 +165,26 @@ describe('DCASE 2020 variants', () => {
       const d = Array.from({ length: 12 }, (_, q) => naiveKnn(naive.get(name)!, test, q * dim, dim, 2));
       return d.map((v) => (v - mean(d)) / popStd(d));
     });
-    close(r.score, z[0].map((_, q) => Math.min(z[0][q], z[1][q], z[2][q])));
+    close(
+      r.score,
+      z[0].map((_, q) => Math.min(z[0][q], z[1][q], z[2][q])),
+    );
   });
 
   it('label-free: plain kNN distance to all training clips', async () => {
     const banks = buildBanks({ train: shuffled, dim, kn: 3 });
     expect(banks.kind).toBe('pooled');
     const r = await scoreMachine({ banks, test, dnMode: 'none' });
-    const all = { rows: Array.from({ length: nSource + nTarget }, (_, i) => Float64Array.from(shuffled.subarray(i * dim, (i + 1) * dim))), madeFrom: [] as number[][] };
+    const all = {
+      rows: Array.from({ length: nSource + nTarget }, (_, i) =>
+        Float64Array.from(shuffled.subarray(i * dim, (i + 1) * dim)),
+      ),
+      madeFrom: [] as number[][],
+    };
     all.madeFrom = all.rows.map((_, i) => [i]);
-    close(r.score, Array.from({ length: 12 }, (_, q) => naiveKnn(all, test, q * dim, dim, 3)));
+    close(
+      r.score,
+      Array.from({ length: 12 }, (_, q) => naiveKnn(all, test, q * dim, dim, 3)),
+    );
   });
 });

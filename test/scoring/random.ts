@@ -22,7 +22,13 @@ export function gaussian(rows: number, dim: number, seed: number, offset = 0, sc
 }
 
 /** Euclidean distance between two rows, computed directly (the reference's definition, no Gram trick). */
-export function directDistance(a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, dim: number): number {
+export function directDistance(
+  a: ArrayLike<number>,
+  aOff: number,
+  b: ArrayLike<number>,
+  bOff: number,
+  dim: number,
+): number {
   let s = 0;
   for (let k = 0; k < dim; k++) {
     const d = a[aOff + k] - b[bOff + k];

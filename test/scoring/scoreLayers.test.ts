@@ -8,14 +8,28 @@ describe('scoreLayers', () => {
     const domains: Domain[] = Array.from({ length: 40 }, (_, i) => (i < 36 ? 'source' : 'target'));
     const layers = [0, 1, 2].map((l) => ({ train: gaussian(40, dim, 60 + l), test: gaussian(8, dim, 70 + l, 0.5) }));
     const done: number[] = [];
-    const res = await scoreLayers({ layers, dim, trainDomains: domains, kn: 1, mixup: { ks: 10, lambda: 0.9 }, dnMode: 'transductive', onLayerDone: (l) => done.push(l) });
+    const res = await scoreLayers({
+      layers,
+      dim,
+      trainDomains: domains,
+      kn: 1,
+      mixup: { ks: 10, lambda: 0.9 },
+      dnMode: 'transductive',
+      onLayerDone: (l) => done.push(l),
+    });
     expect(res.layers).toHaveLength(3);
     const backend = await gramBackend();
     expect(res.backend).toBe(backend.name);
     expect(res.threads).toBe(backend.threads);
     expect(done.sort()).toEqual([0, 1, 2]);
     for (const [l, layer] of layers.entries()) {
-      const banks = buildBanks({ train: layer.train, dim, trainDomains: domains, kn: 1, mixup: { ks: 10, lambda: 0.9 } });
+      const banks = buildBanks({
+        train: layer.train,
+        dim,
+        trainDomains: domains,
+        kn: 1,
+        mixup: { ks: 10, lambda: 0.9 },
+      });
       const direct = await scoreMachine({ banks, test: layer.test, dnMode: 'transductive' });
       expect(Array.from(res.layers[l].score)).toEqual(Array.from(direct.score));
       expect(res.layers[l].dnMode).toBe('transductive');
@@ -24,6 +38,9 @@ describe('scoreLayers', () => {
 
   it('reports errors of a layer as GenrepError', async () => {
     const layers = [{ train: gaussian(4, 2, 1), test: gaussian(2, 2, 2) }];
-    await expect(scoreLayers({ layers, dim: 2, kn: 5, dnMode: 'none' })).rejects.toMatchObject({ name: 'GenrepError', data: { field: 'kn' } });
+    await expect(scoreLayers({ layers, dim: 2, kn: 5, dnMode: 'none' })).rejects.toMatchObject({
+      name: 'GenrepError',
+      data: { field: 'kn' },
+    });
   });
 });

@@ -23,7 +23,9 @@ describe('partial top-k selection', () => {
       for (let row = 0; row < rows; row++) {
         const expected = reference(Array.from(values.subarray(row * cols, (row + 1) * cols)), k);
         expect(Array.from(sel.indices.subarray(row * k, (row + 1) * k))).toEqual(expected);
-        expect(Array.from(sel.values.subarray(row * k, (row + 1) * k))).toEqual(expected.map((i) => values[row * cols + i]));
+        expect(Array.from(sel.values.subarray(row * k, (row + 1) * k))).toEqual(
+          expected.map((i) => values[row * cols + i]),
+        );
       }
     });
   }
@@ -33,7 +35,9 @@ describe('partial top-k selection', () => {
     const constant = new Float64Array(n).fill(1);
     expect(Array.from(selectSmallest(constant, 1, n, 100).indices)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     const descending = Float64Array.from({ length: n }, (_, i) => n - i);
-    expect(Array.from(selectSmallest(descending, 1, n, 50).indices)).toEqual(Array.from({ length: 50 }, (_, i) => n - 1 - i));
+    expect(Array.from(selectSmallest(descending, 1, n, 50).indices)).toEqual(
+      Array.from({ length: 50 }, (_, i) => n - 1 - i),
+    );
   });
 
   it('rejects k outside 0..cols', () => {
@@ -42,7 +46,15 @@ describe('partial top-k selection', () => {
 
   it('SmallestK keeps the k smallest pushed values in order', () => {
     const buf = new SmallestK(3);
-    for (const [v, id] of [[5, 0], [1, 1], [4, 2], [1, 3], [0, 4], [9, 5]]) buf.push(v, id);
+    for (const [v, id] of [
+      [5, 0],
+      [1, 1],
+      [4, 2],
+      [1, 3],
+      [0, 4],
+      [9, 5],
+    ])
+      buf.push(v, id);
     expect(Array.from(buf.values)).toEqual([0, 1, 1]);
     expect(Array.from(buf.ids)).toEqual([4, 1, 3]);
     expect(buf.bound).toBe(1);

@@ -20,7 +20,13 @@ let worker: TestWorker;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-cancel-'));
-  writeTinyDataset(path.join(dir, 'data'), { machines: MACHINES, trainSource: TRAIN_SOURCE, trainTarget: TRAIN_TARGET, testPerGroup: TEST_PER_GROUP, seconds: 4 });
+  writeTinyDataset(path.join(dir, 'data'), {
+    machines: MACHINES,
+    trainSource: TRAIN_SOURCE,
+    trainTarget: TRAIN_TARGET,
+    testPerGroup: TEST_PER_GROUP,
+    seconds: 4,
+  });
   worker = await startWorker();
 });
 
@@ -48,7 +54,17 @@ describe('cancelling a run through $/cancelRequest', () => {
   it('stops during feature extraction, leaves only complete cache entries, and a re-run completes from them', async () => {
     const configFile = path.join(dir, 'cancel.genrep.json');
     // batchSize 1: the worker checks for cancellation between clips, and each clip is cached as soon as it is done.
-    writeFileSync(configFile, JSON.stringify({ dataset: { root: 'data' }, embedder: 'fbank-stats', mixup: { K_s: 5, lambda: 0.9 }, batchSize: 1, cacheDir: 'cache', output: 'out' }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        dataset: { root: 'data' },
+        embedder: 'fbank-stats',
+        mixup: { K_s: 5, lambda: 0.9 },
+        batchSize: 1,
+        cacheDir: 'cache',
+        output: 'out',
+      }),
+    );
     const cacheDir = path.join(dir, 'cache');
 
     const source = new CancellationTokenSource();
@@ -58,7 +74,9 @@ describe('cancelling a run through $/cancelRequest', () => {
       // Cancel as soon as extraction has cached something: the job is now in the middle of its clips.
       if (v.kind === 'report' && v.stage === 'extract' && (v.done ?? 0) > 0) source.cancel();
     });
-    const err = await rejectionOf(worker.request('genrep/run', { configFile, workDoneToken: 'cancel-me' }, source.token));
+    const err = await rejectionOf(
+      worker.request('genrep/run', { configFile, workDoneToken: 'cancel-me' }, source.token),
+    );
     sub.dispose();
     expect(err.code).toBe(WORKER_ERROR_CODES.CANCELLED);
     expect(progress.at(-1)).toEqual({ kind: 'end', message: 'cancelled' });

@@ -15,7 +15,12 @@ function decode(input: Buffer, pieceSize = input.length, limits?: FrameLimits): 
   return events;
 }
 
-const describeEvent = (e: FrameEvent): string => (e.kind === 'message' ? e.body.toString('utf8') : e.kind === 'oversize' ? `oversize ${e.length}` : `broken: ${e.reason}`);
+const describeEvent = (e: FrameEvent): string =>
+  e.kind === 'message'
+    ? e.body.toString('utf8')
+    : e.kind === 'oversize'
+      ? `oversize ${e.length}`
+      : `broken: ${e.reason}`;
 
 describe('FrameDecoder', () => {
   const stream = Buffer.concat([
@@ -56,7 +61,9 @@ describe('FrameDecoder', () => {
   });
 
   it('reads nothing after breaking', () => {
-    expect(decode(Buffer.concat([Buffer.from('Content-Length: x\r\n\r\n'), frame('{}')])).map((e) => e.kind)).toEqual(['broken']);
+    expect(decode(Buffer.concat([Buffer.from('Content-Length: x\r\n\r\n'), frame('{}')])).map((e) => e.kind)).toEqual([
+      'broken',
+    ]);
   });
 });
 
@@ -115,21 +122,37 @@ describe('JsonScanner', () => {
 
 describe('checkEnvelope', () => {
   it('passes requests, notifications and responses, reading "params": null as no params', () => {
-    expect(checkEnvelope({ jsonrpc: '2.0', id: 1, method: 'shutdown', params: null })).toEqual({ kind: 'pass', message: { jsonrpc: '2.0', id: 1, method: 'shutdown' } });
+    expect(checkEnvelope({ jsonrpc: '2.0', id: 1, method: 'shutdown', params: null })).toEqual({
+      kind: 'pass',
+      message: { jsonrpc: '2.0', id: 1, method: 'shutdown' },
+    });
     expect(checkEnvelope({ jsonrpc: '2.0', method: 'exit' }).kind).toBe('pass');
     expect(checkEnvelope({ jsonrpc: '2.0', id: 'x', result: null }).kind).toBe('pass');
   });
 
   it('only logs what nobody waits for: a malformed response, a batch of notifications', () => {
-    expect(checkEnvelope({ jsonrpc: '2.0', id: {}, result: 1 })).toMatchObject({ kind: 'drop', reason: expect.stringMatching(/"id" must be/) });
+    expect(checkEnvelope({ jsonrpc: '2.0', id: {}, result: 1 })).toMatchObject({
+      kind: 'drop',
+      reason: expect.stringMatching(/"id" must be/),
+    });
     expect(checkEnvelope({ jsonrpc: '2.0', id: 1, result: 1, error: { code: 1, message: 'm' } }).kind).toBe('drop');
-    expect(checkEnvelope([{ jsonrpc: '2.0', method: 'a' }, { jsonrpc: '2.0', method: 'b' }]).kind).toBe('drop');
+    expect(
+      checkEnvelope([
+        { jsonrpc: '2.0', method: 'a' },
+        { jsonrpc: '2.0', method: 'b' },
+      ]).kind,
+    ).toBe('drop');
   });
 
   it('answers a nested batch element as a non-object', () => {
     expect(checkEnvelope([[{ jsonrpc: '2.0', id: 1, method: 'a' }]])).toMatchObject({
       kind: 'reply',
-      response: [{ id: null, error: { code: -32600, message: 'invalid request: a JSON-RPC message must be an object, got an array' } }],
+      response: [
+        {
+          id: null,
+          error: { code: -32600, message: 'invalid request: a JSON-RPC message must be an object, got an array' },
+        },
+      ],
     });
   });
 });

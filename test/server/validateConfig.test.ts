@@ -52,20 +52,31 @@ describe('genrep/validateConfig over the protocol', () => {
     expect(result.valid).toBe(false);
     const byPointer = Object.fromEntries(result.diagnostics.map((d) => [d.pointer, d]));
     expect(Object.keys(byPointer).sort()).toEqual(['/K_n', '/colour', '/dataset/layout', '/mixup/K_s']);
-    expect(byPointer['/dataset/layout']).toMatchObject({ severity: 'error', source: 'schema', range: rangeOf(BROKEN, '"dcase2042"') });
+    expect(byPointer['/dataset/layout']).toMatchObject({
+      severity: 'error',
+      source: 'schema',
+      range: rangeOf(BROKEN, '"dcase2042"'),
+    });
     expect(byPointer['/dataset/layout']!.message).toMatch(/must be one of "auto", "dcase2023"/);
     expect(byPointer['/K_n']).toMatchObject({ range: rangeOf(BROKEN, '"three"') });
     expect(byPointer['/K_n']!.message).toMatch(/must be integer/);
     expect(byPointer['/mixup/K_s']).toMatchObject({ range: rangeOf(BROKEN, '-1') });
     // An unknown key is underlined at the key, not its value.
-    expect(byPointer['/colour']).toMatchObject({ range: rangeOf(BROKEN, '"colour"'), message: "/colour: unknown key 'colour'" });
+    expect(byPointer['/colour']).toMatchObject({
+      range: rangeOf(BROKEN, '"colour"'),
+      message: "/colour: unknown key 'colour'",
+    });
   });
 
   it('validates the editor text when given, not the file on disk', async () => {
     const file = path.join(dir, 'unsaved.genrep.json');
     writeFileSync(file, BROKEN);
     const text = '{ "dataset": { "root": "data" } }';
-    expect(await worker.request('genrep/validateConfig', { file, text })).toEqual({ file, valid: true, diagnostics: [] });
+    expect(await worker.request('genrep/validateConfig', { file, text })).toEqual({
+      file,
+      valid: true,
+      diagnostics: [],
+    });
   });
 
   it('agrees with the loader the run uses: what validates here loads there, what fails here fails there', async () => {
@@ -87,7 +98,13 @@ describe('validateConfigText', () => {
 
   it('underlines the key of a required property that is missing, or the opening brace at the top level', () => {
     const { diagnostics } = validateConfigText('{ "name": "x" }', path.join(dir, 'req.genrep.json'));
-    expect(diagnostics).toEqual([expect.objectContaining({ pointer: '', message: "/: missing required key 'dataset'", range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } })]);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        pointer: '',
+        message: "/: missing required key 'dataset'",
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+      }),
+    ]);
   });
 
   it('joins the alternatives of a oneOf into one message at one place', () => {

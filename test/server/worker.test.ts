@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { ProgressType } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
-import { WORKER_REQUESTS, type DatasetFound, type WorkDoneProgressValue, type WorkerStatus } from '../../worker/src/protocol/workerProtocol';
+import {
+  WORKER_REQUESTS,
+  type DatasetFound,
+  type WorkDoneProgressValue,
+  type WorkerStatus,
+} from '../../worker/src/protocol/workerProtocol';
 import { FIXTURES } from '../helpers/golden';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { rejectionOf, startWorker, stopWorker, type TestWorker } from './workerProcess';
@@ -15,7 +20,12 @@ const statuses: WorkerStatus[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-server-'));
-  writeTinyDataset(path.join(dir, 'data'), { machines: ['fan', 'pump'], trainSource: 12, trainTarget: 3, testPerGroup: 3 });
+  writeTinyDataset(path.join(dir, 'data'), {
+    machines: ['fan', 'pump'],
+    trainSource: 12,
+    trainTarget: 3,
+    testPerGroup: 3,
+  });
   worker = await startWorker({ settings: { cacheDir: path.join(dir, 'cache') } });
   worker.connection.onNotification('genrep/status', (s: WorkerStatus) => statuses.push(s));
 });
@@ -27,7 +37,20 @@ afterAll(async () => {
 
 function writeConfig(name: string, config: Record<string, unknown>): string {
   const file = path.join(dir, name);
-  writeFileSync(file, JSON.stringify({ dataset: { root: 'data' }, embedder: 'fbank-stats', mixup: { K_s: 5, lambda: 0.9 }, output: `out-${name}`, ...config }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        dataset: { root: 'data' },
+        embedder: 'fbank-stats',
+        mixup: { K_s: 5, lambda: 0.9 },
+        output: `out-${name}`,
+        ...config,
+      },
+      null,
+      2,
+    ),
+  );
   return file;
 }
 
@@ -76,7 +99,9 @@ describe('the worker process over stdio', () => {
     const stages = values.flatMap((v) => (v.kind === 'report' && v.stage ? [v.stage] : []));
     expect(stages).toContain('extract');
     expect(stages).toContain('write');
-    const percentages = values.flatMap((v) => (v.kind === 'report' && v.percentage !== undefined ? [v.percentage] : []));
+    const percentages = values.flatMap((v) =>
+      v.kind === 'report' && v.percentage !== undefined ? [v.percentage] : [],
+    );
     expect(percentages).toEqual([...percentages].sort((a, b) => a - b));
     expect(statuses.some((s) => s.state === 'busy' && s.jobs[0]?.method === 'genrep/run')).toBe(true);
     expect(statuses.at(-1)).toEqual({ state: 'idle', jobs: [] });
@@ -91,7 +116,9 @@ describe('the worker process over stdio', () => {
     expect(err.code).toBe(WORKER_ERROR_CODES.BAD_INPUT);
     expect(err.data).toMatchObject({ code: 'BAD_INPUT', file: configFile, field: '/layers/1' });
     // Where JSON.stringify(…, 2) put the 7: alone on its line, indented by two levels.
-    const line = readFileSync(configFile, 'utf8').split('\n').findIndex((l) => l === '    7');
+    const line = readFileSync(configFile, 'utf8')
+      .split('\n')
+      .findIndex((l) => l === '    7');
     expect(line).toBeGreaterThan(0);
     expect(err.data['range']).toEqual({ start: { line, character: 4 }, end: { line, character: 5 } });
   });
@@ -123,12 +150,26 @@ describe('the worker process over stdio', () => {
 
   it('builds a memory bank, lists it and scores new files with it', async () => {
     const out = path.join(dir, 'banks', 'fan-L1.grbank');
-    const built = await worker.request('genrep/buildBank', { root: path.join(dir, 'data'), machineType: 'fan', embedder: 'fbank-stats', layer: 1, pooling: 'temporal', K_n: 1, mixup: { K_s: 5, lambda: 0.9 }, out });
+    const built = await worker.request('genrep/buildBank', {
+      root: path.join(dir, 'data'),
+      machineType: 'fan',
+      embedder: 'fbank-stats',
+      layer: 1,
+      pooling: 'temporal',
+      K_n: 1,
+      mixup: { K_s: 5, lambda: 0.9 },
+      out,
+    });
     expect(built.rows).toEqual({ source: 12, target: 3 });
-    const { banks } = await worker.request('genrep/listBanks', { dirs: [path.join(dir, 'banks'), path.join(dir, 'no-banks-here')] });
+    const { banks } = await worker.request('genrep/listBanks', {
+      dirs: [path.join(dir, 'banks'), path.join(dir, 'no-banks-here')],
+    });
     expect(banks.map((b) => b.file)).toEqual([out]);
     const test = (name: string): string => path.join(dir, 'data', 'fan', 'test', name);
-    const files = [test('section_00_source_test_normal_0000_spd_200.wav'), test('section_00_source_test_anomaly_0000_spd_200.wav')];
+    const files = [
+      test('section_00_source_test_normal_0000_spd_200.wav'),
+      test('section_00_source_test_anomaly_0000_spd_200.wav'),
+    ];
     const scored = await worker.request('genrep/scoreFiles', { bankFile: out, files, dn: 'inductive' });
     expect(scored.files.map((f) => f.path)).toEqual(files);
     expect(scored.files[1]!.score).toBeGreaterThan(scored.files[0]!.score);
@@ -154,7 +195,9 @@ describe('the worker process over stdio', () => {
     const clip = path.join(dir, 'data', 'fan', 'test', 'section_00_source_test_normal_0000_spd_200.wav');
     // The tiny BEATs-shaped checkpoint of the golden fixtures stands in for "another embedder".
     const embedder = path.join(FIXTURES, 'golden-beats-tiny', 'checkpoint.pt');
-    const err = await rejectionOf(worker.request('genrep/scoreFiles', { bankFile, files: [clip], dn: 'none', embedder }));
+    const err = await rejectionOf(
+      worker.request('genrep/scoreFiles', { bankFile, files: [clip], dn: 'none', embedder }),
+    );
     expect(err.code).toBe(WORKER_ERROR_CODES.BAD_INPUT);
     expect(err.data).toMatchObject({ code: 'BAD_INPUT', file: bankFile, field: 'embedder' });
     expect(err.data['expected']).toMatch(/^fbank-stats/);

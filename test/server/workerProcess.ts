@@ -1,7 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
 import type { ExitInfo, Launcher } from '../../extension/src/supervisor';
 import type { InitializeResult, ParamsOf, ResultOf, WorkerMethod } from '../../worker/src/protocol/workerProtocol';
 
@@ -19,22 +24,37 @@ export interface TestWorker {
   initialize: InitializeResult;
   stderr: string[];
   exited: Promise<ExitInfo>;
-  request<M extends WorkerMethod>(method: M, params: ParamsOf<M>, token?: import('vscode-jsonrpc').CancellationToken): Promise<ResultOf<M>>;
+  request<M extends WorkerMethod>(
+    method: M,
+    params: ParamsOf<M>,
+    token?: import('vscode-jsonrpc').CancellationToken,
+  ): Promise<ResultOf<M>>;
 }
 
-export async function startWorker(options: { env?: NodeJS.ProcessEnv; settings?: Record<string, unknown>; onExit?: (info: ExitInfo) => void } = {}): Promise<TestWorker> {
+export async function startWorker(
+  options: { env?: NodeJS.ProcessEnv; settings?: Record<string, unknown>; onExit?: (info: ExitInfo) => void } = {},
+): Promise<TestWorker> {
   if (!existsSync(WORKER_MAIN)) throw new Error(`${WORKER_MAIN} is missing: build first (npx tsc -b)`);
-  const child = spawn(process.execPath, [WORKER_MAIN], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(process.execPath, [WORKER_MAIN], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString('utf8')));
   const exited = new Promise<ExitInfo>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   if (options.onExit) void exited.then(options.onExit);
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout!),
+    new StreamMessageWriter(child.stdin!),
+  );
   connection.onError(() => undefined);
   // As vscode-languageclient does when its server goes away: requests still waiting are rejected, not left hanging.
   void exited.then(() => connection.dispose());
   connection.listen();
-  const initialize = (await connection.sendRequest('initialize', { processId: process.pid, initializationOptions: options.settings ?? {} })) as InitializeResult;
+  const initialize = (await connection.sendRequest('initialize', {
+    processId: process.pid,
+    initializationOptions: options.settings ?? {},
+  })) as InitializeResult;
   await connection.sendNotification('initialized', {});
   return {
     connection,
@@ -43,7 +63,10 @@ export async function startWorker(options: { env?: NodeJS.ProcessEnv; settings?:
     initialize,
     stderr,
     exited,
-    request: (method, params, token) => (token ? connection.sendRequest(method, params, token) : connection.sendRequest(method, params)) as Promise<never>,
+    request: (method, params, token) =>
+      (token
+        ? connection.sendRequest(method, params, token)
+        : connection.sendRequest(method, params)) as Promise<never>,
   };
 }
 
@@ -63,7 +86,9 @@ export async function stopWorker(worker: TestWorker): Promise<ExitInfo> {
 }
 
 /** The supervisor's launcher as the tests use it: the same process and protocol, vscode-jsonrpc instead of languageclient. */
-export function nodeLauncher(options: { env?: NodeJS.ProcessEnv; settings?: Record<string, unknown> } = {}): Launcher<TestWorker> & { launched: TestWorker[] } {
+export function nodeLauncher(
+  options: { env?: NodeJS.ProcessEnv; settings?: Record<string, unknown> } = {},
+): Launcher<TestWorker> & { launched: TestWorker[] } {
   const launched: TestWorker[] = [];
   return {
     launched,
@@ -79,7 +104,9 @@ export function nodeLauncher(options: { env?: NodeJS.ProcessEnv; settings?: Reco
 }
 
 /** An error a request failed with, for assertions on code and data. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
+export async function rejectionOf(
+  promise: Promise<unknown>,
+): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
   try {
     await promise;
   } catch (err) {

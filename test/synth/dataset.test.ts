@@ -54,9 +54,18 @@ describe('synthesizeDataset', () => {
   it("makes each file's audio independent of how many other files are generated", async () => {
     const [small, large] = [await tempDir(), await tempDir()];
     await synthesizeDataset({ ...SMALL, machines: ['pump'], out: small, seed: 3 });
-    await synthesizeDataset({ ...SMALL, machines: ['motor', 'pump'], trainSource: 5, testPerGroup: 3, out: large, seed: 3 });
+    await synthesizeDataset({
+      ...SMALL,
+      machines: ['motor', 'pump'],
+      trainSource: 5,
+      testPerGroup: 3,
+      out: large,
+      seed: 3,
+    });
     for (const f of (await listFiles(small)).filter((n) => n.endsWith('.wav'))) {
-      expect(Buffer.compare(await fsp.readFile(path.join(small, f)), await fsp.readFile(path.join(large, f))), f).toBe(0);
+      expect(Buffer.compare(await fsp.readFile(path.join(small, f)), await fsp.readFile(path.join(large, f))), f).toBe(
+        0,
+      );
     }
   });
 
@@ -101,9 +110,15 @@ describe('synthesizeDataset', () => {
     const victim = path.join(out, 'fan', 'test', 'section_00_target_test_anomaly_0001_spd_1800_bg_C.wav');
     const original = await fsp.readFile(victim);
     await fsp.rm(victim);
-    await fsp.writeFile(path.join(out, 'bearing', 'train', 'section_00_source_train_normal_0000_vel_1800_loc_A.wav'), 'half a file');
+    await fsp.writeFile(
+      path.join(out, 'bearing', 'train', 'section_00_source_train_normal_0000_vel_1800_loc_A.wav'),
+      'half a file',
+    );
     // What a killed writeFileAtomic leaves behind.
-    await fsp.writeFile(path.join(out, 'fan', 'train', '.section_00_source_train_normal_0002_spd_1500_bg_A.wav.4242.abcdef.tmp'), 'partial');
+    await fsp.writeFile(
+      path.join(out, 'fan', 'train', '.section_00_source_train_normal_0002_spd_1500_bg_A.wav.4242.abcdef.tmp'),
+      'partial',
+    );
     const again = await synthesizeDataset({ ...SMALL, out, seed: 2 });
     expect(again).toEqual({ ...first, written: 2, kept: first.files - 2 });
     expect(Buffer.compare(await fsp.readFile(victim), original)).toBe(0);
@@ -132,16 +147,26 @@ describe('synthesizeDataset', () => {
   it('refuses a folder generated with other settings, a foreign non-empty folder, and bad options', async () => {
     const out = await tempDir();
     await synthesizeDataset({ ...SMALL, machines: ['fan'], out, seed: 4 });
-    await expect(synthesizeDataset({ ...SMALL, machines: ['fan'], out, seed: 5 })).rejects.toThrow(/other settings \(seed 4 → 5\)/);
+    await expect(synthesizeDataset({ ...SMALL, machines: ['fan'], out, seed: 5 })).rejects.toThrow(
+      /other settings \(seed 4 → 5\)/,
+    );
     const foreign = await tempDir();
     await fsp.writeFile(path.join(foreign, 'notes.txt'), 'mine');
-    await expect(synthesizeDataset({ ...SMALL, out: foreign })).rejects.toThrow(/is not empty and holds no genrep-synth\.json/);
+    await expect(synthesizeDataset({ ...SMALL, out: foreign })).rejects.toThrow(
+      /is not empty and holds no genrep-synth\.json/,
+    );
     const fresh = await tempDir();
-    const unknown = await synthesizeDataset({ ...SMALL, machines: ['toaster'], out: fresh }).catch((e: unknown) => e as GenrepError);
+    const unknown = await synthesizeDataset({ ...SMALL, machines: ['toaster'], out: fresh }).catch(
+      (e: unknown) => e as GenrepError,
+    );
     expect(unknown).toBeInstanceOf(GenrepError);
     expect(unknown.message).toMatch(/unknown machine type "toaster"; known: fan, pump, gearbox, bearing, motor/);
-    await expect(synthesizeDataset({ ...SMALL, out: fresh, trainSource: 0 })).rejects.toThrow(/trainSource must be an integer from 1/);
-    await expect(synthesizeDataset({ ...SMALL, out: fresh, durationSec: 0 })).rejects.toThrow(/durationSec must be between/);
+    await expect(synthesizeDataset({ ...SMALL, out: fresh, trainSource: 0 })).rejects.toThrow(
+      /trainSource must be an integer from 1/,
+    );
+    await expect(synthesizeDataset({ ...SMALL, out: fresh, durationSec: 0 })).rejects.toThrow(
+      /durationSec must be between/,
+    );
   });
 });
 
@@ -155,7 +180,21 @@ describe('genrep synth', () => {
     });
     let code: number;
     try {
-      code = await main(['node', 'genrep', 'synth', '--out', out, '--machines', 'gearbox', '--clips', '2,1,1', '--duration', '0.2', '--seed', '9']);
+      code = await main([
+        'node',
+        'genrep',
+        'synth',
+        '--out',
+        out,
+        '--machines',
+        'gearbox',
+        '--clips',
+        '2,1,1',
+        '--duration',
+        '0.2',
+        '--seed',
+        '9',
+      ]);
     } finally {
       spy.mockRestore();
     }

@@ -60,7 +60,10 @@ describe('the synthetic machines follow their physics', () => {
     const damaged = clip('gearbox', condition, { kind: 'tooth', severity: 2 });
     // The clip's own shaft rate is mesh / 23; search each sideband within ±1 Hz of where it must be.
     const sidebands = (x: Float32Array): number =>
-      [-1, 1, -2, 2].reduce((sum, k) => sum + powerAt(x, peak(x, mesh + (k * mesh) / 23 - 1, mesh + (k * mesh) / 23 + 1)), 0);
+      [-1, 1, -2, 2].reduce(
+        (sum, k) => sum + powerAt(x, peak(x, mesh + (k * mesh) / 23 - 1, mesh + (k * mesh) / 23 + 1)),
+        0,
+      );
     expect(sidebands(damaged)).toBeGreaterThan(4 * sidebands(healthy));
   });
 

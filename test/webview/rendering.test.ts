@@ -16,30 +16,61 @@ describe('table sorting', () => {
   const cell = (r: (typeof rows)[number], c: 'name' | 'score') => r[c];
 
   it('sorts numbers both ways, keeps ties in dataset order and missing values last', () => {
-    expect(sortRows(rows, { column: 'score', direction: 'desc' }, cell).map((r) => r.name)).toEqual(['d', 'b', 'c', 'a', 'e']);
-    expect(sortRows(rows, { column: 'score', direction: 'asc' }, cell).map((r) => r.name)).toEqual(['b', 'c', 'd', 'a', 'e']);
+    expect(sortRows(rows, { column: 'score', direction: 'desc' }, cell).map((r) => r.name)).toEqual([
+      'd',
+      'b',
+      'c',
+      'a',
+      'e',
+    ]);
+    expect(sortRows(rows, { column: 'score', direction: 'asc' }, cell).map((r) => r.name)).toEqual([
+      'b',
+      'c',
+      'd',
+      'a',
+      'e',
+    ]);
   });
 
   it('sorts names naturally (clip_2 before clip_10)', () => {
     const names = [{ n: 'clip_10' }, { n: 'clip_2' }, { n: 'clip_1' }];
-    expect(sortRows(names, { column: 'n', direction: 'asc' }, (r) => r.n).map((r) => r.n)).toEqual(['clip_1', 'clip_2', 'clip_10']);
+    expect(sortRows(names, { column: 'n', direction: 'asc' }, (r) => r.n).map((r) => r.n)).toEqual([
+      'clip_1',
+      'clip_2',
+      'clip_10',
+    ]);
   });
 
   it('flips the direction on the same column', () => {
     expect(nextSort(undefined, 'score', true)).toEqual({ column: 'score', direction: 'desc' });
-    expect(nextSort({ column: 'score', direction: 'desc' }, 'score', true)).toEqual({ column: 'score', direction: 'asc' });
-    expect(nextSort({ column: 'score', direction: 'asc' }, 'name', false)).toEqual({ column: 'name', direction: 'asc' });
+    expect(nextSort({ column: 'score', direction: 'desc' }, 'score', true)).toEqual({
+      column: 'score',
+      direction: 'asc',
+    });
+    expect(nextSort({ column: 'score', direction: 'asc' }, 'name', false)).toEqual({
+      column: 'name',
+      direction: 'asc',
+    });
   });
 });
 
 describe('the theme', () => {
   it('takes the chart colours and fonts from the editor CSS variables, with fallbacks', () => {
-    const vars: Record<string, string> = { '--vscode-editor-foreground': ' #cccccc', '--vscode-charts-blue': '#3794ff', '--vscode-font-size': '14px', '--vscode-font-family': 'Segoe UI' };
+    const vars: Record<string, string> = {
+      '--vscode-editor-foreground': ' #cccccc',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-font-size': '14px',
+      '--vscode-font-family': 'Segoe UI',
+    };
     const theme = themeFromVariables((n) => vars[n] ?? '');
     expect(theme).toMatchObject({ foreground: '#cccccc', font: 'Segoe UI', fontSize: 14 });
     expect(theme.palette[0]).toBe('#3794ff');
     expect(theme.palette[1]).toBe('#e51400'); // --vscode-charts-red absent → fallback
-    const config = vegaLiteConfig(theme) as { range: { category: string[] }; axis: { labelColor: string }; background: unknown };
+    const config = vegaLiteConfig(theme) as {
+      range: { category: string[] };
+      axis: { labelColor: string };
+      background: unknown;
+    };
     expect(config.range.category).toEqual(theme.palette);
     expect(config.axis.labelColor).toBe('#cccccc');
     expect(config.background).toBeNull(); // the panel's own background shows through
@@ -85,7 +116,11 @@ describe('the shared chart specs with the panel theme', () => {
   } as unknown as MachineResult;
 
   it('render through vega-interpreter (the CSP-safe expression evaluator the panel uses)', async () => {
-    const [vega, vl, { expressionInterpreter }] = await Promise.all([import('vega'), import('vega-lite'), import('vega-interpreter')]);
+    const [vega, vl, { expressionInterpreter }] = await Promise.all([
+      import('vega'),
+      import('vega-lite'),
+      import('vega-interpreter'),
+    ]);
     const theme = themeFromVariables(() => '');
     for (const spec of [rocSpec(machine)!, histogramSpec(machine)]) {
       const themed = { ...spec, config: vegaLiteConfig(theme) };

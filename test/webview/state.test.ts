@@ -6,7 +6,16 @@ import { initialState, newRequests, reduce, type Action, type PanelViewState } f
 
 const results = { variants: [{ id: 'dn=transductive' }, { id: 'dn=inductive' }] } as unknown as RunResults;
 const content: PanelContent = { kind: 'results', file: '/r/results.json', results };
-const spectrogram = (file: string): SpectrogramResult => ({ file, frames: 1, bins: 1, frameShiftMs: 10, durationSec: 0.01, data: 'AAAAAA==', min: 0, max: 0 });
+const spectrogram = (file: string): SpectrogramResult => ({
+  file,
+  frames: 1,
+  bins: 1,
+  frameShiftMs: 10,
+  durationSec: 0.01,
+  data: 'AAAAAA==',
+  min: 0,
+  max: 0,
+});
 
 function run(...actions: Action[]): PanelViewState {
   return actions.reduce(reduce, initialState);
@@ -14,7 +23,11 @@ function run(...actions: Action[]): PanelViewState {
 
 describe('the panel reducer', () => {
   it('shows new content from a clean slate', () => {
-    const s = run({ type: 'busy', message: 'running' }, { type: 'show', content }, { type: 'ui/sort', table: 'fan', column: 'score' });
+    const s = run(
+      { type: 'busy', message: 'running' },
+      { type: 'show', content },
+      { type: 'ui/sort', table: 'fan', column: 'score' },
+    );
     expect(s.content).toBe(content);
     expect(s.busy).toBeUndefined();
     const again = reduce({ ...s, variantIndex: 1 }, { type: 'show', content });
@@ -53,16 +66,36 @@ describe('the panel reducer', () => {
   it('fills the clip from replies, and drops a late reply for a clip no longer shown', () => {
     const a = run({ type: 'show', content }, { type: 'ui/selectClip', file: '/d/a.wav' });
     const b = reduce(a, { type: 'ui/selectClip', file: '/d/b.wav' }); // a's requests 1, 2 still in flight
-    const late = reduce(b, { type: 'reply', requestId: 1, method: 'spectrogram', ok: true, result: spectrogram('/d/a.wav') });
+    const late = reduce(b, {
+      type: 'reply',
+      requestId: 1,
+      method: 'spectrogram',
+      ok: true,
+      result: spectrogram('/d/a.wav'),
+    });
     expect(late.clip).toEqual({ file: '/d/b.wav', errors: [] });
     expect(late.pending[1]).toBeUndefined();
-    const filled = reduce(late, { type: 'reply', requestId: 3, method: 'spectrogram', ok: true, result: spectrogram('/d/b.wav') });
+    const filled = reduce(late, {
+      type: 'reply',
+      requestId: 3,
+      method: 'spectrogram',
+      ok: true,
+      result: spectrogram('/d/b.wav'),
+    });
     expect(filled.clip?.spectrogram?.file).toBe('/d/b.wav');
-    const failed = reduce(filled, { type: 'reply', requestId: 4, method: 'clipAudio', ok: false, error: '/d/b.wav: not a WAV file' });
+    const failed = reduce(filled, {
+      type: 'reply',
+      requestId: 4,
+      method: 'clipAudio',
+      ok: false,
+      error: '/d/b.wav: not a WAV file',
+    });
     expect(failed.clip?.errors).toEqual(['clipAudio: /d/b.wav: not a WAV file']);
     expect(failed.pending).toEqual({ 2: { method: 'clipAudio', file: '/d/a.wav' } });
     // A reply nobody asked for changes nothing.
-    expect(reduce(failed, { type: 'reply', requestId: 99, method: 'spectrogram', ok: true, result: spectrogram('/x') })).toBe(failed);
+    expect(
+      reduce(failed, { type: 'reply', requestId: 99, method: 'spectrogram', ok: true, result: spectrogram('/x') }),
+    ).toBe(failed);
   });
 
   it('shows a clip sent by the host (Play Clip) with its requests', () => {

@@ -5,14 +5,26 @@ import { h } from './dom';
 import { drawSpectrogram } from './spectrogram';
 import { initialState, newRequests, reduce, type Action, type PanelViewState } from './state';
 import { themeFromVariables } from './theme';
-import { clipDetail, resultFileTable, resultsView, scoredFileTable, scoredView, type ChartSlot, type ViewCallbacks } from './views';
+import {
+  clipDetail,
+  resultFileTable,
+  resultsView,
+  scoredFileTable,
+  scoredView,
+  type ChartSlot,
+  type ViewCallbacks,
+} from './views';
 import './style.css';
 
 /**
  * The results panel's entry point: acquires the VS Code API once, says `ready`, and from then on every host message
  * and every click becomes an Action for the reducer (state.ts); this file only re-draws what changed.
  */
-declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void; getState(): PanelState | undefined; setState(state: PanelState): void };
+declare function acquireVsCodeApi(): {
+  postMessage(message: FromWebview): void;
+  getState(): PanelState | undefined;
+  setState(state: PanelState): void;
+};
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
@@ -56,12 +68,17 @@ function renderContent(s: PanelViewState): void {
   views = [];
   const c = s.content;
   if (!c) {
-    content.replaceChildren(h('p', { class: 'placeholder' }, 'Run an experiment or open a results.json to see its results here.'));
+    content.replaceChildren(
+      h('p', { class: 'placeholder' }, 'Run an experiment or open a results.json to see its results here.'),
+    );
     charts = [];
     tables = new Map();
     return;
   }
-  const built = c.kind === 'results' ? resultsView(c.file, c.results, s.variantIndex, callbacks) : scoredView(c.title, c.scored, callbacks);
+  const built =
+    c.kind === 'results'
+      ? resultsView(c.file, c.results, s.variantIndex, callbacks)
+      : scoredView(c.title, c.scored, callbacks);
   content.replaceChildren(built.root);
   charts = built.charts;
   tables = built.tables;
@@ -79,7 +96,8 @@ function renderTables(s: PanelViewState): void {
     return;
   }
   const variant = c.results.variants[s.variantIndex] ?? c.results.variants[0]!;
-  for (const m of variant.machines) tables.get(m.machineType)?.replaceChildren(resultFileTable(m, s.sort[m.machineType], selected, callbacks));
+  for (const m of variant.machines)
+    tables.get(m.machineType)?.replaceChildren(resultFileTable(m, s.sort[m.machineType], selected, callbacks));
 }
 
 async function renderCharts(): Promise<void> {
@@ -88,10 +106,13 @@ async function renderCharts(): Promise<void> {
   for (const slot of slots) {
     try {
       const view = await renderChart(slot.element, slot.spec, theme);
-      if (charts !== slots) view.finalize(); // the content changed while this one rendered
+      if (charts !== slots)
+        view.finalize(); // the content changed while this one rendered
       else views.push(view);
     } catch (err) {
-      slot.element.replaceChildren(h('p', { class: 'error' }, `chart failed: ${err instanceof Error ? err.message : String(err)}`));
+      slot.element.replaceChildren(
+        h('p', { class: 'error' }, `chart failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
   }
 }
@@ -102,7 +123,8 @@ function renderClip(s: PanelViewState): void {
     clipHolder.replaceChildren();
     return;
   }
-  for (const row of content.querySelectorAll<HTMLTableRowElement>('tr[data-path]')) if (row.dataset['path'] === s.clip.file) row.classList.add('selected');
+  for (const row of content.querySelectorAll<HTMLTableRowElement>('tr[data-path]'))
+    if (row.dataset['path'] === s.clip.file) row.classList.add('selected');
   const { root, canvas, audio } = clipDetail(s.clip, callbacks);
   clipHolder.replaceChildren(root);
   if (canvas && s.clip.spectrogram) drawSpectrogram(canvas, s.clip.spectrogram);

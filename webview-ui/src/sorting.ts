@@ -11,7 +11,11 @@ export interface SortSpec<K extends string = string> {
 
 type Cell = string | number | null | undefined;
 
-export function sortRows<R, K extends string>(rows: readonly R[], spec: SortSpec<K>, cell: (row: R, column: K) => Cell): R[] {
+export function sortRows<R, K extends string>(
+  rows: readonly R[],
+  spec: SortSpec<K>,
+  cell: (row: R, column: K) => Cell,
+): R[] {
   const sign = spec.direction === 'asc' ? 1 : -1;
   return rows
     .map((row, index) => ({ row, index, value: cell(row, spec.column) }))
@@ -21,7 +25,10 @@ export function sortRows<R, K extends string>(rows: readonly R[], spec: SortSpec
       const aMissing = av === null || av === undefined || (typeof av === 'number' && Number.isNaN(av));
       const bMissing = bv === null || bv === undefined || (typeof bv === 'number' && Number.isNaN(bv));
       if (aMissing || bMissing) return aMissing === bMissing ? a.index - b.index : aMissing ? 1 : -1;
-      const order = typeof av === 'number' && typeof bv === 'number' ? av - bv : String(av).localeCompare(String(bv), undefined, { numeric: true });
+      const order =
+        typeof av === 'number' && typeof bv === 'number'
+          ? av - bv
+          : String(av).localeCompare(String(bv), undefined, { numeric: true });
       return order !== 0 ? sign * order : a.index - b.index;
     })
     .map((x) => x.row);

@@ -11,7 +11,15 @@ export function decodeFloat32(base64: string): Float32Array {
 
 /** Viridis at 9 stops, interpolated: dark blue (quiet) → yellow (loud); readable in light and dark themes. */
 const RAMP: readonly [number, number, number][] = [
-  [68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142], [31, 158, 137], [53, 183, 121], [110, 206, 88], [253, 231, 37],
+  [68, 1, 84],
+  [72, 40, 120],
+  [62, 74, 137],
+  [49, 104, 142],
+  [38, 130, 142],
+  [31, 158, 137],
+  [53, 183, 121],
+  [110, 206, 88],
+  [253, 231, 37],
 ];
 
 export function colourAt(t: number): [number, number, number] {
@@ -20,11 +28,21 @@ export function colourAt(t: number): [number, number, number] {
   const f = x - i;
   const a = RAMP[i]!;
   const b = RAMP[i + 1]!;
-  return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
+  return [
+    Math.round(a[0] + f * (b[0] - a[0])),
+    Math.round(a[1] + f * (b[1] - a[1])),
+    Math.round(a[2] + f * (b[2] - a[2])),
+  ];
 }
 
 /** RGBA pixels, width = frames (time left to right), height = bins (low frequency at the bottom). */
-export function spectrogramPixels(data: Float32Array, frames: number, bins: number, min: number, max: number): Uint8ClampedArray<ArrayBuffer> {
+export function spectrogramPixels(
+  data: Float32Array,
+  frames: number,
+  bins: number,
+  min: number,
+  max: number,
+): Uint8ClampedArray<ArrayBuffer> {
   const pixels = new Uint8ClampedArray(frames * bins * 4);
   const span = max > min ? max - min : 1;
   for (let f = 0; f < frames; f++) {
@@ -40,7 +58,10 @@ export function spectrogramPixels(data: Float32Array, frames: number, bins: numb
   return pixels;
 }
 
-export function drawSpectrogram(canvas: HTMLCanvasElement, s: { data: string; frames: number; bins: number; min: number; max: number }): void {
+export function drawSpectrogram(
+  canvas: HTMLCanvasElement,
+  s: { data: string; frames: number; bins: number; min: number; max: number },
+): void {
   const data = decodeFloat32(s.data);
   canvas.width = s.frames;
   canvas.height = s.bins;

@@ -40,12 +40,30 @@ export type UiAction =
 
 export type Action = ToWebview | UiAction;
 
-export const initialState: PanelViewState = { content: undefined, variantIndex: 0, sort: {}, clip: undefined, pending: {}, nextRequestId: 1, busy: undefined, error: undefined };
+export const initialState: PanelViewState = {
+  content: undefined,
+  variantIndex: 0,
+  sort: {},
+  clip: undefined,
+  pending: {},
+  nextRequestId: 1,
+  busy: undefined,
+  error: undefined,
+};
 
 export function reduce(state: PanelViewState, action: Action): PanelViewState {
   switch (action.type) {
     case 'show':
-      return { ...state, content: action.content, variantIndex: 0, sort: {}, busy: undefined, error: undefined, clip: undefined, pending: {} };
+      return {
+        ...state,
+        content: action.content,
+        variantIndex: 0,
+        sort: {},
+        busy: undefined,
+        error: undefined,
+        clip: undefined,
+        pending: {},
+      };
     case 'showClip':
       return selectClip(state, action.file, undefined);
     case 'busy':
@@ -70,7 +88,13 @@ export function reduce(state: PanelViewState, action: Action): PanelViewState {
       return { ...state, variantIndex: action.index, sort: {} };
     }
     case 'ui/sort':
-      return { ...state, sort: { ...state.sort, [action.table]: nextSort(state.sort[action.table], action.column, NUMERIC_COLUMNS.has(action.column)) } };
+      return {
+        ...state,
+        sort: {
+          ...state.sort,
+          [action.table]: nextSort(state.sort[action.table], action.column, NUMERIC_COLUMNS.has(action.column)),
+        },
+      };
     case 'ui/selectClip':
       return selectClip(state, action.file, action.machineType);
     default: {
@@ -87,13 +111,20 @@ function selectClip(state: PanelViewState, file: string, machineType: string | u
   return {
     ...state,
     clip: { file, ...(machineType !== undefined ? { machineType } : {}), errors: [] },
-    pending: { ...state.pending, [spectrogramId]: { method: 'spectrogram', file }, [audioId]: { method: 'clipAudio', file } },
+    pending: {
+      ...state.pending,
+      [spectrogramId]: { method: 'spectrogram', file },
+      [audioId]: { method: 'clipAudio', file },
+    },
     nextRequestId: audioId + 1,
   };
 }
 
 /** The requests registered between two states (by a clip selection), as messages to post to the host. */
-export function newRequests(before: PanelViewState, after: PanelViewState): { type: 'request'; requestId: number; method: PanelMethod; params: { file: string } }[] {
+export function newRequests(
+  before: PanelViewState,
+  after: PanelViewState,
+): { type: 'request'; requestId: number; method: PanelMethod; params: { file: string } }[] {
   return Object.entries(after.pending)
     .map(([id, p]) => ({ id: Number(id), p }))
     .filter(({ id }) => id >= before.nextRequestId)

@@ -34,7 +34,14 @@ export function themeFromVariables(read: (name: string) => string): ChartTheme {
 }
 
 export function vegaLiteConfig(t: ChartTheme): Record<string, unknown> {
-  const text = { labelColor: t.foreground, titleColor: t.foreground, labelFont: t.font, titleFont: t.font, labelFontSize: t.fontSize - 2, titleFontSize: t.fontSize - 1 };
+  const text = {
+    labelColor: t.foreground,
+    titleColor: t.foreground,
+    labelFont: t.font,
+    titleFont: t.font,
+    labelFontSize: t.fontSize - 2,
+    titleFontSize: t.fontSize - 1,
+  };
   return {
     background: null,
     font: t.font,

@@ -8,7 +8,14 @@ if (!fs.existsSync(entry)) {
   process.stderr.write(`genrep: not built yet (${entry} is missing); run \`npm run build\` first\n`);
   process.exit(2);
 }
-require(entry).main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`genrep: ${err && err.message ? err.message : String(err)}\n`); process.exitCode = 1; },
-);
+require(entry)
+  .main(process.argv)
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`genrep: ${err && err.message ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );

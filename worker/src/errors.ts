@@ -50,6 +50,11 @@ export function escapeControl(text: string): string {
 }
 
 /** Prefixes the message with the file, the way compilers do, so each error line says where. */
-export function fileError(file: string, problem: string, code: ErrorCode = 'BAD_INPUT', extra: Omit<ErrorData, 'file'> = {}): GenrepError {
+export function fileError(
+  file: string,
+  problem: string,
+  code: ErrorCode = 'BAD_INPUT',
+  extra: Omit<ErrorData, 'file'> = {},
+): GenrepError {
   return new GenrepError(`${file}: ${problem}`, code, { file, ...extra });
 }

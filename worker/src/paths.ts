@@ -26,7 +26,8 @@ export function defaultCacheDir(): string {
  */
 export function projectFile(...segments: string[]): string {
   const file = path.resolve(__dirname, '..', '..', ...segments);
-  if (!existsSync(file)) throw new GenrepError(`${segments.join('/')} not found next to the worker (looked for ${file})`, 'INTERNAL');
+  if (!existsSync(file))
+    throw new GenrepError(`${segments.join('/')} not found next to the worker (looked for ${file})`, 'INTERNAL');
   return file;
 }
 

@@ -23,8 +23,10 @@ async function main(): Promise<void> {
       '--disable-workspace-trust',
       '--skip-welcome',
       '--skip-release-notes',
-      '--user-data-dir', path.join(outputDir, 'user-data'),
-      '--extensions-dir', path.join(outputDir, 'extensions'),
+      '--user-data-dir',
+      path.join(outputDir, 'user-data'),
+      '--extensions-dir',
+      path.join(outputDir, 'extensions'),
     ],
     extensionTestsEnv: { GENREP_E2E_WORKSPACE: JSON.stringify(workspace) },
   });

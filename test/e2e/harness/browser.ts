@@ -29,7 +29,12 @@ export interface LaunchedBrowser {
  * Launches chromium with a fresh profile folder (wiped first) and one page of the given size. Its XDG folders are
  * inside the profile too: GTK would otherwise create ~/.config and ~/.cache entries (dconf) on the machine.
  */
-export async function launchChromium(options: { executablePath: string; profileDir: string; width: number; height: number }): Promise<LaunchedBrowser> {
+export async function launchChromium(options: {
+  executablePath: string;
+  profileDir: string;
+  width: number;
+  height: number;
+}): Promise<LaunchedBrowser> {
   rmSync(options.profileDir, { recursive: true, force: true });
   const context = await chromium.launchPersistentContext(options.profileDir, {
     executablePath: options.executablePath,

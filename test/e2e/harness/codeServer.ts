@@ -63,15 +63,20 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
   };
   delete env.VSCODE_IPC_HOOK_CLI;
   const args = [
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', options.extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    options.extensionsDir,
     options.workspace,
   ];
   const child = spawnGroup(options.codeServerBin, args, { env, logFile: options.logFile });

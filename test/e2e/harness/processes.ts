@@ -26,9 +26,18 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function spawnGroup(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string }): GroupProcess {
+export function spawnGroup(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile: string },
+): GroupProcess {
   const log = openSync(options.logFile, 'a');
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = child.pid;

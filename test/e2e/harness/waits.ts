@@ -5,7 +5,12 @@ export class WaitAborted extends Error {}
  * Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs` naming what was awaited.
  * Errors the probe throws count as "not yet", except WaitAborted.
  */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -3,7 +3,10 @@ import { waitFor } from './waits';
 
 /** Opens the folder in the workbench and waits until the explorer shows it. */
 export async function openWorkbench(page: Page, baseUrl: string, folder: string): Promise<void> {
-  await page.goto(`${baseUrl}/?folder=${encodeURIComponent(folder)}`, { timeout: 60_000, waitUntil: 'domcontentloaded' });
+  await page.goto(`${baseUrl}/?folder=${encodeURIComponent(folder)}`, {
+    timeout: 60_000,
+    waitUntil: 'domcontentloaded',
+  });
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 90_000 });
 }
@@ -16,23 +19,28 @@ export async function openWorkbench(page: Page, baseUrl: string, folder: string)
 export async function runCommand(page: Page, title: string, timeoutMs = 90_000): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   const labels = page.locator('.quick-input-widget .monaco-list-row .label-name');
-  await waitFor(`the command palette to list "${title}"`, timeoutMs, async () => {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill(`>${title}`);
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline) {
-      const texts = await labels.allInnerTexts();
-      const index = texts.findIndex((label) => label.replace(/\s+/g, ' ').trim() === title);
-      if (index >= 0) {
-        await labels.nth(index).click({ timeout: 10_000 });
-        return true;
+  await waitFor(
+    `the command palette to list "${title}"`,
+    timeoutMs,
+    async () => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill(`>${title}`);
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const texts = await labels.allInnerTexts();
+        const index = texts.findIndex((label) => label.replace(/\s+/g, ' ').trim() === title);
+        if (index >= 0) {
+          await labels.nth(index).click({ timeout: 10_000 });
+          return true;
+        }
+        await page.waitForTimeout(250);
       }
-      await page.waitForTimeout(250);
-    }
-    return undefined;
-  }, 1_000);
+      return undefined;
+    },
+    1_000,
+  );
 }
 
 /** Answers the open quick pick by choosing the row whose label contains `label` (or pressing Enter on the first row). */
@@ -60,20 +68,31 @@ export async function answerInputBox(page: Page, text: string, timeoutMs = 60_00
  * Finds an element in any frame of the page. Webviews live two iframes deep (the webview host frame, then the
  * content frame), so the top page's DOM never holds them.
  */
-export async function findInFrames(page: Page, selector: string, timeoutMs: number): Promise<{ frame: Frame; element: ElementHandle }> {
-  return waitFor(`"${selector}" in a frame of the page`, timeoutMs, async () => {
-    for (const frame of page.frames()) {
-      if (frame.isDetached()) continue;
-      const element = await frame.$(selector).catch(() => null);
-      if (element) return { frame, element };
-    }
-    return undefined;
-  }, 500);
+export async function findInFrames(
+  page: Page,
+  selector: string,
+  timeoutMs: number,
+): Promise<{ frame: Frame; element: ElementHandle }> {
+  return waitFor(
+    `"${selector}" in a frame of the page`,
+    timeoutMs,
+    async () => {
+      for (const frame of page.frames()) {
+        if (frame.isDetached()) continue;
+        const element = await frame.$(selector).catch(() => null);
+        if (element) return { frame, element };
+      }
+      return undefined;
+    },
+    500,
+  );
 }
 
 /** The text of every element matching `selector` in the given frame. */
 export async function textsIn(frame: Frame, selector: string): Promise<string[]> {
-  return frame.$$eval(selector, (elements) => elements.map((element) => (element.textContent ?? '').replace(/\s+/g, ' ').trim()));
+  return frame.$$eval(selector, (elements) =>
+    elements.map((element) => (element.textContent ?? '').replace(/\s+/g, ' ').trim()),
+  );
 }
 
 /** The explorer row of a file or folder, by its name as shown. */
@@ -87,7 +106,9 @@ export async function expandExplorerFolders(page: Page, folderPath: string): Pro
     const row = explorerRow(page, name);
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
-    await waitFor(`explorer folder ${name} to expand`, 15_000, async () => ((await row.getAttribute('aria-expanded')) === 'true' ? true : undefined));
+    await waitFor(`explorer folder ${name} to expand`, 15_000, async () =>
+      (await row.getAttribute('aria-expanded')) === 'true' ? true : undefined,
+    );
   }
 }
 
@@ -99,7 +120,9 @@ export async function selectInExplorerAndOpenMenu(page: Page, names: readonly st
     await row.click({ modifiers: index === 0 ? [] : ['Control'] });
   }
   await waitFor(`${names.length} files selected in the explorer`, 15_000, async () => {
-    const selected = await page.locator('.explorer-folders-view .monaco-list-row[aria-selected="true"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label')));
+    const selected = await page
+      .locator('.explorer-folders-view .monaco-list-row[aria-selected="true"]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label')));
     return names.every((name) => selected.includes(name)) && selected.length === names.length ? true : undefined;
   });
   await explorerRow(page, names[names.length - 1]!).click({ button: 'right' });

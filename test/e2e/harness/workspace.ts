@@ -8,7 +8,10 @@ export const E2E_MACHINES = ['fan', 'pump'] as const;
 
 /** Clips per machine type that `genrep synth` writes with the sizes below. */
 const SYNTH_SIZES = { trainSource: 40, trainTarget: 5, testPerGroup: 6 };
-export const E2E_CLIPS_PER_MACHINE = { train: SYNTH_SIZES.trainSource + SYNTH_SIZES.trainTarget, test: 4 * SYNTH_SIZES.testPerGroup };
+export const E2E_CLIPS_PER_MACHINE = {
+  train: SYNTH_SIZES.trainSource + SYNTH_SIZES.trainTarget,
+  test: 4 * SYNTH_SIZES.testPerGroup,
+};
 
 /** The run configuration the test runs, as a user would write it (checked against schemas/run-config.schema.json). */
 export const DEMO_CONFIG_NAME = 'demo.genrep.json';
@@ -40,13 +43,32 @@ export function createWorkspace(dir: string): E2eWorkspace {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const dataDir = path.join(dir, 'data');
-  const synthArgs = ['synth', '--out', dataDir, '--machines', E2E_MACHINES.join(','), '--train-source', String(SYNTH_SIZES.trainSource), '--train-target', String(SYNTH_SIZES.trainTarget), '--test-per-group', String(SYNTH_SIZES.testPerGroup), '--duration', '2', '--seed', '1'];
+  const synthArgs = [
+    'synth',
+    '--out',
+    dataDir,
+    '--machines',
+    E2E_MACHINES.join(','),
+    '--train-source',
+    String(SYNTH_SIZES.trainSource),
+    '--train-target',
+    String(SYNTH_SIZES.trainTarget),
+    '--test-per-group',
+    String(SYNTH_SIZES.testPerGroup),
+    '--duration',
+    '2',
+    '--seed',
+    '1',
+  ];
   execFileSync(process.execPath, [GENREP_CLI, ...synthArgs], { stdio: 'pipe', timeout: 180_000 });
   const configFile = path.join(dir, DEMO_CONFIG_NAME);
   writeFileSync(configFile, `${JSON.stringify(DEMO_CONFIG, null, 2)}\n`);
   // The worker's feature cache in the workspace too (the extension's default is ~/.cache/genrep).
   mkdirSync(path.join(dir, '.vscode'));
-  writeFileSync(path.join(dir, '.vscode', 'settings.json'), `${JSON.stringify({ 'genrep.cacheDirectory': '.genrep-cache' }, null, 2)}\n`);
+  writeFileSync(
+    path.join(dir, '.vscode', 'settings.json'),
+    `${JSON.stringify({ 'genrep.cacheDirectory': '.genrep-cache' }, null, 2)}\n`,
+  );
   return { dir, configFile, dataDir, clipsToScore: pickClipsToScore(dataDir, E2E_MACHINES[0]) };
 }
 
@@ -54,7 +76,9 @@ export function createWorkspace(dir: string): E2eWorkspace {
 function pickClipsToScore(dataDir: string, machine: string): E2eWorkspace['clipsToScore'] {
   const testDir = path.join(dataDir, machine, 'test');
   if (!existsSync(testDir)) throw new Error(`genrep synth wrote no ${testDir}`);
-  const names = readdirSync(testDir).filter((name) => name.endsWith('.wav')).sort();
+  const names = readdirSync(testDir)
+    .filter((name) => name.endsWith('.wav'))
+    .sort();
   const anomaly = names.find((name) => name.includes('_test_anomaly_'));
   const normal = names.find((name) => name.includes('_test_normal_'));
   if (!anomaly || !normal) throw new Error(`${testDir} lacks a normal or an anomalous test clip`);

@@ -68,7 +68,7 @@ export const cases: HostileCase[] = [
   },
   {
     file: 'audio/channels-65535-8bit.wav',
-    note: '65535 channels of 8 bits (block align 65535, the field\'s maximum) and 20 KB of data: not one whole frame',
+    note: "65535 channels of 8 bits (block align 65535, the field's maximum) and 20 KB of data: not one whole frame",
     bytes: () => wideFrames(65535, 8, 20_000),
   },
   {

@@ -100,7 +100,10 @@ function microWithCfg(key: string, value: CfgValue): Uint8Array {
 
 /** The micro checkpoint with one tensor edited. */
 function microWithTensor(key: string, edit: (t: MicroTensor) => MicroTensor): Uint8Array {
-  return beatsCheckpoint(MICRO_CFG, microTensors().map((t) => (t.key === key ? edit(t) : t)));
+  return beatsCheckpoint(
+    MICRO_CFG,
+    microTensors().map((t) => (t.key === key ? edit(t) : t)),
+  );
 }
 
 export function microCheckpoint(): Uint8Array {

@@ -93,17 +93,28 @@ function hex4(n: number): string {
 function notRiffWave(file: string, head: Uint8Array): never {
   for (const [magic, what] of OTHER_CONTAINERS) {
     if (ascii(head, 0, magic.length) === magic) {
-      throw fileError(file, `not a RIFF/WAVE file: it looks like ${what}; convert it to WAV (PCM or float)`, 'UNSUPPORTED', {
-        expected: 'a RIFF/WAVE file',
-      });
+      throw fileError(
+        file,
+        `not a RIFF/WAVE file: it looks like ${what}; convert it to WAV (PCM or float)`,
+        'UNSUPPORTED',
+        {
+          expected: 'a RIFF/WAVE file',
+        },
+      );
     }
   }
   if (head[0] === 0xff && (head[1] & 0xe0) === 0xe0) {
-    throw fileError(file, 'not a RIFF/WAVE file: it looks like an MPEG audio (MP3) stream; convert it to WAV', 'UNSUPPORTED', {
-      expected: 'a RIFF/WAVE file',
-    });
+    throw fileError(
+      file,
+      'not a RIFF/WAVE file: it looks like an MPEG audio (MP3) stream; convert it to WAV',
+      'UNSUPPORTED',
+      {
+        expected: 'a RIFF/WAVE file',
+      },
+    );
   }
-  const form = ascii(head, 0, 4) === 'RIFF' ? `RIFF form type ${showFourCC(head, 8)}` : `starts with ${showFourCC(head, 0)}`;
+  const form =
+    ascii(head, 0, 4) === 'RIFF' ? `RIFF form type ${showFourCC(head, 8)}` : `starts with ${showFourCC(head, 0)}`;
   throw fileError(file, `not a RIFF/WAVE file (${form}; expected "RIFF" then "WAVE")`, 'BAD_INPUT', {
     expected: 'a RIFF/WAVE file',
   });
@@ -131,24 +142,36 @@ function parseFmt(file: string, bytes: Uint8Array, size: number): FmtFields {
   let code = formatTag;
   if (extensible) {
     if (size < 40) {
-      throw fileError(file, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${size} bytes; expected 40`, 'CORRUPT', { field: 'fmt' });
+      throw fileError(file, `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${size} bytes; expected 40`, 'CORRUPT', {
+        field: 'fmt',
+      });
     }
     const validBits = u16(bytes, 18);
     code = u16(bytes, 24);
     const tailMatches = SUBFORMAT_GUID_TAIL.every((b, i) => bytes[26 + i] === b);
     if (!tailMatches) {
       const guid = Array.from(bytes.subarray(24, 40), (b) => b.toString(16).padStart(2, '0')).join('');
-      throw fileError(file, `unsupported WAVE_FORMAT_EXTENSIBLE sub-format GUID ${guid}; only PCM and IEEE float are read`, 'UNSUPPORTED', {
-        field: 'fmt.subFormat',
-        expected: 'KSDATAFORMAT_SUBTYPE_PCM or KSDATAFORMAT_SUBTYPE_IEEE_FLOAT',
-      });
+      throw fileError(
+        file,
+        `unsupported WAVE_FORMAT_EXTENSIBLE sub-format GUID ${guid}; only PCM and IEEE float are read`,
+        'UNSUPPORTED',
+        {
+          field: 'fmt.subFormat',
+          expected: 'KSDATAFORMAT_SUBTYPE_PCM or KSDATAFORMAT_SUBTYPE_IEEE_FLOAT',
+        },
+      );
     }
     // Valid bits only say how many low bits are padding; samples are still scaled by the container size,
     // as torchaudio does. More valid bits than the container holds is a contradiction.
     if (validBits > bitsPerSample) {
-      throw fileError(file, `extensible header says ${validBits} valid bits in a ${bitsPerSample}-bit container`, 'CORRUPT', {
-        field: 'fmt.validBitsPerSample',
-      });
+      throw fileError(
+        file,
+        `extensible header says ${validBits} valid bits in a ${bitsPerSample}-bit container`,
+        'CORRUPT',
+        {
+          field: 'fmt.validBitsPerSample',
+        },
+      );
     }
   }
 
@@ -158,17 +181,28 @@ function parseFmt(file: string, bytes: Uint8Array, size: number): FmtFields {
   else {
     const name = FORMAT_NAMES[code] ? ` (${FORMAT_NAMES[code]})` : '';
     const where = extensible ? ' in the WAVE_FORMAT_EXTENSIBLE sub-format' : '';
-    throw fileError(file, `unsupported WAV format code ${hex4(code)}${name}${where}; only PCM (1) and IEEE float (3) are read`, 'UNSUPPORTED', {
-      field: extensible ? 'fmt.subFormat' : 'fmt.formatTag',
-      expected: 'PCM (1), IEEE float (3), or WAVE_FORMAT_EXTENSIBLE (0xFFFE) wrapping one of them',
-    });
+    throw fileError(
+      file,
+      `unsupported WAV format code ${hex4(code)}${name}${where}; only PCM (1) and IEEE float (3) are read`,
+      'UNSUPPORTED',
+      {
+        field: extensible ? 'fmt.subFormat' : 'fmt.formatTag',
+        expected: 'PCM (1), IEEE float (3), or WAVE_FORMAT_EXTENSIBLE (0xFFFE) wrapping one of them',
+      },
+    );
   }
 
   if (channels === 0) {
-    throw fileError(file, 'fmt chunk declares zero channels', 'BAD_INPUT', { field: 'fmt.channels', expected: 'at least 1' });
+    throw fileError(file, 'fmt chunk declares zero channels', 'BAD_INPUT', {
+      field: 'fmt.channels',
+      expected: 'at least 1',
+    });
   }
   if (sampleRate === 0) {
-    throw fileError(file, 'fmt chunk declares a sample rate of 0 Hz', 'BAD_INPUT', { field: 'fmt.sampleRate', expected: 'a positive rate in Hz' });
+    throw fileError(file, 'fmt chunk declares a sample rate of 0 Hz', 'BAD_INPUT', {
+      field: 'fmt.sampleRate',
+      expected: 'a positive rate in Hz',
+    });
   }
   if (sampleRate < MIN_SAMPLE_RATE) {
     const problem = `sample rate ${sampleRate} Hz is below the ${MIN_SAMPLE_RATE} Hz this reader accepts`;
@@ -178,17 +212,27 @@ function parseFmt(file: string, bytes: Uint8Array, size: number): FmtFields {
     });
   }
   if (sampleRate > MAX_SAMPLE_RATE) {
-    throw fileError(file, `sample rate ${sampleRate} Hz is above the ${MAX_SAMPLE_RATE} Hz this reader accepts`, 'UNSUPPORTED', {
-      field: 'fmt.sampleRate',
-      expected: `at most ${MAX_SAMPLE_RATE} Hz`,
-    });
+    throw fileError(
+      file,
+      `sample rate ${sampleRate} Hz is above the ${MAX_SAMPLE_RATE} Hz this reader accepts`,
+      'UNSUPPORTED',
+      {
+        field: 'fmt.sampleRate',
+        expected: `at most ${MAX_SAMPLE_RATE} Hz`,
+      },
+    );
   }
   const allowed = encoding === 'pcm' ? [8, 16, 24, 32] : [32, 64];
   if (!allowed.includes(bitsPerSample)) {
-    throw fileError(file, `unsupported ${encoding === 'pcm' ? 'PCM' : 'float'} sample size of ${bitsPerSample} bits; expected ${allowed.join(', ')}`, 'UNSUPPORTED', {
-      field: 'fmt.bitsPerSample',
-      expected: allowed.join(' or '),
-    });
+    throw fileError(
+      file,
+      `unsupported ${encoding === 'pcm' ? 'PCM' : 'float'} sample size of ${bitsPerSample} bits; expected ${allowed.join(', ')}`,
+      'UNSUPPORTED',
+      {
+        field: 'fmt.bitsPerSample',
+        expected: allowed.join(' or '),
+      },
+    );
   }
   const expectedAlign = (channels * bitsPerSample) / 8;
   if (blockAlign !== expectedAlign) {
@@ -211,9 +255,14 @@ export function* parseWavHeader(file: string, fileSize: number): HeaderParser {
   if (fileSize < 12) {
     const head = fileSize > 0 ? yield { offset: 0, length: fileSize } : new Uint8Array(0);
     if (fileSize >= 4 && ascii(head, 0, 4) !== 'RIFF') notRiffWave(file, head);
-    throw fileError(file, `not a RIFF/WAVE file: only ${fileSize} bytes, shorter than the 12-byte RIFF header`, 'BAD_INPUT', {
-      expected: 'a RIFF/WAVE file',
-    });
+    throw fileError(
+      file,
+      `not a RIFF/WAVE file: only ${fileSize} bytes, shorter than the 12-byte RIFF header`,
+      'BAD_INPUT',
+      {
+        expected: 'a RIFF/WAVE file',
+      },
+    );
   }
   const head = yield { offset: 0, length: 12 };
   if (ascii(head, 0, 4) !== 'RIFF' || ascii(head, 8, 4) !== 'WAVE') notRiffWave(file, head);
@@ -243,15 +292,25 @@ export function* parseWavHeader(file: string, fileSize: number): HeaderParser {
         throw fileError(file, `fmt chunk is ${size} bytes; expected at least 16`, 'CORRUPT', { field: 'fmt' });
       }
       if (size > available) {
-        throw fileError(file, `fmt chunk is truncated: it declares ${size} bytes but only ${available} follow`, 'CORRUPT', { field: 'fmt' });
+        throw fileError(
+          file,
+          `fmt chunk is truncated: it declares ${size} bytes but only ${available} follow`,
+          'CORRUPT',
+          { field: 'fmt' },
+        );
       }
       fmt = parseFmt(file, yield { offset: body, length: Math.min(size, 40) }, size);
     } else if (id === 'data') {
       if (fmt === undefined) {
-        throw fileError(file, `data chunk at byte ${pos} comes before any fmt chunk; the format must be declared first`, 'BAD_INPUT', {
-          field: 'fmt',
-          expected: 'a fmt chunk before the data chunk',
-        });
+        throw fileError(
+          file,
+          `data chunk at byte ${pos} comes before any fmt chunk; the format must be declared first`,
+          'BAD_INPUT',
+          {
+            field: 'fmt',
+            expected: 'a fmt chunk before the data chunk',
+          },
+        );
       }
       if (size > available) {
         throw fileError(
@@ -263,10 +322,15 @@ export function* parseWavHeader(file: string, fileSize: number): HeaderParser {
       }
       const frames = Math.floor(size / fmt.blockAlign);
       if (frames === 0) {
-        throw fileError(file, `data chunk is empty (${size} bytes, no complete ${fmt.blockAlign}-byte frame)`, 'BAD_INPUT', {
-          field: 'data',
-          expected: 'at least one frame of audio',
-        });
+        throw fileError(
+          file,
+          `data chunk is empty (${size} bytes, no complete ${fmt.blockAlign}-byte frame)`,
+          'BAD_INPUT',
+          {
+            field: 'data',
+            expected: 'at least one frame of audio',
+          },
+        );
       }
       return {
         file,
@@ -277,7 +341,8 @@ export function* parseWavHeader(file: string, fileSize: number): HeaderParser {
         dataBytes: frames * fmt.blockAlign,
       };
     }
-    if (size > available) overrun = ` (chunk ${showFourCC(chunkHead, 0)} at byte ${pos} declares ${size} bytes, past the end of the file)`;
+    if (size > available)
+      overrun = ` (chunk ${showFourCC(chunkHead, 0)} at byte ${pos} declares ${size} bytes, past the end of the file)`;
     pos = body + size + (size & 1);
   }
   if (fmt === undefined) {

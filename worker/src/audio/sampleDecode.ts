@@ -35,10 +35,15 @@ export function resolveChannel(file: string, channel: ChannelSelection | undefin
   if (channel === undefined) return 0;
   if (channel === 'mean') return -1;
   if (!Number.isInteger(channel) || channel < 0 || channel >= channels) {
-    throw fileError(file, `channel ${String(channel)} requested but the file has ${channels} channel(s) (0..${channels - 1})`, 'BAD_INPUT', {
-      field: 'channel',
-      expected: `an integer from 0 to ${channels - 1}, or "mean"`,
-    });
+    throw fileError(
+      file,
+      `channel ${String(channel)} requested but the file has ${channels} channel(s) (0..${channels - 1})`,
+      'BAD_INPUT',
+      {
+        field: 'channel',
+        expected: `an integer from 0 to ${channels - 1}, or "mean"`,
+      },
+    );
   }
   return channel;
 }

@@ -162,7 +162,8 @@ function openError(file: string, err: unknown): GenrepError {
   if (code === 'ENOENT') return fileError(file, 'no such file', 'NOT_FOUND');
   if (code === 'ENOTDIR') return fileError(file, 'no such file (a parent in the path is not a directory)', 'NOT_FOUND');
   if (code === 'EACCES' || code === 'EPERM') return fileError(file, 'permission denied', 'BAD_INPUT');
-  if (code === 'EISDIR') return fileError(file, 'is a directory, not a WAV file', 'BAD_INPUT', { expected: 'a WAV file' });
+  if (code === 'EISDIR')
+    return fileError(file, 'is a directory, not a WAV file', 'BAD_INPUT', { expected: 'a WAV file' });
   return fsError(err, file, { action: 'open' });
 }
 
@@ -172,7 +173,11 @@ async function readFully(file: string, handle: FileHandle, target: Uint8Array, p
   while (done < target.length) {
     const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
     if (bytesRead === 0) {
-      throw fileError(file, `file ended at byte ${position + done} while reading (was it truncated while being read?)`, 'CORRUPT');
+      throw fileError(
+        file,
+        `file ended at byte ${position + done} while reading (was it truncated while being read?)`,
+        'CORRUPT',
+      );
     }
     done += bytesRead;
   }

@@ -7,11 +7,16 @@ import { GenrepError } from '../errors';
  */
 export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8Array {
   if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > 0xffffffff) {
-    throw new GenrepError(`encodeWavPcm16: sampleRate must be a positive integer, got ${sampleRate}`, 'BAD_INPUT', { field: 'sampleRate' });
+    throw new GenrepError(`encodeWavPcm16: sampleRate must be a positive integer, got ${sampleRate}`, 'BAD_INPUT', {
+      field: 'sampleRate',
+    });
   }
   const dataBytes = samples.length * 2;
   if (44 + dataBytes - 8 > 0xffffffff) {
-    throw new GenrepError(`encodeWavPcm16: ${samples.length} samples do not fit in a RIFF file (4 GiB limit)`, 'BAD_INPUT');
+    throw new GenrepError(
+      `encodeWavPcm16: ${samples.length} samples do not fit in a RIFF file (4 GiB limit)`,
+      'BAD_INPUT',
+    );
   }
   const bytes = new Uint8Array(44 + dataBytes);
   const view = new DataView(bytes.buffer);

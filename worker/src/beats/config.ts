@@ -143,9 +143,11 @@ export const MAX_BEATS_PARAMETERS = 2 ** 30;
 
 function coerce(file: string, key: string, value: unknown, kind: Kind, isFloat: boolean): number | boolean | string {
   const shown =
-    typeof value === 'bigint' ? value.toString()
-    : isFloat && Number.isInteger(value) ? `${String(value)}.0`
-    : JSON.stringify(value);
+    typeof value === 'bigint'
+      ? value.toString()
+      : isFloat && Number.isInteger(value)
+        ? `${String(value)}.0`
+        : JSON.stringify(value);
   const bad = (expected: string) =>
     fileError(file, `cfg.${key} is ${shown}${isFloat ? ' (a float)' : ''}, expected ${expected}`, 'BAD_INPUT', {
       field: `cfg.${key}`,
@@ -205,7 +207,10 @@ export function parseBeatsConfig(
       writable[key] = coerce(file, key, value, KINDS[key as keyof BeatsConfig], floats.has(key));
     } else if (TRAINING_ONLY_KEYS.has(key)) {
       if (typeof value !== 'number' && typeof value !== 'bigint') {
-        throw fileError(file, `cfg.${key} is ${JSON.stringify(value)}, expected a number`, 'BAD_INPUT', { field: `cfg.${key}`, expected: 'a number' });
+        throw fileError(file, `cfg.${key} is ${JSON.stringify(value)}, expected a number`, 'BAD_INPUT', {
+          field: `cfg.${key}`,
+          expected: 'a number',
+        });
       }
     } else {
       unknownKeys.push(key);
@@ -213,14 +218,23 @@ export function parseBeatsConfig(
   }
 
   const unsupported = (key: keyof BeatsConfig, why: string) =>
-    fileError(file, `cfg.${key} = ${JSON.stringify(config[key])} is not supported: ${why}`, 'UNSUPPORTED', { field: `cfg.${key}` });
+    fileError(file, `cfg.${key} = ${JSON.stringify(config[key])} is not supported: ${why}`, 'UNSUPPORTED', {
+      field: `cfg.${key}`,
+    });
   const invalid = (key: keyof BeatsConfig, expected: string) =>
-    fileError(file, `cfg.${key} = ${JSON.stringify(config[key])}, expected ${expected}`, 'BAD_INPUT', { field: `cfg.${key}`, expected });
+    fileError(file, `cfg.${key} = ${JSON.stringify(config[key])}, expected ${expected}`, 'BAD_INPUT', {
+      field: `cfg.${key}`,
+      expected,
+    });
 
   if (config.layer_norm_first) {
-    throw unsupported('layer_norm_first', 'only the post-LayerNorm encoder of the released BEATs checkpoints is implemented');
+    throw unsupported(
+      'layer_norm_first',
+      'only the post-LayerNorm encoder of the released BEATs checkpoints is implemented',
+    );
   }
-  if (config.activation_fn !== 'gelu') throw unsupported('activation_fn', "only 'gelu' (exact erf form) is implemented");
+  if (config.activation_fn !== 'gelu')
+    throw unsupported('activation_fn', "only 'gelu' (exact erf form) is implemented");
   if (config.input_patch_size < 1 || config.input_patch_size > FBANK_BINS) {
     throw invalid('input_patch_size', `a patch size between 1 and ${FBANK_BINS} (the released checkpoints use 16)`);
   }
@@ -276,13 +290,18 @@ export function beatsParameterCount(cfg: BeatsConfig): number {
 
 /** Resolves a layer list against the network depth: 0 = encoder input (after pos-conv and LN), 1..L = blocks. */
 export function checkLayers(layers: readonly number[], numLayers: number, what = 'layers'): number[] {
-  if (layers.length === 0) throw new GenrepError(`${what}: at least one layer is required`, 'BAD_INPUT', { field: what });
+  if (layers.length === 0)
+    throw new GenrepError(`${what}: at least one layer is required`, 'BAD_INPUT', { field: what });
   for (const layer of layers) {
     if (!Number.isInteger(layer) || layer < 0 || layer > numLayers) {
-      throw new GenrepError(`${what}: layer ${layer} is out of range; this model has layers 1..${numLayers} (0 = encoder input)`, 'BAD_INPUT', {
-        field: what,
-        expected: `integers 0..${numLayers}`,
-      });
+      throw new GenrepError(
+        `${what}: layer ${layer} is out of range; this model has layers 1..${numLayers} (0 = encoder input)`,
+        'BAD_INPUT',
+        {
+          field: what,
+          expected: `integers 0..${numLayers}`,
+        },
+      );
     }
   }
   return [...new Set(layers)].sort((a, b) => a - b);

@@ -42,7 +42,8 @@ export function convertBeats(weights: BeatsWeights, options: BeatsGraphOptions):
   const parts = graph.encodeParts({
     opsets: [{ domain: '', version: BEATS_OPSET }],
     producerVersion: `beats-graph-${BEATS_GRAPH_VERSION}`,
-    docString: 'BEATs encoder (Chen et al. 2022) converted by GenRep from a PyTorch checkpoint; input: normalised fbank [B, 998, 128].',
+    docString:
+      'BEATs encoder (Chen et al. 2022) converted by GenRep from a PyTorch checkpoint; input: normalised fbank [B, 998, 128].',
     metadata,
   });
   return { parts, config, unknownCfgKeys };

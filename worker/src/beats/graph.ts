@@ -116,18 +116,39 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
   const fromHeads = shape('const/shape_merge', [0, 0, C]);
 
   // x·σ-free exact GELU in the form ONNX Runtime's Gelu fusion recognises: 0.5·x·(1 + erf(x/√2)).
-  const gelu = (x: string) => g.op('Mul', [g.op('Mul', [x, g.op('Add', [g.op('Erf', [g.op('Div', [x, sqrt2])]), one])]), half]);
+  const gelu = (x: string) =>
+    g.op('Mul', [g.op('Mul', [x, g.op('Add', [g.op('Erf', [g.op('Div', [x, sqrt2])]), one])]), half]);
 
   const layerNorm = (x: string, prefix: string) =>
-    g.op('LayerNormalization', [x, g.floatTensor(`${prefix}.weight`, get(stateDict, `${prefix}.weight`).data, [get(stateDict, `${prefix}.weight`).data.length]), g.floatTensor(`${prefix}.bias`, get(stateDict, `${prefix}.bias`).data, [get(stateDict, `${prefix}.bias`).data.length])], {
-      axis: int(-1),
-      epsilon: float(1e-5),
-    });
+    g.op(
+      'LayerNormalization',
+      [
+        x,
+        g.floatTensor(`${prefix}.weight`, get(stateDict, `${prefix}.weight`).data, [
+          get(stateDict, `${prefix}.weight`).data.length,
+        ]),
+        g.floatTensor(`${prefix}.bias`, get(stateDict, `${prefix}.bias`).data, [
+          get(stateDict, `${prefix}.bias`).data.length,
+        ]),
+      ],
+      {
+        axis: int(-1),
+        epsilon: float(1e-5),
+      },
+    );
 
   /** x [B, N, in] · Wᵀ + b; W given as [in, out] already. */
-  const linear = (x: string, name: string, weightT: Float32Array, inDim: number, outDim: number, bias: Float32Array) => {
+  const linear = (
+    x: string,
+    name: string,
+    weightT: Float32Array,
+    inDim: number,
+    outDim: number,
+    bias: Float32Array,
+  ) => {
     const b = g.floatTensor(`${name}.bias`, bias, [outDim]);
-    if (!quantize) return g.op('Add', [g.op('MatMul', [x, g.floatTensor(`${name}.weight_t`, weightT, [inDim, outDim])]), b]);
+    if (!quantize)
+      return g.op('Add', [g.op('MatMul', [x, g.floatTensor(`${name}.weight_t`, weightT, [inDim, outDim])]), b]);
     return quantizedLinear(g, x, name, weightT, inDim, outDim, b);
   };
 
@@ -135,28 +156,54 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
   const fbank = g.input(BEATS_INPUT, TensorDataType.FLOAT, ['batch', FBANK_FRAMES, FBANK_BINS]);
   g.scope = 'patch';
   const image = g.op('Unsqueeze', [fbank, axis1]);
-  const patchInputs = [image, g.floatTensor('patch_embedding.weight', get(stateDict, 'patch_embedding.weight').data, [E, 1, p, p])];
-  if (cfg.conv_bias) patchInputs.push(g.floatTensor('patch_embedding.bias', get(stateDict, 'patch_embedding.bias').data, [E]));
+  const patchInputs = [
+    image,
+    g.floatTensor('patch_embedding.weight', get(stateDict, 'patch_embedding.weight').data, [E, 1, p, p]),
+  ];
+  if (cfg.conv_bias)
+    patchInputs.push(g.floatTensor('patch_embedding.bias', get(stateDict, 'patch_embedding.bias').data, [E]));
   const patches = g.op('Conv', patchInputs, { kernel_shape: ints([p, p]), strides: ints([p, p]) }); // [B, E, T', F']
   // Token n = t·F' + f: flattening (T', F') in C order gives exactly that.
-  const tokens = g.op('Transpose', [g.op('Reshape', [patches, shape('const/shape_patches', [0, E, N])])], { perm: ints([0, 2, 1]) });
+  const tokens = g.op('Transpose', [g.op('Reshape', [patches, shape('const/shape_patches', [0, E, N])])], {
+    perm: ints([0, 2, 1]),
+  });
   let x0 = layerNorm(tokens, 'layer_norm');
   if (E !== C) {
-    x0 = linear(x0, 'post_extract_proj', transposed(get(stateDict, 'post_extract_proj.weight')), E, C, get(stateDict, 'post_extract_proj.bias').data);
+    x0 = linear(
+      x0,
+      'post_extract_proj',
+      transposed(get(stateDict, 'post_extract_proj.weight')),
+      E,
+      C,
+      get(stateDict, 'post_extract_proj.bias').data,
+    );
   }
 
   // ---- convolutional positional embedding ----
   g.scope = 'pos_conv';
   const K = cfg.conv_pos;
-  const posWeight = foldWeightNorm(get(stateDict, 'encoder.pos_conv.0.weight_g'), get(stateDict, 'encoder.pos_conv.0.weight_v'));
+  const posWeight = foldWeightNorm(
+    get(stateDict, 'encoder.pos_conv.0.weight_g'),
+    get(stateDict, 'encoder.pos_conv.0.weight_v'),
+  );
   const channelsFirst = g.op('Transpose', [x0], { perm: ints([0, 2, 1]) });
   let conv = g.op(
     'Conv',
-    [channelsFirst, g.floatTensor('encoder.pos_conv.weight', posWeight, [C, C / cfg.conv_pos_groups, K]), g.floatTensor('encoder.pos_conv.0.bias', get(stateDict, 'encoder.pos_conv.0.bias').data, [C])],
+    [
+      channelsFirst,
+      g.floatTensor('encoder.pos_conv.weight', posWeight, [C, C / cfg.conv_pos_groups, K]),
+      g.floatTensor('encoder.pos_conv.0.bias', get(stateDict, 'encoder.pos_conv.0.bias').data, [C]),
+    ],
     { kernel_shape: ints([K]), pads: ints([Math.floor(K / 2), Math.floor(K / 2)]), group: int(cfg.conv_pos_groups) },
   );
   // SamePad: an even kernel with padding K/2 yields one extra step at the end, which the reference drops.
-  if (K % 2 === 0) conv = g.op('Slice', [conv, g.int64Tensor('const/zero1', [0]), g.int64Tensor('const/tokens1', [N]), g.int64Tensor('const/axis2', [2])]);
+  if (K % 2 === 0)
+    conv = g.op('Slice', [
+      conv,
+      g.int64Tensor('const/zero1', [0]),
+      g.int64Tensor('const/tokens1', [N]),
+      g.int64Tensor('const/axis2', [2]),
+    ]);
   const posEmbedding = g.op('Transpose', [gelu(conv)], { perm: ints([0, 2, 1]) });
   let h = layerNorm(g.op('Add', [x0, posEmbedding]), 'encoder.layer_norm');
 
@@ -187,8 +234,14 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
       for (let c = 0; c < C; c++) qkvBias[slot * C + c] = bias[c]! * scale;
     });
     const qkv = linear(h, `${a}.qkv`, qkvWeight, C, 3 * C, qkvBias);
-    const [q, k, v] = g.opMulti('Split', [qkv, g.int64Tensor(`${a}.split`, [C, C, C])], { axis: int(2) }, { outputs: 3 });
-    const heads = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, toTokens])], { perm: ints(perm) });
+    const [q, k, v] = g.opMulti(
+      'Split',
+      [qkv, g.int64Tensor(`${a}.split`, [C, C, C])],
+      { axis: int(2) },
+      { outputs: 3 },
+    );
+    const heads = (t: string, perm: number[]) =>
+      g.op('Transpose', [g.op('Reshape', [t, toTokens])], { perm: ints(perm) });
     const qh = heads(q!, [0, 2, 1, 3]); // [B, H, N, d]
     const khT = heads(k!, [0, 2, 3, 1]); // [B, H, d, N]
     const vh = heads(v!, [0, 2, 1, 3]);
@@ -205,9 +258,20 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
           gateW[j * 2] = grepW[0 * d + j]! + grepW[1 * d + j]! + grepW[2 * d + j]! + grepW[3 * d + j]!;
           gateW[j * 2 + 1] = grepW[4 * d + j]! + grepW[5 * d + j]! + grepW[6 * d + j]! + grepW[7 * d + j]!;
         }
-        const gateB = Float32Array.of(grepB[0]! + grepB[1]! + grepB[2]! + grepB[3]!, grepB[4]! + grepB[5]! + grepB[6]! + grepB[7]!);
-        const z = g.op('Add', [g.op('MatMul', [qh, g.floatTensor(`${a}.gate.weight`, gateW, [d, 2])]), g.floatTensor(`${a}.gate.bias`, gateB, [2])]);
-        const [gateA, gateB2] = g.opMulti('Split', [g.op('Sigmoid', [z]), g.int64Tensor(`${a}.gate.split`, [1, 1])], { axis: int(3) }, { outputs: 2 });
+        const gateB = Float32Array.of(
+          grepB[0]! + grepB[1]! + grepB[2]! + grepB[3]!,
+          grepB[4]! + grepB[5]! + grepB[6]! + grepB[7]!,
+        );
+        const z = g.op('Add', [
+          g.op('MatMul', [qh, g.floatTensor(`${a}.gate.weight`, gateW, [d, 2])]),
+          g.floatTensor(`${a}.gate.bias`, gateB, [2]),
+        ]);
+        const [gateA, gateB2] = g.opMulti(
+          'Split',
+          [g.op('Sigmoid', [z]), g.int64Tensor(`${a}.gate.split`, [1, 1])],
+          { axis: int(3) },
+          { outputs: 2 },
+        );
         const grepA = g.floatTensor(`${a}.grep_a`, get(stateDict, `${a}.grep_a`).data, [1, H, 1, 1]);
         // gate = g_a · (g_b · grep_a − 1) + 2, one value per head and query: [B, H, N, 1].
         const gate = g.op('Add', [g.op('Mul', [gateA!, g.op('Sub', [g.op('Mul', [gateB2!, grepA]), one])]), two]);
@@ -216,14 +280,33 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
       logits = g.op('Add', [logits, bias]);
     }
     const attention = g.op('Softmax', [logits], { axis: int(-1) });
-    const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [attention, vh])], { perm: ints([0, 2, 1, 3]) }), fromHeads]);
-    const attnOut = linear(context, `${a}.out_proj`, transposed(get(stateDict, `${a}.out_proj.weight`)), C, C, get(stateDict, `${a}.out_proj.bias`).data);
+    const context = g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [attention, vh])], { perm: ints([0, 2, 1, 3]) }),
+      fromHeads,
+    ]);
+    const attnOut = linear(
+      context,
+      `${a}.out_proj`,
+      transposed(get(stateDict, `${a}.out_proj.weight`)),
+      C,
+      C,
+      get(stateDict, `${a}.out_proj.bias`).data,
+    );
     const residual = (x: string) => (alpha ? g.op('Mul', [x, alpha]) : x);
     h = layerNorm(g.op('Add', [residual(h), attnOut]), `${l}.self_attn_layer_norm`);
 
     const F = cfg.encoder_ffn_embed_dim;
-    const hidden = gelu(linear(h, `${l}.fc1`, transposed(get(stateDict, `${l}.fc1.weight`)), C, F, get(stateDict, `${l}.fc1.bias`).data));
-    const ffn = linear(hidden, `${l}.fc2`, transposed(get(stateDict, `${l}.fc2.weight`)), F, C, get(stateDict, `${l}.fc2.bias`).data);
+    const hidden = gelu(
+      linear(h, `${l}.fc1`, transposed(get(stateDict, `${l}.fc1.weight`)), C, F, get(stateDict, `${l}.fc1.bias`).data),
+    );
+    const ffn = linear(
+      hidden,
+      `${l}.fc2`,
+      transposed(get(stateDict, `${l}.fc2.weight`)),
+      F,
+      C,
+      get(stateDict, `${l}.fc2.bias`).data,
+    );
     h = layerNorm(g.op('Add', [residual(h), ffn]), `${l}.final_layer_norm`);
     if (layers.includes(i + 1)) outputs.push({ layer: i + 1, value: h });
   }
@@ -258,7 +341,15 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
  */
 const WEIGHT_LEVELS = 63;
 
-function quantizedLinear(g: GraphBuilder, x: string, name: string, weightT: Float32Array, inDim: number, outDim: number, bias: string): string {
+function quantizedLinear(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  weightT: Float32Array,
+  inDim: number,
+  outDim: number,
+  bias: string,
+): string {
   const scales = new Float32Array(outDim);
   const q = new Int8Array(weightT.length);
   for (let o = 0; o < outDim; o++) {

@@ -27,7 +27,8 @@ export function relativePositionBucket(relativePosition: number, numBuckets: num
 export function relativePositionBias(table: WeightTensor, tokens: number, maxDistance: number): Float32Array {
   const [numBuckets, heads] = table.shape as [number, number];
   const bucketOf = new Int32Array(2 * tokens - 1); // index r + tokens − 1
-  for (let r = -(tokens - 1); r < tokens; r++) bucketOf[r + tokens - 1] = relativePositionBucket(r, numBuckets, maxDistance);
+  for (let r = -(tokens - 1); r < tokens; r++)
+    bucketOf[r + tokens - 1] = relativePositionBucket(r, numBuckets, maxDistance);
   const bias = new Float32Array(heads * tokens * tokens);
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < tokens; i++) {

@@ -85,10 +85,15 @@ export function checkStateDictShapes(
   const expected = expectedShapes(cfg);
   const missing = [...expected.keys()].filter((key) => !shapes.has(key));
   if (missing.length > 0) {
-    throw fileError(file, `state dict is missing ${missing.length === 1 ? 'key' : 'keys'} ${listed(missing)} (required by its cfg)`, 'BAD_INPUT', {
-      field: `model.${missing[0]}`,
-      expected: `shape ${fmt(expected.get(missing[0]!)!)}`,
-    });
+    throw fileError(
+      file,
+      `state dict is missing ${missing.length === 1 ? 'key' : 'keys'} ${listed(missing)} (required by its cfg)`,
+      'BAD_INPUT',
+      {
+        field: `model.${missing[0]}`,
+        expected: `shape ${fmt(expected.get(missing[0]!)!)}`,
+      },
+    );
   }
   const ignored = (key: string): boolean => IGNORED_PREFIXES.some((prefix) => key.startsWith(prefix));
   const unexpected = [...shapes.keys()].filter((key) => !expected.has(key) && !ignored(key));
@@ -128,9 +133,14 @@ export function checkStateDict(stateDict: StateDict, cfg: BeatsConfig, file: str
     const tensor = stateDict.get(key)!;
     const count = shape.reduce((x, y) => x * y, 1);
     if (tensor.data.length !== count) {
-      throw fileError(file, `state dict key ${key} holds ${tensor.data.length} values, its shape ${fmt(shape)} needs ${count}`, 'CORRUPT', {
-        field: `model.${key}`,
-      });
+      throw fileError(
+        file,
+        `state dict key ${key} holds ${tensor.data.length} values, its shape ${fmt(shape)} needs ${count}`,
+        'CORRUPT',
+        {
+          field: `model.${key}`,
+        },
+      );
     }
     checkFinite(file, key, tensor.data);
   }

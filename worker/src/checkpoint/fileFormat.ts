@@ -12,7 +12,13 @@ const LEGACY_MAGIC = Uint8Array.from([0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 
 
 export function sniffCheckpointFormat(head: Uint8Array): CheckpointFormat {
   if (head.length === 0) return 'empty';
-  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && head[3] === head[2] + 1) {
+  if (
+    head.length >= 4 &&
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 3 || head[2] === 5) &&
+    head[3] === head[2] + 1
+  ) {
     return 'zip'; // a local file header, or the end record of an empty archive
   }
   if (isLegacyPickle(head)) return 'legacy-pickle';

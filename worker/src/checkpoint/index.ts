@@ -140,7 +140,11 @@ async function checkFormat(file: string, handle: FileHandle, size: number): Prom
     case 'zip':
       return;
     case 'empty':
-      throw fileError(file, 'is empty (0 bytes): the download or copy failed; fetch or save the checkpoint again', 'CORRUPT');
+      throw fileError(
+        file,
+        'is empty (0 bytes): the download or copy failed; fetch or save the checkpoint again',
+        'CORRUPT',
+      );
     case 'legacy-pickle':
     case 'legacy-tar':
       throw fileError(
@@ -168,7 +172,7 @@ function recordPrefix(file: string, zip: ZipArchive): string {
   if (torchScript) {
     throw fileError(
       file,
-      'is a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save the model\'s state dict with torch.save instead',
+      "is a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save the model's state dict with torch.save instead",
       'UNSUPPORTED',
     );
   }
@@ -189,9 +193,13 @@ async function isBigEndian(file: string, zip: ZipArchive, prefix: string): Promi
   const name = `${prefix}byteorder`;
   const info = zip.entries.get(name);
   if (!info) return false; // written since torch 2.0; older files are little-endian
-  if (info.uncompressedSize > 16) throw fileError(file, `${name} is ${info.uncompressedSize} bytes, expected 'little' or 'big'`, 'CORRUPT', { field: name });
+  if (info.uncompressedSize > 16)
+    throw fileError(file, `${name} is ${info.uncompressedSize} bytes, expected 'little' or 'big'`, 'CORRUPT', {
+      field: name,
+    });
   const text = (await zip.read(name)).toString('latin1').trim();
-  if (text !== 'little' && text !== 'big') throw fileError(file, `${name} says '${text}', expected 'little' or 'big'`, 'CORRUPT', { field: name });
+  if (text !== 'little' && text !== 'big')
+    throw fileError(file, `${name} says '${text}', expected 'little' or 'big'`, 'CORRUPT', { field: name });
   return text === 'big';
 }
 
@@ -231,15 +239,21 @@ async function readPickle(file: string, zip: ZipArchive, prefix: string): Promis
   const pickleName = `${prefix}data.pkl`;
   const pickleSize = zip.entries.get(pickleName)!.uncompressedSize;
   if (pickleSize > MAX_PICKLE_BYTES) {
-    throw fileError(file, `${pickleName} is ${pickleSize} bytes, above the ${MAX_PICKLE_BYTES}-byte limit for a state dict's pickle`, 'UNSAFE', {
-      field: pickleName,
-    });
+    throw fileError(
+      file,
+      `${pickleName} is ${pickleSize} bytes, above the ${MAX_PICKLE_BYTES}-byte limit for a state dict's pickle`,
+      'UNSAFE',
+      {
+        field: pickleName,
+      },
+    );
   }
   const { hooks } = torchUnpickleHooks();
   try {
     return unpickle(await zip.read(pickleName), hooks, { boxFloats: true });
   } catch (err) {
-    if (err instanceof PickleFault) throw fileError(file, `${pickleName}: ${err.message}`, err.code, { field: pickleName });
+    if (err instanceof PickleFault)
+      throw fileError(file, `${pickleName}: ${err.message}`, err.code, { field: pickleName });
     throw err;
   }
 }
@@ -331,7 +345,9 @@ async function sha256File(file: string): Promise<string> {
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   } catch (err) {
-    throw err instanceof GenrepError ? err : fileError(file, `could not be read for hashing (${(err as Error).message})`, 'INTERNAL');
+    throw err instanceof GenrepError
+      ? err
+      : fileError(file, `could not be read for hashing (${(err as Error).message})`, 'INTERNAL');
   }
   return hash.digest('hex');
 }

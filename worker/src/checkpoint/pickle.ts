@@ -60,22 +60,78 @@ const MAX_LONG_BYTES = 1024;
 const HIGHEST_PROTOCOL = 5;
 
 const op = {
-  MARK: 0x28, STOP: 0x2e, POP: 0x30, POP_MARK: 0x31, DUP: 0x32, FLOAT: 0x46, INT: 0x49, BININT: 0x4a, BININT1: 0x4b,
-  LONG: 0x4c, BININT2: 0x4d, NONE: 0x4e, PERSID: 0x50, BINPERSID: 0x51, REDUCE: 0x52, STRING: 0x53, BINSTRING: 0x54,
-  SHORT_BINSTRING: 0x55, UNICODE: 0x56, BINUNICODE: 0x58, APPEND: 0x61, BUILD: 0x62, GLOBAL: 0x63, DICT: 0x64,
-  EMPTY_DICT: 0x7d, APPENDS: 0x65, GET: 0x67, BINGET: 0x68, INST: 0x69, LONG_BINGET: 0x6a, LIST: 0x6c, EMPTY_LIST: 0x5d,
-  OBJ: 0x6f, PUT: 0x70, BINPUT: 0x71, LONG_BINPUT: 0x72, SETITEM: 0x73, TUPLE: 0x74, EMPTY_TUPLE: 0x29, SETITEMS: 0x75,
+  MARK: 0x28,
+  STOP: 0x2e,
+  POP: 0x30,
+  POP_MARK: 0x31,
+  DUP: 0x32,
+  FLOAT: 0x46,
+  INT: 0x49,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  LONG: 0x4c,
+  BININT2: 0x4d,
+  NONE: 0x4e,
+  PERSID: 0x50,
+  BINPERSID: 0x51,
+  REDUCE: 0x52,
+  STRING: 0x53,
+  BINSTRING: 0x54,
+  SHORT_BINSTRING: 0x55,
+  UNICODE: 0x56,
+  BINUNICODE: 0x58,
+  APPEND: 0x61,
+  BUILD: 0x62,
+  GLOBAL: 0x63,
+  DICT: 0x64,
+  EMPTY_DICT: 0x7d,
+  APPENDS: 0x65,
+  GET: 0x67,
+  BINGET: 0x68,
+  INST: 0x69,
+  LONG_BINGET: 0x6a,
+  LIST: 0x6c,
+  EMPTY_LIST: 0x5d,
+  OBJ: 0x6f,
+  PUT: 0x70,
+  BINPUT: 0x71,
+  LONG_BINPUT: 0x72,
+  SETITEM: 0x73,
+  TUPLE: 0x74,
+  EMPTY_TUPLE: 0x29,
+  SETITEMS: 0x75,
   BINFLOAT: 0x47,
   // protocol 2
-  PROTO: 0x80, NEWOBJ: 0x81, EXT1: 0x82, EXT2: 0x83, EXT4: 0x84, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87,
-  NEWTRUE: 0x88, NEWFALSE: 0x89, LONG1: 0x8a, LONG4: 0x8b,
+  PROTO: 0x80,
+  NEWOBJ: 0x81,
+  EXT1: 0x82,
+  EXT2: 0x83,
+  EXT4: 0x84,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  LONG1: 0x8a,
+  LONG4: 0x8b,
   // protocol 3
-  BINBYTES: 0x42, SHORT_BINBYTES: 0x43,
+  BINBYTES: 0x42,
+  SHORT_BINBYTES: 0x43,
   // protocol 4
-  SHORT_BINUNICODE: 0x8c, BINUNICODE8: 0x8d, BINBYTES8: 0x8e, EMPTY_SET: 0x8f, ADDITEMS: 0x90, FROZENSET: 0x91,
-  NEWOBJ_EX: 0x92, STACK_GLOBAL: 0x93, MEMOIZE: 0x94, FRAME: 0x95,
+  SHORT_BINUNICODE: 0x8c,
+  BINUNICODE8: 0x8d,
+  BINBYTES8: 0x8e,
+  EMPTY_SET: 0x8f,
+  ADDITEMS: 0x90,
+  FROZENSET: 0x91,
+  NEWOBJ_EX: 0x92,
+  STACK_GLOBAL: 0x93,
+  MEMOIZE: 0x94,
+  FRAME: 0x95,
   // protocol 5
-  BYTEARRAY8: 0x96, NEXT_BUFFER: 0x97, READONLY_BUFFER: 0x98,
+  BYTEARRAY8: 0x96,
+  NEXT_BUFFER: 0x97,
+  READONLY_BUFFER: 0x98,
 } as const;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -139,7 +195,8 @@ class Reader {
   /** A protocol-0 text argument: bytes up to the next newline. */
   line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
-    if (end < 0) throw new PickleFault(`pickle is truncated: unterminated text argument at byte ${this.pos}`, 'CORRUPT');
+    if (end < 0)
+      throw new PickleFault(`pickle is truncated: unterminated text argument at byte ${this.pos}`, 'CORRUPT');
     const text = decodeText(this.bytes.subarray(this.pos, end));
     this.pos = end + 1;
     return text;
@@ -186,7 +243,10 @@ function mib(bytes: number): string {
 
 function callableOf(value: PyValue, what: string): PyCallable {
   if (value instanceof PyCallable) return value;
-  const named = value instanceof PyObject && value.qualifiedName !== undefined ? `${value.qualifiedName} (a ${value.pyType})` : `a ${pyTypeName(value)}`;
+  const named =
+    value instanceof PyObject && value.qualifiedName !== undefined
+      ? `${value.qualifiedName} (a ${value.pyType})`
+      : `a ${pyTypeName(value)}`;
   throw new PickleFault(`pickle ${what} ${named}, which is not an allowed function`, 'UNSAFE');
 }
 
@@ -238,7 +298,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
   const popMark = (): PyValue[] => {
     const items = stack;
     const previous = metastack.pop();
-    if (previous === undefined) throw new PickleFault(`pickle uses a MARK that was never set (byte ${r.pos - 1})`, 'CORRUPT');
+    if (previous === undefined)
+      throw new PickleFault(`pickle uses a MARK that was never set (byte ${r.pos - 1})`, 'CORRUPT');
     stack = previous;
     return items;
   };
@@ -284,7 +345,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
     switch (code) {
       case op.PROTO: {
         const proto = r.u8();
-        if (proto > HIGHEST_PROTOCOL) throw new PickleFault(`pickle protocol ${proto} is newer than ${HIGHEST_PROTOCOL}`, 'UNSUPPORTED');
+        if (proto > HIGHEST_PROTOCOL)
+          throw new PickleFault(`pickle protocol ${proto} is newer than ${HIGHEST_PROTOCOL}`, 'UNSUPPORTED');
         break;
       }
       case op.FRAME:
@@ -329,7 +391,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
         break;
       case op.LONG4: {
         const n = r.i32();
-        if (n > MAX_LONG_BYTES) throw new PickleFault(`pickle integer of ${n} bytes exceeds the ${MAX_LONG_BYTES}-byte limit`, 'UNSUPPORTED');
+        if (n > MAX_LONG_BYTES)
+          throw new PickleFault(`pickle integer of ${n} bytes exceeds the ${MAX_LONG_BYTES}-byte limit`, 'UNSUPPORTED');
         push(decodeLong(r.take(n)));
         break;
       }
@@ -448,7 +511,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
       case op.ADDITEMS: {
         const items = popMark();
         const target = top();
-        if (!(target instanceof PySet) || target.pyType !== 'set') throw new PickleFault(`pickle adds set items to a ${pyTypeName(target)}`, 'CORRUPT');
+        if (!(target instanceof PySet) || target.pyType !== 'set')
+          throw new PickleFault(`pickle adds set items to a ${pyTypeName(target)}`, 'CORRUPT');
         addToSet(target, items);
         break;
       }
@@ -548,12 +612,21 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
       }
       case op.STRING:
       case op.UNICODE:
-        throw new PickleFault(`pickle opcode ${opName(code)} (protocol 0 text strings) is not supported; re-save with torch.save`, 'UNSUPPORTED');
+        throw new PickleFault(
+          `pickle opcode ${opName(code)} (protocol 0 text strings) is not supported; re-save with torch.save`,
+          'UNSUPPORTED',
+        );
       case op.NEXT_BUFFER:
       case op.READONLY_BUFFER:
-        throw new PickleFault('pickle uses out-of-band buffers (protocol 5), which torch.save never writes', 'UNSUPPORTED');
+        throw new PickleFault(
+          'pickle uses out-of-band buffers (protocol 5), which torch.save never writes',
+          'UNSUPPORTED',
+        );
       default:
-        throw new PickleFault(`unknown pickle opcode 0x${code.toString(16).padStart(2, '0')} at byte ${r.pos - 1}`, 'CORRUPT');
+        throw new PickleFault(
+          `unknown pickle opcode 0x${code.toString(16).padStart(2, '0')} at byte ${r.pos - 1}`,
+          'CORRUPT',
+        );
     }
   }
 }
@@ -564,16 +637,21 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
  */
 function build(target: PyValue, state: PyValue): void {
   if (!(target instanceof PyDict) || target.pyType !== 'collections.OrderedDict') {
-    throw new PickleFault(`pickle BUILD (setstate) on a ${pyTypeName(target)}; only an OrderedDict's attributes may be set`, 'UNSAFE');
+    throw new PickleFault(
+      `pickle BUILD (setstate) on a ${pyTypeName(target)}; only an OrderedDict's attributes may be set`,
+      'UNSAFE',
+    );
   }
   let dictState: PyValue = state;
   let slotState: PyValue = null;
   if (state instanceof PyTuple && state.items.length === 2) [dictState, slotState] = state.items as [PyValue, PyValue];
   for (const part of [dictState, slotState]) {
     if (part === null) continue;
-    if (!(part instanceof PyDict)) throw new PickleFault(`pickle BUILD state is a ${pyTypeName(part)}, not a dict`, 'CORRUPT');
+    if (!(part instanceof PyDict))
+      throw new PickleFault(`pickle BUILD state is a ${pyTypeName(part)}, not a dict`, 'CORRUPT');
     for (const [key, value] of part.items()) {
-      if (typeof key !== 'string') throw new PickleFault(`pickle BUILD attribute name is a ${pyTypeName(key)}`, 'CORRUPT');
+      if (typeof key !== 'string')
+        throw new PickleFault(`pickle BUILD attribute name is a ${pyTypeName(key)}`, 'CORRUPT');
       target.attributes.set(key, value);
     }
   }

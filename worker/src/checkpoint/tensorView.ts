@@ -26,7 +26,12 @@ export function isContiguous(size: readonly number[], stride: readonly number[])
 }
 
 /** Copies the view out of `storage` into a new C-order array. The caller has checked viewExtent ≤ storage.length. */
-export function gatherView(storage: Float32Array, storageOffset: number, size: readonly number[], stride: readonly number[]): Float32Array {
+export function gatherView(
+  storage: Float32Array,
+  storageOffset: number,
+  size: readonly number[],
+  stride: readonly number[],
+): Float32Array {
   const count = elementCount(size);
   if (count === 0) return new Float32Array(0);
   if (isContiguous(size, stride)) return storage.slice(storageOffset, storageOffset + count);

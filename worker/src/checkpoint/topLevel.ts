@@ -49,7 +49,10 @@ export function interpretTopLevel(file: string, root: PyValue): TopLevel {
   if (values.length > 0 && values.every(([, v]) => v instanceof TensorRef)) {
     return { cfg: {}, cfgFloatKeys: [], model: stateDict(file, root, ''), extraKeys: [], layout: 'state-dict' };
   }
-  const keys = `[${values.slice(0, 10).map(([k]) => keyText(k)).join(', ')}${values.length > 10 ? ', …' : ''}]`;
+  const keys = `[${values
+    .slice(0, 10)
+    .map(([k]) => keyText(k))
+    .join(', ')}${values.length > 10 ? ', …' : ''}]`;
   throw fileError(file, `top-level dict has keys ${keys}; expected ${expected}`, 'BAD_INPUT', { expected });
 }
 

@@ -7,22 +7,45 @@ import { PyCallable, PyDict, PyFloat, PyObject, PyTuple, pyTypeName, shortText, 
  */
 
 /** Element types the reader converts to float32. */
-export type StorageDtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type StorageDtype =
+  'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 export const ITEM_SIZE: Record<StorageDtype, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 const CONVERTIBLE: Record<string, StorageDtype> = {
-  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16', BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
+  FloatStorage: 'float32',
+  DoubleStorage: 'float64',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
   BoolStorage: 'bool',
 };
 
 /** Real torch storage types that are harmless to name but hold values a float32 tensor cannot represent. */
 const NOT_CONVERTIBLE: Record<string, string> = {
-  ComplexFloatStorage: 'complex64', ComplexDoubleStorage: 'complex128', QInt8Storage: 'qint8', QUInt8Storage: 'quint8',
-  QInt32Storage: 'qint32', QUInt4x2Storage: 'quint4x2', QUInt2x4Storage: 'quint2x4', UntypedStorage: 'untyped bytes',
+  ComplexFloatStorage: 'complex64',
+  ComplexDoubleStorage: 'complex128',
+  QInt8Storage: 'qint8',
+  QUInt8Storage: 'quint8',
+  QInt32Storage: 'qint32',
+  QUInt4x2Storage: 'quint4x2',
+  QUInt2x4Storage: 'quint2x4',
+  UntypedStorage: 'untyped bytes',
 };
 
 export class StorageType extends PyObject {
@@ -97,7 +120,8 @@ function arity(name: string, args: readonly PyValue[], allowed: number[]): void 
 
 function tensorFromArgs(name: string, args: readonly PyValue[]): TensorRef {
   const [storage, offset, size, stride] = args;
-  if (!(storage instanceof StorageRef)) throw fault(`${name}: first argument is a ${pyTypeName(storage ?? null)}, expected a storage`);
+  if (!(storage instanceof StorageRef))
+    throw fault(`${name}: first argument is a ${pyTypeName(storage ?? null)}, expected a storage`);
   const shape = intTuple(size ?? null, `${name} size`);
   const strides = intTuple(stride ?? null, `${name} stride`);
   if (shape.length !== strides.length) {
@@ -108,7 +132,8 @@ function tensorFromArgs(name: string, args: readonly PyValue[]): TensorRef {
 
 function checkHooks(name: string, hooks: PyValue | undefined): void {
   // torch always writes an empty OrderedDict here ("don't serialize hooks"); hooks would be callables anyway.
-  if (!(hooks instanceof PyDict)) throw fault(`${name}: backward_hooks is a ${pyTypeName(hooks ?? null)}, expected a dict`);
+  if (!(hooks instanceof PyDict))
+    throw fault(`${name}: backward_hooks is a ${pyTypeName(hooks ?? null)}, expected a dict`);
 }
 
 function tensorArg(name: string, value: PyValue | undefined): TensorRef {
@@ -126,12 +151,15 @@ function orderedDict(args: readonly PyValue[]): PyDict {
   }
   if (args.length === 1 && (Array.isArray(source) || source instanceof PyTuple)) {
     for (const pair of Array.isArray(source) ? source : source.items) {
-      if (!(pair instanceof PyTuple) || pair.items.length !== 2) throw fault('OrderedDict built from something other than pairs');
+      if (!(pair instanceof PyTuple) || pair.items.length !== 2)
+        throw fault('OrderedDict built from something other than pairs');
       dict.set(pair.items[0]!, pair.items[1]!);
     }
     return dict;
   }
-  throw fault(`OrderedDict called with ${args.length === 1 ? `a ${pyTypeName(source ?? null)}` : `${args.length} arguments`}`);
+  throw fault(
+    `OrderedDict called with ${args.length === 1 ? `a ${pyTypeName(source ?? null)}` : `${args.length} arguments`}`,
+  );
 }
 
 const CALLABLES: Record<string, (args: readonly PyValue[]) => PyValue> = {
@@ -202,20 +230,27 @@ export function torchUnpickleHooks(): TorchUnpickleState {
   const persistentLoad = (pid: PyValue): PyValue => {
     // ('storage', storage_type, key, location, numel), as torch.serialization._save writes it
     if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage') {
-      throw fault(`persistent id is ${describe(pid)}; only ('storage', type, key, location, numel) is allowed`, 'UNSAFE');
+      throw fault(
+        `persistent id is ${describe(pid)}; only ('storage', type, key, location, numel) is allowed`,
+        'UNSAFE',
+      );
     }
     if (pid.items.length !== 5) throw fault(`storage persistent id has ${pid.items.length} fields, expected 5`);
     const [, type, key, location, numel] = pid.items;
-    if (!(type instanceof StorageType)) throw fault(`storage type is ${describe(type!)}, expected a torch storage type`);
+    if (!(type instanceof StorageType))
+      throw fault(`storage type is ${describe(type!)}, expected a torch storage type`);
     if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
       throw fault(`storage key ${describe(key!)} is not a plain name; refusing to look it up in the archive`, 'UNSAFE');
     }
-    if (typeof location !== 'string') throw fault(`storage location is ${describe(location!)}, expected a device string`);
+    if (typeof location !== 'string')
+      throw fault(`storage location is ${describe(location!)}, expected a device string`);
     const count = nonNegativeInt(numel!, `storage ${key} numel`);
     const existing = storages.get(key);
     if (existing) {
       if (existing.type !== type || existing.numel !== count) {
-        throw fault(`storage ${key} is declared twice with different types or sizes (${existing.type.name}[${existing.numel}], ${type.name}[${count}])`);
+        throw fault(
+          `storage ${key} is declared twice with different types or sizes (${existing.type.name}[${existing.numel}], ${type.name}[${count}])`,
+        );
       }
       return existing;
     }

@@ -68,7 +68,13 @@ class FileHandleReader extends yauzl.RandomAccessReader {
     });
   }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
     // yauzl's own readers report bytesRead as a second argument; the typings omit it.
     const done = callback as (err: Error | null, bytesRead?: number) => void;
     readFully(this.handle, buffer, offset, length, position).then(
@@ -83,7 +89,13 @@ class FileHandleReader extends yauzl.RandomAccessReader {
 }
 
 /** Reads until `length` bytes or end of file; returns how many were read. */
-async function readFully(handle: FileHandle, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+async function readFully(
+  handle: FileHandle,
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
   let total = 0;
   while (total < length) {
     const chunk = Math.min(length - total, 16 << 20);
@@ -98,8 +110,16 @@ async function readFully(handle: FileHandle, buffer: Uint8Array, offset: number,
 function zipFailure(file: string, err: unknown): GenrepError {
   if (err instanceof GenrepError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (/end of central directory record signature not found|unexpected EOF|overflows file bounds|not enough bytes/i.test(message)) {
-    return fileError(file, `truncated or corrupt zip archive (${message}); the download or copy is incomplete: fetch or save the checkpoint again`, 'CORRUPT');
+  if (
+    /end of central directory record signature not found|unexpected EOF|overflows file bounds|not enough bytes/i.test(
+      message,
+    )
+  ) {
+    return fileError(
+      file,
+      `truncated or corrupt zip archive (${message}); the download or copy is incomplete: fetch or save the checkpoint again`,
+      'CORRUPT',
+    );
   }
   return fileError(file, `corrupt zip archive (${message}); fetch or save the checkpoint again`, 'CORRUPT');
 }
@@ -107,12 +127,17 @@ function zipFailure(file: string, err: unknown): GenrepError {
 /** Entry names are relative paths inside the archive; absolute, drive-letter, backslash or '..' names are refused. */
 function checkEntryName(file: string, name: string): void {
   const problem =
-    name.length === 0 ? 'is empty'
-    : /[\u0000-\u001f\u007f]/.test(name) ? 'contains control characters'
-    : name.includes('\\') ? 'contains a backslash'
-    : name.startsWith('/') || /^[A-Za-z]:/.test(name) ? 'is an absolute path'
-    : name.split('/').includes('..') ? "contains a '..' component"
-    : undefined;
+    name.length === 0
+      ? 'is empty'
+      : /[\u0000-\u001f\u007f]/.test(name)
+        ? 'contains control characters'
+        : name.includes('\\')
+          ? 'contains a backslash'
+          : name.startsWith('/') || /^[A-Za-z]:/.test(name)
+            ? 'is an absolute path'
+            : name.split('/').includes('..')
+              ? "contains a '..' component"
+              : undefined;
   if (problem !== undefined) {
     const shown = JSON.stringify(shortText(name));
     const refusal = 'refusing an archive whose paths could escape it';
@@ -197,17 +222,23 @@ export class ZipArchive {
   /** Reads chunk by chunk, computing the CRC of each chunk while the next is read; returns the CRC. */
   private async readStored(entry: yauzl.Entry, out: Buffer): Promise<number> {
     if (entry.compressedSize !== entry.uncompressedSize) {
-      throw new Error(`stored entry's compressed size ${entry.compressedSize} differs from its size ${entry.uncompressedSize}`);
+      throw new Error(
+        `stored entry's compressed size ${entry.compressedSize} differs from its size ${entry.uncompressedSize}`,
+      );
     }
     const { fileDataStart } = await this.zip.readLocalFileHeaderPromise(entry, { minimal: true });
-    const readAt = (at: number): Promise<number> => readFully(this.handle, out, at, Math.min(PIPELINE_BYTES, out.length - at), fileDataStart + at);
+    const readAt = (at: number): Promise<number> =>
+      readFully(this.handle, out, at, Math.min(PIPELINE_BYTES, out.length - at), fileDataStart + at);
     let crc = 0;
     let at = 0;
     let pending = out.length > 0 ? readAt(0) : undefined;
     while (pending) {
       const got = await pending;
       const wanted = Math.min(PIPELINE_BYTES, out.length - at);
-      if (got !== wanted) throw new Error(`unexpected EOF: entry ${entry.fileName} needs ${out.length} bytes, the file holds ${at + got}`);
+      if (got !== wanted)
+        throw new Error(
+          `unexpected EOF: entry ${entry.fileName} needs ${out.length} bytes, the file holds ${at + got}`,
+        );
       const start = at;
       at += got;
       pending = at < out.length ? readAt(at) : undefined;
@@ -230,7 +261,8 @@ export class ZipArchive {
       filled += chunk.length;
       crc = crc32(chunk, crc);
     }
-    if (filled !== out.length) throw new Error(`not enough bytes in entry ${entry.fileName}: ${filled} of ${out.length}`);
+    if (filled !== out.length)
+      throw new Error(`not enough bytes in entry ${entry.fileName}: ${filled} of ${out.length}`);
     return crc >>> 0;
   }
 }
@@ -311,7 +343,12 @@ function listEntries(
           throw fileError(file, problem, 'UNSUPPORTED', { field: name });
         }
         checkEntrySizes(file, name, entry, limits, fileSize);
-        entries.set(name, { name, uncompressedSize: entry.uncompressedSize, compressedSize: entry.compressedSize, entry });
+        entries.set(name, {
+          name,
+          uncompressedSize: entry.uncompressedSize,
+          compressedSize: entry.compressedSize,
+          entry,
+        });
         zip.readEntry();
       } catch (err) {
         fail(err);

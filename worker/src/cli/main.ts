@@ -34,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`genrep: ${fsError(err, path).message}\n`);
       return 1;
     }
-    process.stderr.write(`genrep: internal error: ${escapeControl(err instanceof Error ? err.message : String(err))}\n`);
+    process.stderr.write(
+      `genrep: internal error: ${escapeControl(err instanceof Error ? err.message : String(err))}\n`,
+    );
     if (process.env['GENREP_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return 70;
   }

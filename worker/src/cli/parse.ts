@@ -4,7 +4,9 @@ import { GenrepError } from '../errors';
 export function parseChannel(value: string): number | 'mean' {
   if (value === 'mean') return 'mean';
   if (!/^\d+$/.test(value)) {
-    throw new GenrepError(`--channel: expected a channel index (0, 1, …) or "mean", got '${value}'`, 'BAD_INPUT', { field: 'channel' });
+    throw new GenrepError(`--channel: expected a channel index (0, 1, …) or "mean", got '${value}'`, 'BAD_INPUT', {
+      field: 'channel',
+    });
   }
   return Number(value);
 }

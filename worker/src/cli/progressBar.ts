@@ -5,7 +5,10 @@ import type { RunProgress } from '../experiments/run';
  * A terminal progress bar for long runs: one bar per stage, with rate and ETA for feature extraction. On a
  * non-terminal stderr (CI logs, pipes) it prints a line per stage and every ~10 % instead of redrawing.
  */
-export function runProgressReporter(stream: NodeJS.WriteStream = process.stderr): { onProgress: (p: RunProgress) => void; stop: () => void } {
+export function runProgressReporter(stream: NodeJS.WriteStream = process.stderr): {
+  onProgress: (p: RunProgress) => void;
+  stop: () => void;
+} {
   let bar: SingleBar | undefined;
   let stage: RunProgress['stage'] | undefined;
   let lastDecile = -1;
@@ -21,7 +24,12 @@ export function runProgressReporter(stream: NodeJS.WriteStream = process.stderr)
       if (stream.isTTY && p.total > 1) {
         const unit = p.stage === 'extract' ? 'clips' : 'cells';
         bar = new SingleBar(
-          { format: `${p.stage.padEnd(8)} [{bar}] {value}/{total} ${unit} | {speed} ${unit}/s | ETA {eta_formatted}`, stream, hideCursor: true, etaBuffer: 50 },
+          {
+            format: `${p.stage.padEnd(8)} [{bar}] {value}/{total} ${unit} | {speed} ${unit}/s | ETA {eta_formatted}`,
+            stream,
+            hideCursor: true,
+            etaBuffer: 50,
+          },
           Presets.shades_classic,
         );
         bar.start(p.total, p.done, { speed: '0.0' });

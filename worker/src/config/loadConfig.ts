@@ -47,7 +47,8 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new GenrepError(`${file}: no such config file`, 'NOT_FOUND', { file });
-    if (code === 'EISDIR') throw new GenrepError(`${file}: is a directory, expected a run config (.json)`, 'BAD_INPUT', { file });
+    if (code === 'EISDIR')
+      throw new GenrepError(`${file}: is a directory, expected a run config (.json)`, 'BAD_INPUT', { file });
     throw fsError(err, file, { action: 'read', expected: 'a run config (.json)' });
   }
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
@@ -84,7 +85,11 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   if (errors.length > 0 || !tree) {
     const first = errors[0];
     const where = first ? lineCol(first.offset) : '1:1';
-    throw new GenrepError(`${file}:${where}: invalid JSON (${first ? printParseErrorCode(first.error) : 'empty file'})`, 'BAD_INPUT', { file });
+    throw new GenrepError(
+      `${file}:${where}: invalid JSON (${first ? printParseErrorCode(first.error) : 'empty file'})`,
+      'BAD_INPUT',
+      { file },
+    );
   }
   refuseDuplicateKeys(tree, '', file, lineCol);
   const locate = (pointer: string, atKey = false): string => `${file}:${lineCol(nodeFor(tree, pointer, atKey).offset)}`;
@@ -141,8 +146,10 @@ function describeError(e: ErrorObject, locate: (pointer: string, atKey?: boolean
     const key = (e.params as { additionalProperty: string }).additionalProperty;
     return `${locate(`${e.instancePath}/${escapePointer(key)}`, true)}: ${e.instancePath}/${key}: unknown key '${key}'`;
   }
-  if (e.keyword === 'enum') problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (e.keyword === 'const') problem = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+  if (e.keyword === 'enum')
+    problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'const')
+    problem = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
   return `${locate(e.instancePath)}: ${pointer}: ${problem}`;
 }
 
@@ -196,7 +203,11 @@ function resolvePaths(config: RunConfig, base: string): void {
     config.embedder = abs(emb);
   } else if (typeof emb === 'object' && emb.kind === 'onnx') {
     emb.path = abs(emb.path);
-  } else if (typeof emb === 'object' && emb.kind === 'beats' && (emb.checkpoint.includes('/') || emb.checkpoint.endsWith('.pt'))) {
+  } else if (
+    typeof emb === 'object' &&
+    emb.kind === 'beats' &&
+    (emb.checkpoint.includes('/') || emb.checkpoint.endsWith('.pt'))
+  ) {
     emb.checkpoint = abs(emb.checkpoint);
   }
 }

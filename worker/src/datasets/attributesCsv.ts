@@ -22,9 +22,14 @@ export async function readAttributeCsvs(typeDir: string): Promise<Map<string, Re
     if (rows.length === 0) continue;
     const header = rows[0].fields;
     if (header[0] !== 'file_name') {
-      throw fileError(file, `line ${rows[0].line}: header must start with file_name, got "${header.join(',')}"`, 'BAD_INPUT', {
-        expected: 'file_name,d1p,d1v[,d2p,d2v,…]',
-      });
+      throw fileError(
+        file,
+        `line ${rows[0].line}: header must start with file_name, got "${header.join(',')}"`,
+        'BAD_INPUT',
+        {
+          expected: 'file_name,d1p,d1v[,d2p,d2v,…]',
+        },
+      );
     }
     for (const row of rows.slice(1)) {
       const [fileName, ...pairs] = row.fields;

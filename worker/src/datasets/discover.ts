@@ -5,7 +5,17 @@ import { readAttributeCsvs } from './attributesCsv';
 import { compareNames, parseDcase2020Name, parseDcase2023Name } from './fileNames';
 import { evaluatorCsvPath, readGroundTruth } from './groundTruth';
 import { LAYOUT_RULES, type WalkedLayout } from './layoutRules';
-import type { Clip, Dataset, DatasetLayout, DiscoverOptions, GroundTruth, ListedFile, MachineSet, SkippedFile, Split } from './types';
+import type {
+  Clip,
+  Dataset,
+  DatasetLayout,
+  DiscoverOptions,
+  GroundTruth,
+  ListedFile,
+  MachineSet,
+  SkippedFile,
+  Split,
+} from './types';
 import { type FoundFile, isDirectory, isInside, listWavFiles } from './walk';
 
 const SPLITS: readonly Split[] = ['train', 'test'];
@@ -25,7 +35,11 @@ export async function discoverDataset(options: DiscoverOptions): Promise<Dataset
   const skipped: SkippedFile[] = [];
   if (options.files !== undefined) {
     if (requestedLayout !== 'auto' && requestedLayout !== 'list') {
-      throw new GenrepError(`an explicit file list cannot use layout "${requestedLayout}"; leave layout out or set it to "list"`, 'BAD_INPUT', { field: 'layout' });
+      throw new GenrepError(
+        `an explicit file list cannot use layout "${requestedLayout}"; leave layout out or set it to "list"`,
+        'BAD_INPUT',
+        { field: 'layout' },
+      );
     }
     layout = 'list';
     clips = await clipsFromList(root, options.files, options.scoringOnly === true);
@@ -91,7 +105,9 @@ async function walkRoot(
 ): Promise<{ layout: WalkedLayout; clips: Clip[] }> {
   let folders = await findTypeFolders(root);
   if (folders.length === 0) {
-    throw fileError(options.root, 'holds no machine type', 'BAD_INPUT', { expected: '<root>/<machine type>/train/*.wav (and test/)' });
+    throw fileError(options.root, 'holds no machine type', 'BAD_INPUT', {
+      expected: '<root>/<machine type>/train/*.wav (and test/)',
+    });
   }
   folders = selectTypes(options.root, folders, options.machineTypes);
   const scoringOnly = options.scoringOnly === true;
@@ -106,7 +122,8 @@ async function walkRoot(
     filesByType.set(folder.machineType, bySplit);
   }
 
-  const layout = requestedLayout === 'auto' ? detectLayout(options.root, folders, filesByType, scoringOnly) : requestedLayout;
+  const layout =
+    requestedLayout === 'auto' ? detectLayout(options.root, folders, filesByType, scoringOnly) : requestedLayout;
   const rule = LAYOUT_RULES[layout];
   const clips: Clip[] = [];
   const unrecognised: Unrecognised[] = [];
@@ -156,9 +173,14 @@ function selectTypes(root: string, folders: TypeFolder[], wanted: string[] | und
   const byName = new Map(folders.map((f) => [f.machineType, f]));
   const missing = wanted.filter((w) => !byName.has(w));
   if (missing.length > 0) {
-    throw fileError(root, `no machine type ${missing.map((m) => `"${m}"`).join(', ')}; found ${folders.map((f) => f.machineType).join(', ')}`, 'NOT_FOUND', {
-      field: 'machineTypes',
-    });
+    throw fileError(
+      root,
+      `no machine type ${missing.map((m) => `"${m}"`).join(', ')}; found ${folders.map((f) => f.machineType).join(', ')}`,
+      'NOT_FOUND',
+      {
+        field: 'machineTypes',
+      },
+    );
   }
   return [...new Set(wanted)].map((w) => byName.get(w)!).sort((a, b) => compareNames(a.machineType, b.machineType));
 }
@@ -181,7 +203,8 @@ function detectLayout(
     const fits = (layout: WalkedLayout): number => {
       let n = 0;
       for (const split of SPLITS) {
-        for (const f of bySplit[split]) if (LAYOUT_RULES[layout](split, f.parts, scoringOnly).kind !== 'unrecognised') n++;
+        for (const f of bySplit[split])
+          if (LAYOUT_RULES[layout](split, f.parts, scoringOnly).kind !== 'unrecognised') n++;
       }
       return n;
     };
@@ -195,8 +218,19 @@ function detectLayout(
   }
   const layouts = [...new Set(perType.map((p) => p.layout))];
   if (layouts.length > 1) {
-    const described = layouts.map((l) => `${l} (${perType.filter((p) => p.layout === l).map((p) => p.machineType).join(', ')})`);
-    throw fileError(root, `machine types use different layouts: ${described.join('; ')}; set the layout explicitly`, 'BAD_INPUT', { field: 'layout' });
+    const described = layouts.map(
+      (l) =>
+        `${l} (${perType
+          .filter((p) => p.layout === l)
+          .map((p) => p.machineType)
+          .join(', ')})`,
+    );
+    throw fileError(
+      root,
+      `machine types use different layouts: ${described.join('; ')}; set the layout explicitly`,
+      'BAD_INPUT',
+      { field: 'layout' },
+    );
   }
   return layouts[0];
 }
@@ -222,15 +256,14 @@ interface PendingEval {
   csv: Record<string, string> | undefined;
 }
 
-async function labelEvalClips(
-  pending: PendingEval[],
-  options: DiscoverOptions,
-  scoringOnly: boolean,
-): Promise<Clip[]> {
+async function labelEvalClips(pending: PendingEval[], options: DiscoverOptions, scoringOnly: boolean): Promise<Clip[]> {
   let truth: GroundTruth | undefined;
   if (options.groundTruthDir !== undefined) truth = await readGroundTruth(options.groundTruthDir);
   const clips: Clip[] = [];
-  const unlabelled = new Map<string, { first: string; count: number; section: string; problem: 'no-dir' | 'no-csv' | 'not-listed' }>();
+  const unlabelled = new Map<
+    string,
+    { first: string; count: number; section: string; problem: 'no-dir' | 'no-csv' | 'not-listed' }
+  >();
   for (const { folder, file, section, csv } of pending) {
     const name = file.parts[file.parts.length - 1];
     const entries = truth?.get(folder.machineType)?.get(section);
@@ -270,10 +303,14 @@ async function labelEvalClips(
         : u.problem === 'no-csv'
           ? `no ground truth for ${machineType} section ${u.section} in ${dir} (looked for ${evaluatorCsvPath(dir!, machineType, u.section)})`
           : `not listed in the ground truth for ${machineType} section ${u.section} in ${dir}`;
-    throw new GenrepError(`${u.first}: eval test file without a label${more}: ${where}${otherTypes}`, u.problem === 'no-csv' ? 'NOT_FOUND' : 'BAD_INPUT', {
-      file: u.first,
-      field: 'groundTruthDir',
-    });
+    throw new GenrepError(
+      `${u.first}: eval test file without a label${more}: ${where}${otherTypes}`,
+      u.problem === 'no-csv' ? 'NOT_FOUND' : 'BAD_INPUT',
+      {
+        file: u.first,
+        field: 'groundTruthDir',
+      },
+    );
   }
   return clips;
 }
@@ -288,35 +325,64 @@ async function clipsFromList(root: string, files: ListedFile[], scoringOnly: boo
       throw new GenrepError(`${field}: machineType is missing`, 'BAD_INPUT', { field: `${field}.machineType` });
     }
     if (entry.split !== 'train' && entry.split !== 'test') {
-      throw new GenrepError(`${field}: split must be "train" or "test"`, 'BAD_INPUT', { field: `${field}.split`, expected: 'train | test' });
+      throw new GenrepError(`${field}: split must be "train" or "test"`, 'BAD_INPUT', {
+        field: `${field}.split`,
+        expected: 'train | test',
+      });
     }
     const resolved = path.resolve(root, entry.path);
     if (!isInside(root, resolved)) {
-      throw new GenrepError(`${entry.path}: ${field} points outside the dataset root ${root}`, 'UNSAFE', { file: entry.path, field: `${field}.path` });
+      throw new GenrepError(`${entry.path}: ${field} points outside the dataset root ${root}`, 'UNSAFE', {
+        file: entry.path,
+        field: `${field}.path`,
+      });
     }
     let real: string;
     try {
       real = await fsp.realpath(resolved);
     } catch {
-      throw new GenrepError(`${resolved}: ${field} not found`, 'NOT_FOUND', { file: entry.path, field: `${field}.path` });
+      throw new GenrepError(`${resolved}: ${field} not found`, 'NOT_FOUND', {
+        file: entry.path,
+        field: `${field}.path`,
+      });
     }
     if (!isInside(root, real)) {
-      throw new GenrepError(`${entry.path}: ${field} is a symbolic link to ${real}, outside the dataset root`, 'UNSAFE', { file: entry.path, field: `${field}.path` });
+      throw new GenrepError(
+        `${entry.path}: ${field} is a symbolic link to ${real}, outside the dataset root`,
+        'UNSAFE',
+        { file: entry.path, field: `${field}.path` },
+      );
     }
-    if (!(await fsp.stat(real)).isFile()) throw new GenrepError(`${resolved}: ${field} is not a file`, 'BAD_INPUT', { file: entry.path, field: `${field}.path` });
+    if (!(await fsp.stat(real)).isFile())
+      throw new GenrepError(`${resolved}: ${field} is not a file`, 'BAD_INPUT', {
+        file: entry.path,
+        field: `${field}.path`,
+      });
     const name = path.basename(resolved);
     const named2023 = parseDcase2023Name(name);
     const named2020 = parseDcase2020Name(name);
     const fromName = named2023?.kind === 'labelled' ? named2023 : undefined;
-    const label = entry.label ?? (entry.split === 'train' ? 'normal' : (fromName?.label ?? (named2020?.kind === 'labelled' ? named2020.label : undefined)));
+    const label =
+      entry.label ??
+      (entry.split === 'train'
+        ? 'normal'
+        : (fromName?.label ?? (named2020?.kind === 'labelled' ? named2020.label : undefined)));
     if (entry.split === 'train' && label !== 'normal') {
-      throw new GenrepError(`${resolved}: ${field} is a training clip labelled ${label}; training clips must be normal`, 'BAD_INPUT', { file: entry.path, field: `${field}.label` });
+      throw new GenrepError(
+        `${resolved}: ${field} is a training clip labelled ${label}; training clips must be normal`,
+        'BAD_INPUT',
+        { file: entry.path, field: `${field}.label` },
+      );
     }
     if (label === undefined && !scoringOnly) {
-      throw new GenrepError(`${resolved}: ${field} is a test clip without a label (give label, or make the run scoring-only)`, 'BAD_INPUT', {
-        file: entry.path,
-        field: `${field}.label`,
-      });
+      throw new GenrepError(
+        `${resolved}: ${field} is a test clip without a label (give label, or make the run scoring-only)`,
+        'BAD_INPUT',
+        {
+          file: entry.path,
+          field: `${field}.label`,
+        },
+      );
     }
     clips.push({
       path: resolved,
@@ -337,7 +403,10 @@ function groupMachines(root: string, clips: Clip[], options: DiscoverOptions): M
   if (options.machineTypes !== undefined && options.files !== undefined) {
     const present = new Set(clips.map((c) => c.machineType));
     const missing = options.machineTypes.filter((m) => !present.has(m));
-    if (missing.length > 0) throw new GenrepError(`the file list has no machine type ${missing.join(', ')}`, 'NOT_FOUND', { field: 'machineTypes' });
+    if (missing.length > 0)
+      throw new GenrepError(`the file list has no machine type ${missing.join(', ')}`, 'NOT_FOUND', {
+        field: 'machineTypes',
+      });
     const wanted = new Set(options.machineTypes);
     kept = kept.filter((c) => wanted.has(c.machineType));
   }
@@ -345,7 +414,9 @@ function groupMachines(root: string, clips: Clip[], options: DiscoverOptions): M
     const present = new Set(kept.map((c) => c.section));
     const missing = options.sections.filter((s) => !present.has(s));
     if (missing.length > 0) {
-      throw fileError(root, `no section ${missing.join(', ')}; found ${[...present].sort().join(', ')}`, 'NOT_FOUND', { field: 'sections' });
+      throw fileError(root, `no section ${missing.join(', ')}; found ${[...present].sort().join(', ')}`, 'NOT_FOUND', {
+        field: 'sections',
+      });
     }
     const wanted = new Set(options.sections);
     kept = kept.filter((c) => wanted.has(c.section));
@@ -383,13 +454,20 @@ function trainOrder(root: string): (a: Clip, b: Clip) => number {
 function checkMachine(root: string, machineType: string, train: Clip[], test: Clip[], scoringOnly: boolean): void {
   const where = path.join(root, machineType);
   if (train.length === 0) {
-    throw fileError(where, `machine type ${machineType} has no training clips`, 'BAD_INPUT', { expected: 'normal clips in train/' });
+    throw fileError(where, `machine type ${machineType} has no training clips`, 'BAD_INPUT', {
+      expected: 'normal clips in train/',
+    });
   }
   if (scoringOnly) return;
   if (test.length === 0) {
-    throw fileError(where, `machine type ${machineType} has no test clips (a run that only builds banks must be scoring-only)`, 'BAD_INPUT', {
-      expected: 'clips in test/',
-    });
+    throw fileError(
+      where,
+      `machine type ${machineType} has no test clips (a run that only builds banks must be scoring-only)`,
+      'BAD_INPUT',
+      {
+        expected: 'clips in test/',
+      },
+    );
   }
   const normals = test.filter((c) => c.label === 'normal').length;
   const anomalies = test.length - normals;

@@ -64,7 +64,8 @@ export interface EvalDcase2020Name {
 /** DCASE 2020-style name: `normal_id_00_00000000.wav`, `anomaly_id_…`, or eval `id_00_00000000.wav`. */
 export function parseDcase2020Name(name: string): LabelledDcase2020Name | EvalDcase2020Name | undefined {
   const labelled = LABELLED_2020.exec(name);
-  if (labelled) return { kind: 'labelled', label: labelled[1].toLowerCase() as Label, section: labelled[2], index: labelled[3] };
+  if (labelled)
+    return { kind: 'labelled', label: labelled[1].toLowerCase() as Label, section: labelled[2], index: labelled[3] };
   const evalName = EVAL_2020.exec(name);
   if (evalName) return { kind: 'eval', section: evalName[1], index: evalName[2] };
   return undefined;

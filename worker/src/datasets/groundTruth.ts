@@ -27,12 +27,18 @@ export async function readGroundTruth(dir: string): Promise<GroundTruth> {
   const lists = entries.filter((e) => /^eval_data_list.*\.csv$/i.test(e)).sort();
   if (lists.length === 1) return readEvalDataList(path.join(dir, lists[0]));
   if (lists.length > 1) {
-    throw fileError(dir, `holds several ground-truth lists (${lists.join(', ')}); give the one for this dataset`, 'BAD_INPUT', {
-      expected: 'one eval_data_list CSV',
-    });
+    throw fileError(
+      dir,
+      `holds several ground-truth lists (${lists.join(', ')}); give the one for this dataset`,
+      'BAD_INPUT',
+      {
+        expected: 'one eval_data_list CSV',
+      },
+    );
   }
   throw fileError(dir, 'holds no ground truth', 'BAD_INPUT', {
-    expected: 'ground_truth_data/ground_truth_<type>_section_<XX>_test.csv (the DCASE evaluator folders) or an eval_data_list_<year>.csv',
+    expected:
+      'ground_truth_data/ground_truth_<type>_section_<XX>_test.csv (the DCASE evaluator folders) or an eval_data_list_<year>.csv',
   });
 }
 
@@ -61,7 +67,9 @@ async function readEvaluatorFolders(dir: string): Promise<GroundTruth> {
     sections.set(m[2], entries);
   }
   if (truth.size === 0) {
-    throw fileError(dataDir, 'holds no ground-truth CSV', 'BAD_INPUT', { expected: 'ground_truth_<type>_section_<XX>_test.csv' });
+    throw fileError(dataDir, 'holds no ground-truth CSV', 'BAD_INPUT', {
+      expected: 'ground_truth_<type>_section_<XX>_test.csv',
+    });
   }
   await mergeColumn(dir, 'ground_truth_domain', truth, (entry, value, file, line) => {
     entry.domain = binary(file, line, value, 'domain (0 source, 1 target)');
@@ -116,7 +124,9 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
       continue;
     }
     if (machineType === undefined) {
-      throw fileError(file, `line ${row.line}: a clip before any machine-type line`, 'BAD_INPUT', { expected: 'a line holding only the machine type first' });
+      throw fileError(file, `line ${row.line}: a clip before any machine-type line`, 'BAD_INPUT', {
+        expected: 'a line holding only the machine type first',
+      });
     }
     const [clip, renamedFile, labelText] = fields;
     const renamed = stripWav(renamedFile);
@@ -127,7 +137,8 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
       label = binary(file, row.line, labelText, 'label (0 normal, 1 anomaly)');
     } else {
       const named = labelOf(renamed);
-      if (named === undefined) throw fileError(file, `line ${row.line}: no label column and ${renamedFile} names no label`);
+      if (named === undefined)
+        throw fileError(file, `line ${row.line}: no label column and ${renamedFile} names no label`);
       label = named;
     }
     let sections = truth.get(machineType);
@@ -139,7 +150,10 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
     fillDomainFromName(entry);
     entries.set(clip, entry);
   }
-  if (truth.size === 0) throw fileError(file, 'holds no ground truth', 'BAD_INPUT', { expected: 'machine-type lines followed by <file>,<renamed>[,<label>]' });
+  if (truth.size === 0)
+    throw fileError(file, 'holds no ground truth', 'BAD_INPUT', {
+      expected: 'machine-type lines followed by <file>,<renamed>[,<label>]',
+    });
   return truth;
 }
 
@@ -153,7 +167,11 @@ function checkRow(file: string, fields: string[], line: number): [string, string
 function binary(file: string, line: number, value: string, what: string): 0 | 1 {
   if (value === '0') return 0;
   if (value === '1') return 1;
-  throw new GenrepError(`${file}: line ${line}: ${what} must be 0 or 1, got "${value}"`, 'BAD_INPUT', { file, field: `line ${line}`, expected: '0 or 1' });
+  throw new GenrepError(`${file}: line ${line}: ${what} must be 0 or 1, got "${value}"`, 'BAD_INPUT', {
+    file,
+    field: `line ${line}`,
+    expected: '0 or 1',
+  });
 }
 
 function stripWav(name: string): string {

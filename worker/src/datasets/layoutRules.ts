@@ -3,7 +3,13 @@ import type { Domain, Label, Split } from './types';
 
 /** What one file's place and name say about it under one layout. */
 export type Classified =
-  | { kind: 'clip'; section: string; domain: Domain | undefined; label: Label | undefined; attributes: Record<string, string> }
+  | {
+      kind: 'clip';
+      section: string;
+      domain: Domain | undefined;
+      label: Label | undefined;
+      attributes: Record<string, string>;
+    }
   /** An eval test file: its label comes from the ground truth. */
   | { kind: 'eval'; section: string }
   | { kind: 'unrecognised'; reason: string };
@@ -11,34 +17,60 @@ export type Classified =
 export type LayoutRule = (split: Split, parts: string[], scoringOnly: boolean) => Classified;
 
 const DCASE2023_TRAIN = 'section_XX_{source,target}_train_normal_NNNN[_<attributes>].wav';
-const DCASE2023_TEST = 'section_XX_{source,target}_test_{normal,anomaly}_NNNN[_<attributes>].wav or section_XX_NNNN.wav';
+const DCASE2023_TEST =
+  'section_XX_{source,target}_test_{normal,anomaly}_NNNN[_<attributes>].wav or section_XX_NNNN.wav';
 
 /** DCASE 2021–2025 Task 2: `<type>/{train,test}/section_XX_…` (2023 is the year the reference uses). */
 export const dcase2023Rule: LayoutRule = (split, parts) => {
   const expected = split === 'train' ? DCASE2023_TRAIN : DCASE2023_TEST;
-  if (parts.length !== 1) return { kind: 'unrecognised', reason: `in a subfolder of ${split}/; the dcase2023 layout expects ${split}/${expected}` };
+  if (parts.length !== 1)
+    return {
+      kind: 'unrecognised',
+      reason: `in a subfolder of ${split}/; the dcase2023 layout expects ${split}/${expected}`,
+    };
   const named = parseDcase2023Name(parts[0]);
-  if (named === undefined) return { kind: 'unrecognised', reason: `name does not fit the dcase2023 layout (${split}/${expected})` };
+  if (named === undefined)
+    return { kind: 'unrecognised', reason: `name does not fit the dcase2023 layout (${split}/${expected})` };
   if (named.kind === 'eval') {
-    if (split === 'train') return { kind: 'unrecognised', reason: `an unlabelled eval test name in train/ (expected ${DCASE2023_TRAIN})` };
+    if (split === 'train')
+      return { kind: 'unrecognised', reason: `an unlabelled eval test name in train/ (expected ${DCASE2023_TRAIN})` };
     return { kind: 'eval', section: named.section };
   }
-  if (named.split !== split) return { kind: 'unrecognised', reason: `name says ${named.split} but the file is in ${split}/` };
-  if (split === 'train' && named.label !== 'normal') return { kind: 'unrecognised', reason: 'training clips must be normal' };
-  return { kind: 'clip', section: named.section, domain: named.domain, label: named.label, attributes: named.attributes };
+  if (named.split !== split)
+    return { kind: 'unrecognised', reason: `name says ${named.split} but the file is in ${split}/` };
+  if (split === 'train' && named.label !== 'normal')
+    return { kind: 'unrecognised', reason: 'training clips must be normal' };
+  return {
+    kind: 'clip',
+    section: named.section,
+    domain: named.domain,
+    label: named.label,
+    attributes: named.attributes,
+  };
 };
 
 /** DCASE 2020 Task 2: `<type>/train/normal_id_XX_NNNNNNNN.wav`, `<type>/test/{normal,anomaly}_id_XX_…` or eval `id_XX_…`. */
 export const dcase2020Rule: LayoutRule = (split, parts) => {
-  const expected = split === 'train' ? 'normal_id_XX_NNNNNNNN.wav' : '{normal,anomaly}_id_XX_NNNNNNNN.wav or id_XX_NNNNNNNN.wav';
-  if (parts.length !== 1) return { kind: 'unrecognised', reason: `in a subfolder of ${split}/; the dcase2020 layout expects ${split}/${expected}` };
+  const expected =
+    split === 'train' ? 'normal_id_XX_NNNNNNNN.wav' : '{normal,anomaly}_id_XX_NNNNNNNN.wav or id_XX_NNNNNNNN.wav';
+  if (parts.length !== 1)
+    return {
+      kind: 'unrecognised',
+      reason: `in a subfolder of ${split}/; the dcase2020 layout expects ${split}/${expected}`,
+    };
   const named = parseDcase2020Name(parts[0]);
-  if (named === undefined) return { kind: 'unrecognised', reason: `name does not fit the dcase2020 layout (${split}/${expected})` };
+  if (named === undefined)
+    return { kind: 'unrecognised', reason: `name does not fit the dcase2020 layout (${split}/${expected})` };
   if (named.kind === 'eval') {
-    if (split === 'train') return { kind: 'unrecognised', reason: 'an unlabelled eval test name in train/ (expected normal_id_XX_NNNNNNNN.wav)' };
+    if (split === 'train')
+      return {
+        kind: 'unrecognised',
+        reason: 'an unlabelled eval test name in train/ (expected normal_id_XX_NNNNNNNN.wav)',
+      };
     return { kind: 'eval', section: named.section };
   }
-  if (split === 'train' && named.label !== 'normal') return { kind: 'unrecognised', reason: 'training clips must be normal' };
+  if (split === 'train' && named.label !== 'normal')
+    return { kind: 'unrecognised', reason: 'training clips must be normal' };
   return { kind: 'clip', section: named.section, domain: undefined, label: named.label, attributes: {} };
 };
 
@@ -58,14 +90,23 @@ export const genericRule: LayoutRule = (split, parts, scoringOnly) => {
     const lower = folder.toLowerCase();
     if (DOMAINS.has(lower) && domain === undefined) domain = lower as Domain;
     else if (LABELS.has(lower) && label === undefined) label = lower as Label;
-    else return { kind: 'unrecognised', reason: `folder "${folder}" is not source/, target/, normal/ or anomaly/ (generic layout)` };
+    else
+      return {
+        kind: 'unrecognised',
+        reason: `folder "${folder}" is not source/, target/, normal/ or anomaly/ (generic layout)`,
+      };
   }
   if (split === 'train') {
-    if (label === 'anomaly') return { kind: 'unrecognised', reason: 'training clips must be normal (train/anomaly/ is not used)' };
+    if (label === 'anomaly')
+      return { kind: 'unrecognised', reason: 'training clips must be normal (train/anomaly/ is not used)' };
     return { kind: 'clip', section: '00', domain, label: 'normal', attributes: {} };
   }
   if (label === undefined && !scoringOnly) {
-    return { kind: 'unrecognised', reason: 'test clips must be in test/normal/ or test/anomaly/ (optionally under source/ or target/) unless the run is scoring-only' };
+    return {
+      kind: 'unrecognised',
+      reason:
+        'test clips must be in test/normal/ or test/anomaly/ (optionally under source/ or target/) unless the run is scoring-only',
+    };
   }
   return { kind: 'clip', section: '00', domain, label, attributes: {} };
 };

@@ -41,12 +41,17 @@ export async function listWavFiles(dir: string, root: string): Promise<FoundFile
         try {
           target = await fsp.realpath(full);
         } catch {
-          if (isWavName(entry.name)) found.push({ path: full, parts: [...parts, entry.name], outside: 'a broken symbolic link' });
+          if (isWavName(entry.name))
+            found.push({ path: full, parts: [...parts, entry.name], outside: 'a broken symbolic link' });
           continue;
         }
         if (!isInside(root, target)) {
           if (isWavName(entry.name) || (await isDirectory(target))) {
-            found.push({ path: full, parts: [...parts, entry.name], outside: `a symbolic link to ${target}, outside the dataset root` });
+            found.push({
+              path: full,
+              parts: [...parts, entry.name],
+              outside: `a symbolic link to ${target}, outside the dataset root`,
+            });
           }
           continue;
         }

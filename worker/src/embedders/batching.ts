@@ -7,7 +7,9 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 export function checkBatchSize(batchSize: number | undefined, fallback: number): number {
   const size = batchSize ?? fallback;
   if (!Number.isInteger(size) || size < 1) {
-    throw new GenrepError(`batchSize must be a positive integer, got ${batchSize}`, 'BAD_INPUT', { field: 'batchSize' });
+    throw new GenrepError(`batchSize must be a positive integer, got ${batchSize}`, 'BAD_INPUT', {
+      field: 'batchSize',
+    });
   }
   return size;
 }

@@ -56,12 +56,19 @@ export class BeatsEmbedder implements Embedder {
     const key = `${deepest}:${pooling}`;
     if (this.current?.key === key) return this.current.open;
     const layers = Array.from({ length: deepest + 1 }, (_, i) => i);
-    const file = await this.cache.modelPath({ layers, output: pooling, ...(this.options.quantize ? { quantize: this.options.quantize } : {}) });
+    const file = await this.cache.modelPath({
+      layers,
+      output: pooling,
+      ...(this.options.quantize ? { quantize: this.options.quantize } : {}),
+    });
     // The session loads the graph from disk; the checkpoint's tensors would only raise peak memory while it does.
     this.cache.releaseWeights();
     await this.current?.open.session.release();
     this.current = undefined;
-    const open = await openSession(file, { ...(this.options.threads ? { threads: this.options.threads } : {}), device: this.options.device ?? 'auto' });
+    const open = await openSession(file, {
+      ...(this.options.threads ? { threads: this.options.threads } : {}),
+      device: this.options.device ?? 'auto',
+    });
     this.current = { key, open };
     return open;
   }
@@ -81,11 +88,17 @@ export class BeatsEmbedder implements Embedder {
       const input = new Float32Array(count * FBANK_SIZE);
       for (let i = 0; i < count; i++) input.set(beatsFbank(clips[start + i]!).data, i * FBANK_SIZE);
       const fetches = [...new Set(options.layers)].map((layer) => beatsOutputName(layer, options.pooling));
-      const result = await session.run({ [BEATS_INPUT]: new ort.Tensor('float32', input, [count, FBANK_FRAMES, FBANK_BINS]) }, fetches);
+      const result = await session.run(
+        { [BEATS_INPUT]: new ort.Tensor('float32', input, [count, FBANK_FRAMES, FBANK_BINS]) },
+        fetches,
+      );
       options.layers.forEach((layer, slot) => {
         const value = result[beatsOutputName(layer, options.pooling)];
         if (!value || value.data.length !== count * dim) {
-          throw new GenrepError(`BEATs graph returned ${value?.data.length ?? 'nothing'} values for layer ${layer}, expected ${count * dim}`, 'INTERNAL');
+          throw new GenrepError(
+            `BEATs graph returned ${value?.data.length ?? 'nothing'} values for layer ${layer}, expected ${count * dim}`,
+            'INTERNAL',
+          );
         }
         outputs[slot]!.set(value.data as Float32Array, start * dim);
       });

@@ -38,15 +38,23 @@ export class ConvertedBeatsEmbedder implements Embedder {
     readonly id: string,
   ) {}
 
-  static async create(file: string, options: { threads?: number; device?: Device } = {}): Promise<ConvertedBeatsEmbedder> {
+  static async create(
+    file: string,
+    options: { threads?: number; device?: Device } = {},
+  ): Promise<ConvertedBeatsEmbedder> {
     const sha256 = await sha256File(file);
     const open = await openSession(file, options);
     const offered = convertedBeatsOutputs(open.session);
     if (!offered) {
       await open.session.release();
-      throw fileError(file, `not a pooled BEATs graph from 'genrep model convert' (input '${BEATS_INPUT}', outputs layer<k>_<pooling>)`, 'BAD_INPUT', {
-        expected: 'a graph converted with --pooling, or a user encoder given with its input kind and output name',
-      });
+      throw fileError(
+        file,
+        `not a pooled BEATs graph from 'genrep model convert' (input '${BEATS_INPUT}', outputs layer<k>_<pooling>)`,
+        'BAD_INPUT',
+        {
+          expected: 'a graph converted with --pooling, or a user encoder given with its input kind and output name',
+        },
+      );
     }
     return new ConvertedBeatsEmbedder(file, open, offered, `beats-onnx:${sha256}`);
   }
@@ -63,7 +71,12 @@ export class ConvertedBeatsEmbedder implements Embedder {
     const layers = this.offered.get(pooling);
     if (!layers) {
       const have = POOLINGS.filter((p) => this.offered.has(p));
-      throw fileError(this.file, `this converted model has no '${pooling}' outputs (it has ${have.join(', ')})`, 'BAD_INPUT', { field: 'pooling', expected: have.join(' | ') });
+      throw fileError(
+        this.file,
+        `this converted model has no '${pooling}' outputs (it has ${have.join(', ')})`,
+        'BAD_INPUT',
+        { field: 'pooling', expected: have.join(' | ') },
+      );
     }
     return layers;
   }
@@ -74,12 +87,18 @@ export class ConvertedBeatsEmbedder implements Embedder {
 
   async embed(clips: readonly Float32Array[], options: EmbedOptions): Promise<Float32Array[]> {
     const available = this.layersFor(options.pooling);
-    if (options.layers.length === 0) throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
+    if (options.layers.length === 0)
+      throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
     for (const layer of options.layers) {
       if (!available.has(layer)) {
-        throw fileError(this.file, `layer ${layer} is not in this converted model (it has layers ${[...available.keys()].sort((a, b) => a - b).join(', ')})`, 'BAD_INPUT', {
-          field: 'layers',
-        });
+        throw fileError(
+          this.file,
+          `layer ${layer} is not in this converted model (it has layers ${[...available.keys()].sort((a, b) => a - b).join(', ')})`,
+          'BAD_INPUT',
+          {
+            field: 'layers',
+          },
+        );
       }
     }
     const dim = this.dim(options.pooling);
@@ -90,8 +109,13 @@ export class ConvertedBeatsEmbedder implements Embedder {
       const count = end - start;
       const input = new Float32Array(count * size);
       for (let i = 0; i < count; i++) input.set(beatsFbank(clips[start + i]!).data, i * size);
-      const result = await this.open.session.run({ [BEATS_INPUT]: new ort.Tensor('float32', input, [count, FBANK_FRAMES, FBANK_BINS]) }, fetches);
-      options.layers.forEach((layer, slot) => outputs[slot]!.set(result[beatsOutputName(layer, options.pooling)]!.data as Float32Array, start * dim));
+      const result = await this.open.session.run(
+        { [BEATS_INPUT]: new ort.Tensor('float32', input, [count, FBANK_FRAMES, FBANK_BINS]) },
+        fetches,
+      );
+      options.layers.forEach((layer, slot) =>
+        outputs[slot]!.set(result[beatsOutputName(layer, options.pooling)]!.data as Float32Array, start * dim),
+      );
       for (const value of Object.values(result)) value.dispose();
     });
     return outputs;

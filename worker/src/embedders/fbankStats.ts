@@ -25,10 +25,14 @@ export class FbankStatsEmbedder implements Embedder {
     checkPooling(options.pooling);
     for (const layer of options.layers) {
       if (layer !== 1) {
-        throw new GenrepError(`layers: fbank-stats has a single layer (1), got ${layer}`, 'BAD_INPUT', { field: 'layers', expected: '1' });
+        throw new GenrepError(`layers: fbank-stats has a single layer (1), got ${layer}`, 'BAD_INPUT', {
+          field: 'layers',
+          expected: '1',
+        });
       }
     }
-    if (options.layers.length === 0) throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
+    if (options.layers.length === 0)
+      throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
     const out = new Float32Array(clips.length * FBANK_STATS_DIM);
     await forEachBatch(clips.length, 8, options, (start, end) => {
       for (let i = start; i < end; i++) out.set(fbankStatistics(clips[i]!), i * FBANK_STATS_DIM);
@@ -41,10 +45,14 @@ export class FbankStatsEmbedder implements Embedder {
 
 function checkPooling(pooling: Pooling): void {
   if (pooling !== 'temporal') {
-    throw new GenrepError(`pooling '${pooling}' does not apply to fbank-stats, whose statistics are over time; use 'temporal'`, 'UNSUPPORTED', {
-      field: 'pooling',
-      expected: 'temporal',
-    });
+    throw new GenrepError(
+      `pooling '${pooling}' does not apply to fbank-stats, whose statistics are over time; use 'temporal'`,
+      'UNSUPPORTED',
+      {
+        field: 'pooling',
+        expected: 'temporal',
+      },
+    );
   }
 }
 

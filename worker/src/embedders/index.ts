@@ -17,9 +17,16 @@ export { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
  * Builds the embedder a spec describes (a string is a model name or path, resolved by resolveModel); BEATs
  * checkpoints are validated here and converted on first use.
  */
-export async function createEmbedder(specOrName: EmbedderSpec | string, options: EmbedderOptions = {}): Promise<Embedder> {
-  const spec = typeof specOrName === 'string' ? resolveModel(specOrName, options.modelDir ?? defaultModelDir()) : specOrName;
-  const runtime = { ...(options.threads ? { threads: options.threads } : {}), device: options.device ?? 'auto' } as const;
+export async function createEmbedder(
+  specOrName: EmbedderSpec | string,
+  options: EmbedderOptions = {},
+): Promise<Embedder> {
+  const spec =
+    typeof specOrName === 'string' ? resolveModel(specOrName, options.modelDir ?? defaultModelDir()) : specOrName;
+  const runtime = {
+    ...(options.threads ? { threads: options.threads } : {}),
+    device: options.device ?? 'auto',
+  } as const;
   switch (spec.kind) {
     case 'fbank-stats':
       return new FbankStatsEmbedder();

@@ -42,43 +42,64 @@ export class OnnxEncoderEmbedder implements Embedder {
     return this.open.provider;
   }
 
-  static async create(spec: OnnxEncoderSpec, options: { threads?: number; device?: Device } = {}): Promise<OnnxEncoderEmbedder> {
+  static async create(
+    spec: OnnxEncoderSpec,
+    options: { threads?: number; device?: Device } = {},
+  ): Promise<OnnxEncoderEmbedder> {
     const file = spec.path;
     const sha256 = await sha256File(file);
     const open = await openSession(file, options);
     try {
       const { session } = open;
       if (session.inputNames.length !== 1) {
-        throw fileError(file, `the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); an audio encoder with exactly one input is expected`, 'BAD_INPUT', {
-          expected: 'one input',
-        });
+        throw fileError(
+          file,
+          `the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); an audio encoder with exactly one input is expected`,
+          'BAD_INPUT',
+          {
+            expected: 'one input',
+          },
+        );
       }
       const inputName = session.inputNames[0]!;
       if (!session.outputNames.includes(spec.output)) {
-        throw fileError(file, `the model has no output '${spec.output}'; its outputs are ${session.outputNames.join(', ')}`, 'BAD_INPUT', {
-          field: 'output',
-          expected: session.outputNames.join(' | '),
-        });
+        throw fileError(
+          file,
+          `the model has no output '${spec.output}'; its outputs are ${session.outputNames.join(', ')}`,
+          'BAD_INPUT',
+          {
+            field: 'output',
+            expected: session.outputNames.join(' | '),
+          },
+        );
       }
       const meta = session.inputMetadata[0]!;
       const expectedShape = spec.input === 'waveform' ? '[batch, samples]' : `[batch, ${FBANK_FRAMES}, ${FBANK_BINS}]`;
       const misfit = (problem: string) =>
-        fileError(file, `input '${inputName}' ${problem}; a ${spec.input} encoder takes float32 ${expectedShape}`, 'BAD_INPUT', {
-          field: 'input',
-          expected: `float32 ${expectedShape}`,
-        });
+        fileError(
+          file,
+          `input '${inputName}' ${problem}; a ${spec.input} encoder takes float32 ${expectedShape}`,
+          'BAD_INPUT',
+          {
+            field: 'input',
+            expected: `float32 ${expectedShape}`,
+          },
+        );
       if (!meta.isTensor) throw misfit('is not a tensor');
       if (meta.type !== 'float32') throw misfit(`is ${meta.type}`);
       const shape = meta.shape;
       const rank = spec.input === 'waveform' ? 2 : 3;
       if (shape.length !== rank) throw misfit(`has rank ${shape.length} ([${shape.join(', ')}])`);
-      const fixed = (i: number) => (typeof shape[i] === 'number' && (shape[i] as number) > 0 ? (shape[i] as number) : undefined);
+      const fixed = (i: number) =>
+        typeof shape[i] === 'number' && (shape[i] as number) > 0 ? (shape[i] as number) : undefined;
       let samples = BEATS_SAMPLES;
       if (spec.input === 'waveform') {
         samples = fixed(1) ?? BEATS_SAMPLES;
       } else {
-        if (fixed(1) !== undefined && fixed(1) !== FBANK_FRAMES) throw misfit(`has ${fixed(1)} frames ([${shape.join(', ')}])`);
-        if (fixed(2) !== undefined && fixed(2) !== FBANK_BINS) throw misfit(`has ${fixed(2)} bins ([${shape.join(', ')}])`);
+        if (fixed(1) !== undefined && fixed(1) !== FBANK_FRAMES)
+          throw misfit(`has ${fixed(1)} frames ([${shape.join(', ')}])`);
+        if (fixed(2) !== undefined && fixed(2) !== FBANK_BINS)
+          throw misfit(`has ${fixed(2)} bins ([${shape.join(', ')}])`);
       }
       const fixedBatch = fixed(0);
 
@@ -88,19 +109,32 @@ export class OnnxEncoderEmbedder implements Embedder {
       const probeShape = spec.input === 'waveform' ? [batch, samples] : [batch, FBANK_FRAMES, FBANK_BINS];
       let probe: ort.InferenceSession.ReturnType;
       try {
-        probe = await session.run({ [inputName]: new ort.Tensor('float32', new Float32Array(probeShape.reduce((a, b) => a * b, 1)), probeShape) }, [spec.output]);
+        probe = await session.run(
+          {
+            [inputName]: new ort.Tensor('float32', new Float32Array(probeShape.reduce((a, b) => a * b, 1)), probeShape),
+          },
+          [spec.output],
+        );
       } catch (err) {
         throw misfit(`rejects a [${probeShape.join(', ')}] input: ${(err as Error).message.split('\n')[0]}`);
       }
       const out = probe[spec.output]!;
       if (out.dims.length < 2 || out.dims[0] !== batch) {
-        throw fileError(file, `output '${spec.output}' has shape [${out.dims.join(', ')}] for a batch of ${batch}; expected [batch, ...]`, 'BAD_INPUT', {
-          field: 'output',
-          expected: '[batch, dim]',
-        });
+        throw fileError(
+          file,
+          `output '${spec.output}' has shape [${out.dims.join(', ')}] for a batch of ${batch}; expected [batch, ...]`,
+          'BAD_INPUT',
+          {
+            field: 'output',
+            expected: '[batch, dim]',
+          },
+        );
       }
       if (out.type !== 'float32') {
-        throw fileError(file, `output '${spec.output}' is ${out.type}; float32 is expected`, 'BAD_INPUT', { field: 'output', expected: 'float32' });
+        throw fileError(file, `output '${spec.output}' is ${out.type}; float32 is expected`, 'BAD_INPUT', {
+          field: 'output',
+          expected: 'float32',
+        });
       }
       const outputDim = out.dims.slice(1).reduce((a, b) => a * b, 1);
       const id = `onnx:${createHash('sha256').update(`${sha256}\n${spec.input}\n${spec.output}`).digest('hex').slice(0, 32)}`;
@@ -119,10 +153,14 @@ export class OnnxEncoderEmbedder implements Embedder {
   async embed(clips: readonly Float32Array[], options: EmbedOptions): Promise<Float32Array[]> {
     for (const layer of options.layers) {
       if (layer !== 1) {
-        throw new GenrepError(`layers: a user ONNX encoder has a single layer (1), got ${layer}`, 'BAD_INPUT', { field: 'layers', expected: '1' });
+        throw new GenrepError(`layers: a user ONNX encoder has a single layer (1), got ${layer}`, 'BAD_INPUT', {
+          field: 'layers',
+          expected: '1',
+        });
       }
     }
-    if (options.layers.length === 0) throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
+    if (options.layers.length === 0)
+      throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
     const dim = this.outputDim;
     const out = new Float32Array(clips.length * dim);
     const batchSize = this.fixedBatch ?? checkBatchSize(options.batchSize, 4);
@@ -138,10 +176,16 @@ export class OnnxEncoderEmbedder implements Embedder {
         else input.set(beatsFbank(clip).data, i * perClip);
       }
       const shape = this.spec.input === 'waveform' ? [rowsIn, this.samples] : [rowsIn, FBANK_FRAMES, FBANK_BINS];
-      const result = await this.open.session.run({ [this.inputName]: new ort.Tensor('float32', input, shape) }, [this.spec.output]);
+      const result = await this.open.session.run({ [this.inputName]: new ort.Tensor('float32', input, shape) }, [
+        this.spec.output,
+      ]);
       const value = result[this.spec.output]!;
       if (value.dims[0] !== rowsIn || value.data.length !== rowsIn * dim) {
-        throw fileError(this.spec.path, `output '${this.spec.output}' changed shape to [${value.dims.join(', ')}]; expected [${rowsIn}, ${dim}]`, 'BAD_INPUT');
+        throw fileError(
+          this.spec.path,
+          `output '${this.spec.output}' changed shape to [${value.dims.join(', ')}]; expected [${rowsIn}, ${dim}]`,
+          'BAD_INPUT',
+        );
       }
       out.set((value.data as Float32Array).subarray(0, count * dim), start * dim);
       value.dispose();

@@ -47,14 +47,26 @@ export interface BuildBankOptions {
   onProgress?: (p: RunProgress) => void;
 }
 
-export async function buildBankFromDataset(o: BuildBankOptions): Promise<{ file: string; rows: { source: number; target: number }; header: BankFileHeader }> {
-  const dataset = await discoverDataset({ root: o.root, ...(o.layout ? { layout: o.layout } : {}), machineTypes: [o.machineType], scoringOnly: true });
+export async function buildBankFromDataset(
+  o: BuildBankOptions,
+): Promise<{ file: string; rows: { source: number; target: number }; header: BankFileHeader }> {
+  const dataset = await discoverDataset({
+    root: o.root,
+    ...(o.layout ? { layout: o.layout } : {}),
+    machineTypes: [o.machineType],
+    scoringOnly: true,
+  });
   const machine = dataset.machines[0]!;
   const embedder = await openEmbedder(o.embedder, o);
   try {
     checkLayer(embedder, o.layer);
     const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), { embedderId: embedder.id, pooling: o.pooling, channel, dim: embedder.dim(o.pooling) });
+    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), {
+      embedderId: embedder.id,
+      pooling: o.pooling,
+      channel,
+      dim: embedder.dim(o.pooling),
+    });
     const extracted = await extractFeatures(
       embedder,
       machine.train.map((c) => c.path),
@@ -66,7 +78,8 @@ export async function buildBankFromDataset(o: BuildBankOptions): Promise<{ file:
         batchSize: 4,
         skipUnreadable: false,
         ...(o.signal ? { signal: o.signal } : {}),
-        onProgress: (done, total) => o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
+        onProgress: (done, total) =>
+          o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
       },
     );
     const domains = machine.train.map((c) => c.domain);
@@ -113,7 +126,8 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
 }> {
   if (o.files.length === 0) throw new GenrepError('no files to score', 'BAD_INPUT', { field: 'files' });
   for (const f of o.files) {
-    if (!/\.wav$/i.test(f)) throw fileError(f, 'is not a .wav file; only WAV recordings can be scored', 'BAD_INPUT', { expected: '.wav' });
+    if (!/\.wav$/i.test(f))
+      throw fileError(f, 'is not a .wav file; only WAV recordings can be scored', 'BAD_INPUT', { expected: '.wav' });
   }
   const banks = await loadBank(o.bankFile);
   const header = bankHeader(banks, banks.meta);
@@ -139,7 +153,12 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       throw fileError(o.bankFile, problem, 'BAD_INPUT', { field: 'layer', expected: `1..${embedder.numLayers}` });
     }
     const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), { embedderId: embedder.id, pooling, channel, dim: embedder.dim(pooling) });
+    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), {
+      embedderId: embedder.id,
+      pooling,
+      channel,
+      dim: embedder.dim(pooling),
+    });
     const extracted = await extractFeatures(embedder, o.files, {
       layers: [layer],
       pooling,
@@ -148,9 +167,17 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       batchSize: 4,
       skipUnreadable: false,
       ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (done, total) => o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
+      onProgress: (done, total) =>
+        o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
     });
-    const scored = await scoreMachine({ banks, test: extracted.features[0]!, testDim: extracted.dim, dnMode: o.dn, threshold: true, names: { test: 'selected files', bank: o.bankFile } });
+    const scored = await scoreMachine({
+      banks,
+      test: extracted.features[0]!,
+      testDim: extracted.dim,
+      dnMode: o.dn,
+      threshold: true,
+      names: { test: 'selected files', bank: o.bankFile },
+    });
     const threshold = scored.threshold ?? Number.POSITIVE_INFINITY;
     const decisions = decide(scored.score, threshold);
     return {
@@ -170,7 +197,9 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
 }
 
 /** Every readable bank file in a folder (not recursive), with its header; unreadable ones are reported, not hidden. */
-export async function listBanks(dir: string): Promise<Array<{ file: string; header: BankFileHeader | null; error?: string }>> {
+export async function listBanks(
+  dir: string,
+): Promise<Array<{ file: string; header: BankFileHeader | null; error?: string }>> {
   let names: string[];
   try {
     names = await fsp.readdir(dir);
@@ -191,7 +220,10 @@ export async function listBanks(dir: string): Promise<Array<{ file: string; head
   return out;
 }
 
-async function openEmbedder(config: EmbedderConfig, o: { modelDir?: string; cacheDir?: string; threads?: number }): Promise<Embedder> {
+async function openEmbedder(
+  config: EmbedderConfig,
+  o: { modelDir?: string; cacheDir?: string; threads?: number },
+): Promise<Embedder> {
   return createEmbedder(toEmbedderSpec(config), {
     modelDir: o.modelDir ?? defaultModelDir(),
     cacheDir: o.cacheDir ?? defaultCacheDir(),
@@ -203,9 +235,13 @@ const isPooling = (p: string): p is Pooling => (POOLINGS as readonly string[]).i
 
 function checkLayer(embedder: Embedder, layer: number): void {
   if (!Number.isInteger(layer) || layer < 1 || layer > embedder.numLayers) {
-    throw new GenrepError(`layer ${layer} does not exist: ${embedder.id} has layers 1..${embedder.numLayers}`, 'BAD_INPUT', {
-      field: 'layer',
-      expected: `1..${embedder.numLayers}`,
-    });
+    throw new GenrepError(
+      `layer ${layer} does not exist: ${embedder.id} has layers 1..${embedder.numLayers}`,
+      'BAD_INPUT',
+      {
+        field: 'layer',
+        expected: `1..${embedder.numLayers}`,
+      },
+    );
   }
 }

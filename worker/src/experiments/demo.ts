@@ -10,7 +10,13 @@ import { runExperiment, type RunContext, type RunOutcome } from './run';
  * the built-in fbank-stats embedder, and the DN × MemMixup ablation. Sized to finish in about two minutes on a
  * 2-core machine; a second run reuses both the audio and the cached features.
  */
-export const DEMO_SIZES = { machines: ['fan', 'pump', 'gearbox', 'bearing'], trainSource: 100, trainTarget: 10, testPerGroup: 25, durationSec: 10 };
+export const DEMO_SIZES = {
+  machines: ['fan', 'pump', 'gearbox', 'bearing'],
+  trainSource: 100,
+  trainTarget: 10,
+  testPerGroup: 25,
+  durationSec: 10,
+};
 
 export interface DemoOptions extends RunContext {
   dir: string;
@@ -18,7 +24,9 @@ export interface DemoOptions extends RunContext {
   onSynthProgress?: (p: SynthProgress) => void;
 }
 
-export async function runDemo(o: DemoOptions): Promise<RunOutcome & { dataDir: string; configFile: string; synthSec: number }> {
+export async function runDemo(
+  o: DemoOptions,
+): Promise<RunOutcome & { dataDir: string; configFile: string; synthSec: number }> {
   const t0 = performance.now();
   const dataDir = path.join(o.dir, 'data');
   await synthesizeDataset({

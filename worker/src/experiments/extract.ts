@@ -38,7 +38,11 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
  * cached as each batch completes, so a cancelled or crashed run keeps what it finished. Cancellation is checked
  * between clips.
  */
-export async function extractFeatures(embedder: Embedder, paths: readonly string[], options: ExtractOptions): Promise<ExtractResult> {
+export async function extractFeatures(
+  embedder: Embedder,
+  paths: readonly string[],
+  options: ExtractOptions,
+): Promise<ExtractResult> {
   const { layers, cache } = options;
   const dim = embedder.dim(options.pooling);
   const rows: (Float32Array[] | undefined)[] = new Array(paths.length);
@@ -101,9 +105,18 @@ export async function extractFeatures(embedder: Embedder, paths: readonly string
     if (batch.length === 0) continue;
     let out: Float32Array[];
     try {
-      out = await embedder.embed(clips, { layers, pooling: options.pooling, batchSize: options.batchSize, ...(options.signal ? { signal: options.signal } : {}) });
+      out = await embedder.embed(clips, {
+        layers,
+        pooling: options.pooling,
+        batchSize: options.batchSize,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     } catch (err) {
-      if (err instanceof GenrepError && batch.length === 1) throw new GenrepError(`${paths[batch[0]!]}: ${err.message}`, err.code, { ...err.data, file: paths[batch[0]!]! });
+      if (err instanceof GenrepError && batch.length === 1)
+        throw new GenrepError(`${paths[batch[0]!]}: ${err.message}`, err.code, {
+          ...err.data,
+          file: paths[batch[0]!]!,
+        });
       throw err;
     }
     for (let b = 0; b < batch.length; b++) {

@@ -34,7 +34,9 @@ export function chooseLayers(
     let best = fallback;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const layer of layers) {
-      const scores = judges.map((m) => perMachine.get(m)!.get(layer)).filter((x): x is Metrics => x !== null && x !== undefined);
+      const scores = judges
+        .map((m) => perMachine.get(m)!.get(layer))
+        .filter((x): x is Metrics => x !== null && x !== undefined);
       if (scores.length === 0 || scores.length < judges.length) continue;
       const s = scores.reduce((acc, m) => acc + selectionScore(m), 0) / scores.length;
       if (s > bestScore) {

@@ -10,19 +10,32 @@ import { Random } from '../synth/random';
  * Mersenne Twister, so the same seed picks different clips
  * than the reference; averages over seeds are comparable, single draws are not. The sample keeps dataset order.
  */
-export function sampleTraining(machine: MachineSet, lowShot: { k?: number; fraction?: number }, seed: number, loaded: LoadedConfig): Clip[] {
+export function sampleTraining(
+  machine: MachineSet,
+  lowShot: { k?: number; fraction?: number },
+  seed: number,
+  loaded: LoadedConfig,
+): Clip[] {
   const n = machine.train.length;
   const k = lowShot.k ?? Math.floor((lowShot.fraction ?? 1) * n);
   if (lowShot.k !== undefined && lowShot.k > n) {
-    throw new GenrepError(`${loaded.locate('/lowShot/k')}: /lowShot/k: k = ${lowShot.k} but ${machine.machineType} has only ${n} training clips`, 'BAD_INPUT', {
-      field: '/lowShot/k',
-      expected: `<= ${n}`,
-    });
+    throw new GenrepError(
+      `${loaded.locate('/lowShot/k')}: /lowShot/k: k = ${lowShot.k} but ${machine.machineType} has only ${n} training clips`,
+      'BAD_INPUT',
+      {
+        field: '/lowShot/k',
+        expected: `<= ${n}`,
+      },
+    );
   }
   if (k < 1) {
-    throw new GenrepError(`${loaded.locate('/lowShot/fraction')}: /lowShot/fraction: selects no training clip of ${machine.machineType} (${n} clips)`, 'BAD_INPUT', {
-      field: '/lowShot/fraction',
-    });
+    throw new GenrepError(
+      `${loaded.locate('/lowShot/fraction')}: /lowShot/fraction: selects no training clip of ${machine.machineType} (${n} clips)`,
+      'BAD_INPUT',
+      {
+        field: '/lowShot/fraction',
+      },
+    );
   }
   // Keyed per machine type, so adding or removing another machine type does not change this one's sample.
   const random = new Random(`low-shot:${seed}:${machine.machineType}`);

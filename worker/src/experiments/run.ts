@@ -15,7 +15,14 @@ import { FeatureCache } from './featureCache';
 import { chooseLayers } from './layerSelection';
 import { sampleTraining } from './lowShot';
 import { writeReport } from './report';
-import { RESULTS_SCHEMA_VERSION, type LayerMetrics, type MachineResult, type Metrics, type RunResults, type VariantResult } from './results';
+import {
+  RESULTS_SCHEMA_VERSION,
+  type LayerMetrics,
+  type MachineResult,
+  type Metrics,
+  type RunResults,
+  type VariantResult,
+} from './results';
 import { fileScores, rocSet, scoreCell, toMetrics, type CellResult } from './scoreMachineLayer';
 import { ResultSet } from './resultSet';
 import { writeSubmission } from './submission';
@@ -78,7 +85,9 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
       skipUnrecognised: config.dataset.skipUnrecognised,
     });
     const tDiscover = performance.now();
-    log(`dataset ${dataset.root}: layout ${dataset.layout}, ${dataset.machines.map((m) => `${m.machineType} (${m.train.length} train, ${m.test.length} test)`).join(', ')}`);
+    log(
+      `dataset ${dataset.root}: layout ${dataset.layout}, ${dataset.machines.map((m) => `${m.machineType} (${m.train.length} train, ${m.test.length} test)`).join(', ')}`,
+    );
     throwIfCancelled(ctx.signal);
 
     const embedderSpec = toEmbedderSpec(config.embedder);
@@ -95,7 +104,9 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
       channel: config.channel,
       dim: embedder.dim(config.pooling),
     });
-    log(`embedder ${embedder.id} (${embedder.provider}), layers ${layers.join(',')}, ${config.pooling} pooling, ${allClips.length} clips`);
+    log(
+      `embedder ${embedder.id} (${embedder.provider}), layers ${layers.join(',')}, ${config.pooling} pooling, ${allClips.length} clips`,
+    );
     const extracted = await extractFeatures(
       embedder,
       allClips.map((c) => c.path),
@@ -107,7 +118,8 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
         batchSize: config.batchSize,
         skipUnreadable: config.dataset.skipUnreadable,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onProgress: (done, total) => progress({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
+        onProgress: (done, total) =>
+          progress({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
       },
     );
     const tExtract = performance.now();
@@ -160,23 +172,47 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
             });
             cells[vi]![mi]![li]!.push({ cell, test: machine.test });
             doneCells++;
-            progress({ stage: 'score', done: doneCells, total: totalCells, message: `scoring ${machine.machineType} layer ${layer} (${variantId(variant)})` });
+            progress({
+              stage: 'score',
+              done: doneCells,
+              total: totalCells,
+              message: `scoring ${machine.machineType} layer ${layer} (${variantId(variant)})`,
+            });
           }
         }
       }
     }
     const tScore = performance.now();
 
-    const selection = typeof config.layerSelection === 'string' ? { mode: config.layerSelection } : config.layerSelection;
+    const selection =
+      typeof config.layerSelection === 'string' ? { mode: config.layerSelection } : config.layerSelection;
     const fallbackLayer = selection.layer ?? defaultLayer(config.embedder, layers);
     if (selection.mode === 'fixed' && !layers.includes(fallbackLayer)) {
-      throw new GenrepError(`${loaded.locate('/layerSelection')}: /layerSelection/layer: layer ${fallbackLayer} is not among the scored layers (${layers.join(', ')})`, 'BAD_INPUT', {
-        field: '/layerSelection/layer',
-      });
+      throw new GenrepError(
+        `${loaded.locate('/layerSelection')}: /layerSelection/layer: layer ${fallbackLayer} is not among the scored layers (${layers.join(', ')})`,
+        'BAD_INPUT',
+        {
+          field: '/layerSelection/layer',
+        },
+      );
     }
-    const summaryStyle = machines.every((m) => m.test.every((c) => c.domain !== undefined) && m.train.every((c) => c.domain !== undefined)) ? 'dcase2023' : 'dcase2020';
+    const summaryStyle = machines.every(
+      (m) => m.test.every((c) => c.domain !== undefined) && m.train.every((c) => c.domain !== undefined),
+    )
+      ? 'dcase2023'
+      : 'dcase2020';
     const variantResults: VariantResult[] = variants.map((variant, vi) =>
-      assembleVariant(variant, cells[vi]!, machines, layers, selection.mode, fallbackLayer, summaryStyle, config, config.lowShot ? config.lowShot.seeds : null),
+      assembleVariant(
+        variant,
+        cells[vi]!,
+        machines,
+        layers,
+        selection.mode,
+        fallbackLayer,
+        summaryStyle,
+        config,
+        config.lowShot ? config.lowShot.seeds : null,
+      ),
     );
 
     progress({ stage: 'write', done: 0, total: 1, message: 'writing results' });
@@ -189,10 +225,27 @@ export async function runExperiment(loaded: LoadedConfig, ctx: RunContext = {}):
       versions: versions(),
       startedAt,
       finishedAt: '',
-      embedder: { id: embedder.id, provider: embedder.provider, numLayers: embedder.numLayers, dim, pooling: config.pooling },
-      dataset: { root: dataset.root, layout: dataset.layout, machineTypes: machines.map((m) => m.machineType), skipped: [...dataset.skipped, ...extracted.failed] },
+      embedder: {
+        id: embedder.id,
+        provider: embedder.provider,
+        numLayers: embedder.numLayers,
+        dim,
+        pooling: config.pooling,
+      },
+      dataset: {
+        root: dataset.root,
+        layout: dataset.layout,
+        machineTypes: machines.map((m) => m.machineType),
+        skipped: [...dataset.skipped, ...extracted.failed],
+      },
       cache: { hits: extracted.hits, extracted: extracted.extracted },
-      timings: { discoverSec: sec(tDiscover - t0), extractSec: sec(tExtract - tDiscover), scoreSec: sec(tScore - tExtract), writeSec: 0, totalSec: 0 },
+      timings: {
+        discoverSec: sec(tDiscover - t0),
+        extractSec: sec(tExtract - tDiscover),
+        scoreSec: sec(tScore - tExtract),
+        writeSec: 0,
+        totalSec: 0,
+      },
       variants: variantResults,
       outputs: [],
     };
@@ -267,7 +320,10 @@ function assembleVariant(
   // Low-shot: metrics are averaged over seeds (the paper's Table 4); everything else comes from the first seed.
   const perMachine = new Map<string, Map<number, Metrics | null>>();
   machines.forEach((m, mi) => {
-    perMachine.set(m.machineType, new Map(layers.map((layer, li) => [layer, averageMetrics(cells[mi]![li]!.map((s) => s.cell.metrics))])));
+    perMachine.set(
+      m.machineType,
+      new Map(layers.map((layer, li) => [layer, averageMetrics(cells[mi]![li]!.map((s) => s.cell.metrics))])),
+    );
   });
   const chosen = chooseLayers(mode, perMachine, fallbackLayer);
   const machineResults: MachineResult[] = machines.map((m, mi) => {
@@ -287,7 +343,10 @@ function assembleVariant(
   });
   const summarise = (ms: (Metrics | null)[]): Metrics | null =>
     ms.every((x): x is Metrics => x !== null) ? toMetrics(summariseMachines(ms.map(fromMetrics), summaryStyle)) : null;
-  const perLayer: LayerMetrics[] = layers.map((layer) => ({ layer, metrics: summarise(machines.map((m) => perMachine.get(m.machineType)!.get(layer) ?? null)) }));
+  const perLayer: LayerMetrics[] = layers.map((layer) => ({
+    layer,
+    metrics: summarise(machines.map((m) => perMachine.get(m.machineType)!.get(layer) ?? null)),
+  }));
   return {
     id: variantId(variant),
     dn: variant.dn,
@@ -310,7 +369,13 @@ function averageMetrics(list: (Metrics | null)[]): Metrics | null {
     const v = ms.map(pick);
     return v.every((x): x is number => x !== null) ? v.reduce((a, b) => a + b, 0) / v.length : null;
   };
-  return { auc: mean((m) => m.auc)!, pauc: mean((m) => m.pauc)!, auc_source: mean((m) => m.auc_source), auc_target: mean((m) => m.auc_target), official: mean((m) => m.official) };
+  return {
+    auc: mean((m) => m.auc)!,
+    pauc: mean((m) => m.pauc)!,
+    auc_source: mean((m) => m.auc_source),
+    auc_target: mean((m) => m.auc_target),
+    official: mean((m) => m.official),
+  };
 }
 
 function fromMetrics(m: Metrics): DcaseMetrics {
@@ -376,7 +441,11 @@ export function toEmbedderSpec(embedder: EmbedderConfig): EmbedderSpec | string 
       return embedder.checkpoint;
     case 'onnx':
       if (!embedder.output || !embedder.input) {
-        throw new GenrepError('/embedder: a user ONNX encoder needs "input" (waveform | fbank) and "output" (the output name)', 'BAD_INPUT', { field: '/embedder' });
+        throw new GenrepError(
+          '/embedder: a user ONNX encoder needs "input" (waveform | fbank) and "output" (the output name)',
+          'BAD_INPUT',
+          { field: '/embedder' },
+        );
       }
       return { kind: 'onnx', path: embedder.path, input: embedder.input, output: embedder.output };
   }
@@ -408,20 +477,29 @@ export async function readResults(file: string): Promise<RunResults> {
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new GenrepError(`${file}: no such results file`, 'NOT_FOUND', { file });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new GenrepError(`${file}: no such results file`, 'NOT_FOUND', { file });
     throw fsError(err, file, { action: 'read', expected: 'a results.json' });
   }
   let parsed: RunResults;
   try {
     parsed = JSON.parse(text) as RunResults;
   } catch {
-    throw new GenrepError(`${file}: not valid JSON (a results.json is written atomically, so this file was not written by genrep run)`, 'CORRUPT', { file });
+    throw new GenrepError(
+      `${file}: not valid JSON (a results.json is written atomically, so this file was not written by genrep run)`,
+      'CORRUPT',
+      { file },
+    );
   }
   if (parsed.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-    throw new GenrepError(`${file}: results schemaVersion ${String(parsed.schemaVersion)} is not ${RESULTS_SCHEMA_VERSION}; re-run the experiment with this version`, 'UNSUPPORTED', {
-      file,
-      field: '/schemaVersion',
-    });
+    throw new GenrepError(
+      `${file}: results schemaVersion ${String(parsed.schemaVersion)} is not ${RESULTS_SCHEMA_VERSION}; re-run the experiment with this version`,
+      'UNSUPPORTED',
+      {
+        file,
+        field: '/schemaVersion',
+      },
+    );
   }
   return parsed;
 }

@@ -36,7 +36,10 @@ export interface CellResult {
 export function scoreCell(input: CellInput): Promise<CellResult> {
   const domains = input.trainClips.map((c) => c.domain);
   const hasDomains = domains.every((d): d is Domain => d !== undefined);
-  const domainCounts = { source: domains.filter((d) => d === 'source').length, target: domains.filter((d) => d === 'target').length };
+  const domainCounts = {
+    source: domains.filter((d) => d === 'source').length,
+    target: domains.filter((d) => d === 'target').length,
+  };
   if (hasDomains && input.mixup && input.mixup.K_s > 0) {
     const sources = domainCounts.source;
     if (input.mixup.K_s > sources) {
@@ -47,7 +50,9 @@ export function scoreCell(input: CellInput): Promise<CellResult> {
       );
     }
   }
-  const bankRows = hasDomains ? Math.min(...[domainCounts.source, domainCounts.target].filter((n) => n > 0)) : input.trainClips.length;
+  const bankRows = hasDomains
+    ? Math.min(...[domainCounts.source, domainCounts.target].filter((n) => n > 0))
+    : input.trainClips.length;
   if (input.K_n > bankRows) {
     throw new GenrepError(
       `${input.locate('/K_n')}: /K_n: K_n = ${input.K_n} is larger than the smallest memory bank of ${input.machineType} (${bankRows} clips)`,
@@ -67,14 +72,22 @@ async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefin
     ...(trainDomains ? { trainDomains } : {}),
     ...(sectioned ? { trainSections: input.trainClips.map((c) => c.section) } : {}),
     kn: input.K_n,
-    mixup: trainDomains && input.mixup && input.mixup.K_s > 0 ? { ks: input.mixup.K_s, lambda: input.mixup.lambda } : null,
+    mixup:
+      trainDomains && input.mixup && input.mixup.K_s > 0 ? { ks: input.mixup.K_s, lambda: input.mixup.lambda } : null,
     index: input.index,
     names: { train: `${name} training features`, trainLabels: `${name} training domains` },
   });
   // The decision threshold comes from the training clips' leave-one-out scores, which need every bank to keep at
   // least K_n rows without the clip (a low-shot sample may hold a single target clip); without it no clip is flagged.
   const threshold = banks.groups.every((g) => g.rows.length === 0 || g.rows.length > input.K_n);
-  const scored = await scoreMachine({ banks, test: input.test, testDim: input.dim, dnMode: input.dn, threshold, names: { test: `${name} test features`, bank: name } });
+  const scored = await scoreMachine({
+    banks,
+    test: input.test,
+    testDim: input.dim,
+    dnMode: input.dn,
+    threshold,
+    names: { test: `${name} test features`, bank: name },
+  });
   return {
     metrics: metricsOf(input.testClips, scored.score),
     score: scored.score,
@@ -98,11 +111,20 @@ export function metricsOf(testClips: readonly Clip[], score: ArrayLike<number>):
 }
 
 export function toMetrics(m: DcaseMetrics): Metrics {
-  return { auc: m.auc, pauc: m.pauc, auc_source: m.auc_source ?? null, auc_target: m.auc_target ?? null, official: m.official ?? null };
+  return {
+    auc: m.auc,
+    pauc: m.pauc,
+    auc_source: m.auc_source ?? null,
+    auc_target: m.auc_target ?? null,
+    official: m.official ?? null,
+  };
 }
 
 /** ROC curves for the plots: all clips, and each domain's normals against all anomalies (as the metrics define them). */
-export function rocSet(testClips: readonly Clip[], score: ArrayLike<number>): { all: RocPoints; source: RocPoints | null; target: RocPoints | null } {
+export function rocSet(
+  testClips: readonly Clip[],
+  score: ArrayLike<number>,
+): { all: RocPoints; source: RocPoints | null; target: RocPoints | null } {
   const labels = testClips.map((c) => (c.label === 'anomaly' ? 1 : 0));
   const curve = (keep: (c: Clip) => boolean): RocPoints | null => {
     const idx = testClips.map((c, i) => (keep(c) ? i : -1)).filter((i) => i >= 0);

@@ -81,7 +81,8 @@ export class FbankComputer {
   /** How many frames a clip of `num_samples` gives (torchaudio `_get_strided`). */
   numFrames(num_samples: number): number {
     const { window_size, window_shift, options } = this.geometry;
-    if (options.snip_edges) return num_samples < window_size ? 0 : 1 + Math.floor((num_samples - window_size) / window_shift);
+    if (options.snip_edges)
+      return num_samples < window_size ? 0 : 1 + Math.floor((num_samples - window_size) / window_shift);
     return Math.floor((num_samples + Math.floor(window_shift / 2)) / window_shift);
   }
 
@@ -103,10 +104,14 @@ export class FbankComputer {
     const frames = n < o.min_duration * o.sample_frequency ? 0 : this.numFrames(n);
     const bins = this.bins;
     if (into && into.length < frames * bins) {
-      throw new GenrepError(`output buffer holds ${into.length} values, the features need ${frames} × ${bins}`, 'BAD_INPUT', {
-        field: 'into',
-        expected: `at least ${frames * bins} values`,
-      });
+      throw new GenrepError(
+        `output buffer holds ${into.length} values, the features need ${frames} × ${bins}`,
+        'BAD_INPUT',
+        {
+          field: 'into',
+          expected: `at least ${frames * bins} values`,
+        },
+      );
     }
     const data = into ? into.subarray(0, frames * bins) : new Float32Array(frames * bins);
     if (frames === 0) return { data, frames, bins };
@@ -143,13 +148,16 @@ export class FbankComputer {
     if (this.kernel !== undefined) return this.kernel;
     const { options: o, padded_window_size } = this.geometry;
     const reasons: string[] = [];
-    if ((padded_window_size & (padded_window_size - 1)) !== 0 || padded_window_size < 8) reasons.push('an FFT length that is not a power of two >= 8');
+    if ((padded_window_size & (padded_window_size - 1)) !== 0 || padded_window_size < 8)
+      reasons.push('an FFT length that is not a power of two >= 8');
     if (o.dither !== 0) reasons.push('dither');
     if (o.use_energy) reasons.push('use_energy');
     if (typeof (globalThis as { WebAssembly?: unknown }).WebAssembly !== 'object') reasons.push('no WebAssembly');
     this.kernel = null;
     if (this.runOptions.backend === 'wasm' && reasons.length > 0) {
-      throw new GenrepError(`the wasm fbank backend does not support ${reasons.join(', ')}`, 'UNSUPPORTED', { field: 'backend' });
+      throw new GenrepError(`the wasm fbank backend does not support ${reasons.join(', ')}`, 'UNSUPPORTED', {
+        field: 'backend',
+      });
     }
     if (this.runOptions.backend !== 'js' && reasons.length === 0) {
       try {
@@ -175,7 +183,12 @@ export class FbankComputer {
     return this.kernel;
   }
 
-  private computeWithKernel(kernel: KernelRunner, source: Float32Array, waveform: Float32Array, data: Float32Array): Fbank {
+  private computeWithKernel(
+    kernel: KernelRunner,
+    source: Float32Array,
+    waveform: Float32Array,
+    data: Float32Array,
+  ): Fbank {
     const { options: o, window_shift } = this.geometry;
     const frames = data.length / this.bins;
     const scale = this.runOptions.input_scale;
@@ -376,8 +389,12 @@ function subtractColumnMeans(data: Float32Array, frames: number, bins: number): 
 
 function throwNonFinite(waveform: Float32Array): never {
   const index = waveform.findIndex((x) => !Number.isFinite(x));
-  throw new GenrepError(`waveform sample ${index} is ${waveform[index]}; audio samples must be finite numbers`, 'BAD_INPUT', {
-    field: 'waveform',
-    expected: 'finite samples',
-  });
+  throw new GenrepError(
+    `waveform sample ${index} is ${waveform[index]}; audio samples must be finite numbers`,
+    'BAD_INPUT',
+    {
+      field: 'waveform',
+      expected: 'finite samples',
+    },
+  );
 }

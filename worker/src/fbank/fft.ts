@@ -267,7 +267,8 @@ export class RealFftPower {
   private readonly twiddles: Float64Array;
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size < 2 || size % 2 !== 0) throw new RangeError(`real FFT size must be even and >= 2, got ${size}`);
+    if (!Number.isInteger(size) || size < 2 || size % 2 !== 0)
+      throw new RangeError(`real FFT size must be even and >= 2, got ${size}`);
     this.size = size;
     this.half = size / 2;
     this.fft = new ComplexFft(this.half);

@@ -8,9 +8,24 @@ import { type FbankOptions, optionsKey, resolveFbankOptions } from './options';
 export { type Fbank, FbankComputer, FBANK_EPSILON, type FbankRunOptions, reflectEdges } from './computer';
 export { ComplexFft, RealFftPower } from './fft';
 export { MelBanks, melLayout, melScale, inverseMelScale, type MelLayout } from './melBanks';
-export { FBANK_DEFAULTS, WINDOW_TYPES, resolveFbankOptions, type FbankGeometry, type FbankOptions, type ResolvedFbankOptions, type WindowType } from './options';
+export {
+  FBANK_DEFAULTS,
+  WINDOW_TYPES,
+  resolveFbankOptions,
+  type FbankGeometry,
+  type FbankOptions,
+  type ResolvedFbankOptions,
+  type WindowType,
+} from './options';
 export { featureWindow } from './windows';
-export { BEATS_FBANK_MEAN, BEATS_FBANK_OPTIONS, BEATS_FBANK_STD, BEATS_SAMPLES, BEATS_WAVEFORM_SCALE, beatsFbank } from './beats';
+export {
+  BEATS_FBANK_MEAN,
+  BEATS_FBANK_OPTIONS,
+  BEATS_FBANK_STD,
+  BEATS_SAMPLES,
+  BEATS_WAVEFORM_SCALE,
+  beatsFbank,
+} from './beats';
 
 /** A few recent option sets, so repeated fbank() calls reuse their window, twiddles and mel matrix. */
 const CACHE_SIZE = 8;

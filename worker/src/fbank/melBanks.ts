@@ -35,7 +35,13 @@ export class MelBanks {
   readonly weights: Float64Array;
   readonly layout: MelLayout;
 
-  constructor(num_bins: number, padded_window_size: number, sample_frequency: number, low_freq: number, high_freq_hz: number) {
+  constructor(
+    num_bins: number,
+    padded_window_size: number,
+    sample_frequency: number,
+    low_freq: number,
+    high_freq_hz: number,
+  ) {
     this.num_bins = num_bins;
     const half = padded_window_size / 2;
     this.num_fft_bins = half + 1;
@@ -89,7 +95,11 @@ const f32 = Math.fround;
  * rather than computing in float64 matters: float32 mel values near 2840 carry ~1e-4 of error, which moves
  * narrow low-frequency filters' log outputs by up to ~4e-4. Returns filter b's weights for FFT bins 0..N/2−1.
  */
-function torchFloat32Weights(padded_window_size: number, sample_frequency: number, layout: MelLayout): (b: number) => Float64Array {
+function torchFloat32Weights(
+  padded_window_size: number,
+  sample_frequency: number,
+  layout: MelLayout,
+): (b: number) => Float64Array {
   const half = padded_window_size / 2;
   const fft_bin_width = f32(sample_frequency / padded_window_size);
   const mel = new Float64Array(half);

@@ -107,7 +107,12 @@ export interface FbankGeometry {
   high_freq_hz: number;
 }
 
-function badOption(field: string, problem: string, expected: string, code: 'BAD_INPUT' | 'UNSUPPORTED' = 'BAD_INPUT'): GenrepError {
+function badOption(
+  field: string,
+  problem: string,
+  expected: string,
+  code: 'BAD_INPUT' | 'UNSUPPORTED' = 'BAD_INPUT',
+): GenrepError {
   return new GenrepError(`fbank option ${field}: ${problem}`, code, { field, expected });
 }
 
@@ -125,7 +130,11 @@ function nextPowerOf2(x: number): number {
 export function resolveFbankOptions(options: FbankOptions = {}): FbankGeometry {
   for (const key of Object.keys(options)) {
     if (!(OPTION_NAMES as string[]).includes(key)) {
-      throw badOption(key, 'unknown option', `one of ${OPTION_NAMES.join(', ')} (named as torchaudio.compliance.kaldi.fbank names them)`);
+      throw badOption(
+        key,
+        'unknown option',
+        `one of ${OPTION_NAMES.join(', ')} (named as torchaudio.compliance.kaldi.fbank names them)`,
+      );
     }
   }
   const o: ResolvedFbankOptions = { ...FBANK_DEFAULTS };
@@ -142,7 +151,12 @@ export function resolveFbankOptions(options: FbankOptions = {}): FbankGeometry {
     throw badOption('window_type', `unknown window '${String(o.window_type)}'`, WINDOW_TYPES.join(' | '));
   }
   if (o.vtln_warp !== 1.0) {
-    throw badOption('vtln_warp', `VTLN warping (factor ${o.vtln_warp}) is not implemented`, '1.0 (no warping)', 'UNSUPPORTED');
+    throw badOption(
+      'vtln_warp',
+      `VTLN warping (factor ${o.vtln_warp}) is not implemented`,
+      '1.0 (no warping)',
+      'UNSUPPORTED',
+    );
   }
   if (!(o.sample_frequency > 0)) throw badOption('sample_frequency', `got ${o.sample_frequency}`, 'greater than zero');
   if (!(o.preemphasis_coefficient >= 0 && o.preemphasis_coefficient <= 1)) {
@@ -158,18 +172,29 @@ export function resolveFbankOptions(options: FbankOptions = {}): FbankGeometry {
   // Same expression order as torchaudio (int(sample_frequency * frame_shift * 0.001)), so rounding agrees.
   const window_shift = Math.trunc(o.sample_frequency * o.frame_shift * 0.001);
   const window_size = Math.trunc(o.sample_frequency * o.frame_length * 0.001);
-  if (window_size < 2) throw badOption('frame_length', `${o.frame_length} ms is ${window_size} samples`, 'at least 2 samples');
-  if (window_shift <= 0) throw badOption('frame_shift', `${o.frame_shift} ms is ${window_shift} samples`, 'at least 1 sample');
+  if (window_size < 2)
+    throw badOption('frame_length', `${o.frame_length} ms is ${window_size} samples`, 'at least 2 samples');
+  if (window_shift <= 0)
+    throw badOption('frame_shift', `${o.frame_shift} ms is ${window_shift} samples`, 'at least 1 sample');
   const padded_window_size = o.round_to_power_of_two ? nextPowerOf2(window_size) : window_size;
   if (padded_window_size % 2 !== 0) {
-    throw badOption('frame_length', `the FFT length ${padded_window_size} is odd`, 'an even window size, or round_to_power_of_two');
+    throw badOption(
+      'frame_length',
+      `the FFT length ${padded_window_size} is odd`,
+      'an even window size, or round_to_power_of_two',
+    );
   }
 
   const nyquist = 0.5 * o.sample_frequency;
   const high_freq_hz = o.high_freq <= 0 ? o.high_freq + nyquist : o.high_freq;
-  if (!(o.low_freq >= 0 && o.low_freq < nyquist)) throw badOption('low_freq', `got ${o.low_freq}`, `in [0, ${nyquist}) (Nyquist)`);
+  if (!(o.low_freq >= 0 && o.low_freq < nyquist))
+    throw badOption('low_freq', `got ${o.low_freq}`, `in [0, ${nyquist}) (Nyquist)`);
   if (!(high_freq_hz > 0 && high_freq_hz <= nyquist && o.low_freq < high_freq_hz)) {
-    throw badOption('high_freq', `resolves to ${high_freq_hz} Hz`, `in (low_freq=${o.low_freq}, ${nyquist}] (negative = offset from Nyquist)`);
+    throw badOption(
+      'high_freq',
+      `resolves to ${high_freq_hz} Hz`,
+      `in (low_freq=${o.low_freq}, ${nyquist}] (negative = offset from Nyquist)`,
+    );
   }
   return { options: o, window_size, window_shift, padded_window_size, high_freq_hz };
 }

@@ -16,12 +16,21 @@ interface Problem {
 const PROBLEMS: Record<string, (action: FsAction, expected?: string) => Problem> = {
   ENOENT: () => ({ problem: 'no such file or directory', code: 'NOT_FOUND' }),
   ENOTDIR: () => ({ problem: 'a parent in the path is not a directory', code: 'NOT_FOUND' }),
-  EISDIR: (_a, expected) => ({ problem: `is a directory${expected ? `, expected ${expected}` : ''}`, code: 'BAD_INPUT' }),
+  EISDIR: (_a, expected) => ({
+    problem: `is a directory${expected ? `, expected ${expected}` : ''}`,
+    code: 'BAD_INPUT',
+  }),
   EACCES: (a) => ({ problem: `permission denied (cannot ${a} it)`, code: 'BAD_INPUT' }),
   EPERM: (a) => ({ problem: `operation not permitted (cannot ${a} it)`, code: 'BAD_INPUT' }),
   EROFS: () => ({ problem: 'is on a read-only filesystem', code: 'BAD_INPUT' }),
-  ENOSPC: () => ({ problem: 'no space left on the device; free some space and run again (nothing was half-written)', code: 'BAD_INPUT' }),
-  EDQUOT: () => ({ problem: 'disk quota exceeded; free some space and run again (nothing was half-written)', code: 'BAD_INPUT' }),
+  ENOSPC: () => ({
+    problem: 'no space left on the device; free some space and run again (nothing was half-written)',
+    code: 'BAD_INPUT',
+  }),
+  EDQUOT: () => ({
+    problem: 'disk quota exceeded; free some space and run again (nothing was half-written)',
+    code: 'BAD_INPUT',
+  }),
   EEXIST: () => ({ problem: 'already exists and is not a directory', code: 'BAD_INPUT' }),
   ENAMETOOLONG: () => ({ problem: 'the path is too long', code: 'BAD_INPUT' }),
   ELOOP: () => ({ problem: 'too many levels of symbolic links', code: 'BAD_INPUT' }),
@@ -51,7 +60,11 @@ export function isFsError(err: unknown): boolean {
  * `file: problem` for a filesystem error, naming the path it happened on (the error's own path when it is more
  * precise, e.g. a parent directory). A GenrepError passes through; anything that is not a filesystem error too.
  */
-export function fsError(err: unknown, file: string, options: { action?: FsAction; expected?: string } = {}): GenrepError {
+export function fsError(
+  err: unknown,
+  file: string,
+  options: { action?: FsAction; expected?: string } = {},
+): GenrepError {
   if (err instanceof GenrepError) return err;
   const code = errnoCode(err);
   const describe = code !== undefined ? PROBLEMS[code] : undefined;
@@ -74,16 +87,24 @@ const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
 export async function ensureDir(dir: string): Promise<void> {
   const absolute = path.resolve(dir);
   if (PSEUDO_ROOTS.some((root) => absolute === root || absolute.startsWith(`${root}/`))) {
-    throw fileError(dir, `is under ${absolute.split('/').slice(0, 2).join('/')}, a pseudo-filesystem where files cannot be written`, 'BAD_INPUT', {
-      expected: 'a directory on a real filesystem',
-    });
+    throw fileError(
+      dir,
+      `is under ${absolute.split('/').slice(0, 2).join('/')}, a pseudo-filesystem where files cannot be written`,
+      'BAD_INPUT',
+      {
+        expected: 'a directory on a real filesystem',
+      },
+    );
   }
   const missing: string[] = [];
   let current = absolute;
   for (;;) {
     try {
       const stats = await fsp.stat(current);
-      if (!stats.isDirectory()) throw fsError(Object.assign(new Error('not a directory'), { code: 'EEXIST', path: current }), current, { action: 'create' });
+      if (!stats.isDirectory())
+        throw fsError(Object.assign(new Error('not a directory'), { code: 'EEXIST', path: current }), current, {
+          action: 'create',
+        });
       break;
     } catch (err) {
       if (err instanceof GenrepError) throw err;

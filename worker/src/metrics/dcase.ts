@@ -34,7 +34,10 @@ export function harmonicMean(values: ArrayLike<number>, floor = Number.EPSILON):
   let s = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!(v >= 0)) throw new GenrepError(`harmonic mean needs non-negative values, got ${v}`, 'BAD_INPUT', { field: `values[${i}]` });
+    if (!(v >= 0))
+      throw new GenrepError(`harmonic mean needs non-negative values, got ${v}`, 'BAD_INPUT', {
+        field: `values[${i}]`,
+      });
     s += 1 / Math.max(v, floor);
   }
   return values.length / s;

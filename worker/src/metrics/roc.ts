@@ -22,15 +22,27 @@ export interface RocOptions {
   what?: string;
 }
 
-function checkInputs(scores: ArrayLike<number>, labels: ArrayLike<number>, what: string): { positives: number; negatives: number } {
+function checkInputs(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  what: string,
+): { positives: number; negatives: number } {
   if (scores.length !== labels.length) {
-    throw new GenrepError(`${what}: ${scores.length} scores but ${labels.length} labels`, 'BAD_INPUT', { field: 'labels' });
+    throw new GenrepError(`${what}: ${scores.length} scores but ${labels.length} labels`, 'BAD_INPUT', {
+      field: 'labels',
+    });
   }
   let positives = 0;
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i];
-    if (l !== 0 && l !== 1) throw new GenrepError(`${what}: label ${i} is ${l}; labels must be 0 (normal) or 1 (anomaly)`, 'BAD_INPUT', { field: `labels[${i}]` });
-    if (!Number.isFinite(scores[i])) throw new GenrepError(`${what}: score ${i} is ${scores[i]}; scores must be finite`, 'BAD_INPUT', { field: `scores[${i}]` });
+    if (l !== 0 && l !== 1)
+      throw new GenrepError(`${what}: label ${i} is ${l}; labels must be 0 (normal) or 1 (anomaly)`, 'BAD_INPUT', {
+        field: `labels[${i}]`,
+      });
+    if (!Number.isFinite(scores[i]))
+      throw new GenrepError(`${what}: score ${i} is ${scores[i]}; scores must be finite`, 'BAD_INPUT', {
+        field: `scores[${i}]`,
+      });
     positives += l;
   }
   const negatives = labels.length - positives;
@@ -105,7 +117,12 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>, wha
  * linearly at max_fpr), McClish-standardised to 0.5·(1 + (A − max_fpr²/2)/(max_fpr − max_fpr²/2)), so a random
  * ranking scores 0.5 and a perfect one 1.
  */
-export function partialRocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>, maxFpr = 0.1, what = 'pAUC'): number {
+export function partialRocAuc(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  maxFpr = 0.1,
+  what = 'pAUC',
+): number {
   if (!(maxFpr > 0 && maxFpr <= 1)) {
     throw new GenrepError(`${what}: max_fpr must be in (0, 1], got ${maxFpr}`, 'BAD_INPUT', { field: 'max_fpr' });
   }

@@ -12,7 +12,8 @@ export const DEFAULT_THRESHOLD_QUANTILE = 0.9;
 export function quantileLinear(values: ArrayLike<number>, q: number): number {
   const n = values.length;
   if (n === 0) throw new GenrepError('quantile of an empty set of scores', 'BAD_INPUT', { field: 'scores' });
-  if (!(q >= 0 && q <= 1)) throw new GenrepError(`quantile must lie in [0, 1], got ${q}`, 'BAD_INPUT', { field: 'quantile' });
+  if (!(q >= 0 && q <= 1))
+    throw new GenrepError(`quantile must lie in [0, 1], got ${q}`, 'BAD_INPUT', { field: 'quantile' });
   const sorted = Float64Array.from(values).sort();
   const h = (n - 1) * q;
   const lo = Math.floor(h);

@@ -392,8 +392,7 @@ function interrupted(
   const advice = kept
     ? `run it again to resume from ${job.part}`
     : 'nothing was kept; try again later or from another mirror';
-  const message =
-    `download of ${job.file} interrupted after ${of}: ${fault.message} (${redactUrl(job.url)}); ${advice}`;
+  const message = `download of ${job.file} interrupted after ${of}: ${fault.message} (${redactUrl(job.url)}); ${advice}`;
   return new GenrepError(message, 'NOT_FOUND', { file });
 }
 
@@ -431,9 +430,10 @@ async function settleChecksum(
   const where = isPart ? job.part : job.target;
   const kept = isPart ? `the new bytes were kept as ${job.part}.mismatch. ` : '';
   const keepMismatch = async (): Promise<void> => {
-    if (isPart) await fsp.rename(job.part, `${job.part}.mismatch`).catch((err: unknown) => {
-      throw fsError(err, `${job.part}.mismatch`, { action: 'write' });
-    });
+    if (isPart)
+      await fsp.rename(job.part, `${job.part}.mismatch`).catch((err: unknown) => {
+        throw fsError(err, `${job.part}.mismatch`, { action: 'write' });
+      });
   };
   const previous = recordFor(records, job.file);
   if (job.published.sha256 !== undefined) {
@@ -457,7 +457,7 @@ async function settleChecksum(
         previous.checked === true
           ? ''
           : ' That entry was recorded by a GenRep that did not yet check downloads, so it may pin an error page: ' +
-            'if its size is far from the checkpoint\'s, remove it.';
+            "if its size is far from the checkpoint's, remove it.";
       throw new GenrepError(
         `${job.file}: sha256 ${got.sha256} (${got.size} bytes) differs from the one recorded at its first download, ` +
           `${previous.sha256} (${previous.size} bytes, ${previous.recordedAt}); ${kept}` +

@@ -41,10 +41,14 @@ export function knownModels(): Map<string, ModelEntry> {
 export function modelEntry(name: string): ModelEntry {
   const entry = knownModels().get(name);
   if (!entry) {
-    throw new GenrepError(`unknown model '${name}'; known models: ${[...knownModels().keys()].join(', ')}`, 'BAD_INPUT', {
-      field: 'model',
-      expected: [...knownModels().keys()].join(' | '),
-    });
+    throw new GenrepError(
+      `unknown model '${name}'; known models: ${[...knownModels().keys()].join(', ')}`,
+      'BAD_INPUT',
+      {
+        field: 'model',
+        expected: [...knownModels().keys()].join(' | '),
+      },
+    );
   }
   return entry;
 }

@@ -12,24 +12,34 @@ import { knownModels } from './manifest';
  */
 export function resolveModel(nameOrPath: string, modelDir: string): EmbedderSpec {
   if (nameOrPath === 'fbank-stats') return { kind: 'fbank-stats' };
-  const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes(path.sep) || /\.(pt|pth|ckpt|onnx)$/i.test(nameOrPath);
+  const looksLikePath =
+    nameOrPath.includes('/') || nameOrPath.includes(path.sep) || /\.(pt|pth|ckpt|onnx)$/i.test(nameOrPath);
   if (!looksLikePath) {
     const models = knownModels();
     const entry = models.get(nameOrPath);
     if (!entry) {
-      throw new GenrepError(`unknown model '${nameOrPath}'; use fbank-stats, one of ${[...models.keys()].join(', ')}, or a .pt / .onnx path`, 'BAD_INPUT', {
-        field: 'model',
-        expected: ['fbank-stats', ...models.keys()].join(' | '),
-      });
+      throw new GenrepError(
+        `unknown model '${nameOrPath}'; use fbank-stats, one of ${[...models.keys()].join(', ')}, or a .pt / .onnx path`,
+        'BAD_INPUT',
+        {
+          field: 'model',
+          expected: ['fbank-stats', ...models.keys()].join(' | '),
+        },
+      );
     }
     const file = path.join(modelDir, entry.file);
     if (!existsSync(file)) {
-      throw fileError(file, `model '${nameOrPath}' is not downloaded; run 'genrep model download ${nameOrPath}' or pass the checkpoint's path`, 'NOT_FOUND');
+      throw fileError(
+        file,
+        `model '${nameOrPath}' is not downloaded; run 'genrep model download ${nameOrPath}' or pass the checkpoint's path`,
+        'NOT_FOUND',
+      );
     }
     return { kind: 'beats', checkpoint: file };
   }
   const file = path.resolve(nameOrPath);
   if (!existsSync(file)) throw fileError(nameOrPath, 'no such file', 'NOT_FOUND');
-  if (statSync(file).isDirectory()) throw fileError(nameOrPath, 'is a directory, expected a .pt checkpoint or an .onnx model');
+  if (statSync(file).isDirectory())
+    throw fileError(nameOrPath, 'is a directory, expected a .pt checkpoint or an .onnx model');
   return /\.onnx$/i.test(file) ? { kind: 'beats-onnx', path: file } : { kind: 'beats', checkpoint: file };
 }

@@ -15,7 +15,12 @@ import {
 } from './proto';
 
 /** Attribute values are tagged because ONNX distinguishes int from float attributes and JS numbers do not. */
-export type Attr = { int: number } | { float: number } | { ints: readonly number[] } | { floats: readonly number[] } | { string: string };
+export type Attr =
+  | { int: number }
+  | { float: number }
+  | { ints: readonly number[] }
+  | { floats: readonly number[] }
+  | { string: string };
 export const int = (value: number): Attr => ({ int: value });
 export const float = (value: number): Attr => ({ float: value });
 export const ints = (values: readonly number[]): Attr => ({ ints: values });
@@ -76,14 +81,24 @@ export class GraphBuilder {
   }
 
   output(name: string, elemType: TensorDataTypeCode, dims: readonly DimInit[]): void {
-    if (!this.values.has(name)) throw new GenrepError(`ONNX graph: output '${name}' is not produced by any node`, 'INTERNAL');
+    if (!this.values.has(name))
+      throw new GenrepError(`ONNX graph: output '${name}' is not produced by any node`, 'INTERNAL');
     this.outputs.push(valueInfo(name, elemType, dims));
   }
 
-  private initializer(name: string, dataType: TensorDataTypeCode, dims: readonly number[], raw: Uint8Array, count: number): string {
+  private initializer(
+    name: string,
+    dataType: TensorDataTypeCode,
+    dims: readonly number[],
+    raw: Uint8Array,
+    count: number,
+  ): string {
     const expected = dims.reduce((a, b) => a * b, 1);
     if (expected !== count) {
-      throw new GenrepError(`ONNX graph: initializer '${name}' has ${count} values for shape [${dims.join(', ')}]`, 'INTERNAL');
+      throw new GenrepError(
+        `ONNX graph: initializer '${name}' has ${count} values for shape [${dims.join(', ')}]`,
+        'INTERNAL',
+      );
     }
     this.initializers.push({ name: this.claim(name), dims: [...dims], data_type: dataType, raw_data: raw });
     return name;
@@ -116,7 +131,12 @@ export class GraphBuilder {
     return this.opMulti(opType, inputs, attrs, options)[0]!;
   }
 
-  opMulti(opType: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, options: OpOptions = {}): string[] {
+  opMulti(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, Attr> = {},
+    options: OpOptions = {},
+  ): string[] {
     for (const input of inputs) {
       // '' is ONNX's "optional input omitted".
       if (input !== '' && !this.values.has(input)) {
@@ -124,7 +144,8 @@ export class GraphBuilder {
       }
     }
     const requested = options.outputs ?? 1;
-    const outputs = typeof requested === 'number' ? Array.from({ length: requested }, () => this.fresh(opType)) : [...requested];
+    const outputs =
+      typeof requested === 'number' ? Array.from({ length: requested }, () => this.fresh(opType)) : [...requested];
     for (const output of outputs) this.claim(output);
     this.nodes.push({
       name: this.fresh(`${opType}_node`),

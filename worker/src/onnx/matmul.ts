@@ -52,7 +52,13 @@ export function gramModelBytes(): Uint8Array {
       node: [
         cast('A', 'A64'),
         cast('B', 'B64'),
-        { name: 'transpose', op_type: 'Transpose', input: ['B64'], output: ['B64t'], attribute: [{ name: 'perm', type: ATTR_INTS, ints: [1, 0] }] },
+        {
+          name: 'transpose',
+          op_type: 'Transpose',
+          input: ['B64'],
+          output: ['B64t'],
+          attribute: [{ name: 'perm', type: ATTR_INTS, ints: [1, 0] }],
+        },
         { name: 'matmul', op_type: 'MatMul', input: ['A64', 'B64t'], output: ['C'], attribute: [] },
       ],
       input: [tensor('A', ONNX_FLOAT, ['m', 'k']), tensor('B', ONNX_FLOAT, ['n', 'k'])],
@@ -96,7 +102,8 @@ export class OrtGram {
    */
   static async open(options: OrtGramOptions = {}): Promise<OrtGram> {
     const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new GenrepError(`threads must be a positive integer, got ${threads}`, 'BAD_INPUT', { field: 'threads' });
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new GenrepError(`threads must be a positive integer, got ${threads}`, 'BAD_INPUT', { field: 'threads' });
     // Loaded here rather than imported at the top, so a missing native binary surfaces as a rejected promise the
     // caller can handle instead of breaking every module that imports the scoring code.
     const loaded = (await import('onnxruntime-node')) as typeof Ort & { default?: typeof Ort };
@@ -184,7 +191,14 @@ export class OrtGram {
     return copy;
   }
 
-  private async run(A: Float32Array, m: number, B: Float32Array, n: number, k: number, out: Float64Array): Promise<void> {
+  private async run(
+    A: Float32Array,
+    m: number,
+    B: Float32Array,
+    n: number,
+    k: number,
+    out: Float64Array,
+  ): Promise<void> {
     const { Tensor } = this.ort;
     A = this.unshared(A, 0);
     B = this.unshared(B, 1);

@@ -48,7 +48,12 @@ export type DimInit = number | string;
 
 export interface ValueInfoProtoInit {
   name: string;
-  type: { tensor_type: { elem_type: TensorDataTypeCode; shape: { dim: Array<{ dim_value: number } | { dim_param: string }> } } };
+  type: {
+    tensor_type: {
+      elem_type: TensorDataTypeCode;
+      shape: { dim: Array<{ dim_value: number } | { dim_param: string }> };
+    };
+  };
 }
 
 export interface GraphProtoInit {
@@ -75,7 +80,8 @@ function toCamel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCamel);
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = toCamel(v);
+  for (const [k, v] of Object.entries(value))
+    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = toCamel(v);
   return out;
 }
 
@@ -98,7 +104,8 @@ const codec: ModelCodec = {
   verify: (model) => onnx.ModelProto.verify(toCamel(model) as Record<string, unknown>),
   fromObject: (model) => onnx.ModelProto.fromObject(toCamel(model) as Record<string, unknown>),
   // fromObject output is already camelCase and must not be converted again.
-  encode: (model) => onnx.ModelProto.encode((model instanceof onnx.ModelProto ? model : toCamel(model)) as onnx.IModelProto),
+  encode: (model) =>
+    onnx.ModelProto.encode((model instanceof onnx.ModelProto ? model : toCamel(model)) as onnx.IModelProto),
 };
 
 export function modelProtoType(): ModelCodec {
@@ -143,7 +150,15 @@ export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   if (graphs.length > 1) {
     const merged = graphs[0]!;
     for (const g of graphs.slice(1)) {
-      for (const field of ['node', 'initializer', 'input', 'output', 'valueInfo', 'sparseInitializer', 'quantizationAnnotation'] as const) {
+      for (const field of [
+        'node',
+        'initializer',
+        'input',
+        'output',
+        'valueInfo',
+        'sparseInitializer',
+        'quantizationAnnotation',
+      ] as const) {
         (merged[field] as unknown[]) = [...((merged[field] as unknown[]) ?? []), ...((g[field] as unknown[]) ?? [])];
       }
       if (g.name) merged.name = g.name;

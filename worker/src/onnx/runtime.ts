@@ -35,7 +35,8 @@ export function cudaProviderInstalled(): boolean {
 
 function cpuOptions(threads: number | undefined): ort.InferenceSession.SessionOptions {
   const intra = threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  if (!Number.isInteger(intra) || intra < 1) throw new GenrepError(`threads must be a positive integer, got ${threads}`, 'BAD_INPUT', { field: 'threads' });
+  if (!Number.isInteger(intra) || intra < 1)
+    throw new GenrepError(`threads must be a positive integer, got ${threads}`, 'BAD_INPUT', { field: 'threads' });
   return {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: intra,
@@ -71,7 +72,9 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
       return { session: await create(['cuda', 'cpu']), provider: 'cuda' };
     } catch (err) {
       if (device === 'cuda') {
-        throw new GenrepError(`CUDA execution provider unavailable: ${(err as Error).message}`, 'UNSUPPORTED', { expected: 'onnxruntime-node installed with CUDA support' });
+        throw new GenrepError(`CUDA execution provider unavailable: ${(err as Error).message}`, 'UNSUPPORTED', {
+          expected: 'onnxruntime-node installed with CUDA support',
+        });
       }
     }
   }
@@ -80,11 +83,17 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
   } catch (err) {
     const message = (err as Error).message;
     if (typeof model === 'string' && !existsSync(model)) throw fileError(model, 'no such file', 'NOT_FOUND');
-    throw fileError(label, `ONNX Runtime cannot load this model: ${message}`, 'BAD_INPUT', { expected: 'a valid ONNX model' });
+    throw fileError(label, `ONNX Runtime cannot load this model: ${message}`, 'BAD_INPUT', {
+      expected: 'a valid ONNX model',
+    });
   }
 }
 
-export function tensorMeta(session: ort.InferenceSession, name: string, which: 'input' | 'output'): ort.InferenceSession.ValueMetadata | undefined {
+export function tensorMeta(
+  session: ort.InferenceSession,
+  name: string,
+  which: 'input' | 'output',
+): ort.InferenceSession.ValueMetadata | undefined {
   const list = which === 'input' ? session.inputMetadata : session.outputMetadata;
   return list.find((m) => m.name === name);
 }

@@ -9,8 +9,7 @@ import type { ClipAudioResult, ScoreFilesResult, SpectrogramResult } from './wor
 
 /** What the panel shows: a run's results, or new files scored against a saved bank. */
 export type PanelContent =
-  | { kind: 'results'; file: string; results: RunResults }
-  | { kind: 'scored'; title: string; scored: ScoreFilesResult };
+  { kind: 'results'; file: string; results: RunResults } | { kind: 'scored'; title: string; scored: ScoreFilesResult };
 
 /** Requests the panel makes of the host; the host answers each with a `reply` of the matching method. */
 export interface PanelRequests {
@@ -24,7 +23,9 @@ export type PanelRequest = {
 }[PanelMethod];
 
 export type PanelReply =
-  | { [M in PanelMethod]: { type: 'reply'; requestId: number; method: M; ok: true; result: PanelRequests[M]['result'] } }[PanelMethod]
+  | {
+      [M in PanelMethod]: { type: 'reply'; requestId: number; method: M; ok: true; result: PanelRequests[M]['result'] };
+    }[PanelMethod]
   | { type: 'reply'; requestId: number; method: PanelMethod; ok: false; error: string };
 
 /** Host → panel. */

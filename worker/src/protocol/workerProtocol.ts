@@ -410,20 +410,38 @@ export interface MethodInfo {
 
 /** The same methods at run time (the compiler checks that keys match WorkerRequests exactly). */
 export const WORKER_REQUESTS = {
-  'genrep/listDatasets': { job: false, summary: 'Discover the clips under dataset roots (machine type → split → domain → clip).' },
-  'genrep/validateConfig': { job: false, summary: 'Check a run config against schemas/run-config.schema.json; diagnostics with ranges.' },
-  'genrep/run': { job: true, summary: 'Run an experiment from a run config; writes results.json, report.html and submission files.' },
+  'genrep/listDatasets': {
+    job: false,
+    summary: 'Discover the clips under dataset roots (machine type → split → domain → clip).',
+  },
+  'genrep/validateConfig': {
+    job: false,
+    summary: 'Check a run config against schemas/run-config.schema.json; diagnostics with ranges.',
+  },
+  'genrep/run': {
+    job: true,
+    summary: 'Run an experiment from a run config; writes results.json, report.html and submission files.',
+  },
   'genrep/results': { job: false, summary: 'Read a results.json.' },
-  'genrep/buildBank': { job: true, summary: "Build one machine type's memory bank at one layer from a dataset and save it as a .grbank file." },
+  'genrep/buildBank': {
+    job: true,
+    summary: "Build one machine type's memory bank at one layer from a dataset and save it as a .grbank file.",
+  },
   'genrep/scoreFiles': { job: true, summary: 'Score WAV files against a saved memory bank.' },
   'genrep/listBanks': { job: false, summary: 'List the .grbank files in folders, with their headers.' },
   'genrep/spectrogram': { job: false, summary: "A clip's log-mel fbank, downsampled, for display." },
   'genrep/clipAudio': { job: false, summary: 'A clip as 16-bit PCM WAV bytes, for playback.' },
   'genrep/listModels': { job: false, summary: 'The known BEATs checkpoints and whether each is present.' },
-  'genrep/downloadCheckpoint': { job: true, summary: 'Download a known BEATs checkpoint (resumable, sha256 recorded).' },
+  'genrep/downloadCheckpoint': {
+    job: true,
+    summary: 'Download a known BEATs checkpoint (resumable, sha256 recorded).',
+  },
 } as const satisfies Record<WorkerMethod, MethodInfo>;
 
-export const WORKER_NOTIFICATIONS = ['genrep/status', 'window/logMessage'] as const satisfies readonly (keyof WorkerNotifications)[];
+export const WORKER_NOTIFICATIONS = [
+  'genrep/status',
+  'window/logMessage',
+] as const satisfies readonly (keyof WorkerNotifications)[];
 
 /** The run config type, re-exported so protocol users need not reach into worker/src/config. */
 export type { RunConfig };

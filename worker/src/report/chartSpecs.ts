@@ -29,7 +29,12 @@ export function rocSpec(machine: MachineResult): VegaLiteSpec | null {
     data: { values },
     layer: [
       {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
         mark: { type: 'line', strokeDash: [4, 4], opacity: 0.4 },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       },
@@ -99,7 +104,12 @@ export function layerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'layer', type: 'ordinal', title: 'layer' },
-      y: { field: 'value', type: 'quantitative', title: variant.summaryStyle === 'dcase2023' ? 'harmonic mean over machine types' : 'mean over machine types', scale: { zero: false } },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: variant.summaryStyle === 'dcase2023' ? 'harmonic mean over machine types' : 'mean over machine types',
+        scale: { zero: false },
+      },
       color: { field: 'metric', type: 'nominal', title: null },
     },
   };

@@ -16,20 +16,27 @@ export async function renderReportHtml(results: RunResults): Promise<string> {
     dataset <code>${esc(results.dataset.root ?? '')}</code> (${esc(results.dataset.layout)}) · features: ${results.cache.hits} cached, ${results.cache.extracted} extracted ·
     ${results.timings.totalSec.toFixed(1)} s</p>`);
   if (main.layerSelection === 'oracle') {
-    sections.push('<p class="warn">Layers are chosen per machine type with the test labels (<b>oracle</b>, as the paper reports): an upper bound, not a deployable result.</p>');
+    sections.push(
+      '<p class="warn">Layers are chosen per machine type with the test labels (<b>oracle</b>, as the paper reports): an upper bound, not a deployable result.</p>',
+    );
   }
   for (const v of results.variants) sections.push(metricTable(v));
   if (results.variants.length >= 4) sections.push(ablationTable(results.variants));
   const sweep = layerSweepSpec(main);
-  if (sweep && main.perLayer.length > 1) sections.push(`<h2>Layer sweep</h2><figure>${await renderSvg(sweep)}</figure>`);
+  if (sweep && main.perLayer.length > 1)
+    sections.push(`<h2>Layer sweep</h2><figure>${await renderSvg(sweep)}</figure>`);
   sections.push(`<h2>Per machine type — ${esc(main.id)}</h2>`);
   for (const m of main.machines) {
     const roc = rocSpec(m);
     const figures = [roc ? await renderSvg(roc) : '', await renderSvg(histogramSpec(m))].filter(Boolean);
-    sections.push(`<h3>${esc(m.machineType)} <small>layer ${m.chosenLayer}, threshold ${fmt(m.threshold)}</small></h3><div class="charts">${figures.map((f) => `<figure>${f}</figure>`).join('')}</div>`);
+    sections.push(
+      `<h3>${esc(m.machineType)} <small>layer ${m.chosenLayer}, threshold ${fmt(m.threshold)}</small></h3><div class="charts">${figures.map((f) => `<figure>${f}</figure>`).join('')}</div>`,
+    );
   }
   if (results.dataset.skipped.length > 0) {
-    sections.push(`<h2>Skipped files</h2><ul>${results.dataset.skipped.map((s) => `<li><code>${esc(s.path)}</code>: ${esc(s.reason)}</li>`).join('')}</ul>`);
+    sections.push(
+      `<h2>Skipped files</h2><ul>${results.dataset.skipped.map((s) => `<li><code>${esc(s.path)}</code>: ${esc(s.reason)}</li>`).join('')}</ul>`,
+    );
   }
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -52,9 +59,14 @@ ${sections.join('\n')}
 }
 
 function metricTable(v: VariantResult): string {
-  const header = '<tr><th>machine type</th><th>layer</th><th>AUC</th><th>pAUC</th><th>source AUC</th><th>target AUC</th><th>official</th></tr>';
-  const rows = v.machines.map((m) => `<tr><td>${esc(m.machineType)}</td><td>${m.chosenLayer}</td>${cells(m.metrics)}</tr>`);
-  rows.push(`<tr class="summary"><td>${v.summaryStyle === 'dcase2023' ? 'harmonic mean' : 'mean'}</td><td></td>${cells(v.overall)}</tr>`);
+  const header =
+    '<tr><th>machine type</th><th>layer</th><th>AUC</th><th>pAUC</th><th>source AUC</th><th>target AUC</th><th>official</th></tr>';
+  const rows = v.machines.map(
+    (m) => `<tr><td>${esc(m.machineType)}</td><td>${m.chosenLayer}</td>${cells(m.metrics)}</tr>`,
+  );
+  rows.push(
+    `<tr class="summary"><td>${v.summaryStyle === 'dcase2023' ? 'harmonic mean' : 'mean'}</td><td></td>${cells(v.overall)}</tr>`,
+  );
   const selection = v.layerSelection === 'oracle' ? 'oracle layer selection' : `${v.layerSelection} layer selection`;
   return `<h2>${esc(v.id)} <small>K_n = ${v.K_n}, ${selection}${v.seeds ? `, mean over seeds ${v.seeds.join(', ')}` : ''}</small></h2><table>${header}${rows.join('')}</table>`;
 }
@@ -63,7 +75,11 @@ function ablationTable(variants: readonly VariantResult[]): string {
   const rows = ablationOrder(variants).map(
     (v) =>
       `<tr><td>${esc(v.dn)}</td><td>${v.mixup ? `K_s = ${v.mixup.K_s}, λ = ${v.mixup.lambda}` : 'off'}</td>${
-        v.overall ? [v.overall.auc_source, v.overall.auc_target, v.overall.pauc, v.overall.official].map((x) => `<td>${pct(x)}</td>`).join('') : '<td colspan="4">-</td>'
+        v.overall
+          ? [v.overall.auc_source, v.overall.auc_target, v.overall.pauc, v.overall.official]
+              .map((x) => `<td>${pct(x)}</td>`)
+              .join('')
+          : '<td colspan="4">-</td>'
       }</tr>`,
   );
   return `<h2>Ablation: domain normalisation × MemMixup (paper Table 2)</h2><table><tr><th>DN</th><th>MemMixup</th><th>source AUC</th><th>target AUC</th><th>pAUC</th><th>official</th></tr>${rows.join('')}</table>`;

@@ -2,7 +2,17 @@ import { fileError, GenrepError } from '../errors';
 import { squaredNorms } from './gram';
 import { gramBackend } from './gramBackend';
 import { buildMixupTable, buildMixupTableWith, MixupTable } from './mixup';
-import type { BankKind, BankMeta, Domain, DnStats, HnswOptions, IndexChoice, IndexKind, InputNames, MixupOptions } from './types';
+import type {
+  BankKind,
+  BankMeta,
+  Domain,
+  DnStats,
+  HnswOptions,
+  IndexChoice,
+  IndexKind,
+  InputNames,
+  MixupOptions,
+} from './types';
 import {
   checkMatrixShape,
   checkPositiveInteger,
@@ -89,7 +99,9 @@ export class MemoryBanks {
   get mixup(): MixupTable | null {
     if (this.mixupTable === undefined) {
       const sides = this.mixupSides();
-      this.mixupTable = sides && buildMixupTable(this.features, this.norms, this.dim, sides.target, sides.source, sides.ks, sides.lambda);
+      this.mixupTable =
+        sides &&
+        buildMixupTable(this.features, this.norms, this.dim, sides.target, sides.source, sides.ks, sides.lambda);
     }
     return this.mixupTable;
   }
@@ -98,7 +110,18 @@ export class MemoryBanks {
   async prepare(): Promise<void> {
     if (this.mixupTable !== undefined) return;
     const sides = this.mixupSides();
-    const table = sides && (await buildMixupTableWith(await gramBackend(), this.features, this.norms, this.dim, sides.target, sides.source, sides.ks, sides.lambda));
+    const table =
+      sides &&
+      (await buildMixupTableWith(
+        await gramBackend(),
+        this.features,
+        this.norms,
+        this.dim,
+        sides.target,
+        sides.source,
+        sides.ks,
+        sides.lambda,
+      ));
     this.mixupTable ??= table; // a concurrent caller may have finished first; both tables are equal
   }
 
@@ -144,7 +167,8 @@ export class MemoryBanks {
   counts(): Record<string, number> {
     const out: Record<string, number> = { rows: this.rows };
     for (const g of this.groups) out[g.name] = g.rows.length;
-    out.augmented = this.mixupGroup >= 0 ? this.bankSize(this.mixupGroup) - this.groups[this.mixupGroup].rows.length : 0;
+    out.augmented =
+      this.mixupGroup >= 0 ? this.bankSize(this.mixupGroup) - this.groups[this.mixupGroup].rows.length : 0;
     return out;
   }
 }
@@ -175,13 +199,16 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   const trainName = options.names?.train ?? 'training features';
   const labelsName = options.names?.trainLabels ?? 'training labels';
   const rows = checkMatrixShape(options.train, options.dim, trainName);
-  if (rows === 0) throw fileError(trainName, 'no training rows; a memory bank needs at least one', 'BAD_INPUT', { field: 'rows' });
+  if (rows === 0)
+    throw fileError(trainName, 'no training rows; a memory bank needs at least one', 'BAD_INPUT', { field: 'rows' });
   const norms = finiteSquaredNorms(options.train, rows, options.dim, trainName);
   const kn = options.kn ?? 1;
   checkPositiveInteger(kn, 'kn', 'K_n');
 
   if (options.trainDomains && options.trainSections) {
-    throw new GenrepError('give either training domains or training sections, not both', 'BAD_INPUT', { field: 'trainSections' });
+    throw new GenrepError('give either training domains or training sections, not both', 'BAD_INPUT', {
+      field: 'trainSections',
+    });
   }
   let kind: BankKind;
   let names: string[];
@@ -200,10 +227,15 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
     labels = new Array<string>(rows).fill('all');
   }
   if (labels.length !== rows) {
-    throw fileError(labelsName, `has ${labels.length} entries but ${trainName} has ${rows} rows; they must align row by row`, 'BAD_INPUT', {
-      field: 'rows',
-      expected: `${rows} lines`,
-    });
+    throw fileError(
+      labelsName,
+      `has ${labels.length} entries but ${trainName} has ${rows} rows; they must align row by row`,
+      'BAD_INPUT',
+      {
+        field: 'rows',
+        expected: `${rows} lines`,
+      },
+    );
   }
   const groupOf = new Map(names.map((n, i) => [n, i] as const));
   const rowGroup = new Int32Array(rows);
@@ -211,7 +243,9 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   for (let r = 0; r < rows; r++) {
     const g = groupOf.get(labels[r]);
     if (g === undefined) {
-      throw fileError(labelsName, `entry ${r + 1} is '${labels[r]}'; expected 'source' or 'target'`, 'BAD_INPUT', { field: `line ${r + 1}` });
+      throw fileError(labelsName, `entry ${r + 1} is '${labels[r]}'; expected 'source' or 'target'`, 'BAD_INPUT', {
+        field: `line ${r + 1}`,
+      });
     }
     rowGroup[r] = g;
     members[g].push(r);
@@ -228,10 +262,15 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
 
   let mixup = options.mixup && options.mixup.ks > 0 ? options.mixup : null;
   if (mixup) {
-    if (kind !== 'domain') throw new GenrepError('MemMixup needs source/target domains for the training rows', 'BAD_INPUT', { field: 'mixup' });
+    if (kind !== 'domain')
+      throw new GenrepError('MemMixup needs source/target domains for the training rows', 'BAD_INPUT', {
+        field: 'mixup',
+      });
     checkPositiveInteger(mixup.ks, 'mixup-ks', 'K_s');
     if (!(mixup.lambda >= 0 && mixup.lambda <= 1)) {
-      throw new GenrepError(`MemMixup λ must lie in [0, 1], got ${mixup.lambda}`, 'BAD_INPUT', { field: 'mixup-lambda' });
+      throw new GenrepError(`MemMixup λ must lie in [0, 1], got ${mixup.lambda}`, 'BAD_INPUT', {
+        field: 'mixup-lambda',
+      });
     }
     const ns = groups[0].rows.length;
     const augmented = groups[1].rows.length * mixup.ks;
@@ -241,12 +280,18 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
       throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-ks' });
     }
     if (ns < mixup.ks) {
-      throw fileError(trainName, `the source bank has ${ns} rows, fewer than K_s = ${mixup.ks} MemMixup neighbours`, 'BAD_INPUT', {
-        field: 'mixup-ks',
-        expected: `K_s ≤ ${ns}`,
-      });
+      throw fileError(
+        trainName,
+        `the source bank has ${ns} rows, fewer than K_s = ${mixup.ks} MemMixup neighbours`,
+        'BAD_INPUT',
+        {
+          field: 'mixup-ks',
+          expected: `K_s ≤ ${ns}`,
+        },
+      );
     }
-    if (groups[1].rows.length === 0) mixup = null; // nothing to augment
+    if (groups[1].rows.length === 0)
+      mixup = null; // nothing to augment
     else mixup = { ks: mixup.ks, lambda: mixup.lambda };
   }
 
@@ -257,7 +302,19 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   if (problem) {
     throw new GenrepError(`HNSW ${problem.field} ${problem.problem}`, 'BAD_INPUT', { field: `hnsw.${problem.field}` });
   }
-  const banks = new MemoryBanks(kind, options.train, options.dim, groups, rowGroup, kn, mixup, index, hnsw, { ...options.meta }, trainName);
+  const banks = new MemoryBanks(
+    kind,
+    options.train,
+    options.dim,
+    groups,
+    rowGroup,
+    kn,
+    mixup,
+    index,
+    hnsw,
+    { ...options.meta },
+    trainName,
+  );
   banks.cache.norms = norms;
   return banks;
 }

@@ -37,7 +37,12 @@ export interface ExactKnnOptions {
 }
 
 /** Distances of external query rows (e.g. test clips) to each bank. */
-export async function exactKnn(banks: MemoryBanks, queries: Float32Array, nq: number, options: ExactKnnOptions): Promise<KnnResult> {
+export async function exactKnn(
+  banks: MemoryBanks,
+  queries: Float32Array,
+  nq: number,
+  options: ExactKnnOptions,
+): Promise<KnnResult> {
   const dim = banks.dim;
   const n = banks.rows;
   const backend = await gramBackend();

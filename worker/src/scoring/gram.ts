@@ -75,10 +75,22 @@ export function gramInto(
           const b1 = b0 + dim;
           const b2 = b1 + dim;
           const b3 = b2 + dim;
-          let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
-          let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-          let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
-          let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+          let s00 = 0,
+            s01 = 0,
+            s02 = 0,
+            s03 = 0;
+          let s10 = 0,
+            s11 = 0,
+            s12 = 0,
+            s13 = 0;
+          let s20 = 0,
+            s21 = 0,
+            s22 = 0,
+            s23 = 0;
+          let s30 = 0,
+            s31 = 0,
+            s32 = 0,
+            s33 = 0;
           for (let k = k0; k < k1; k++) {
             const x0 = A[a0 + k];
             const x1 = A[a1 + k];
@@ -88,19 +100,46 @@ export function gramInto(
             const y1 = B[b1 + k];
             const y2 = B[b2 + k];
             const y3 = B[b3 + k];
-            s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-            s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-            s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-            s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+            s00 += x0 * y0;
+            s01 += x0 * y1;
+            s02 += x0 * y2;
+            s03 += x0 * y3;
+            s10 += x1 * y0;
+            s11 += x1 * y1;
+            s12 += x1 * y2;
+            s13 += x1 * y3;
+            s20 += x2 * y0;
+            s21 += x2 * y1;
+            s22 += x2 * y2;
+            s23 += x2 * y3;
+            s30 += x3 * y0;
+            s31 += x3 * y1;
+            s32 += x3 * y2;
+            s33 += x3 * y3;
           }
-          out[o0 + j] += s00; out[o0 + j + 1] += s01; out[o0 + j + 2] += s02; out[o0 + j + 3] += s03;
-          out[o1 + j] += s10; out[o1 + j + 1] += s11; out[o1 + j + 2] += s12; out[o1 + j + 3] += s13;
-          out[o2 + j] += s20; out[o2 + j + 1] += s21; out[o2 + j + 2] += s22; out[o2 + j + 3] += s23;
-          out[o3 + j] += s30; out[o3 + j + 1] += s31; out[o3 + j + 2] += s32; out[o3 + j + 3] += s33;
+          out[o0 + j] += s00;
+          out[o0 + j + 1] += s01;
+          out[o0 + j + 2] += s02;
+          out[o0 + j + 3] += s03;
+          out[o1 + j] += s10;
+          out[o1 + j + 1] += s11;
+          out[o1 + j + 2] += s12;
+          out[o1 + j + 3] += s13;
+          out[o2 + j] += s20;
+          out[o2 + j + 1] += s21;
+          out[o2 + j + 2] += s22;
+          out[o2 + j + 3] += s23;
+          out[o3 + j] += s30;
+          out[o3 + j + 1] += s31;
+          out[o3 + j + 2] += s32;
+          out[o3 + j + 3] += s33;
         }
         for (; j < j1; j++) {
           const b0 = (bStart + j) * dim;
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          let s0 = 0,
+            s1 = 0,
+            s2 = 0,
+            s3 = 0;
           for (let k = k0; k < k1; k++) {
             const y = B[b0 + k];
             s0 += A[a0 + k] * y;
@@ -108,7 +147,10 @@ export function gramInto(
             s2 += A[a2 + k] * y;
             s3 += A[a3 + k] * y;
           }
-          out[o0 + j] += s0; out[o1 + j] += s1; out[o2 + j] += s2; out[o3 + j] += s3;
+          out[o0 + j] += s0;
+          out[o1 + j] += s1;
+          out[o2 + j] += s2;
+          out[o3 + j] += s3;
         }
       }
       for (; i < aRows; i++) {
@@ -120,7 +162,10 @@ export function gramInto(
           const b1 = b0 + dim;
           const b2 = b1 + dim;
           const b3 = b2 + dim;
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          let s0 = 0,
+            s1 = 0,
+            s2 = 0,
+            s3 = 0;
           for (let k = k0; k < k1; k++) {
             const x = A[a0 + k];
             s0 += x * B[b0 + k];
@@ -128,7 +173,10 @@ export function gramInto(
             s2 += x * B[b2 + k];
             s3 += x * B[b3 + k];
           }
-          out[o0 + j] += s0; out[o0 + j + 1] += s1; out[o0 + j + 2] += s2; out[o0 + j + 3] += s3;
+          out[o0 + j] += s0;
+          out[o0 + j + 1] += s1;
+          out[o0 + j + 2] += s2;
+          out[o0 + j + 3] += s3;
         }
         for (; j < j1; j++) {
           const b0 = (bStart + j) * dim;

@@ -89,7 +89,10 @@ let current: Promise<GramBackend> | undefined;
  */
 export function setGramBackend(next: GramBackendChoice, nextOptions: GramBackendOptions = {}): void {
   if (next !== 'auto' && next !== 'onnxruntime' && next !== 'js') {
-    throw new GenrepError(`unknown Gram backend '${String(next)}'`, 'BAD_INPUT', { field: 'gramBackend', expected: 'auto, onnxruntime or js' });
+    throw new GenrepError(`unknown Gram backend '${String(next)}'`, 'BAD_INPUT', {
+      field: 'gramBackend',
+      expected: 'auto, onnxruntime or js',
+    });
   }
   choice = next;
   options = { ...nextOptions };
@@ -115,9 +118,14 @@ async function resolveBackend(wanted: GramBackendChoice, opts: GramBackendOption
     } catch (err) {
       const reason = describeError(err);
       if (wanted === 'onnxruntime') {
-        throw new GenrepError(`onnxruntime-node is unavailable for the Gram products: ${reason}`, 'UNSUPPORTED', { expected: 'onnxruntime-node installed' });
+        throw new GenrepError(`onnxruntime-node is unavailable for the Gram products: ${reason}`, 'UNSUPPORTED', {
+          expected: 'onnxruntime-node installed',
+        });
       }
-      backend = { ...jsGramBackend, description: `${jsGramBackend.description}: onnxruntime-node did not load (${reason})` };
+      backend = {
+        ...jsGramBackend,
+        description: `${jsGramBackend.description}: onnxruntime-node did not load (${reason})`,
+      };
     }
   }
   debug(`scoring: ${backend.description}`);

@@ -88,11 +88,18 @@ function search(
       const y = queries.subarray(q * dim, (q + 1) * dim);
       const skip = leaveOneOut ? excludedIds(banks, g, q) : null;
       index.setEf(Math.max(banks.hnswOptions.efSearch, kn + (skip?.size ?? 0)));
-      const res = skip && skip.size > 0 ? index.searchKnn(Array.from(y), kn, (label) => !skip.has(label)) : index.searchKnn(Array.from(y), kn);
+      const res =
+        skip && skip.size > 0
+          ? index.searchKnn(Array.from(y), kn, (label) => !skip.has(label))
+          : index.searchKnn(Array.from(y), kn);
       if (res.neighbors.length < kn) {
-        throw new GenrepError(`the ${banks.groups[g].name} bank returned ${res.neighbors.length} neighbours, fewer than K_n = ${kn}`, 'BAD_INPUT', {
-          field: 'kn',
-        });
+        throw new GenrepError(
+          `the ${banks.groups[g].name} bank returned ${res.neighbors.length} neighbours, fewer than K_n = ${kn}`,
+          'BAD_INPUT',
+          {
+            field: 'kn',
+          },
+        );
       }
       order.length = 0;
       for (let k = 0; k < kn; k++) {
@@ -132,7 +139,12 @@ export interface RecallReport {
 }
 
 /** recall@K_n of HNSW against exact search for the given queries. */
-export async function measureHnswRecall(banks: MemoryBanks, queries: Float32Array, nq: number, kn = banks.kn): Promise<RecallReport> {
+export async function measureHnswRecall(
+  banks: MemoryBanks,
+  queries: Float32Array,
+  nq: number,
+  kn = banks.kn,
+): Promise<RecallReport> {
   await banks.prepare();
   const approx = hnswKnn(banks, queries, nq, { kn, withIds: true });
   const exact = await exactKnn(banks, queries, nq, { kn, withIds: true });

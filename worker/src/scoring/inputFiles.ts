@@ -56,7 +56,8 @@ export async function readLineList(file: string): Promise<string[]> {
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   return lines.map((line, i) => {
     const v = line.trim();
-    if (v === '') throw fileError(file, `line ${i + 1} is empty; give one value per line`, 'BAD_INPUT', { field: `line ${i + 1}` });
+    if (v === '')
+      throw fileError(file, `line ${i + 1} is empty; give one value per line`, 'BAD_INPUT', { field: `line ${i + 1}` });
     return v;
   });
 }
@@ -67,7 +68,10 @@ export async function readDomainsFile(file: string): Promise<Domain[]> {
     const s = v.toLowerCase();
     if (s === 'source' || s === '0') return 'source';
     if (s === 'target' || s === '1') return 'target';
-    throw fileError(file, `line ${i + 1} is '${v}'; expected 'source' or 'target'`, 'BAD_INPUT', { field: `line ${i + 1}`, expected: 'source or target' });
+    throw fileError(file, `line ${i + 1} is '${v}'; expected 'source' or 'target'`, 'BAD_INPUT', {
+      field: `line ${i + 1}`,
+      expected: 'source or target',
+    });
   });
 }
 
@@ -75,7 +79,10 @@ export async function readDomainsFile(file: string): Promise<Domain[]> {
 export async function readLabelsFile(file: string): Promise<number[]> {
   return (await readLineList(file)).map((v, i) => {
     if (v === '0' || v === '1') return Number(v);
-    throw fileError(file, `line ${i + 1} is '${v}'; expected 0 (normal) or 1 (anomaly)`, 'BAD_INPUT', { field: `line ${i + 1}`, expected: '0 or 1' });
+    throw fileError(file, `line ${i + 1} is '${v}'; expected 0 (normal) or 1 (anomaly)`, 'BAD_INPUT', {
+      field: `line ${i + 1}`,
+      expected: '0 or 1',
+    });
   });
 }
 
@@ -110,10 +117,15 @@ export async function readScoresFile(
     throw err;
   }
   const list = Array.isArray(parsed) ? parsed : (parsed as { score?: unknown } | null)?.score;
-  if (!Array.isArray(list)) throw fileError(file, "expected a JSON array of scores or an object with a 'score' array", 'BAD_INPUT', { field: 'score' });
+  if (!Array.isArray(list))
+    throw fileError(file, "expected a JSON array of scores or an object with a 'score' array", 'BAD_INPUT', {
+      field: 'score',
+    });
   return Float64Array.from(list, (v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw fileError(file, `score ${i} is ${JSON.stringify(v)}; scores must be finite numbers`, 'BAD_INPUT', { field: `score[${i}]` });
+      throw fileError(file, `score ${i} is ${JSON.stringify(v)}; scores must be finite numbers`, 'BAD_INPUT', {
+        field: `score[${i}]`,
+      });
     }
     return v;
   });

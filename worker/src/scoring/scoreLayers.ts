@@ -17,7 +17,8 @@ export interface LayerFeatures {
 }
 
 /** Everything about one layer's scoring except its features. */
-export type LayerJobOptions = Omit<BuildBanksOptions, 'train'> & Pick<ScoreMachineOptions, 'dnMode' | 'threshold' | 'testDim'>;
+export type LayerJobOptions = Omit<BuildBanksOptions, 'train'> &
+  Pick<ScoreMachineOptions, 'dnMode' | 'threshold' | 'testDim'>;
 
 export interface ScoreLayersOptions extends LayerJobOptions {
   layers: LayerFeatures[];
@@ -40,7 +41,9 @@ export async function scoreLayers(options: ScoreLayersOptions): Promise<ScoreLay
   const results: MachineScores[] = [];
   for (let i = 0; i < layers.length; i++) {
     const banks = buildBanks({ ...bankOptions, train: layers[i].train });
-    results.push(await scoreMachine({ banks, test: layers[i].test, dnMode, threshold, testDim, names: bankOptions.names }));
+    results.push(
+      await scoreMachine({ banks, test: layers[i].test, dnMode, threshold, testDim, names: bankOptions.names }),
+    );
     onLayerDone?.(i);
     await new Promise((resolve) => setImmediate(resolve)); // let I/O and progress output through between layers
   }

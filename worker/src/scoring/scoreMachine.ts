@@ -57,15 +57,23 @@ export interface MachineScores {
 export async function scoreMachine(options: ScoreMachineOptions): Promise<MachineScores> {
   const { banks, dnMode } = options;
   if (!DN_MODES.includes(dnMode)) {
-    throw new GenrepError(`unknown DN mode '${String(dnMode)}'`, 'BAD_INPUT', { field: 'dn', expected: DN_MODES.join(', ') });
+    throw new GenrepError(`unknown DN mode '${String(dnMode)}'`, 'BAD_INPUT', {
+      field: 'dn',
+      expected: DN_MODES.join(', '),
+    });
   }
   const testName = options.names?.test ?? 'test features';
   const bankName = options.names?.bank ?? banks.origin;
   if (options.testDim !== undefined && options.testDim !== banks.dim) {
-    throw fileError(testName, `features have ${options.testDim} dimensions but the bank (${bankName}) has ${banks.dim}`, 'BAD_INPUT', {
-      field: 'dim',
-      expected: `${banks.dim}`,
-    });
+    throw fileError(
+      testName,
+      `features have ${options.testDim} dimensions but the bank (${bankName}) has ${banks.dim}`,
+      'BAD_INPUT',
+      {
+        field: 'dim',
+        expected: `${banks.dim}`,
+      },
+    );
   }
   const nq = checkMatrixShape(options.test, banks.dim, testName);
   if (nq === 0) throw fileError(testName, 'no test rows to score', 'BAD_INPUT', { field: 'rows' });
@@ -77,7 +85,10 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
   if (dnMode !== 'none') checkDnBanks(banks, active, bankName);
 
   await banks.prepare();
-  const knn: KnnResult = banks.index === 'hnsw' ? hnswKnn(banks, options.test, nq, { kn }) : await exactKnn(banks, options.test, nq, { kn, queryNorms: testNorms });
+  const knn: KnnResult =
+    banks.index === 'hnsw'
+      ? hnswKnn(banks, options.test, nq, { kn })
+      : await exactKnn(banks, options.test, nq, { kn, queryNorms: testNorms });
   const distances = active.map((g) => knn.distances[g]);
 
   let stats: DnStats[] | null = null;
@@ -116,7 +127,8 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
     });
   }
   if (options.threshold) {
-    const quantile = (typeof options.threshold === 'object' ? options.threshold.quantile : undefined) ?? DEFAULT_THRESHOLD_QUANTILE;
+    const quantile =
+      (typeof options.threshold === 'object' ? options.threshold.quantile : undefined) ?? DEFAULT_THRESHOLD_QUANTILE;
     const loo = await leaveOneOutDistances(banks, kn);
     const trainDistances = active.map((g) => loo[g]);
     result.trainScores = combine(trainDistances, stats, { bankNames, bankName, clip: 'training clip' });
@@ -205,7 +217,9 @@ async function computeLeaveOneOut(banks: MemoryBanks, kn: number): Promise<Induc
   await banks.prepare();
   const loo = banks.index === 'hnsw' ? hnswKnnLeaveOneOut(banks, { kn }) : await exactKnnLeaveOneOut(banks, { kn });
   const weights = groupBalancedWeights(banks.rowGroup, banks.groups.length);
-  const stats = banks.groups.map((_, g) => (banks.bankSize(g) > 0 ? populationStats(loo.distances[g], weights) : { mean: NaN, std: NaN }));
+  const stats = banks.groups.map((_, g) =>
+    banks.bankSize(g) > 0 ? populationStats(loo.distances[g], weights) : { mean: NaN, std: NaN },
+  );
   const result: InductiveStats = { kn, stats, looDistances: loo.distances };
   banks.cache.inductive.set(kn, result);
   return result;

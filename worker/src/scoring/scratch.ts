@@ -12,7 +12,8 @@ const spare: Float64Array[] = [];
 /** A block of at least `values` doubles (contents undefined). Hand it back with `returnBlock` when done. */
 export function takeBlock(values: number): Float64Array {
   let best = -1;
-  for (let i = 0; i < spare.length; i++) if (spare[i].length >= values && (best < 0 || spare[i].length < spare[best].length)) best = i;
+  for (let i = 0; i < spare.length; i++)
+    if (spare[i].length >= values && (best < 0 || spare[i].length < spare[best].length)) best = i;
   if (best >= 0) return spare.splice(best, 1)[0].subarray(0, values);
   return new Float64Array(values);
 }

@@ -5,7 +5,8 @@ import type { HnswOptions } from './types';
 /** Checks of user-supplied feature matrices; each failure names the input (a file path in the CLI). */
 
 export function checkMatrixShape(data: Float32Array, dim: number, name: string): number {
-  if (!Number.isInteger(dim) || dim <= 0) throw fileError(name, `feature dimension must be a positive integer, got ${dim}`, 'BAD_INPUT', { field: 'dim' });
+  if (!Number.isInteger(dim) || dim <= 0)
+    throw fileError(name, `feature dimension must be a positive integer, got ${dim}`, 'BAD_INPUT', { field: 'dim' });
   if (data.length % dim !== 0) {
     throw fileError(name, `${data.length} values do not form rows of ${dim} features`, 'BAD_INPUT', { field: 'shape' });
   }

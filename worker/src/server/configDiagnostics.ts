@@ -15,7 +15,9 @@ import { LineIndex, nodeAtPointer } from './jsonLocations';
  */
 let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(schemaPath(), 'utf8')) as object);
+  validator ??= new Ajv2020({ allErrors: true, strict: false }).compile(
+    JSON.parse(readFileSync(schemaPath(), 'utf8')) as object,
+  );
   return validator;
 }
 
@@ -34,17 +36,33 @@ export function validateConfigText(text: string, file: string): ValidateConfigRe
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: true, disallowComments: false });
   for (const e of parseErrors) {
-    diagnostics.push({ range: lines.range(e.offset, Math.max(e.length, 1)), severity: 'error', message: `invalid JSON: ${describeParseError(e)}`, pointer: '', source: 'json' });
+    diagnostics.push({
+      range: lines.range(e.offset, Math.max(e.length, 1)),
+      severity: 'error',
+      message: `invalid JSON: ${describeParseError(e)}`,
+      pointer: '',
+      source: 'json',
+    });
   }
   if (!tree) {
-    if (diagnostics.length === 0) diagnostics.push({ range: lines.range(0, 0), severity: 'error', message: 'empty file: a run config is a JSON object', pointer: '', source: 'json' });
+    if (diagnostics.length === 0)
+      diagnostics.push({
+        range: lines.range(0, 0),
+        severity: 'error',
+        message: 'empty file: a run config is a JSON object',
+        pointer: '',
+        source: 'json',
+      });
     return { file, valid: false, diagnostics };
   }
   if (parseErrors.length === 0) {
     const value = getNodeValue(tree) as unknown;
     const validate = getValidator();
     if (!validate(value)) diagnostics.push(...schemaDiagnostics(validate.errors ?? [], tree, lines));
-    else diagnostics.push(...pathDiagnostics(value as Record<string, unknown>, tree, lines, path.dirname(path.resolve(file))));
+    else
+      diagnostics.push(
+        ...pathDiagnostics(value as Record<string, unknown>, tree, lines, path.dirname(path.resolve(file))),
+      );
   }
   return { file, valid: !diagnostics.some((d) => d.severity === 'error'), diagnostics };
 }
@@ -119,26 +137,45 @@ function underline(tree: Node, pointer: string, atKey: boolean, lines: LineIndex
 }
 
 /** Paths the run will need, checked after the schema passes: warnings, since a drive may be mounted later. */
-function pathDiagnostics(config: Record<string, unknown>, tree: Node, lines: LineIndex, base: string): ConfigDiagnostic[] {
+function pathDiagnostics(
+  config: Record<string, unknown>,
+  tree: Node,
+  lines: LineIndex,
+  base: string,
+): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   const check = (pointer: string, value: unknown, what: string): void => {
     if (typeof value !== 'string' || value === '') return;
     const resolved = path.resolve(base, value);
     if (!existsSync(resolved)) {
-      out.push({ range: underline(tree, pointer, false, lines), severity: 'warning', message: `${pointer}: ${what} not found: ${resolved}`, pointer, source: 'file' });
+      out.push({
+        range: underline(tree, pointer, false, lines),
+        severity: 'warning',
+        message: `${pointer}: ${what} not found: ${resolved}`,
+        pointer,
+        source: 'file',
+      });
     }
   };
   const dataset = config['dataset'] as Record<string, unknown> | undefined;
   check('/dataset/root', dataset?.['root'], 'dataset root');
   check('/dataset/groundTruthDir', dataset?.['groundTruthDir'], 'ground-truth folder');
   const embedder = config['embedder'];
-  if (typeof embedder === 'string' && (embedder.includes('/') || embedder.includes('\\') || /\.(pt|onnx)$/i.test(embedder))) {
+  if (
+    typeof embedder === 'string' &&
+    (embedder.includes('/') || embedder.includes('\\') || /\.(pt|onnx)$/i.test(embedder))
+  ) {
     check('/embedder', embedder, 'embedder file');
   } else if (typeof embedder === 'object' && embedder !== null) {
     const e = embedder as Record<string, unknown>;
     if (e['kind'] === 'onnx') check('/embedder/path', e['path'], 'ONNX model');
     const checkpoint = e['checkpoint'];
-    if (e['kind'] === 'beats' && typeof checkpoint === 'string' && (checkpoint.includes('/') || checkpoint.endsWith('.pt'))) check('/embedder/checkpoint', checkpoint, 'checkpoint');
+    if (
+      e['kind'] === 'beats' &&
+      typeof checkpoint === 'string' &&
+      (checkpoint.includes('/') || checkpoint.endsWith('.pt'))
+    )
+      check('/embedder/checkpoint', checkpoint, 'checkpoint');
   }
   return out;
 }

@@ -35,7 +35,11 @@ export function toResponseError(err: unknown, context: ErrorContext = {}): Respo
   }
   const message = err instanceof Error ? err.message : String(err);
   context.logInternal?.(err instanceof Error && err.stack ? err.stack : message);
-  return new ResponseError(WORKER_ERROR_CODES.INTERNAL, `internal error: ${message} (details in the GenRep output log)`, { code: 'INTERNAL' });
+  return new ResponseError(
+    WORKER_ERROR_CODES.INTERNAL,
+    `internal error: ${message} (details in the GenRep output log)`,
+    { code: 'INTERNAL' },
+  );
 }
 
 export function cancelledError(message = 'cancelled'): ResponseError<WorkerErrorData> {

@@ -1,6 +1,13 @@
 import type { CancellationToken } from 'vscode-jsonrpc';
 import { GenrepError } from '../errors';
-import type { JobInfo, JobStage, ProgressToken, WorkDoneProgressValue, WorkerMethod, WorkerStatus } from '../protocol/workerProtocol';
+import type {
+  JobInfo,
+  JobStage,
+  ProgressToken,
+  WorkDoneProgressValue,
+  WorkerMethod,
+  WorkerStatus,
+} from '../protocol/workerProtocol';
 
 /**
  * Long requests (runs, bank builds, scoring, downloads) are jobs: they run one at a time, since each already uses
@@ -61,7 +68,13 @@ export class JobRunner {
     return { state: this.jobs.length > 0 ? 'busy' : 'idle', jobs: this.jobs.map((j) => j.info) };
   }
 
-  async run<T>(method: WorkerMethod, title: string, token: CancellationToken, workDoneToken: ProgressToken | undefined, body: (ctx: JobContext) => Promise<T>): Promise<T> {
+  async run<T>(
+    method: WorkerMethod,
+    title: string,
+    token: CancellationToken,
+    workDoneToken: ProgressToken | undefined,
+    body: (ctx: JobContext) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     const cancelListener = token.onCancellationRequested(() => controller.abort());
     if (token.isCancellationRequested) controller.abort();
@@ -77,7 +90,13 @@ export class JobRunner {
     this.jobs.push(job);
     this.sink.status(this.status());
     const waiting = this.jobs.length > 1;
-    send({ kind: 'begin', title, cancellable: true, percentage: 0, ...(waiting ? { message: 'waiting for the running job to finish' } : {}) });
+    send({
+      kind: 'begin',
+      title,
+      cancellable: true,
+      percentage: 0,
+      ...(waiting ? { message: 'waiting for the running job to finish' } : {}),
+    });
     try {
       await Promise.race([previous, aborted(controller.signal)]);
       if (controller.signal.aborted) throw new GenrepError(`${title}: cancelled`, 'CANCELLED');
@@ -90,7 +109,14 @@ export class JobRunner {
           if (p.stage === lastStage && p.done < p.total && now - lastSent < PROGRESS_INTERVAL_MS) return;
           lastSent = now;
           lastStage = p.stage;
-          send({ kind: 'report', message: p.message, percentage: percentageOf(p), stage: p.stage, done: p.done, total: p.total });
+          send({
+            kind: 'report',
+            message: p.message,
+            percentage: percentageOf(p),
+            stage: p.stage,
+            done: p.done,
+            total: p.total,
+          });
         },
       });
       send({ kind: 'end', message: 'done' });

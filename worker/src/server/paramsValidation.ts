@@ -56,7 +56,11 @@ export function checkParams(method: WorkerMethod, params: unknown): void {
 
 /** LSP's initialize: processId is required, and the settings must have the types the worker will use them as. */
 export function checkInitializeParams(params: unknown): void {
-  check('initialize', validatorFor('initialize', () => '#/definitions/InitializeParams'), params);
+  check(
+    'initialize',
+    validatorFor('initialize', () => '#/definitions/InitializeParams'),
+    params,
+  );
 }
 
 function check(method: string, validate: ValidateFunction, params: unknown): void {
@@ -64,8 +68,10 @@ function check(method: string, validate: ValidateFunction, params: unknown): voi
   const e = validate.errors?.[0];
   const where = e?.instancePath || '/';
   let problem = e?.message ?? 'invalid';
-  if (e?.keyword === 'additionalProperties') problem = `unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
-  if (e?.keyword === 'enum') problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e?.keyword === 'additionalProperties')
+    problem = `unknown property '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  if (e?.keyword === 'enum')
+    problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   const what = params === undefined ? 'no params given' : 'invalid params';
   const message = `${method}: ${what}: ${where}: ${problem}`;
   throw new ResponseError<WorkerErrorData>(INVALID_PARAMS, message, { code: 'BAD_INPUT', field: where });

@@ -40,10 +40,18 @@ interface Server {
   log: (type: LogMessageParams['type'], message: string) => void;
 }
 
-type Handler<M extends WorkerMethod> = (params: ParamsOf<M>, server: Server, token: CancellationToken) => Promise<ResultOf<M>>;
+type Handler<M extends WorkerMethod> = (
+  params: ParamsOf<M>,
+  server: Server,
+  token: CancellationToken,
+) => Promise<ResultOf<M>>;
 
 /** A job's handler runs inside JobRunner (one at a time, cancellable, with progress) under a title. */
-function job<M extends WorkerMethod>(method: M, title: (p: ParamsOf<M>) => string, body: (p: ParamsOf<M>, ctx: JobContext, server: Server) => Promise<ResultOf<M>>): Handler<M> {
+function job<M extends WorkerMethod>(
+  method: M,
+  title: (p: ParamsOf<M>) => string,
+  body: (p: ParamsOf<M>, ctx: JobContext, server: Server) => Promise<ResultOf<M>>,
+): Handler<M> {
   return (params, server, token) => {
     const workDoneToken = (params as { workDoneToken?: string | number }).workDoneToken;
     return server.jobs.run(method, title(params), token, workDoneToken, (ctx) => body(params, ctx, server));
@@ -53,21 +61,42 @@ function job<M extends WorkerMethod>(method: M, title: (p: ParamsOf<M>) => strin
 const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
   'genrep/listDatasets': (p) => listDatasets(p),
   'genrep/validateConfig': (p) => validateConfig(p),
-  'genrep/run': job('genrep/run', (p) => `GenRep: running ${path.basename(p.configFile)}`, (p, ctx, s) => run(p, ctx, s.settings, (line) => s.log(3, line))),
+  'genrep/run': job(
+    'genrep/run',
+    (p) => `GenRep: running ${path.basename(p.configFile)}`,
+    (p, ctx, s) => run(p, ctx, s.settings, (line) => s.log(3, line)),
+  ),
   'genrep/results': (p) => results(p),
-  'genrep/buildBank': job('genrep/buildBank', (p) => `GenRep: building the ${p.machineType} memory bank (layer ${p.layer})`, (p, ctx, s) => buildBank(p, ctx, s.settings)),
-  'genrep/scoreFiles': job('genrep/scoreFiles', (p) => `GenRep: scoring ${p.files.length} file${p.files.length === 1 ? '' : 's'}`, (p, ctx, s) => scoreFiles(p, ctx, s.settings)),
+  'genrep/buildBank': job(
+    'genrep/buildBank',
+    (p) => `GenRep: building the ${p.machineType} memory bank (layer ${p.layer})`,
+    (p, ctx, s) => buildBank(p, ctx, s.settings),
+  ),
+  'genrep/scoreFiles': job(
+    'genrep/scoreFiles',
+    (p) => `GenRep: scoring ${p.files.length} file${p.files.length === 1 ? '' : 's'}`,
+    (p, ctx, s) => scoreFiles(p, ctx, s.settings),
+  ),
   'genrep/listBanks': (p) => listBanks(p),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
   'genrep/listModels': (p) => listModels(p),
-  'genrep/downloadCheckpoint': job('genrep/downloadCheckpoint', (p) => `GenRep: downloading ${p.name}`, (p, ctx) => downloadCheckpoint(p, ctx)),
+  'genrep/downloadCheckpoint': job(
+    'genrep/downloadCheckpoint',
+    (p) => `GenRep: downloading ${p.name}`,
+    (p, ctx) => downloadCheckpoint(p, ctx),
+  ),
 };
 
 /** The file a method's errors are about when the error names a JSON pointer but no file. */
 function errorFileOf(method: WorkerMethod, params: unknown): string | undefined {
   const p = params as Record<string, unknown> | null;
-  const file = method === 'genrep/run' ? p?.['configFile'] : method === 'genrep/validateConfig' || method === 'genrep/results' ? p?.['file'] : undefined;
+  const file =
+    method === 'genrep/run'
+      ? p?.['configFile']
+      : method === 'genrep/validateConfig' || method === 'genrep/results'
+        ? p?.['file']
+        : undefined;
   return typeof file === 'string' ? file : undefined;
 }
 
@@ -87,7 +116,9 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
   };
   let shutdownRequested = false;
 
-  connection.onNotification('initialized', () => server.log(3, `GenRep worker ready (pid ${process.pid}, protocol ${PROTOCOL_VERSION})`));
+  connection.onNotification('initialized', () =>
+    server.log(3, `GenRep worker ready (pid ${process.pid}, protocol ${PROTOCOL_VERSION})`),
+  );
   connection.onNotification('exit', () => options.onExit?.(shutdownRequested ? 0 : 1));
   connection.onClose(() => options.onExit?.(shutdownRequested ? 0 : 1));
 
@@ -138,4 +169,3 @@ function applySettings(server: Server, settings: WorkerSettings): void {
   if (settings.modelDir) process.env['GENREP_MODEL_DIR'] = settings.modelDir;
   if (settings.cacheDir) process.env['GENREP_CACHE_DIR'] = settings.cacheDir;
 }
-

@@ -86,7 +86,11 @@ export function addBackground(ctx: RenderContext, kind: BackgroundKind, gainDb: 
   const wh = (level * hall.hiss) / mix;
   for (let i = 0; i < samples; i++) out[i] += wp * pink[i] + wb * brown[i] + wh * hiss[i];
 
-  const tones: FixedTone[] = hall.hum.map((h) => ({ hz: h.hz * (1 + 0.002 * rng.gaussian()), amp: level * h.amp * rng.gainDb(1), phase: rng.phase() }));
+  const tones: FixedTone[] = hall.hum.map((h) => ({
+    hz: h.hz * (1 + 0.002 * rng.gaussian()),
+    amp: level * h.amp * rng.gainDb(1),
+    phase: rng.phase(),
+  }));
   addFixedTones(out, sampleRate, tones);
 
   const neighbours: FixedTone[] = [];
@@ -103,7 +107,15 @@ export function addBackground(ctx: RenderContext, kind: BackgroundKind, gainDb: 
     addRing(out, sampleRate, t, hz, rng.range(5, 30), level * hall.clanks.amp * rng.range(0.3, 1.5), rng.phase());
   }
   for (const t of poissonTimes(rng, hall.swells.perSec, ctx.durationSec)) {
-    addSwell(out, sampleRate, t, rng.range(0.8, 2.5), level * hall.swells.amp * rng.range(0.4, 1.2), pink, rng.uniform());
+    addSwell(
+      out,
+      sampleRate,
+      t,
+      rng.range(0.8, 2.5),
+      level * hall.swells.amp * rng.range(0.4, 1.2),
+      pink,
+      rng.uniform(),
+    );
   }
 }
 
@@ -116,7 +128,15 @@ function poissonTimes(rng: Random, rate: number, durationSec: number): number[] 
 }
 
 /** A struck part: a decaying sinusoid at `hz` with quality `q` starting at `t`. */
-function addRing(out: Float32Array, sampleRate: number, t: number, hz: number, q: number, amp: number, phase: number): void {
+function addRing(
+  out: Float32Array,
+  sampleRate: number,
+  t: number,
+  hz: number,
+  q: number,
+  amp: number,
+  phase: number,
+): void {
   if (hz >= 0.49 * sampleRate) return;
   const start = Math.floor(t * sampleRate);
   const tau = q / (Math.PI * hz);
@@ -134,7 +154,15 @@ function addRing(out: Float32Array, sampleRate: number, t: number, hz: number, q
  * Something passing by: the hall's pink noise again (from a random offset, so it is not the same realisation) under
  * a raised-cosine envelope of `lengthSec`.
  */
-function addSwell(out: Float32Array, sampleRate: number, centre: number, lengthSec: number, amp: number, noise: Float32Array, offset: number): void {
+function addSwell(
+  out: Float32Array,
+  sampleRate: number,
+  centre: number,
+  lengthSec: number,
+  amp: number,
+  noise: Float32Array,
+  offset: number,
+): void {
   const half = (lengthSec * sampleRate) / 2;
   const start = Math.max(0, Math.floor(centre * sampleRate - half));
   const end = Math.min(out.length, Math.ceil(centre * sampleRate + half));

@@ -109,7 +109,10 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
       options.onProgress?.({ machine: plan.name, done, total, written, kept });
     }
   }
-  await writeFileAtomic(path.join(out, SYNTH_MANIFEST), `${JSON.stringify({ ...settings, complete: true, files: total }, null, 2)}\n`);
+  await writeFileAtomic(
+    path.join(out, SYNTH_MANIFEST),
+    `${JSON.stringify({ ...settings, complete: true, files: total }, null, 2)}\n`,
+  );
   return { machines: settings.machines, files: total, written, kept };
 }
 
@@ -132,17 +135,35 @@ function resolveSettings(options: SynthOptions): SynthSettings {
   integer('trainTarget', trainTarget, 0, 9999);
   integer('testPerGroup', testPerGroup, 0, 9999);
   const durationSec = options.durationSec ?? 10;
-  if (!(durationSec >= 0.1 && durationSec <= 60)) throw new GenrepError(`durationSec must be between 0.1 and 60 s, got ${durationSec}`, 'BAD_INPUT', { field: 'durationSec' });
+  if (!(durationSec >= 0.1 && durationSec <= 60))
+    throw new GenrepError(`durationSec must be between 0.1 and 60 s, got ${durationSec}`, 'BAD_INPUT', {
+      field: 'durationSec',
+    });
   const sampleRate = options.sampleRate ?? 16000;
   integer('sampleRate', sampleRate, 8000, 96000);
   const severity = options.severity ?? 1;
-  if (!(severity >= 0 && severity <= 10)) throw new GenrepError(`severity must be between 0 and 10, got ${severity}`, 'BAD_INPUT', { field: 'severity' });
-  return { generator: 'genrep-synth', version: SYNTH_VERSION, seed, machines: [...new Set(machines)], trainSource, trainTarget, testPerGroup, durationSec, sampleRate, severity };
+  if (!(severity >= 0 && severity <= 10))
+    throw new GenrepError(`severity must be between 0 and 10, got ${severity}`, 'BAD_INPUT', { field: 'severity' });
+  return {
+    generator: 'genrep-synth',
+    version: SYNTH_VERSION,
+    seed,
+    machines: [...new Set(machines)],
+    trainSource,
+    trainTarget,
+    testPerGroup,
+    durationSec,
+    sampleRate,
+    severity,
+  };
 }
 
 function integer(field: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new GenrepError(`${field} must be an integer from ${min} to ${max}, got ${value}`, 'BAD_INPUT', { field, expected: `${min}..${max}` });
+    throw new GenrepError(`${field} must be an integer from ${min} to ${max}, got ${value}`, 'BAD_INPUT', {
+      field,
+      expected: `${min}..${max}`,
+    });
   }
 }
 
@@ -154,12 +175,15 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
   try {
     previous = JSON.parse(await fsp.readFile(manifestPath, 'utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(manifestPath, `unreadable: ${(err as Error).message}`, 'CORRUPT');
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw fileError(manifestPath, `unreadable: ${(err as Error).message}`, 'CORRUPT');
   }
   if (previous === undefined) {
     const entries = (await fsp.readdir(out)).filter((e) => !e.startsWith('.'));
     if (entries.length > 0) {
-      throw fileError(out, `is not empty and holds no ${SYNTH_MANIFEST}; choose an empty or new folder`, 'BAD_INPUT', { field: 'out' });
+      throw fileError(out, `is not empty and holds no ${SYNTH_MANIFEST}; choose an empty or new folder`, 'BAD_INPUT', {
+        field: 'out',
+      });
     }
   } else {
     await removeStaleTemporaries(out);
@@ -167,7 +191,12 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
       .filter((k) => JSON.stringify(previous![k]) !== JSON.stringify(settings[k]))
       .map((k) => `${k} ${JSON.stringify(previous![k])} → ${JSON.stringify(settings[k])}`);
     if (differences.length > 0) {
-      throw fileError(out, `was generated with other settings (${differences.join(', ')}); choose another folder`, 'BAD_INPUT', { field: 'out' });
+      throw fileError(
+        out,
+        `was generated with other settings (${differences.join(', ')}); choose another folder`,
+        'BAD_INPUT',
+        { field: 'out' },
+      );
     }
   }
   await writeFileAtomic(manifestPath, `${JSON.stringify({ ...settings, complete: false }, null, 2)}\n`);
@@ -177,7 +206,8 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
 async function removeStaleTemporaries(out: string): Promise<void> {
   const entries = await fsp.readdir(out, { recursive: true, withFileTypes: true });
   for (const entry of entries) {
-    if (entry.isFile() && /^\..+\.tmp$/.test(entry.name)) await fsp.rm(path.join(entry.parentPath, entry.name), { force: true });
+    if (entry.isFile() && /^\..+\.tmp$/.test(entry.name))
+      await fsp.rm(path.join(entry.parentPath, entry.name), { force: true });
   }
 }
 
@@ -196,7 +226,8 @@ function attributesCsv(machine: string, clips: PlannedClip[]): string {
   for (let k = 1; k <= pairs; k++) header.push(`d${k}p`, `d${k}v`);
   const rows = clips.map((c) => {
     const cells = [`${machine}/${c.split}/${c.name}`];
-    for (let k = 0; k < pairs; k++) cells.push(c.condition.attributes[k]?.[0] ?? '', c.condition.attributes[k]?.[1] ?? '');
+    for (let k = 0; k < pairs; k++)
+      cells.push(c.condition.attributes[k]?.[0] ?? '', c.condition.attributes[k]?.[1] ?? '');
     return cells.join(',');
   });
   return `${[header.join(','), ...rows].join('\n')}\n`;

@@ -19,7 +19,13 @@ export interface ShaftPartial {
  * Shaft rate (Hz) per SPEED_BLOCK-sample block: the nominal rate with slow wander (a few incommensurate sinusoids of
  * 0.05–0.6 Hz, as a drive's speed control hunts), so harmonics smear slightly like a real machine's.
  */
-export function speedTrack(rng: Random, samples: number, sampleRate: number, rateHz: number, wanderDepth: number): Float64Array {
+export function speedTrack(
+  rng: Random,
+  samples: number,
+  sampleRate: number,
+  rateHz: number,
+  wanderDepth: number,
+): Float64Array {
   const blocks = Math.ceil(samples / SPEED_BLOCK);
   const track = new Float64Array(blocks);
   const components = [0, 1, 2].map(() => ({ hz: rng.range(0.05, 0.6), phase: rng.phase(), weight: rng.range(0.5, 1) }));
@@ -38,7 +44,12 @@ export function speedTrack(rng: Random, samples: number, sampleRate: number, rat
  * is carried exactly across blocks. Partials at or above 0.98 × Nyquist are left out (a real microphone chain
  * low-passes them; here they would alias).
  */
-export function addShaftPartials(out: Float32Array, sampleRate: number, track: Float64Array, partials: readonly ShaftPartial[]): void {
+export function addShaftPartials(
+  out: Float32Array,
+  sampleRate: number,
+  track: Float64Array,
+  partials: readonly ShaftPartial[],
+): void {
   const n = out.length;
   const nyquist = 0.49 * sampleRate;
   for (const p of partials) {
@@ -87,7 +98,14 @@ export function addFixedTones(out: Float32Array, sampleRate: number, tones: read
  * Adds `input` filtered by a two-pole resonator (RBJ band-pass, 0 dB peak) at `hz` with quality `q`, times `gain`:
  * a structural mode of the machine housing, rung by whatever excites it.
  */
-export function addResonance(out: Float32Array, input: Float32Array, sampleRate: number, hz: number, q: number, gain: number): void {
+export function addResonance(
+  out: Float32Array,
+  input: Float32Array,
+  sampleRate: number,
+  hz: number,
+  q: number,
+  gain: number,
+): void {
   if (hz >= 0.49 * sampleRate || gain === 0) return;
   const w0 = (2 * Math.PI * hz) / sampleRate;
   const alpha = Math.sin(w0) / (2 * q);
@@ -168,7 +186,12 @@ export function brownNoise(rng: Random, samples: number, sampleRate: number, cor
  * Adds unit impulses (a fractional position is split over two samples) at times `times` (s) with amplitudes `amps`:
  * the excitation of a bearing defect or a broken tooth striking, to be rung through resonances.
  */
-export function addImpulses(out: Float32Array, sampleRate: number, times: readonly number[], amps: readonly number[]): void {
+export function addImpulses(
+  out: Float32Array,
+  sampleRate: number,
+  times: readonly number[],
+  amps: readonly number[],
+): void {
   for (let k = 0; k < times.length; k++) {
     const pos = times[k] * sampleRate;
     const i = Math.floor(pos);
@@ -182,7 +205,14 @@ export function addImpulses(out: Float32Array, sampleRate: number, times: readon
  * Times of a repetitive fault at `order` events per shaft revolution, following the speed track, with a small
  * random slip per event (rolling elements skid, so bearing impulses are never exactly periodic).
  */
-export function faultTimes(rng: Random, track: Float64Array, sampleRate: number, order: number, slip: number, durationSec: number): number[] {
+export function faultTimes(
+  rng: Random,
+  track: Float64Array,
+  sampleRate: number,
+  order: number,
+  slip: number,
+  durationSec: number,
+): number[] {
   const times: number[] = [];
   let t = rng.uniform() / (order * track[0]);
   while (t < durationSec) {

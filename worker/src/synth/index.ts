@@ -1,5 +1,12 @@
 /** A synthetic DCASE 2023-layout dataset of machine sounds built from known physics (docs/synth.md). */
-export { SYNTH_MANIFEST, SYNTH_VERSION, synthesizeDataset, type SynthOptions, type SynthProgress, type SynthResult } from './dataset';
+export {
+  SYNTH_MANIFEST,
+  SYNTH_VERSION,
+  synthesizeDataset,
+  type SynthOptions,
+  type SynthProgress,
+  type SynthResult,
+} from './dataset';
 export { MACHINE_MODELS, machineModel } from './machines';
 export type { Anomaly, BackgroundKind, Condition, MachineModel } from './model';
 export { DCASE2023_SIZES, clipKey, planMachine, type PlannedClip, type SynthSizes } from './plan';

@@ -57,7 +57,10 @@ export function planMachine(model: MachineModel, seed: number, sizes: SynthSizes
       if (label === 'anomaly') {
         const kind = model.anomalies[Math.floor(index / conditions.length) % model.anomalies.length];
         const draw = new Random(`${clipKey(seed, model.name, split, domain, label, index)}/severity`);
-        anomaly = { kind, severity: severity * SEVERITY_SPREAD[0] * (SEVERITY_SPREAD[1] / SEVERITY_SPREAD[0]) ** draw.uniform() };
+        anomaly = {
+          kind,
+          severity: severity * SEVERITY_SPREAD[0] * (SEVERITY_SPREAD[1] / SEVERITY_SPREAD[0]) ** draw.uniform(),
+        };
       }
       const attributes = formatAttributeTokens(Object.fromEntries(condition.attributes));
       const name = `section_00_${domain}_${split}_${label}_${String(index).padStart(4, '0')}_${attributes}.wav`;
@@ -68,6 +71,13 @@ export function planMachine(model: MachineModel, seed: number, sizes: SynthSizes
 }
 
 /** The seed of one file's random stream: nothing else (not the order, not the other files) affects its samples. */
-export function clipKey(seed: number, machine: string, split: Split, domain: Domain, label: Label, index: number): string {
+export function clipKey(
+  seed: number,
+  machine: string,
+  split: Split,
+  domain: Domain,
+  label: Label,
+  index: number,
+): string {
   return `genrep-synth/${seed}/${machine}/${split}/${domain}/${label}/${index}`;
 }

@@ -45,7 +45,12 @@ export function renderClip(request: ClipRequest): Float32Array {
 }
 
 /** y[n] = x[n] + Σ g_k·x[n − d_k]: a direct path and a few echoes, drawn per clip. */
-function addReflections(signal: Float32Array, rng: Random, sampleRate: number, spec: NonNullable<Condition['reflections']>): void {
+function addReflections(
+  signal: Float32Array,
+  rng: Random,
+  sampleRate: number,
+  spec: NonNullable<Condition['reflections']>,
+): void {
   const echoes = Array.from({ length: spec.count }, () => ({
     delay: Math.max(1, Math.round(rng.range(0.3, spec.maxDelayMs) * 1e-3 * sampleRate)),
     gain: spec.gain * rng.range(0.3, 1) * (rng.uniform() < 0.5 ? -1 : 1),

@@ -29,7 +29,9 @@ interface ResultsFile {
 }
 
 function resultsTabOpen(): boolean {
-  return vscode.window.tabGroups.all.some((group) => group.tabs.some((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === 'GenRep Results'));
+  return vscode.window.tabGroups.all.some((group) =>
+    group.tabs.some((tab) => tab.input instanceof vscode.TabInputWebview && tab.label === 'GenRep Results'),
+  );
 }
 
 async function step(name: string, body: () => Promise<void>): Promise<void> {
@@ -58,7 +60,10 @@ export async function run(): Promise<void> {
     const machines = results.variants[0]?.machines ?? [];
     assert.deepEqual(machines.map((m) => m.machineType).sort(), [...E2E_MACHINES].sort());
     for (const machine of machines) {
-      assert.ok(machine.metrics && machine.metrics.auc >= 0 && machine.metrics.auc <= 1, `${machine.machineType}: AUC ${machine.metrics?.auc}`);
+      assert.ok(
+        machine.metrics && machine.metrics.auc >= 0 && machine.metrics.auc <= 1,
+        `${machine.machineType}: AUC ${machine.metrics?.auc}`,
+      );
     }
     await until('the results panel', 30_000, () => (resultsTabOpen() ? true : undefined));
   });
@@ -69,14 +74,25 @@ export async function run(): Promise<void> {
     // A Dataset Explorer machine node, as the tree passes it; the command ends only when its notification is
     // dismissed, so watch for the file instead of awaiting it.
     const trainDir = path.join(workspace.dataDir, machine, 'train');
-    const train = readdirSync(trainDir).filter((name) => name.endsWith('.wav')).map((name) => ({ path: path.join(trainDir, name), domain: name.includes('_target_') ? 'target' : 'source' }));
-    const node = { kind: 'machine', id: `e2e/${machine}`, root: workspace.dataDir, machine: { machineType: machine, train } };
+    const train = readdirSync(trainDir)
+      .filter((name) => name.endsWith('.wav'))
+      .map((name) => ({ path: path.join(trainDir, name), domain: name.includes('_target_') ? 'target' : 'source' }));
+    const node = {
+      kind: 'machine',
+      id: `e2e/${machine}`,
+      root: workspace.dataDir,
+      machine: { machineType: machine, train },
+    };
     void vscode.commands.executeCommand('genrep.buildBank', node);
-    await until('a .grbank file', 120_000, () => (existsSync(bankDir) && readdirSync(bankDir).some((name) => name.endsWith('.grbank')) ? true : undefined));
+    await until('a .grbank file', 120_000, () =>
+      existsSync(bankDir) && readdirSync(bankDir).some((name) => name.endsWith('.grbank')) ? true : undefined,
+    );
   });
 
   await step('Score Selected WAV Files scores two clips selected in the explorer', async () => {
-    const uris = workspace.clipsToScore.names.map((name) => vscode.Uri.file(path.join(workspace.dir, workspace.clipsToScore.folder, name)));
+    const uris = workspace.clipsToScore.names.map((name) =>
+      vscode.Uri.file(path.join(workspace.dir, workspace.clipsToScore.folder, name)),
+    );
     // The explorer passes the clicked file and the whole selection.
     await vscode.commands.executeCommand('genrep.scoreSelectedFiles', uris[0], uris);
     assert.ok(resultsTabOpen(), 'the scored files are not shown in the results panel');

@@ -29,7 +29,14 @@ export function registerDemoCommand(program: Command): void {
             onSynthProgress: (p) => {
               if (!tty) return;
               if (!synthBar) {
-                synthBar = new SingleBar({ format: 'synth    [{bar}] {value}/{total} clips | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+                synthBar = new SingleBar(
+                  {
+                    format: 'synth    [{bar}] {value}/{total} clips | ETA {eta_formatted}',
+                    stream: process.stderr,
+                    hideCursor: true,
+                  },
+                  Presets.shades_classic,
+                );
                 synthBar.start(p.total, p.done);
               }
               synthBar.update(p.done);

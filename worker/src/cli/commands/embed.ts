@@ -12,10 +12,14 @@ export function parseLayers(text: string, numLayers: number): number[] {
   if (text.trim() === 'all') return Array.from({ length: numLayers }, (_, i) => i + 1);
   const layers = text.split(',').map((part) => part.trim());
   if (layers.some((part) => !/^\d+$/.test(part))) {
-    throw new GenrepError(`--layers '${text}': expected a layer number, a comma-separated list (1,4,12) or 'all'`, 'BAD_INPUT', {
-      field: 'layers',
-      expected: 'N | N,M,... | all',
-    });
+    throw new GenrepError(
+      `--layers '${text}': expected a layer number, a comma-separated list (1,4,12) or 'all'`,
+      'BAD_INPUT',
+      {
+        field: 'layers',
+        expected: 'N | N,M,... | all',
+      },
+    );
   }
   return layers.map(Number);
 }
@@ -23,7 +27,8 @@ export function parseLayers(text: string, numLayers: number): number[] {
 export function parsePositiveInt(name: string) {
   return (text: string): number => {
     const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || n < 1) throw new GenrepError(`${name} '${text}': expected a positive integer`, 'BAD_INPUT', { field: name });
+    if (!/^\d+$/.test(text.trim()) || n < 1)
+      throw new GenrepError(`${name} '${text}': expected a positive integer`, 'BAD_INPUT', { field: name });
     return n;
   };
 }
@@ -51,20 +56,37 @@ const FILES_PER_CHUNK = 32;
 export function registerEmbedCommand(program: Command): void {
   program
     .command('embed <wav...>')
-    .description('extract features of WAV files with BEATs, fbank-stats or an ONNX encoder; writes float32 .npy [layers, files, dim]')
-    .requiredOption('--model <model>', "fbank-stats, a model name (beats, beats_ft1, …), a .pt checkpoint or an .onnx model")
+    .description(
+      'extract features of WAV files with BEATs, fbank-stats or an ONNX encoder; writes float32 .npy [layers, files, dim]',
+    )
+    .requiredOption(
+      '--model <model>',
+      'fbank-stats, a model name (beats, beats_ft1, …), a .pt checkpoint or an .onnx model',
+    )
     .option('--layers <layers>', "layer numbers: 4, 1,4,12 or 'all'", 'all')
-    .addOption(new Option('--pooling <pooling>', 'how token features become one vector per clip').choices(POOLINGS).default('temporal'))
+    .addOption(
+      new Option('--pooling <pooling>', 'how token features become one vector per clip')
+        .choices(POOLINGS)
+        .default('temporal'),
+    )
     .requiredOption('--out <file.npy>', 'output .npy file')
-    .addOption(new Option('--input-kind <kind>', 'for a user ONNX encoder: what its input takes').choices(['waveform', 'fbank']))
+    .addOption(
+      new Option('--input-kind <kind>', 'for a user ONNX encoder: what its input takes').choices(['waveform', 'fbank']),
+    )
     .option('--output <name>', 'for a user ONNX encoder: the output holding the clip vector')
-    .option('--int8', 'BEATs checkpoints: dynamic int8 quantisation of the linear layers (2-4x faster on CPU; pooled features within cosine 0.9997 of fp32)')
+    .option(
+      '--int8',
+      'BEATs checkpoints: dynamic int8 quantisation of the linear layers (2-4x faster on CPU; pooled features within cosine 0.9997 of fp32)',
+    )
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)', parsePositiveInt('--threads'))
     .option('--batch-size <n>', 'clips per forward pass', parsePositiveInt('--batch-size'))
     .addOption(new Option('--device <device>', 'execution provider').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--channel <channel>', "WAV channel to read: an index or 'mean'", '0')
     .option('--model-dir <dir>', 'where named checkpoints are (default: $GENREP_MODEL_DIR or ~/.cache/genrep/models)')
-    .option('--cache-dir <dir>', 'where converted models are cached (default: $GENREP_CACHE_DIR or ~/.cache/genrep/cache)')
+    .option(
+      '--cache-dir <dir>',
+      'where converted models are cached (default: $GENREP_CACHE_DIR or ~/.cache/genrep/cache)',
+    )
     .action(async (wavs: string[], flags: EmbedFlags) => {
       const spec = embedderSpec(flags);
       const channel = parseChannel(flags.channel);
@@ -78,7 +100,9 @@ export function registerEmbedCommand(program: Command): void {
         const dim = embedder.dim(flags.pooling);
         const features = await embedFiles(embedder, wavs, layers, flags.pooling, channel, flags.batchSize);
         await writeNpy(flags.out, features, [layers.length, wavs.length, dim]);
-        process.stdout.write(`${flags.out}: [${layers.length}, ${wavs.length}, ${dim}] float32 (${embedder.id}, layers ${layers.join(',')}, ${flags.pooling}, ${embedder.provider})\n`);
+        process.stdout.write(
+          `${flags.out}: [${layers.length}, ${wavs.length}, ${dim}] float32 (${embedder.id}, layers ${layers.join(',')}, ${flags.pooling}, ${embedder.provider})\n`,
+        );
       } finally {
         await embedder.dispose();
       }
@@ -88,16 +112,25 @@ export function registerEmbedCommand(program: Command): void {
 function embedderSpec(flags: EmbedFlags): EmbedderSpec {
   if (flags.inputKind || flags.output) {
     if (!flags.inputKind || !flags.output) {
-      throw new GenrepError('a user ONNX encoder needs both --input-kind and --output', 'BAD_INPUT', { field: flags.inputKind ? 'output' : 'input-kind' });
+      throw new GenrepError('a user ONNX encoder needs both --input-kind and --output', 'BAD_INPUT', {
+        field: flags.inputKind ? 'output' : 'input-kind',
+      });
     }
     if (!/\.onnx$/i.test(flags.model)) {
-      throw new GenrepError(`--input-kind/--output apply to an .onnx model, not '${flags.model}'`, 'BAD_INPUT', { field: 'model' });
+      throw new GenrepError(`--input-kind/--output apply to an .onnx model, not '${flags.model}'`, 'BAD_INPUT', {
+        field: 'model',
+      });
     }
     return { kind: 'onnx', path: flags.model, input: flags.inputKind, output: flags.output };
   }
   const spec = resolveModel(flags.model, flags.modelDir ?? defaultModelDir());
   if (flags.int8) {
-    if (spec.kind !== 'beats') throw new GenrepError(`--int8 applies to BEATs checkpoints (.pt or a model name), not '${flags.model}'`, 'BAD_INPUT', { field: 'int8' });
+    if (spec.kind !== 'beats')
+      throw new GenrepError(
+        `--int8 applies to BEATs checkpoints (.pt or a model name), not '${flags.model}'`,
+        'BAD_INPUT',
+        { field: 'int8' },
+      );
     return { ...spec, quantize: 'int8' };
   }
   return spec;
@@ -121,7 +154,8 @@ async function embedFiles(
     for (const file of chunk) clips.push((await readWav(file, { channel, ...crop })).samples);
     const perLayer = await embedder.embed(clips, { layers, pooling, ...(batchSize ? { batchSize } : {}) });
     perLayer.forEach((matrix, slot) => out.set(matrix, (slot * wavs.length + start) * dim));
-    if (process.stderr.isTTY) process.stderr.write(`\rembedded ${Math.min(start + chunk.length, wavs.length)}/${wavs.length} files`);
+    if (process.stderr.isTTY)
+      process.stderr.write(`\rembedded ${Math.min(start + chunk.length, wavs.length)}/${wavs.length} files`);
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
   return out;

@@ -23,9 +23,18 @@ interface FbankFlags {
 export function registerFbankCommand(program: Command): void {
   program
     .command('fbank <file>')
-    .description('Kaldi log-mel filterbank (torchaudio.compliance.kaldi.fbank with BEATs\' arguments) as float32 .npy [frames, 128]')
+    .description(
+      "Kaldi log-mel filterbank (torchaudio.compliance.kaldi.fbank with BEATs' arguments) as float32 .npy [frames, 128]",
+    )
     .requiredOption('--out <file.npy>', 'output .npy file')
-    .addOption(new Option('--normalize <kind>', 'none: raw log-mel of the whole clip; beats: crop/pad to 10 s and normalise as BEATs').choices(['none', 'beats']).default('none'))
+    .addOption(
+      new Option(
+        '--normalize <kind>',
+        'none: raw log-mel of the whole clip; beats: crop/pad to 10 s and normalise as BEATs',
+      )
+        .choices(['none', 'beats'])
+        .default('none'),
+    )
     .option('--channel <n|mean>', 'channel of a multi-channel file: an index or "mean"', '0')
     .option('--max-duration <seconds>', 'longest clip read whole (--normalize none)', parseSeconds, MAX_DURATION)
     .action(async (file: string, opts: FbankFlags) => {
@@ -47,11 +56,14 @@ export function registerFbankCommand(program: Command): void {
         }
       } catch (err) {
         // The fbank does not know the file name; an error about the clip is an error about this file.
-        if (err instanceof GenrepError) throw new GenrepError(`${file}: ${err.message}`, err.code, { ...err.data, file });
+        if (err instanceof GenrepError)
+          throw new GenrepError(`${file}: ${err.message}`, err.code, { ...err.data, file });
         throw err;
       }
       await writeNpy(opts.out, result.data, [result.frames, result.bins]);
-      process.stdout.write(`${opts.out}: float32 [${result.frames}, ${result.bins}]${opts.normalize === 'beats' ? ' (BEATs-normalised)' : ''}\n`);
+      process.stdout.write(
+        `${opts.out}: float32 [${result.frames}, ${result.bins}]${opts.normalize === 'beats' ? ' (BEATs-normalised)' : ''}\n`,
+      );
     });
 }
 

@@ -21,7 +21,7 @@ export function formatWavInfo(info: WavInfo): string {
 export function registerInfoCommand(program: Command): void {
   program
     .command('info <file>')
-    .description('show a WAV file\'s format, channels, sample rate, frames and duration (reads the header only)')
+    .description("show a WAV file's format, channels, sample rate, frames and duration (reads the header only)")
     .option('--json', 'print one JSON object instead of text')
     .action(async (file: string, opts: { json?: boolean }) => {
       const info = await readWavInfo(file);

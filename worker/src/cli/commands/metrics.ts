@@ -15,7 +15,10 @@ interface MetricsOptions {
 
 export async function runMetrics(opts: MetricsOptions): Promise<Record<string, unknown>> {
   const maxFpr = Number(opts.maxFpr);
-  if (!(maxFpr > 0 && maxFpr <= 1)) throw new GenrepError(`--max-fpr: expected a number in (0, 1], got '${opts.maxFpr}'`, 'BAD_INPUT', { field: 'max-fpr' });
+  if (!(maxFpr > 0 && maxFpr <= 1))
+    throw new GenrepError(`--max-fpr: expected a number in (0, 1], got '${opts.maxFpr}'`, 'BAD_INPUT', {
+      field: 'max-fpr',
+    });
   // Labels first: a .npy of scores is then checked against their count from its header, before its data is read.
   const labels = await readLabelsFile(opts.labels);
   const alignLabels = (count: number): void => {
@@ -31,17 +34,23 @@ export async function runMetrics(opts: MetricsOptions): Promise<Record<string, u
   alignLabels(scores.length);
   const domains = opts.domains !== undefined ? await readDomainsFile(opts.domains) : undefined;
   if (domains && domains.length !== scores.length) {
-    throw fileError(opts.domains!, `has ${domains.length} domains but ${opts.scores} has ${scores.length} scores; they must align line by line`, 'BAD_INPUT', {
-      field: 'rows',
-      expected: `${scores.length} lines`,
-    });
+    throw fileError(
+      opts.domains!,
+      `has ${domains.length} domains but ${opts.scores} has ${scores.length} scores; they must align line by line`,
+      'BAD_INPUT',
+      {
+        field: 'rows',
+        expected: `${scores.length} lines`,
+      },
+    );
   }
   let m;
   try {
     m = dcaseMetrics({ scores, labels, domains, maxFpr });
   } catch (err) {
     // Say which file makes the metric undefined (e.g. a labels file with one class only).
-    if (err instanceof GenrepError && err.data.field === 'labels') throw fileError(opts.labels, err.message, err.code, { field: 'labels', expected: err.data.expected });
+    if (err instanceof GenrepError && err.data.field === 'labels')
+      throw fileError(opts.labels, err.message, err.code, { field: 'labels', expected: err.data.expected });
     throw err;
   }
   const out: Record<string, unknown> = {
@@ -55,7 +64,11 @@ export async function runMetrics(opts: MetricsOptions): Promise<Record<string, u
   if (opts.roc) {
     const roc = rocCurve(scores, labels);
     // JSON has no Infinity: the first threshold (sklearn's +inf, "nothing flagged") is written as null.
-    out.roc = { fpr: Array.from(roc.fpr), tpr: Array.from(roc.tpr), thresholds: Array.from(roc.thresholds, (t) => (Number.isFinite(t) ? t : null)) };
+    out.roc = {
+      fpr: Array.from(roc.fpr),
+      tpr: Array.from(roc.tpr),
+      thresholds: Array.from(roc.thresholds, (t) => (Number.isFinite(t) ? t : null)),
+    };
   }
   const text = `${JSON.stringify(out)}\n`;
   if (opts.out !== undefined) await writeFileAtomic(opts.out, text);

@@ -19,7 +19,9 @@ export function registerModelCommand(program: Command): Command {
 
   model
     .command('download <name>')
-    .description('download a known checkpoint (resumable; checks it is a checkpoint, records its sha256 on first download)')
+    .description(
+      'download a known checkpoint (resumable; checks it is a checkpoint, records its sha256 on first download)',
+    )
     .option('--dir <dir>', 'model directory (default: $GENREP_MODEL_DIR or ~/.cache/genrep/models)')
     .option('--url <url>', 'download from this address instead of the official link (a mirror)')
     .action(async (name: string, opts: { dir?: string; url?: string }) => {
@@ -27,7 +29,10 @@ export function registerModelCommand(program: Command): Command {
       const dir = opts.dir ?? defaultModelDir();
       const showBar = process.stderr.isTTY === true;
       const bar = new SingleBar(
-        { format: `${entry.file} [{bar}] {percentage}% | {value_mib}/{total_mib} MiB | {speed} MiB/s | ETA {eta_formatted}`, stream: process.stderr },
+        {
+          format: `${entry.file} [{bar}] {percentage}% | {value_mib}/{total_mib} MiB | {speed} MiB/s | ETA {eta_formatted}`,
+          stream: process.stderr,
+        },
         Presets.shades_classic,
       );
       const started = Date.now();

@@ -17,11 +17,16 @@ interface ConvertFlags {
 export function registerModelConvertCommand(model: Command): void {
   model
     .command('convert <checkpoint>')
-    .description('convert a BEATs .pt checkpoint to ONNX (input: normalised fbank [B, 998, 128]; outputs: the requested layers)')
+    .description(
+      'convert a BEATs .pt checkpoint to ONNX (input: normalised fbank [B, 998, 128]; outputs: the requested layers)',
+    )
     .requiredOption('--out <file.onnx>', 'output ONNX file')
     .option('--layers <layers>', "layers to output: 4, 1,4,12 or 'all' (blocks past the deepest are left out)", 'all')
     .addOption(
-      new Option('--pooling <pooling>', "pooled outputs layer<k>_<pooling> [B, dim], or 'none' for hidden states layer<k> [B, 496, C]")
+      new Option(
+        '--pooling <pooling>',
+        "pooled outputs layer<k>_<pooling> [B, dim], or 'none' for hidden states layer<k> [B, 496, C]",
+      )
         .choices([...POOLINGS, 'none'])
         .default('temporal'),
     )
@@ -34,7 +39,10 @@ export function registerModelConvertCommand(model: Command): void {
       const converted = convertBeats(checkpoint, { layers, output, ...(flags.int8 ? { quantize: 'int8' } : {}) });
       await writeFileAtomic(flags.out, converted.parts);
       const bytes = converted.parts.reduce((n, part) => n + part.length, 0);
-      const unknown = converted.unknownCfgKeys.length > 0 ? `; ignored cfg keys: ${converted.unknownCfgKeys.join(', ')}` : '';
-      process.stdout.write(`${flags.out}: BEATs ${config.encoder_layers}×${config.encoder_embed_dim}, layers ${layers.join(',')}, ${output}${flags.int8 ? ', int8' : ''}, ${(bytes / 2 ** 20).toFixed(1)} MiB${unknown}\n`);
+      const unknown =
+        converted.unknownCfgKeys.length > 0 ? `; ignored cfg keys: ${converted.unknownCfgKeys.join(', ')}` : '';
+      process.stdout.write(
+        `${flags.out}: BEATs ${config.encoder_layers}×${config.encoder_embed_dim}, layers ${layers.join(',')}, ${output}${flags.int8 ? ', int8' : ''}, ${(bytes / 2 ** 20).toFixed(1)} MiB${unknown}\n`,
+      );
     });
 }

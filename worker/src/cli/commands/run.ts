@@ -9,7 +9,9 @@ import { runProgressReporter } from '../progressBar';
 export function registerRunCommand(program: Command): void {
   program
     .command('run <config>')
-    .description('run an experiment from a JSON run config: features (cached), kNN scoring, results.json, DCASE submission files, report.html')
+    .description(
+      'run an experiment from a JSON run config: features (cached), kNN scoring, results.json, DCASE submission files, report.html',
+    )
     .option('--quiet', 'print only the results table')
     .action(async (file: string, opts: { quiet?: boolean }) => {
       const loaded = await loadRunConfig(file);

@@ -40,7 +40,9 @@ interface ScoreFeaturesOptions {
 function parseNumber(text: string, option: string, integer: boolean): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new GenrepError(`${option}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`, 'BAD_INPUT', { field: option });
+    throw new GenrepError(`${option}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`, 'BAD_INPUT', {
+      field: option,
+    });
   }
   return v;
 }
@@ -92,29 +94,51 @@ export function scoresToJson(result: MachineScores, decisions?: Uint8Array): Rec
 
 export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<MachineScores> {
   if (!DN_MODES.includes(opts.dn as DnMode)) {
-    throw new GenrepError(`--dn: expected one of ${DN_MODES.join(', ')}, got '${opts.dn}'`, 'BAD_INPUT', { field: 'dn' });
+    throw new GenrepError(`--dn: expected one of ${DN_MODES.join(', ')}, got '${opts.dn}'`, 'BAD_INPUT', {
+      field: 'dn',
+    });
   }
   const dnMode = opts.dn as DnMode;
   const indexChoices: IndexChoice[] = ['exact', 'hnsw', 'auto'];
   if (!indexChoices.includes(opts.index as IndexChoice)) {
-    throw new GenrepError(`--index: expected one of ${indexChoices.join(', ')}, got '${opts.index}'`, 'BAD_INPUT', { field: 'index' });
+    throw new GenrepError(`--index: expected one of ${indexChoices.join(', ')}, got '${opts.index}'`, 'BAD_INPUT', {
+      field: 'index',
+    });
   }
   const kn = opts.kn !== undefined ? parseNumber(opts.kn, '--kn', true) : undefined;
-  const thresholdQuantile = opts.thresholdQuantile !== undefined ? parseNumber(opts.thresholdQuantile, '--threshold-quantile', false) : undefined;
+  const thresholdQuantile =
+    opts.thresholdQuantile !== undefined
+      ? parseNumber(opts.thresholdQuantile, '--threshold-quantile', false)
+      : undefined;
   if (thresholdQuantile !== undefined && !(thresholdQuantile >= 0 && thresholdQuantile <= 1)) {
-    throw new GenrepError(`--threshold-quantile: must lie in [0, 1], got ${thresholdQuantile}`, 'BAD_INPUT', { field: 'threshold-quantile' });
+    throw new GenrepError(`--threshold-quantile: must lie in [0, 1], got ${thresholdQuantile}`, 'BAD_INPUT', {
+      field: 'threshold-quantile',
+    });
   }
 
   let banks: MemoryBanks;
   if (opts.bank !== undefined) {
     if (opts.train !== undefined || opts.trainDomains !== undefined || opts.trainSections !== undefined) {
-      throw new GenrepError('--bank replaces --train/--train-domains/--train-sections; give one or the other', 'BAD_INPUT', { field: 'bank' });
+      throw new GenrepError(
+        '--bank replaces --train/--train-domains/--train-sections; give one or the other',
+        'BAD_INPUT',
+        { field: 'bank' },
+      );
     }
     banks = await loadBank(opts.bank);
   } else {
-    if (opts.train === undefined) throw new GenrepError('give the training features (--train X.npy) or a saved bank (--bank B.grbank)', 'BAD_INPUT', { field: 'train' });
+    if (opts.train === undefined)
+      throw new GenrepError(
+        'give the training features (--train X.npy) or a saved bank (--bank B.grbank)',
+        'BAD_INPUT',
+        { field: 'train' },
+      );
     if (opts.trainDomains !== undefined && opts.trainSections !== undefined) {
-      throw new GenrepError('give --train-domains (source/target banks) or --train-sections (one bank per section), not both', 'BAD_INPUT', { field: 'train-sections' });
+      throw new GenrepError(
+        'give --train-domains (source/target banks) or --train-sections (one bank per section), not both',
+        'BAD_INPUT',
+        { field: 'train-sections' },
+      );
     }
     const train = await readFeatureMatrix(opts.train);
     const labelsFile = opts.trainDomains ?? opts.trainSections;
@@ -122,10 +146,15 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
     const trainSections = opts.trainSections !== undefined ? await readSectionsFile(opts.trainSections) : undefined;
     const labelCount = (trainDomains ?? trainSections)?.length;
     if (labelsFile !== undefined && labelCount !== train.rows) {
-      throw fileError(labelsFile, `has ${labelCount} lines but ${opts.train} has ${train.rows} rows; they must align row by row`, 'BAD_INPUT', {
-        field: 'rows',
-        expected: `${train.rows} lines`,
-      });
+      throw fileError(
+        labelsFile,
+        `has ${labelCount} lines but ${opts.train} has ${train.rows} rows; they must align row by row`,
+        'BAD_INPUT',
+        {
+          field: 'rows',
+          expected: `${train.rows} lines`,
+        },
+      );
     }
     const ks = parseNumber(opts.mixupKs, '--mixup-ks', true);
     if (ks < 0) {
@@ -138,7 +167,11 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
       throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-lambda' });
     }
     if (ks > 0 && trainDomains === undefined) {
-      throw new GenrepError('MemMixup (--mixup-ks) mixes target rows with source rows: it needs --train-domains', 'BAD_INPUT', { field: 'mixup-ks' });
+      throw new GenrepError(
+        'MemMixup (--mixup-ks) mixes target rows with source rows: it needs --train-domains',
+        'BAD_INPUT',
+        { field: 'mixup-ks' },
+      );
     }
     banks = buildBanks({
       train: train.data,
@@ -183,17 +216,26 @@ export function registerScoreFeaturesCommand(program: Command): void {
     .command('score-features')
     .description('score test features against memory banks of training features (kNN, MemMixup, domain normalisation)')
     .option('--train <X.npy>', 'training features, clips × dims (float32 or float64 .npy)')
-    .option('--train-domains <D.txt>', "one 'source' or 'target' per line, aligned with --train rows (DCASE 2023 banks)")
-    .option('--train-sections <S.txt>', 'one section / machine ID per line: one bank per section (DCASE 2020 section-label DN)')
+    .option(
+      '--train-domains <D.txt>',
+      "one 'source' or 'target' per line, aligned with --train rows (DCASE 2023 banks)",
+    )
+    .option(
+      '--train-sections <S.txt>',
+      'one section / machine ID per line: one bank per section (DCASE 2020 section-label DN)',
+    )
     .option('--bank <B.grbank>', 'score against a bank saved with --save-bank instead of --train')
     .requiredOption('--test <Y.npy>', 'test features, clips × dims')
-    .option('--kn <n>', 'K_n: nearest neighbours averaged per bank (default 1, or the saved bank\'s)')
+    .option('--kn <n>', "K_n: nearest neighbours averaged per bank (default 1, or the saved bank's)")
     .option('--mixup-ks <K>', 'MemMixup: K_s nearest source rows mixed into each target row (0 = off)', '0')
     .option('--mixup-lambda <λ>', 'MemMixup: weight λ of the target row', '0.9')
     .option('--dn <mode>', `domain normalisation: ${DN_MODES.join(' | ')}`, 'transductive')
     .option('--index <kind>', 'nearest-neighbour search: exact | hnsw | auto (HNSW above 100000 training rows)', 'auto')
     .option('--hnsw-ef <n>', 'HNSW search beam width (default 200)')
-    .option('--threshold-quantile <q>', 'also write a decision threshold: this quantile of the training clips\' leave-one-out scores')
+    .option(
+      '--threshold-quantile <q>',
+      "also write a decision threshold: this quantile of the training clips' leave-one-out scores",
+    )
     .option('--save-bank <B.grbank>', 'save the memory banks for later scoring without the training features')
     .option('--embedder <name>', 'recorded in the saved bank header')
     .option('--layer <k>', 'recorded in the saved bank header')

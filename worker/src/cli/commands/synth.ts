@@ -26,7 +26,9 @@ function listOption(value: string): string[] {
 function clipsOption(value: string): [number, number, number] {
   const parts = value.split(',').map((s) => Number(s.trim()));
   if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new InvalidArgumentError('expected three integers: train-source,train-target,test-per-group (e.g. 100,10,20)');
+    throw new InvalidArgumentError(
+      'expected three integers: train-source,train-target,test-per-group (e.g. 100,10,20)',
+    );
   }
   return parts as [number, number, number];
 }
@@ -51,7 +53,11 @@ export function registerSynthCommand(program: Command): Command {
     .description('write a synthetic DCASE 2023-layout dataset of machine sounds built from known physics (resumable)')
     .requiredOption('--out <dir>', 'output folder (new, empty, or an interrupted run with the same settings)')
     .option('--seed <n>', 'random seed; the same seed gives the same bytes', integerOption, 0)
-    .option('--machines <list>', `comma-separated machine types (default all: ${MACHINE_MODELS.map((m) => m.name).join(',')})`, listOption)
+    .option(
+      '--machines <list>',
+      `comma-separated machine types (default all: ${MACHINE_MODELS.map((m) => m.name).join(',')})`,
+      listOption,
+    )
     .option('--clips <s,t,n>', 'shorthand for --train-source s --train-target t --test-per-group n', clipsOption)
     .option('--train-source <n>', 'source-domain normal training clips per machine type (default 990)', integerOption)
     .option('--train-target <n>', 'target-domain normal training clips per machine type (default 10)', integerOption)
@@ -61,7 +67,10 @@ export function registerSynthCommand(program: Command): Command {
     .option('--severity <x>', 'fault size multiplier (1 = nominal, smaller = subtler anomalies)', numberOption, 1)
     .action(async (opts: SynthCliOptions) => {
       const showBar = process.stderr.isTTY === true;
-      const bar = new SingleBar({ format: 'synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}', stream: process.stderr }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: 'synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}', stream: process.stderr },
+        Presets.shades_classic,
+      );
       let barStarted = false;
       const started = Date.now();
       const result = await withInterrupt((signal) =>

@@ -241,7 +241,8 @@ function constantTable(spec: KernelSpec): Map<string, Uint8Array> {
 export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   const N = spec.padded_window_size;
   const M = N / 2;
-  if (!Number.isInteger(Math.log2(N)) || N < 8) throw new RangeError(`kernel needs a power-of-two FFT length >= 8, got ${N}`);
+  if (!Number.isInteger(Math.log2(N)) || N < 8)
+    throw new RangeError(`kernel needs a power-of-two FFT length >= 8, got ${N}`);
   const W = spec.window.length;
   const bins = spec.mel.num_bins;
 
@@ -292,7 +293,7 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
 
   // Stockham autosort FFT over M complex points z[n] = x[2n] + i·x[2n+1]; the first stage reads the frame itself.
   const radices: number[] = [];
-  for (let rest = M; rest > 1; ) {
+  for (let rest = M; rest > 1;) {
     const r = rest % 4 === 0 ? 4 : 2;
     radices.push(r);
     rest /= r;
@@ -302,7 +303,9 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   let source: number | null = null; // null: the frame
   let target = bufA;
   const read = (index: number): Complex =>
-    source === null ? { re: sample(2 * index), im: sample(2 * index + 1) } : { re: e.load(source + 32 * index), im: e.load(source + 32 * index + 16) };
+    source === null
+      ? { re: sample(2 * index), im: sample(2 * index + 1) }
+      : { re: e.load(source + 32 * index), im: e.load(source + 32 * index + 16) };
   const write = (index: number, v: Complex): void => {
     e.store(target + 32 * index, v.re);
     e.store(target + 32 * index + 16, v.im);
@@ -333,7 +336,9 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
             { re: e.sub(a.re, b.re), im: e.sub(a.im, b.im) },
           ];
         }
-        y.forEach((v, r) => write(q + s * (radix * p + r), r * p === 0 ? v : multiplyByConstant(e, v, (-2 * Math.PI * r * p) / n)));
+        y.forEach((v, r) =>
+          write(q + s * (radix * p + r), r * p === 0 ? v : multiplyByConstant(e, v, (-2 * Math.PI * r * p) / n)),
+        );
       }
     }
     source = target;
@@ -389,12 +394,18 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
       if (weight === 0) continue;
       acc = e.add(acc, e.mul(e.load(spectrum + 16 * k), e.splat(weight * weightScale)));
     }
-    let v = spec.use_log_fbank ? emitLog(e, acc === ZERO ? constant(e, 'epsilon') : e.op(Simd.f64x2Max, acc, constant(e, 'epsilon')), constant) : acc;
+    let v = spec.use_log_fbank
+      ? emitLog(e, acc === ZERO ? constant(e, 'epsilon') : e.op(Simd.f64x2Max, acc, constant(e, 'epsilon')), constant)
+      : acc;
     if (spec.scale !== 1) v = e.mul(v, constant(e, 'scale'));
     if (spec.offset !== 0) v = e.add(v, constant(e, 'offset'));
     const narrow = e.unary(Simd.f32x4DemoteF64x2Zero, v);
-    f.localGet(outA).localGet(narrow).simdMem(Simd.store32Lane, 2, 4 * b, 0);
-    f.localGet(outB).localGet(narrow).simdMem(Simd.store32Lane, 2, 4 * b, 1);
+    f.localGet(outA)
+      .localGet(narrow)
+      .simdMem(Simd.store32Lane, 2, 4 * b, 0);
+    f.localGet(outB)
+      .localGet(narrow)
+      .simdMem(Simd.store32Lane, 2, 4 * b, 1);
   }
 
   const dynamicBase = (scalarsBase + 8 * scalars.length + 15) & ~15;
@@ -426,12 +437,20 @@ function emphasizeFunction(constantOffset: Map<string, number>): FunctionBody {
   const [src, dst, dstEnd] = [0, 1, 2];
   const scale = f.local(V128);
   const emphasisScale = f.local(V128);
-  f.i32Const(0).simdMem(Simd.load, 4, constantOffset.get('inputScale') as number).localSet(scale);
-  f.i32Const(0).simdMem(Simd.load, 4, constantOffset.get('emphasisScale') as number).localSet(emphasisScale);
+  f.i32Const(0)
+    .simdMem(Simd.load, 4, constantOffset.get('inputScale') as number)
+    .localSet(scale);
+  f.i32Const(0)
+    .simdMem(Simd.load, 4, constantOffset.get('emphasisScale') as number)
+    .localSet(emphasisScale);
   f.loop();
   f.localGet(dst);
   f.localGet(src).simdMem(Simd.load64Zero, 2, 4).simd(Simd.f64x2PromoteLowF32x4).localGet(scale).simd(Simd.f64x2Mul);
-  f.localGet(src).simdMem(Simd.load64Zero, 2, 0).simd(Simd.f64x2PromoteLowF32x4).localGet(emphasisScale).simd(Simd.f64x2Mul);
+  f.localGet(src)
+    .simdMem(Simd.load64Zero, 2, 0)
+    .simd(Simd.f64x2PromoteLowF32x4)
+    .localGet(emphasisScale)
+    .simd(Simd.f64x2Mul);
   f.simd(Simd.f64x2Sub).simdMem(Simd.store, 3, 0);
   f.localGet(src).i32Const(8).i32Add().localSet(src);
   f.localGet(dst).i32Const(16).i32Add().localTee(dst).localGet(dstEnd).i32LtU().brIf(0);

@@ -1,11 +1,23 @@
 import { readWavInfo } from '../../audio';
 import { buildBankFromDataset, listBanks as listBankFiles, scoreFilesWithBank } from '../../experiments/banks';
 import { fileError, GenrepError } from '../../errors';
-import type { BuildBankParams, BuildBankResult, ListBanksParams, ListBanksResult, ScoreFilesParams, ScoreFilesResult, WorkerSettings } from '../../protocol/workerProtocol';
+import type {
+  BuildBankParams,
+  BuildBankResult,
+  ListBanksParams,
+  ListBanksResult,
+  ScoreFilesParams,
+  ScoreFilesResult,
+  WorkerSettings,
+} from '../../protocol/workerProtocol';
 import type { JobContext } from '../jobs';
 
 /** genrep/buildBank: one machine type's memory bank at one layer, written as a .grbank file. */
-export async function buildBank(params: BuildBankParams, job: JobContext, settings: WorkerSettings): Promise<BuildBankResult> {
+export async function buildBank(
+  params: BuildBankParams,
+  job: JobContext,
+  settings: WorkerSettings,
+): Promise<BuildBankResult> {
   return buildBankFromDataset({
     root: params.root,
     ...(params.layout ? { layout: params.layout } : {}),
@@ -26,10 +38,17 @@ export async function buildBank(params: BuildBankParams, job: JobContext, settin
  * genrep/scoreFiles. Every file is checked to be a readable WAV before any feature is extracted, so a wrong
  * selection fails at once with the file named, not halfway through the batch.
  */
-export async function scoreFiles(params: ScoreFilesParams, job: JobContext, settings: WorkerSettings): Promise<ScoreFilesResult> {
+export async function scoreFiles(
+  params: ScoreFilesParams,
+  job: JobContext,
+  settings: WorkerSettings,
+): Promise<ScoreFilesResult> {
   if (params.files.length === 0) throw new GenrepError('no files selected to score', 'BAD_INPUT', { field: 'files' });
   for (const file of params.files) {
-    if (!/\.wav$/i.test(file)) throw fileError(file, 'is not a .wav file; GenRep scores WAV recordings only', 'BAD_INPUT', { expected: 'a .wav file' });
+    if (!/\.wav$/i.test(file))
+      throw fileError(file, 'is not a .wav file; GenRep scores WAV recordings only', 'BAD_INPUT', {
+        expected: 'a .wav file',
+      });
     await readWavInfo(file); // throws a GenrepError naming the file when it is missing or not a WAV inside
   }
   const scored = await scoreFilesWithBank({

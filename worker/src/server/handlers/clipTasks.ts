@@ -1,7 +1,12 @@
 import { DEFAULT_MAX_DURATION_SEC, encodeWavPcm16, readWav, readWavInfo } from '../../audio';
 import { GenrepError } from '../../errors';
 import { BEATS_FBANK_OPTIONS, BEATS_WAVEFORM_SCALE, FbankComputer } from '../../fbank';
-import type { ClipAudioParams, ClipAudioResult, SpectrogramParams, SpectrogramResult } from '../../protocol/workerProtocol';
+import type {
+  ClipAudioParams,
+  ClipAudioResult,
+  SpectrogramParams,
+  SpectrogramResult,
+} from '../../protocol/workerProtocol';
 
 /**
  * The computations behind genrep/spectrogram and genrep/clipAudio. They run in the clip thread (clipThread.ts), off
@@ -26,10 +31,18 @@ let computer: FbankComputer | undefined;
  */
 export async function spectrogram(params: SpectrogramParams): Promise<SpectrogramResult> {
   const maxFrames = params.maxFrames ?? DEFAULT_MAX_FRAMES;
-  if (!Number.isInteger(maxFrames) || maxFrames < 1) throw new GenrepError(`maxFrames must be a positive integer, got ${maxFrames}`, 'BAD_INPUT', { field: 'maxFrames' });
+  if (!Number.isInteger(maxFrames) || maxFrames < 1)
+    throw new GenrepError(`maxFrames must be a positive integer, got ${maxFrames}`, 'BAD_INPUT', {
+      field: 'maxFrames',
+    });
   const audio = await readWav(params.file, { channel: 0, targetSampleRate: 16000 });
   computer ??= new FbankComputer(BEATS_FBANK_OPTIONS, { input_scale: BEATS_WAVEFORM_SCALE });
-  if (audio.samples.length < 400) throw new GenrepError(`${params.file}: too short for a spectrogram (${audio.samples.length} samples at 16 kHz; one frame needs 400)`, 'BAD_INPUT', { file: params.file });
+  if (audio.samples.length < 400)
+    throw new GenrepError(
+      `${params.file}: too short for a spectrogram (${audio.samples.length} samples at 16 kHz; one frame needs 400)`,
+      'BAD_INPUT',
+      { file: params.file },
+    );
   const fb = computer.compute(audio.samples);
   const step = Math.max(1, Math.ceil(fb.frames / maxFrames));
   const frames = Math.ceil(fb.frames / step);

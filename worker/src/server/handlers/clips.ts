@@ -22,9 +22,7 @@ export interface ClipTaskRequest {
   params: unknown;
 }
 
-export type ClipTaskReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: ClipTaskError };
+export type ClipTaskReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ClipTaskError };
 
 /** A GenrepError's message, code and data; anything else (a bug) with its stack instead of a code. */
 export interface ClipTaskError {

@@ -16,13 +16,23 @@ export async function listDatasets(params: ListDatasetsParams): Promise<ListData
 
 async function listOne(root: string, params: ListDatasetsParams): Promise<DatasetListing> {
   try {
-    const dataset = await discoverDataset({ root, layout: params.layout ?? 'auto', skipUnrecognised: true, scoringOnly: true });
+    const dataset = await discoverDataset({
+      root,
+      layout: params.layout ?? 'auto',
+      skipUnrecognised: true,
+      scoringOnly: true,
+    });
     return {
       root,
       status: 'ok',
       resolvedRoot: dataset.root,
       layout: dataset.layout,
-      machines: dataset.machines.map((m) => ({ machineType: m.machineType, sections: m.sections, train: m.train.map(clipInfo), test: m.test.map(clipInfo) })),
+      machines: dataset.machines.map((m) => ({
+        machineType: m.machineType,
+        sections: m.sections,
+        train: m.train.map(clipInfo),
+        test: m.test.map(clipInfo),
+      })),
       skipped: dataset.skipped,
     };
   } catch (err) {
@@ -33,5 +43,13 @@ async function listOne(root: string, params: ListDatasetsParams): Promise<Datase
 }
 
 function clipInfo(c: Clip): ClipInfo {
-  return { path: c.path, name: c.name, section: c.section, split: c.split, domain: c.domain ?? null, label: c.label ?? null, attributes: c.attributes };
+  return {
+    path: c.path,
+    name: c.name,
+    section: c.section,
+    split: c.split,
+    domain: c.domain ?? null,
+    label: c.label ?? null,
+    attributes: c.attributes,
+  };
 }

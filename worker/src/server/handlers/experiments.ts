@@ -2,12 +2,25 @@ import { promises as fsp } from 'node:fs';
 import { loadRunConfig } from '../../config/loadConfig';
 import { readResults, runExperiment } from '../../experiments/run';
 import { fileError } from '../../errors';
-import type { ResultsParams, ResultsResult, RunOutcome, RunParams, ValidateConfigParams, ValidateConfigResult, WorkerSettings } from '../../protocol/workerProtocol';
+import type {
+  ResultsParams,
+  ResultsResult,
+  RunOutcome,
+  RunParams,
+  ValidateConfigParams,
+  ValidateConfigResult,
+  WorkerSettings,
+} from '../../protocol/workerProtocol';
 import { validateConfigFile } from '../configDiagnostics';
 import type { JobContext } from '../jobs';
 
 /** genrep/run: the same runExperiment as `genrep run`, with the editor's settings as defaults the config can override. */
-export async function run(params: RunParams, job: JobContext, settings: WorkerSettings, log: (line: string) => void): Promise<RunOutcome> {
+export async function run(
+  params: RunParams,
+  job: JobContext,
+  settings: WorkerSettings,
+  log: (line: string) => void,
+): Promise<RunOutcome> {
   job.progress({ stage: 'discover', done: 0, total: 1, message: 'reading the run config' });
   const loaded = await loadRunConfig(params.configFile);
   const config = loaded.config;
@@ -39,7 +52,11 @@ export async function validateConfig(params: ValidateConfigParams): Promise<Vali
     text = await fsp.readFile(params.file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw fileError(params.file, code === 'ENOENT' ? 'no such config file' : `cannot be read (${code ?? String(err)})`, code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT');
+    throw fileError(
+      params.file,
+      code === 'ENOENT' ? 'no such config file' : `cannot be read (${code ?? String(err)})`,
+      code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT',
+    );
   }
   return validateConfigFile(params.file, text);
 }

@@ -3,7 +3,12 @@ import * as path from 'node:path';
 import { downloadCheckpoint as download } from '../../models/download';
 import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
 import { defaultModelDir } from '../../paths';
-import type { DownloadCheckpointParams, DownloadCheckpointResult, ListModelsParams, ListModelsResult } from '../../protocol/workerProtocol';
+import type {
+  DownloadCheckpointParams,
+  DownloadCheckpointResult,
+  ListModelsParams,
+  ListModelsResult,
+} from '../../protocol/workerProtocol';
 import type { JobContext } from '../jobs';
 
 export async function listModels(params: ListModelsParams): Promise<ListModelsResult> {
@@ -16,7 +21,10 @@ export async function listModels(params: ListModelsParams): Promise<ListModelsRe
 }
 
 /** genrep/downloadCheckpoint: the resumable download of `genrep model download`, reporting bytes as progress. */
-export async function downloadCheckpoint(params: DownloadCheckpointParams, job: JobContext): Promise<DownloadCheckpointResult> {
+export async function downloadCheckpoint(
+  params: DownloadCheckpointParams,
+  job: JobContext,
+): Promise<DownloadCheckpointResult> {
   const entry = modelEntry(params.name);
   const mib = (n: number): string => (n / 1048576).toFixed(1);
   return download({

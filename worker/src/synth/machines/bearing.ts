@@ -24,8 +24,29 @@ const HEARD = { A: [1, 0.6, 0.4], B: [0.45, 1, 0.9] };
 export const bearing: MachineModel = {
   name: 'bearing',
   description: 'bearing test rig: shaft harmonics, rolling noise through housing modes; outer/inner/ball defects',
-  source: [1800, 2400, 3000].map((rpm) => ({ attributes: [['vel', String(rpm)], ['loc', 'A']], rpm, load: 0.5, background: 'A' as const, location: 'A' as const })),
-  target: [{ attributes: [['vel', '2700'], ['loc', 'B']], rpm: 2700, load: 0.5, background: 'B', location: 'B', ...TARGET_SETUP }],
+  source: [1800, 2400, 3000].map((rpm) => ({
+    attributes: [
+      ['vel', String(rpm)],
+      ['loc', 'A'],
+    ],
+    rpm,
+    load: 0.5,
+    background: 'A' as const,
+    location: 'A' as const,
+  })),
+  target: [
+    {
+      attributes: [
+        ['vel', '2700'],
+        ['loc', 'B'],
+      ],
+      rpm: 2700,
+      load: 0.5,
+      background: 'B',
+      location: 'B',
+      ...TARGET_SETUP,
+    },
+  ],
   faultScale: 0.9,
   anomalies: ['outer', 'inner', 'ball'],
   render(ctx, condition, anomaly) {
@@ -39,7 +60,8 @@ export const bearing: MachineModel = {
     if (!anomaly) return;
     const amp = 10 * anomaly.severity * speed;
     if (anomaly.kind === 'outer') faultImpulses(ctx, track, BPFO, amp, modes);
-    else if (anomaly.kind === 'inner') faultImpulses(ctx, track, BPFI, amp, modes, loadZone(track, 1, 0.8, rng.phase()));
+    else if (anomaly.kind === 'inner')
+      faultImpulses(ctx, track, BPFI, amp, modes, loadZone(track, 1, 0.8, rng.phase()));
     else faultImpulses(ctx, track, BSF, amp, modes, loadZone(track, CAGE, 0.7, rng.phase()));
   },
 };

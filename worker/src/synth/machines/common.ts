@@ -28,7 +28,12 @@ export function shaftTrack(ctx: RenderContext, rpm: number, jitter: number, wand
 }
 
 /** Partials at `orders` with nominal amplitudes, each varied per clip by `sigmaDb` and given a random phase. */
-export function partials(ctx: RenderContext, orders: readonly number[], amps: readonly number[], sigmaDb = 0.25): ShaftPartial[] {
+export function partials(
+  ctx: RenderContext,
+  orders: readonly number[],
+  amps: readonly number[],
+  sigmaDb = 0.25,
+): ShaftPartial[] {
   return orders.map((order, k) => ({ order, amp: amps[k] * ctx.rng.gainDb(sigmaDb), phase: ctx.rng.phase() }));
 }
 
@@ -39,7 +44,8 @@ export function partials(ctx: RenderContext, orders: readonly number[], amps: re
 export function structureBorneNoise(ctx: RenderContext, level: number, modes: readonly Mode[], direct: number): void {
   const { rng, samples, sampleRate, out } = ctx;
   const white = rng.fillGaussian(new Float32Array(samples), level);
-  for (const m of modes) addResonance(out, white, sampleRate, m.hz * (1 + 0.005 * rng.gaussian()), m.q, m.gain * rng.gainDb(0.25));
+  for (const m of modes)
+    addResonance(out, white, sampleRate, m.hz * (1 + 0.005 * rng.gaussian()), m.q, m.gain * rng.gainDb(0.25));
   if (direct > 0) for (let i = 0; i < samples; i++) out[i] += direct * white[i];
 }
 

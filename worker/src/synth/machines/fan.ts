@@ -25,8 +25,27 @@ const BEARING_MODES: Mode[] = [
 export const fan: MachineModel = {
   name: 'fan',
   description: 'axial fan: 7-blade pass tone and harmonics, speed-dependent aerodynamic noise, duct resonances',
-  source: [1200, 1350, 1500].map((rpm) => ({ attributes: [['spd', String(rpm)], ['bg', 'A']], rpm, load: 0.5, background: 'A' as const })),
-  target: [{ attributes: [['spd', '1800'], ['bg', 'C']], rpm: 1800, load: 0.5, background: 'C', ...TARGET_SETUP }],
+  source: [1200, 1350, 1500].map((rpm) => ({
+    attributes: [
+      ['spd', String(rpm)],
+      ['bg', 'A'],
+    ],
+    rpm,
+    load: 0.5,
+    background: 'A' as const,
+  })),
+  target: [
+    {
+      attributes: [
+        ['spd', '1800'],
+        ['bg', 'C'],
+      ],
+      rpm: 1800,
+      load: 0.5,
+      background: 'C',
+      ...TARGET_SETUP,
+    },
+  ],
   faultScale: 0.7,
   anomalies: ['imbalance', 'bearing'],
   render(ctx, condition, anomaly) {

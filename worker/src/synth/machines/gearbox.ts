@@ -20,9 +20,32 @@ const GEAR_MODES: Mode[] = [
  */
 export const gearbox: MachineModel = {
   name: 'gearbox',
-  description: 'spur gearbox 23/41 teeth: gear-mesh harmonics with shaft sidebands, torque-dependent, housing resonances',
-  source: [20, 50, 80].map((load) => ({ attributes: [['spd', '1500'], ['load', String(load)], ['bg', 'A']], rpm: 1500, load: load / 100, background: 'A' as const })),
-  target: [{ attributes: [['spd', '1200'], ['load', '50'], ['bg', 'B']], rpm: 1200, load: 0.5, background: 'B', backgroundGainDb: -4, ...TARGET_SETUP }],
+  description:
+    'spur gearbox 23/41 teeth: gear-mesh harmonics with shaft sidebands, torque-dependent, housing resonances',
+  source: [20, 50, 80].map((load) => ({
+    attributes: [
+      ['spd', '1500'],
+      ['load', String(load)],
+      ['bg', 'A'],
+    ],
+    rpm: 1500,
+    load: load / 100,
+    background: 'A' as const,
+  })),
+  target: [
+    {
+      attributes: [
+        ['spd', '1200'],
+        ['load', '50'],
+        ['bg', 'B'],
+      ],
+      rpm: 1200,
+      load: 0.5,
+      background: 'B',
+      backgroundGainDb: -4,
+      ...TARGET_SETUP,
+    },
+  ],
   faultScale: 0.6,
   anomalies: ['tooth', 'misalignment'],
   render(ctx, condition, anomaly) {

@@ -20,8 +20,27 @@ const FRAME_MODES: Mode[] = [{ hz: 1250, q: 6, gain: 1 }];
 export const motor: MachineModel = {
   name: 'motor',
   description: '4-pole induction motor: 100 Hz magnetic hum, rotor-slot harmonics, cooling fan; slip grows with load',
-  source: [25, 50, 75].map((load) => ({ attributes: [['load', String(load)], ['bg', 'A']], rpm: 1500, load: load / 100, background: 'A' as const })),
-  target: [{ attributes: [['load', '100'], ['bg', 'C']], rpm: 1500, load: 1, background: 'C', ...TARGET_SETUP }],
+  source: [25, 50, 75].map((load) => ({
+    attributes: [
+      ['load', String(load)],
+      ['bg', 'A'],
+    ],
+    rpm: 1500,
+    load: load / 100,
+    background: 'A' as const,
+  })),
+  target: [
+    {
+      attributes: [
+        ['load', '100'],
+        ['bg', 'C'],
+      ],
+      rpm: 1500,
+      load: 1,
+      background: 'C',
+      ...TARGET_SETUP,
+    },
+  ],
   faultScale: 0.65,
   anomalies: ['misalignment', 'looseness'],
   render(ctx, condition, anomaly) {
@@ -52,7 +71,11 @@ export const motor: MachineModel = {
       }
     }
     addShaftPartials(out, sampleRate, track, partials(ctx, orders, amps));
-    const hum = [0.35, 0.12, 0.08, 0.04].map((a, k) => ({ hz: 2 * LINE_HZ * (k + 1), amp: a * current * rng.gainDb(1.5), phase: rng.phase() }));
+    const hum = [0.35, 0.12, 0.08, 0.04].map((a, k) => ({
+      hz: 2 * LINE_HZ * (k + 1),
+      amp: a * current * rng.gainDb(1.5),
+      phase: rng.phase(),
+    }));
     addFixedTones(out, sampleRate, hum);
     structureBorneNoise(ctx, 0.45, STATOR_MODES, 0.06);
     if (anomaly?.kind === 'looseness') faultImpulses(ctx, track, 1, 4 * severity, FRAME_MODES);

@@ -24,8 +24,27 @@ const CASING_MODES: Mode[] = [
 export const pump: MachineModel = {
   name: 'pump',
   description: 'centrifugal pump: 6-vane pass tone, flow turbulence, pipe resonances; motor slip grows with load',
-  source: [40, 55, 70].map((flow) => ({ attributes: [['flow', String(flow)], ['bg', 'A']], rpm: 3000, load: flow / 100, background: 'A' as const })),
-  target: [{ attributes: [['flow', '100'], ['bg', 'C']], rpm: 3000, load: 1, background: 'C', ...TARGET_SETUP }],
+  source: [40, 55, 70].map((flow) => ({
+    attributes: [
+      ['flow', String(flow)],
+      ['bg', 'A'],
+    ],
+    rpm: 3000,
+    load: flow / 100,
+    background: 'A' as const,
+  })),
+  target: [
+    {
+      attributes: [
+        ['flow', '100'],
+        ['bg', 'C'],
+      ],
+      rpm: 3000,
+      load: 1,
+      background: 'C',
+      ...TARGET_SETUP,
+    },
+  ],
   faultScale: 0.75,
   anomalies: ['looseness', 'bearing'],
   render(ctx, condition, anomaly) {
