@@ -1,4 +1,4 @@
-import type { RunResults } from '../../worker/src/experiments/results';
+import type { RunResults } from '../../worker/src/protocol/results';
 import type {
   FromWebview,
   PanelContent,

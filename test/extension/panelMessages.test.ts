@@ -5,7 +5,7 @@ import {
   parseFromWebview,
   type PanelHost,
 } from '../../extension/src/panelMessages';
-import type { RunResults } from '../../worker/src/experiments/results';
+import type { RunResults } from '../../worker/src/protocol/results';
 import type { PanelContent, ToWebview } from '../../worker/src/protocol/webviewProtocol';
 import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
 

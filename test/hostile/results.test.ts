@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunResults } from '../../worker/src/experiments/results';
+import type { RunResults } from '../../worker/src/protocol/results';
 import { isOneLineError, runCliProcess } from '../helpers/cliProcess';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MachineResult } from '../../worker/src/experiments/results';
-import { histogramSpec, rocSpec } from '../../worker/src/report/chartSpecs';
+import type { MachineResult } from '../../worker/src/protocol/results';
+import { histogramSpec, rocSpec } from '../../worker/src/protocol/chartSpecs';
 import { nextSort, sortRows } from '../../webview-ui/src/sorting';
 import { colourAt, decodeFloat32, spectrogramPixels } from '../../webview-ui/src/spectrogram';
 import { themeFromVariables, vegaLiteConfig } from '../../webview-ui/src/theme';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResults } from '../../worker/src/experiments/results';
+import type { RunResults } from '../../worker/src/protocol/results';
 import type { PanelContent } from '../../worker/src/protocol/webviewProtocol';
 import type { SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
 import { initialState, newRequests, reduce, type Action, type PanelViewState } from '../../webview-ui/src/state';

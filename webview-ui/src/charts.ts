@@ -1,7 +1,7 @@
 import { loader, parse, View } from 'vega';
 import { expressionInterpreter } from 'vega-interpreter';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { VegaLiteSpec } from '../../worker/src/report/chartSpecs';
+import type { VegaLiteSpec } from '../../worker/src/protocol/chartSpecs';
 import { vegaLiteConfig, type ChartTheme } from './theme';
 
 /**

@@ -4,9 +4,9 @@ import type {
   Metrics,
   RunResults,
   VariantResult,
-} from '../../worker/src/experiments/results';
+} from '../../worker/src/protocol/results';
 import type { ScoreFilesResult, ScoredFile } from '../../worker/src/protocol/workerProtocol';
-import { histogramSpec, layerSweepSpec, rocSpec, type VegaLiteSpec } from '../../worker/src/report/chartSpecs';
+import { histogramSpec, layerSweepSpec, rocSpec, type VegaLiteSpec } from '../../worker/src/protocol/chartSpecs';
 import { h, testId } from './dom';
 import { sortRows, type SortSpec } from './sorting';
 import type { ClipView, FileColumn, UiAction } from './state';

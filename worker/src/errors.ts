@@ -2,14 +2,8 @@
  * One error type for everything the worker reports to a person. The code and the structured data survive the trip
  * to the CLI (one line on stderr) and to the editor (a JSON-RPC error's `data`), so neither side parses messages.
  */
-export type ErrorCode =
-  | 'NOT_FOUND' // a file or directory that does not exist
-  | 'BAD_INPUT' // input that exists but is malformed or out of range
-  | 'UNSUPPORTED' // well-formed input using a feature we do not implement
-  | 'CORRUPT' // a file whose bytes contradict its own header
-  | 'UNSAFE' // content refused for security (forbidden pickle global, path escaping a root)
-  | 'CANCELLED'
-  | 'INTERNAL';
+import type { ErrorCode } from './protocol/errors';
+export type { ErrorCode } from './protocol/errors';
 
 export interface ErrorData {
   /** The file the problem is in, as the user gave it. */

@@ -11,7 +11,7 @@ import {
 } from 'jsonc-parser';
 import { GenrepError } from '../errors';
 import { fsError } from '../io/fsErrors';
-import type { RunConfig } from './runConfig';
+import type { RunConfig } from '../protocol/runConfig';
 import { projectFile } from '../paths';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 

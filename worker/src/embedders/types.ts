@@ -4,13 +4,9 @@
  * `fbank-stats` default, and a user-supplied ONNX audio encoder.
  */
 
-/**
- * How a layer's token grid (time patches × frequency patches × channels) becomes one vector per clip (spec §3):
- * temporal = mean over time, frequency-major flattening f·C + c (the paper's choice); spectral = mean over
- * frequency, t·C + c; spatial = mean over all tokens.
- */
-export type Pooling = 'temporal' | 'spectral' | 'spatial';
-export const POOLINGS: readonly Pooling[] = ['temporal', 'spectral', 'spatial'];
+import type { Pooling } from '../protocol/vocabulary';
+export type { Pooling } from '../protocol/vocabulary';
+export { POOLINGS } from '../protocol/vocabulary';
 
 export interface EmbedOptions {
   /** Layer indices as the embedder numbers them (BEATs: 1..L blocks, 0 = encoder input; others: 1). */

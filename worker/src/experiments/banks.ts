@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { EmbedderConfig, Pooling } from '../config/runConfig';
+import type { EmbedderConfig } from '../protocol/runConfig';
+import type { Pooling } from '../protocol/vocabulary';
 import { discoverDataset, type Layout } from '../datasets';
 import { createEmbedder, POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';

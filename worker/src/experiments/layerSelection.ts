@@ -1,5 +1,5 @@
-import type { LayerSelectionMode } from '../config/runConfig';
-import type { Metrics } from './results';
+import type { LayerSelectionMode } from '../protocol/vocabulary';
+import type { Metrics } from '../protocol/results';
 
 /**
  * Which layer is reported per machine type.

@@ -1,6 +1,6 @@
 import { writeFileAtomic } from '../io/atomicWrite';
 import { renderReportHtml } from '../report/reportHtml';
-import type { RunResults } from './results';
+import type { RunResults } from '../protocol/results';
 
 /** report.html: self-contained (inline SVG charts, inline CSS, no script, nothing fetched). */
 export async function writeReport(file: string, results: RunResults): Promise<void> {

@@ -1,7 +1,8 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { LoadedConfig } from '../config/loadConfig';
-import type { DnMode, EmbedderConfig, RunConfig } from '../config/runConfig';
+import type { EmbedderConfig, RunConfig } from '../protocol/runConfig';
+import type { DnMode } from '../protocol/vocabulary';
 import { discoverDataset, type Clip, type MachineSet } from '../datasets';
 import { createEmbedder, type Embedder, type EmbedderSpec } from '../embedders';
 import { GenrepError } from '../errors';
@@ -22,7 +23,7 @@ import {
   type Metrics,
   type RunResults,
   type VariantResult,
-} from './results';
+} from '../protocol/results';
 import { fileScores, rocSet, scoreCell, toMetrics, type CellResult } from './scoreMachineLayer';
 import { ResultSet } from './resultSet';
 import { writeSubmission } from './submission';

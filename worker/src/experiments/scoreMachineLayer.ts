@@ -2,7 +2,7 @@ import type { Clip } from '../datasets';
 import { GenrepError } from '../errors';
 import { dcaseMetrics, decide, rocCurve, type DcaseMetrics } from '../metrics';
 import { buildBanks, scoreMachine, type DnMode, type Domain, type IndexChoice } from '../scoring';
-import type { FileScore, Metrics, RocPoints } from './results';
+import type { FileScore, Metrics, RocPoints } from '../protocol/results';
 
 /** One cell of the experiment grid: a machine type × layer × (DN mode, MemMixup) variant. */
 export interface CellInput {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite';
-import type { VariantResult } from './results';
+import type { VariantResult } from '../protocol/results';
 
 /**
  * The DCASE Task 2 submission files for one variant, as the official evaluator reads them: per machine type and

@@ -1,5 +1,25 @@
-import type { ErrorCode } from '../errors';
 import type { Range } from './positions';
+
+/** What kind of failure an error is; GenrepError (worker/src/errors.ts) carries one. */
+export type ErrorCode =
+  | 'NOT_FOUND' // a file or directory that does not exist
+  | 'BAD_INPUT' // input that exists but is malformed or out of range
+  | 'UNSUPPORTED' // well-formed input using a feature we do not implement
+  | 'CORRUPT' // a file whose bytes contradict its own header
+  | 'UNSAFE' // content refused for security (forbidden pickle global, path escaping a root)
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+/** The JSON-RPC 2.0 and LSP error codes the worker and the extension use, declared once. */
+export const JSON_RPC_CODES = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** LSP's RequestCancelled. */
+  REQUEST_CANCELLED: -32800,
+} as const;
 
 /**
  * How a worker failure crosses JSON-RPC: `error.code` is a number from WORKER_ERROR_CODES (JSON-RPC 2.0 leaves
@@ -12,10 +32,9 @@ export const WORKER_ERROR_CODES = {
   UNSUPPORTED: -32003,
   CORRUPT: -32004,
   UNSAFE: -32005,
-  /** LSP's RequestCancelled. */
-  CANCELLED: -32800,
+  CANCELLED: JSON_RPC_CODES.REQUEST_CANCELLED,
   /** JSON-RPC's InternalError: a bug, not the user's input; the worker logs the stack first. */
-  INTERNAL: -32603,
+  INTERNAL: JSON_RPC_CODES.INTERNAL_ERROR,
 } as const satisfies Record<ErrorCode, number>;
 
 export type WorkerErrorCode = ErrorCode;

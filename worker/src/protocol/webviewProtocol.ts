@@ -4,7 +4,7 @@
  * the panel posts `ready`, and only then does the host send what to show. The panel's own requests (a clip's
  * spectrogram or audio) carry a requestId that the host's `reply` echoes.
  */
-import type { RunResults } from '../experiments/results';
+import type { RunResults } from './results';
 import type { ClipAudioResult, ScoreFilesResult, SpectrogramResult } from './workerProtocol';
 
 /** What the panel shows: a run's results, or new files scored against a saved bank. */

@@ -12,9 +12,10 @@
  * Everything here is JSON-safe (no typed arrays; big arrays travel as base64) and type-only apart from the small
  * method tables at the end, so the browser bundle and the extension can import it without pulling in worker code.
  */
-import type { RunConfig, EmbedderConfig, Pooling } from '../config/runConfig';
-import type { RunResults, Metrics } from '../experiments/results';
-import type { BankFileHeader } from '../scoring/bankFile';
+import type { RunConfig, EmbedderConfig } from './runConfig';
+import type { Pooling } from './vocabulary';
+import type { RunResults, Metrics } from './results';
+import type { BankFileHeader } from './bankHeader';
 import type { Range } from './positions';
 import type { WorkerErrorData } from './errors';
 

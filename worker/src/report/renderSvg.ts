@@ -1,4 +1,4 @@
-import type { VegaLiteSpec } from './chartSpecs';
+import type { VegaLiteSpec } from '../protocol/chartSpecs';
 
 /**
  * Renders a Vega-Lite spec to an SVG string without a browser (vega's 'none' renderer). vega and vega-lite are ES

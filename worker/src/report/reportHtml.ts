@@ -1,5 +1,5 @@
-import type { Metrics, RunResults, VariantResult } from '../experiments/results';
-import { histogramSpec, layerSweepSpec, rocSpec } from './chartSpecs';
+import type { Metrics, RunResults, VariantResult } from '../protocol/results';
+import { histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
 import { renderSvg } from './renderSvg';
 import { ablationOrder } from './table';
 

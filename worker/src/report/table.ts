@@ -1,4 +1,4 @@
-import type { Metrics, RunResults, VariantResult } from '../experiments/results';
+import type { Metrics, RunResults, VariantResult } from '../protocol/results';
 
 /** The results as a plain-text table for the terminal: per variant, per machine type, then the summary row. */
 export function formatResultsTable(results: RunResults): string {

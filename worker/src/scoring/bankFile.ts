@@ -4,8 +4,10 @@ import { writeFileAtomic } from '../io/atomicWrite';
 import { openRegularFile, READ_CHUNK_BYTES, readFully, type OpenFile } from '../io/regularFile';
 import { MemoryBanks } from './banks';
 import { bankNameProblem, checkHeaderContent, checkHeaderLayout, type CheckedHeader } from './bankHeaderCheck';
-import type { BankKind, BankMeta, DnStats, HnswOptions, IndexKind, MixupOptions } from './types';
+import type { BankMeta, DnStats } from './types';
 import { finiteSquaredNorms } from './validate';
+import type { BankFileHeader } from '../protocol/bankHeader';
+export type { BankFileHeader } from '../protocol/bankHeader';
 
 /**
  * Bank files (`.grbank`): one machine type's memory banks at one layer, so new clips can be scored later without
@@ -33,27 +35,6 @@ const DIGEST = 32;
  */
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
-export interface BankFileHeader {
-  format: 'genrep-bank';
-  embedder: string | null;
-  layer: number | null;
-  pooling: string | null;
-  dim: number;
-  dtype: 'float32';
-  kind: BankKind;
-  /** Bank names in group order: ['source', 'target'], the section IDs, or ['all']. */
-  groups: string[];
-  /** Row → group as runs [groupIndex, count] in row order. */
-  rowGroups: [number, number][];
-  /** rows, rows per bank name, augmented (MemMixup) rows. */
-  counts: Record<string, number>;
-  kn: number;
-  mixup: MixupOptions | null;
-  index: IndexKind;
-  hnsw: HnswOptions;
-  /** Inductive DN statistics computed before saving, per K_n (so loading does not need the leave-one-out pass). */
-  inductiveStats?: { kn: number; banks: Record<string, DnStats> }[];
-}
 
 function runs(rowGroup: Int32Array): [number, number][] {
   const out: [number, number][] = [];

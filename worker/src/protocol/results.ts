@@ -1,4 +1,5 @@
-import type { DnMode, RunConfig } from '../config/runConfig';
+import type { RunConfig } from './runConfig';
+import type { DnMode, Domain, Label, LayerSelectionMode, MemMixup, SummaryStyle } from './vocabulary';
 
 /**
  * The shape of results.json — what `genrep run` writes and what the editor's results panel reads. Versioned: a
@@ -25,8 +26,8 @@ export interface FileScore {
   name: string;
   path: string;
   section: string;
-  domain: 'source' | 'target' | null;
-  label: 'normal' | 'anomaly' | null;
+  domain: Domain | null;
+  label: Label | null;
   score: number;
   d_source: number | null;
   d_target: number | null;
@@ -59,10 +60,10 @@ export interface VariantResult {
   /** e.g. "dn=transductive mixup=K_s990" — unique within the run. */
   id: string;
   dn: DnMode;
-  mixup: { K_s: number; lambda: number } | null;
+  mixup: MemMixup | null;
   K_n: number;
   /** 'oracle' results used test labels to pick the layer and must always be labelled as such. */
-  layerSelection: 'fixed' | 'oracle' | 'validation';
+  layerSelection: LayerSelectionMode;
   machines: MachineResult[];
   /** Low-shot runs: the seeds whose metrics are averaged (files, ROC and threshold are from the first seed). */
   seeds: number[] | null;
@@ -70,7 +71,7 @@ export interface VariantResult {
   overall: Metrics | null;
   /** The same summary with every machine type at one layer (the paper's Fig. 1). */
   perLayer: LayerMetrics[];
-  summaryStyle: 'dcase2023' | 'dcase2020';
+  summaryStyle: SummaryStyle;
 }
 
 export interface RunResults {

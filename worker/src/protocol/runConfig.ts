@@ -1,14 +1,13 @@
+import type { DnMode, Domain, IndexChoice, Label, LayerSelectionMode, MemMixup, Pooling } from './vocabulary';
+
 /** The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in. */
-export type DnMode = 'transductive' | 'inductive' | 'none';
-export type Pooling = 'temporal' | 'spectral' | 'spatial';
-export type LayerSelectionMode = 'fixed' | 'oracle' | 'validation';
 
 export interface DatasetFileEntry {
   path: string;
   machineType: string;
   split: 'train' | 'test';
-  domain?: 'source' | 'target';
-  label?: 'normal' | 'anomaly';
+  domain?: Domain;
+  label?: Label;
   section?: string;
 }
 
@@ -36,10 +35,10 @@ export interface RunConfig {
   layers: number[] | 'all';
   pooling: Pooling;
   K_n: number;
-  mixup: { K_s: number; lambda: number };
+  mixup: MemMixup;
   dn: DnMode | DnMode[];
   ablation: boolean;
-  index: 'auto' | 'exact' | 'hnsw';
+  index: IndexChoice;
   layerSelection: LayerSelectionMode | { mode: LayerSelectionMode; layer?: number };
   lowShot?: { k?: number; fraction?: number; seeds: number[] };
   threads?: number;

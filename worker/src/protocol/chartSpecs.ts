@@ -1,4 +1,9 @@
-import type { MachineResult, VariantResult } from '../experiments/results';
+/**
+ * The Vega-Lite chart specs that the results panel renders live and report.html renders headless to SVG: part of
+ * the panel's contract, so they live beside the types they draw and import nothing else of ours. The one runtime
+ * module the panel takes from the worker tree (eslint.config.mjs allows exactly this file).
+ */
+import type { MachineResult, VariantResult } from './results';
 
 /**
  * Vega-Lite specs for every chart the product draws, as pure functions of the results: the editor's panel renders

@@ -1,0 +1,37 @@
+import type { BankKind, DnStats, HnswOptions, IndexKind } from './vocabulary';
+
+/**
+ * The JSON header of a `.grbank` file (format 1; docs/scoring.md), as the worker writes it and `genrep/listBanks`
+ * returns it.
+ */
+export interface BankFileHeader {
+  format: 'genrep-bank';
+  embedder: string | null;
+  layer: number | null;
+  pooling: string | null;
+  dim: number;
+  dtype: 'float32';
+  kind: BankKind;
+  /** Bank names in group order: ['source', 'target'], the section IDs, or ['all']. */
+  groups: string[];
+  /** Row → group as runs [groupIndex, count] in row order. */
+  rowGroups: [number, number][];
+  /** rows, rows per bank name, augmented (MemMixup) rows. */
+  counts: Record<string, number>;
+  kn: number;
+  /** MemMixup as format 1 stores it: `ks` is K_s (see BankFileMixup). */
+  mixup: BankFileMixup | null;
+  index: IndexKind;
+  hnsw: HnswOptions;
+  /** Inductive DN statistics computed before saving, per K_n (so loading does not need the leave-one-out pass). */
+  inductiveStats?: { kn: number; banks: Record<string, DnStats> }[];
+}
+
+/**
+ * MemMixup as bank files store it. Format 1 spells K_s `ks`; the on-disk spelling is kept so that existing banks
+ * stay readable and new ones byte-identical, and bankFile.ts maps it to MemMixup's K_s on both sides.
+ */
+export interface BankFileMixup {
+  ks: number;
+  lambda: number;
+}
