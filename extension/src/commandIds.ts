@@ -1,3 +1,5 @@
+import type { RestartSetting } from '../../worker/src/protocol/workerProtocol';
+
 /**
  * Every command the extension registers, with the title the manifest gives it (the palette shows
  * "GenRep: <title>"). test/extension/manifest.test.ts checks this table against package.json both ways, and the
@@ -24,3 +26,17 @@ export type CommandId = keyof typeof COMMANDS;
 export const VIEW_CONTAINER_ID = 'genrep';
 export const DATASET_VIEW_ID = 'genrep.datasets';
 export const RESULTS_PANEL_TYPE = 'genrep.results';
+
+/**
+ * The `genrep.*` settings the worker is started with: changing one offers a restart (rust-analyzer's
+ * requiresServerReloadOpts). The protocol names them (RestartSetting); a record rather than an array, so a setting
+ * missing here or not in the protocol fails to compile. test/extension/manifest.test.ts checks package.json declares
+ * each.
+ */
+const RESTART: Record<RestartSetting, true> = {
+  modelDirectory: true,
+  cacheDirectory: true,
+  workerThreads: true,
+  nodePath: true,
+};
+export const RESTART_SETTINGS = Object.keys(RESTART) as RestartSetting[];

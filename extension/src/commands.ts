@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { PaperDefaults } from '../../worker/src/protocol/vocabulary';
 import type { BankListing } from '../../worker/src/protocol/workerProtocol';
 import type { CommandId } from './commandIds';
 import { addDatasetRoot, config, removeDatasetRoot, workspaceFolder } from './config';
@@ -78,7 +79,7 @@ async function runConfigFile(s: Services, file: string): Promise<void> {
   try {
     outcome = await s.ctx.job('genrep/run', { configFile: file }, `GenRep: running ${name}`);
   } catch (err) {
-    await s.ctx.reportFailure(`Running ${name}`, err, { retry: () => runConfigFile(s, file) });
+    s.ctx.reportFailure(`Running ${name}`, err, { retry: () => runConfigFile(s, file) });
     return;
   }
   s.ctx.log.info(`run ${outcome.name} finished in ${outcome.totalSec.toFixed(1)} s: ${outcome.resultsFile}`);
@@ -113,6 +114,13 @@ async function createRunConfigFile(
   machineTypes: string[] | undefined,
   askName: boolean,
 ): Promise<string | undefined> {
+  let paper: PaperDefaults;
+  try {
+    paper = await s.ctx.paperDefaults();
+  } catch (err) {
+    s.ctx.reportFailure('Creating a run config', err);
+    return undefined;
+  }
   const folder = workspaceFolder();
   const suggested = [path.basename(root), ...(machineTypes ?? [])].join('-');
   const name = askName
@@ -143,12 +151,15 @@ async function createRunConfigFile(
   if (!file) return undefined;
   const relative = path.relative(path.dirname(file), root);
   const datasetRoot = relative.startsWith('..') || path.isAbsolute(relative) ? root : relative || '.';
-  const text = runConfigTemplate({
-    name,
-    datasetRoot: datasetRoot.split(path.sep).join('/'),
-    ...(machineTypes ? { machineTypes } : {}),
-    embedder: config.embedder(),
-  });
+  const text = runConfigTemplate(
+    {
+      name,
+      datasetRoot: datasetRoot.split(path.sep).join('/'),
+      ...(machineTypes ? { machineTypes } : {}),
+      embedder: config.embedder(),
+    },
+    paper,
+  );
   await vscode.workspace.fs.writeFile(vscode.Uri.file(file), new TextEncoder().encode(text));
   await openAt(file);
   s.tree.scheduleRefresh();
@@ -215,8 +226,8 @@ async function pickMachine(
   )?.value;
 }
 
-async function bestLayer(s: Services, embedder: string): Promise<number> {
-  if (embedder === 'fbank-stats') return 1;
+async function bestLayer(s: Services, embedder: string, paper: PaperDefaults): Promise<number> {
+  if (embedder === 'fbank-stats') return paper.fbankStatsLayer;
   try {
     const { models } = await s.ctx.request('genrep/listModels', {});
     return models.find((m) => m.name === embedder || embedder.endsWith(m.file))?.bestLayer ?? 1;
@@ -325,7 +336,7 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       try {
         bank = await pickBank(s);
       } catch (err) {
-        await ctx.reportFailure('Listing the memory banks', err);
+        ctx.reportFailure('Listing the memory banks', err);
         return;
       }
       if (!bank) return;
@@ -342,7 +353,7 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
           scored,
         });
       } catch (err) {
-        await ctx.reportFailure(what, err);
+        ctx.reportFailure(what, err);
       }
     },
 
@@ -357,7 +368,15 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         return;
       }
       const embedder = config.embedder();
-      let layer = await bestLayer(s, embedder);
+      const what = `Building the ${target.machineType} memory bank`;
+      let paper: PaperDefaults;
+      try {
+        paper = await ctx.paperDefaults();
+      } catch (err) {
+        ctx.reportFailure(what, err);
+        return;
+      }
+      let layer = await bestLayer(s, embedder, paper);
       if (embedder !== 'fbank-stats') {
         const answer = await vscode.window.showInputBox({
           prompt: `Layer of ${embedder} whose features form the bank`,
@@ -371,8 +390,9 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         dir,
         `${target.machineType}-${slug(path.basename(embedder).replace(/\.(pt|onnx)$/i, ''))}-L${layer}.grbank`,
       );
-      // MemMixup as the paper (K_s = 990, λ = 0.9), capped at the source clips there are.
-      const mixup = target.sourceClips > 0 ? { K_s: Math.min(990, target.sourceClips), lambda: 0.9 } : null;
+      // MemMixup as the paper, with K_s capped at the source clips there are.
+      const mixup =
+        target.sourceClips > 0 ? { ...paper.mixup, K_s: Math.min(paper.mixup.K_s, target.sourceClips) } : null;
       try {
         const built = await ctx.job(
           'genrep/buildBank',
@@ -381,8 +401,8 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
             machineType: target.machineType,
             embedder,
             layer,
-            pooling: 'temporal',
-            K_n: 1,
+            pooling: paper.pooling,
+            K_n: paper.K_n,
             mixup,
             out,
           },
@@ -394,7 +414,7 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         );
         if (choice) await vscode.commands.executeCommand('genrep.scoreSelectedFiles');
       } catch (err) {
-        await ctx.reportFailure(`Building the ${target.machineType} memory bank`, err);
+        ctx.reportFailure(what, err);
       }
     },
 
@@ -422,7 +442,7 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       try {
         models = await ctx.request('genrep/listModels', {});
       } catch (err) {
-        await ctx.reportFailure('Listing the known checkpoints', err);
+        ctx.reportFailure('Listing the known checkpoints', err);
         return;
       }
       const choice = await vscode.window.showQuickPick(
@@ -450,7 +470,7 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
             .getConfiguration('genrep')
             .update('embedder', choice.model.name, vscode.ConfigurationTarget.Global);
       } catch (err) {
-        await ctx.reportFailure(`Downloading ${choice.model.name}`, err);
+        ctx.reportFailure(`Downloading ${choice.model.name}`, err);
       }
     },
 
@@ -476,11 +496,14 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         );
         await tree.refresh();
       } catch (err) {
-        await ctx.reportFailure('Restarting the worker', err);
+        ctx.reportFailure('Restarting the worker', err);
       }
     },
 
-    'genrep.showLog': async () => ctx.log.show(true),
+    'genrep.showLog': () => {
+      ctx.log.show(true);
+      return Promise.resolve();
+    },
 
     'genrep.refreshDatasets': async () => tree.refresh(),
 
@@ -506,9 +529,10 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       await tree.refresh();
     },
 
-    'genrep.playClip': async (arg) => {
+    'genrep.playClip': (arg) => {
       const file = pathOf(arg);
       if (file) ResultsPanel.showClip(ctx, file);
+      return Promise.resolve();
     },
 
     'genrep.revealClip': async (arg) => {

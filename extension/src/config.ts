@@ -8,9 +8,6 @@ import type { WorkerSettings } from '../../worker/src/protocol/workerProtocol';
  */
 export const SECTION = 'genrep';
 
-/** Settings the worker reads at start: changing one offers a restart (rust-analyzer's requiresServerReloadOpts). */
-export const RESTART_KEYS = ['modelDirectory', 'cacheDirectory', 'workerThreads', 'nodePath'] as const;
-
 function get<T>(key: string, fallback: T): T {
   return vscode.workspace.getConfiguration(SECTION).get<T>(key, fallback);
 }

@@ -1,9 +1,8 @@
-/**
- * "GenRep: Create Run Config" writes this: every setting a first run needs, each with a comment saying what it
- * means and its paper symbol. JSON with comments (the loader and the editor's jsonc association accept them); the
- * values are the schema's defaults, except K_s, which is kept below the tiny datasets people start with.
- * test/extension/configTemplate.test.ts validates the output against schemas/run-config.schema.json.
- */
+import type { PaperDefaults } from '../../worker/src/protocol/vocabulary';
+
+/** K_s of a new config: below the source clips of the tiny datasets people start with (the paper's K_s is not). */
+const STARTER_K_S = 10;
+
 export interface TemplateOptions {
   name: string;
   /** The dataset root as written into the file: relative to the config's folder where possible. */
@@ -12,7 +11,13 @@ export interface TemplateOptions {
   embedder?: string;
 }
 
-export function runConfigTemplate(o: TemplateOptions): string {
+/**
+ * "GenRep: Create Run Config" writes this: every setting a first run needs, each with a comment saying what it
+ * means and its paper symbol. JSON with comments (the loader and the editor's jsonc association accept them); the
+ * values are the paper's (`paper`: PAPER_DEFAULTS, which the worker sends in `initialize`), except K_s.
+ * test/extension/commandLogic.test.ts checks that the worker loads and validates the output.
+ */
+export function runConfigTemplate(o: TemplateOptions, paper: PaperDefaults): string {
   const machineTypes =
     o.machineTypes && o.machineTypes.length > 0
       ? `\n    "machineTypes": ${JSON.stringify(o.machineTypes)},`
@@ -33,13 +38,13 @@ export function runConfigTemplate(o: TemplateOptions): string {
   // Layers to extract and score: "all" or a list (BEATs: 1..12).
   "layers": "all",
   // temporal (the paper's choice) | spectral | spatial
-  "pooling": "temporal",
-  // K_n: neighbours averaged in the kNN distance (paper: 1).
-  "K_n": 1,
-  // MemMixup: each target clip is mixed with its K_s nearest source clips as lambda·t + (1 − lambda)·s (paper: K_s = 990, lambda = 0.9; K_s = 0 turns it off).
-  "mixup": { "K_s": 10, "lambda": 0.9 },
+  "pooling": ${JSON.stringify(paper.pooling)},
+  // K_n: neighbours averaged in the kNN distance (paper: ${paper.K_n}).
+  "K_n": ${paper.K_n},
+  // MemMixup: each target clip is mixed with its K_s nearest source clips as lambda·t + (1 − lambda)·s (paper: K_s = ${paper.mixup.K_s}, lambda = ${paper.mixup.lambda}; K_s = 0 turns it off).
+  "mixup": { "K_s": ${STARTER_K_S}, "lambda": ${paper.mixup.lambda} },
   // Domain normalisation: transductive (the paper) | inductive (deployable) | none; a list runs each.
-  "dn": "transductive",
+  "dn": ${JSON.stringify(paper.dn)},
   // Also score DN on/off × MemMixup on/off (the paper's Table 2).
   "ablation": false,
   // Which layer each machine type reports: oracle (best by test labels, as the paper; marked "oracle") | fixed | validation.

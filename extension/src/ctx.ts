@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ProgressType } from 'vscode-languageclient/node';
+import type { PaperDefaults } from '../../worker/src/protocol/vocabulary';
 import type {
   ParamsOf,
   ResultOf,
@@ -7,7 +8,7 @@ import type {
   WorkerMethod,
   WorkerStatus,
 } from '../../worker/src/protocol/workerProtocol';
-import { presentFailure, type FailureView } from './errorPresentation';
+import { presentFailure, type FailureAction, type FailureView } from './errorPresentation';
 import { statusBarView } from './statusBarModel';
 import { describeExit, WorkerSupervisor, type WorkerState } from './supervisor';
 import { createLauncher, type RunningWorker } from './workerClient';
@@ -68,9 +69,22 @@ export class Ctx implements vscode.Disposable {
     token?: vscode.CancellationToken,
   ): Promise<ResultOf<M>> {
     const worker = await this.supervisor.ready();
-    return (
-      token ? worker.client.sendRequest(method, params, token) : worker.client.sendRequest(method, params)
-    ) as Promise<ResultOf<M>>;
+    return token
+      ? worker.client.sendRequest<ResultOf<M>>(method, params, token)
+      : worker.client.sendRequest<ResultOf<M>>(method, params);
+  }
+
+  /**
+   * The paper's settings as the worker sends them in `initialize` (its PAPER_DEFAULTS): the extension takes the
+   * protocol as types only, so it keeps no copy of them. Starts the worker if needed.
+   */
+  async paperDefaults(): Promise<PaperDefaults> {
+    const worker = await this.supervisor.ready();
+    const defaults = worker.initialize?.genrep.paperDefaults;
+    if (defaults === undefined) {
+      throw new Error(`the GenRep worker (pid ${worker.pid}) sent no paper defaults in initialize; is it out of date?`);
+    }
+    return defaults;
   }
 
   /** A long request in a progress notification with Cancel (Cancel sends `$/cancelRequest`; the job stops at the next clip). */
@@ -96,7 +110,7 @@ export class Ctx implements vscode.Disposable {
             shown = Math.max(shown, percentage);
           });
           try {
-            return (await worker.client.sendRequest(method, { ...params, workDoneToken }, token)) as ResultOf<M>;
+            return await worker.client.sendRequest<ResultOf<M>>(method, { ...params, workDoneToken }, token);
           } finally {
             subscription.dispose();
           }
@@ -109,14 +123,14 @@ export class Ctx implements vscode.Disposable {
    * Shows a failure the one way every command does: the message, then the buttons that fix it. Returns the view,
    * so callers can add their own follow-up (retry, diagnostics).
    */
-  async reportFailure(
+  reportFailure(
     what: string,
     err: unknown,
     extra: { retry?: () => unknown; buildBank?: () => unknown } = {},
-  ): Promise<FailureView> {
+  ): FailureView {
     const view = presentFailure(what, err);
     this.log[view.cancelled ? 'info' : 'error'](view.message);
-    const labels: Record<string, string> = {
+    const labels: Record<FailureAction, string> = {
       openLocation: 'Open File',
       showLog: 'Show Log',
       restartWorker: 'Restart Worker',
@@ -132,7 +146,7 @@ export class Ctx implements vscode.Disposable {
         : view.severity === 'warning'
           ? vscode.window.showWarningMessage
           : vscode.window.showErrorMessage;
-    void show(view.message, ...actions.map((a) => labels[a]!)).then(async (choice) => {
+    void show(view.message, ...actions.map((a) => labels[a])).then(async (choice) => {
       const action = actions.find((a) => labels[a] === choice);
       switch (action) {
         case 'openLocation':
@@ -156,7 +170,7 @@ export class Ctx implements vscode.Disposable {
         case 'retry':
           await extra.retry?.();
           break;
-        default:
+        case undefined: // dismissed
           break;
       }
     });

@@ -100,7 +100,7 @@ export class DatasetTreeProvider implements vscode.TreeDataProvider<DatasetNode>
       const { datasets } = await this.ctx.request('genrep/listDatasets', { roots: this.roots.map((r) => r.path) });
       this.listings = new Map(datasets.map((d) => [d.root, d]));
     } catch (err) {
-      await this.ctx.reportFailure('Listing the datasets', err, { retry: () => this.refresh() });
+      this.ctx.reportFailure('Listing the datasets', err, { retry: () => this.refresh() });
     }
   }
 

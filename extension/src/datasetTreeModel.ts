@@ -229,7 +229,8 @@ export function clipPathsOf(node: DatasetNode): string[] {
       return node.clips.map((c) => c.path);
     case 'machine':
       return node.machine.test.map((c) => c.path);
-    default:
+    case 'root':
+    case 'hint':
       return [];
   }
 }

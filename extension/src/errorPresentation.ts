@@ -1,10 +1,12 @@
-import type { WorkerErrorData } from '../../worker/src/protocol/errors';
+import { ErrorCodes } from 'vscode-jsonrpc';
+import type { JSON_RPC_CODES, WorkerErrorData } from '../../worker/src/protocol/errors';
 import type { Range } from '../../worker/src/protocol/positions';
 
 /**
  * Turns a failed worker request into what the user sees: one precise sentence (the worker's message already names
  * the file, the line:column and the JSON pointer), where to jump to, and the actions that fix it. One function, so
- * every command reports failures alike (the anchors' "one function maps codes to actions").
+ * every command reports failures alike (docs/architecture.md, "The editor and the worker": one function maps codes
+ * to actions).
  */
 export type FailureAction =
   'openLocation' | 'showLog' | 'restartWorker' | 'downloadCheckpoint' | 'selectEmbedder' | 'buildBank' | 'retry';
@@ -27,11 +29,21 @@ interface ErrorLike {
   data?: unknown;
 }
 
-const REQUEST_CANCELLED = -32800;
-const INVALID_PARAMS = -32602;
-const INTERNAL_ERROR = -32603;
-/** vscode-jsonrpc: pending requests rejected because the connection was disposed, or sent on a closed one. */
-const CONNECTION_LOST = new Set([-32097, -32096]);
+/**
+ * The numeric codes this function tells apart. The protocol declares them (JSON_RPC_CODES), but the extension takes
+ * the protocol as types only, so the values come from vscode-jsonrpc, the library that speaks JSON-RPC for us, and
+ * `satisfies` checks each against the protocol's literal type: if the two ever disagreed this would not compile.
+ * LSP's RequestCancelled is not in vscode-jsonrpc (and vscode-languageserver-protocol types it as a bare integer), so
+ * its number is written here and held to the protocol's by the same check. Our own codes (−32001…) are told apart
+ * by name, from `error.data.code` (WorkerErrorData), never by number.
+ */
+const CODES = {
+  REQUEST_CANCELLED: -32800,
+  INVALID_PARAMS: ErrorCodes.InvalidParams,
+  INTERNAL_ERROR: ErrorCodes.InternalError,
+} as const satisfies Pick<typeof JSON_RPC_CODES, 'REQUEST_CANCELLED' | 'INVALID_PARAMS' | 'INTERNAL_ERROR'>;
+/** vscode-jsonrpc's own: pending requests rejected because the connection was disposed, or sent on a closed one. */
+const CONNECTION_LOST = new Set<number>([ErrorCodes.PendingResponseRejected, ErrorCodes.ConnectionInactive]);
 
 export function presentFailure(what: string, err: unknown): FailureView {
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
@@ -40,7 +52,11 @@ export function presentFailure(what: string, err: unknown): FailureView {
   const data = (typeof e.data === 'object' && e.data !== null ? e.data : {}) as Partial<WorkerErrorData>;
   const base = { cancelled: false, workerLost: false };
 
-  if (code === REQUEST_CANCELLED || data.code === 'CANCELLED' || (err instanceof Error && err.name === 'Canceled')) {
+  if (
+    code === CODES.REQUEST_CANCELLED ||
+    data.code === 'CANCELLED' ||
+    (err instanceof Error && err.name === 'Canceled')
+  ) {
     return { ...base, severity: 'info', message: `${what} cancelled.`, actions: [], cancelled: true };
   }
   if (
@@ -55,7 +71,7 @@ export function presentFailure(what: string, err: unknown): FailureView {
       workerLost: true,
     };
   }
-  if (code === INTERNAL_ERROR || data.code === 'INTERNAL') {
+  if (code === CODES.INTERNAL_ERROR || data.code === 'INTERNAL') {
     return {
       ...base,
       severity: 'error',
@@ -63,7 +79,7 @@ export function presentFailure(what: string, err: unknown): FailureView {
       actions: ['showLog', 'restartWorker'],
     };
   }
-  if (code === INVALID_PARAMS) {
+  if (code === CODES.INVALID_PARAMS) {
     return {
       ...base,
       severity: 'error',

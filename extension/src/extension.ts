@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { createCommands } from './commands';
-import { COMMANDS, DATASET_VIEW_ID, type CommandId } from './commandIds';
-import { RESTART_KEYS } from './config';
+import { COMMANDS, DATASET_VIEW_ID, RESTART_SETTINGS, type CommandId } from './commandIds';
 import { Ctx } from './ctx';
 import { DatasetTreeProvider } from './datasetTree';
 import { registerResultsPanelSerializer } from './resultsPanel';
@@ -14,7 +13,7 @@ import { RunConfigDiagnostics } from './runConfigDiagnostics';
  */
 let ctx: Ctx | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   ctx = new Ctx(context);
   const tree = new DatasetTreeProvider(ctx);
   const diagnostics = new RunConfigDiagnostics(ctx);
@@ -49,7 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration(async (e) => {
-      if (!RESTART_KEYS.some((k) => e.affectsConfiguration(`genrep.${k}`))) return;
+      if (!RESTART_SETTINGS.some((k) => e.affectsConfiguration(`genrep.${k}`))) return;
       const choice = await vscode.window.showInformationMessage(
         'GenRep: the worker must restart for this setting to apply.',
         'Restart Worker',

@@ -35,7 +35,7 @@ export class ResultsPanel {
       const { results } = await ctx.request('genrep/results', { file });
       ResultsPanel.show(ctx, { kind: 'results', file, results });
     } catch (err) {
-      await ctx.reportFailure(`Opening ${file}`, err);
+      ctx.reportFailure(`Opening ${file}`, err);
     }
   }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import {
   CloseAction,
   ErrorAction,
@@ -41,7 +41,7 @@ export function createLauncher(o: {
         exited = true;
         onExit(info);
       };
-      const serverOptions: ServerOptions = async () => {
+      const serverOptions: ServerOptions = () => {
         // Inside VS Code, process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node (as languageclient's fork does).
         const node = config.nodePath() ?? process.execPath;
         child = spawn(node, [serverModule], {
@@ -53,7 +53,7 @@ export function createLauncher(o: {
           o.log.error(`GenRep worker: could not start ${node}: ${err.message}`);
           reportExit({ code: null, signal: null });
         });
-        return child;
+        return Promise.resolve(child);
       };
       const client = new LanguageClient('genrep', 'GenRep Worker', serverOptions, {
         outputChannel: o.log,

@@ -6,6 +6,7 @@ import { statusBarView } from '../../extension/src/statusBarModel';
 import { listForMessage, partitionWavs } from '../../extension/src/wavSelection';
 import { parseRunConfig } from '../../worker/src/config/loadConfig';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
+import { PAPER_DEFAULTS } from '../../worker/src/protocol/vocabulary';
 import { validateConfigText } from '../../worker/src/server/configDiagnostics';
 
 describe('which config Run Experiment runs', () => {
@@ -135,18 +136,21 @@ describe('the status-bar item', () => {
 });
 
 describe('the Create Run Config template', () => {
-  const text = runConfigTemplate({
-    name: 'Fan & Pump (dev)',
-    datasetRoot: 'data/dev',
-    machineTypes: ['fan', 'pump'],
-    embedder: 'fbank-stats',
-  });
+  const text = runConfigTemplate(
+    { name: 'Fan & Pump (dev)', datasetRoot: 'data/dev', machineTypes: ['fan', 'pump'], embedder: 'fbank-stats' },
+    PAPER_DEFAULTS,
+  );
 
   it('is a valid run config with comments, as the loader reads it', () => {
     const loaded = parseRunConfig(text, '/ws/fan.genrep.json');
     expect(loaded.config.dataset.root).toBe('/ws/data/dev');
     expect(loaded.config.dataset.machineTypes).toEqual(['fan', 'pump']);
     expect(loaded.config.output).toBe('/ws/genrep-results/fan-pump-dev');
+    expect(loaded.config).toMatchObject({
+      K_n: PAPER_DEFAULTS.K_n,
+      pooling: PAPER_DEFAULTS.pooling,
+      mixup: { K_s: 10, lambda: PAPER_DEFAULTS.mixup.lambda },
+    });
     expect(text.match(/^\s*\/\//gm)?.length).toBeGreaterThan(8);
   });
 
@@ -154,7 +158,7 @@ describe('the Create Run Config template', () => {
     expect(
       validateConfigText(text, '/nonexistent/fan.genrep.json').diagnostics.filter((d) => d.severity === 'error'),
     ).toEqual([]);
-    const plain = runConfigTemplate({ name: 'x', datasetRoot: '/abs/data' });
+    const plain = runConfigTemplate({ name: 'x', datasetRoot: '/abs/data' }, PAPER_DEFAULTS);
     expect(parseRunConfig(plain, '/ws/x.genrep.json').config.embedder).toBe('fbank-stats');
   });
 

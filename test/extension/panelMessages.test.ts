@@ -24,9 +24,9 @@ function fakeHost(overrides: Partial<PanelHost> = {}) {
   const calls: string[] = [];
   const warnings: string[] = [];
   const host: PanelHost = {
-    spectrogram: async (file) => {
+    spectrogram: (file) => {
       calls.push(`spectrogram ${file}`);
-      return {
+      return Promise.resolve({
         file,
         frames: 1,
         bins: 1,
@@ -35,14 +35,26 @@ function fakeHost(overrides: Partial<PanelHost> = {}) {
         data: 'AAAAAA==',
         min: 0,
         max: 0,
-      } satisfies SpectrogramResult;
+      } satisfies SpectrogramResult);
     },
-    clipAudio: async (file) => {
+    clipAudio: (file) => {
       calls.push(`clipAudio ${file}`);
-      return { file, wav: '', sampleRate: 16000, durationSec: 0, truncated: false } satisfies ClipAudioResult;
+      return Promise.resolve({
+        file,
+        wav: '',
+        sampleRate: 16000,
+        durationSec: 0,
+        truncated: false,
+      } satisfies ClipAudioResult);
     },
-    openFile: async (file) => void calls.push(`open ${file}`),
-    revealFile: async (file) => void calls.push(`reveal ${file}`),
+    openFile: (file) => {
+      calls.push(`open ${file}`);
+      return Promise.resolve();
+    },
+    revealFile: (file) => {
+      calls.push(`reveal ${file}`);
+      return Promise.resolve();
+    },
     post: (m) => posted.push(m),
     ready: () => calls.push('ready'),
     allowedFiles: () => allowedFilesOf(content),
@@ -68,9 +80,7 @@ describe('the host side of the panel messages', () => {
 
   it('turns a worker failure into a failed reply, not a thrown error', async () => {
     const { host, posted } = fakeHost({
-      clipAudio: async () => {
-        throw new Error(`${CLIP}: not a WAV file`);
-      },
+      clipAudio: () => Promise.reject(new Error(`${CLIP}: not a WAV file`)),
     });
     await handlePanelMessage({ type: 'request', requestId: 3, method: 'clipAudio', params: { file: CLIP } }, host);
     expect(posted).toEqual([

@@ -14,7 +14,7 @@ import {
 } from '../../extension/src/supervisor';
 import type { WorkDoneProgressValue } from '../../worker/src/protocol/workerProtocol';
 import { writeTinyDataset } from '../helpers/tinyDataset';
-import { nodeLauncher, rejectionOf, type TestWorker } from '../server/workerProcess';
+import { nodeLauncher, rejectionOf } from '../server/workerProcess';
 
 describe('WorkerSupervisor with the real worker process', () => {
   let dir: string;
@@ -112,20 +112,26 @@ function fakeLauncher(options: { failLaunches?: number } = {}) {
   const stopped: number[] = [];
   let next = 1;
   const launcher: Launcher<{ id: number }> = {
-    async launch(onExit) {
+    launch(onExit) {
       if (failures > 0) {
         failures--;
-        throw new Error('spawn ENOENT');
+        return Promise.reject(new Error('spawn ENOENT'));
       }
       exits.push(onExit);
-      return { id: next++ };
+      return Promise.resolve({ id: next++ });
     },
-    async stop(w) {
+    stop(w) {
       stopped.push(w.id);
       exits[w.id - 1]?.({ code: 0, signal: null }); // a stopped worker exits too; that must not count as a crash
+      return Promise.resolve();
     },
   };
-  return { launcher, crash: (id: number, code = 70) => exits[id - 1]!({ code, signal: null }), stopped };
+  const crash = (id: number, code = 70): void => {
+    const exit = exits[id - 1];
+    if (!exit) throw new Error(`worker ${id} was never launched`);
+    exit({ code, signal: null });
+  };
+  return { launcher, crash, stopped };
 }
 
 function fakeClock(): Clock & { sleeps: number[]; advance(ms: number): void } {
@@ -134,9 +140,10 @@ function fakeClock(): Clock & { sleeps: number[]; advance(ms: number): void } {
   return {
     sleeps,
     now: () => now,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       sleeps.push(ms);
       now += ms;
+      return Promise.resolve();
     },
     advance: (ms) => (now += ms),
   };

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { createGenerator } from 'ts-json-schema-generator';
-import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
+import { JSON_RPC_CODES, WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
 import { PROTOCOL_VERSION, WORKER_NOTIFICATIONS, WORKER_REQUESTS } from '../../worker/src/protocol/workerProtocol';
 
 /**
@@ -93,14 +93,14 @@ export function generateProtocolSchemas(): { schema: Record<string, unknown>; me
       '$/cancelRequest': {
         direction: 'client → worker',
         params: { id: 'the JSON-RPC id of the request to cancel' },
-        note: 'A job stops at its next clip boundary, leaving caches with complete entries only, and its request fails with code -32800.',
+        note: `A job stops at its next clip boundary, leaving caches with complete entries only, and its request fails with code ${JSON_RPC_CODES.REQUEST_CANCELLED}.`,
       },
     },
     errors: {
-      note: 'Failures are JSON-RPC errors: code from this table, data = WorkerErrorData (code name, file, JSON pointer, expected, range). Invalid params: -32602 with data.field.',
+      note: `Failures are JSON-RPC errors: code from this table, data = WorkerErrorData (code name, file, JSON pointer, expected, range). Invalid params: ${JSON_RPC_CODES.INVALID_PARAMS} with data.field.`,
       data: ref('#/definitions/WorkerErrorData'),
       codes: WORKER_ERROR_CODES,
-      invalidParams: -32602,
+      invalidParams: JSON_RPC_CODES.INVALID_PARAMS,
     },
   };
   return { schema, methods };

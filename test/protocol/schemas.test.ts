@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_REQUESTS } from '../../worker/src/protocol/workerProtocol';
+import { PAPER_DEFAULTS } from '../../worker/src/protocol/vocabulary';
+import { PROTOCOL_VERSION, WORKER_REQUESTS } from '../../worker/src/protocol/workerProtocol';
 import { formatJson, generateProtocolSchemas, METHODS_FILE, SCHEMA_DIR, SCHEMA_FILE } from './generateProtocolSchemas';
 
 const update = process.env['UPDATE_PROTOCOL_SCHEMAS'] === '1';
@@ -70,5 +71,19 @@ describe('schemas/protocol', () => {
       progress({ token: 1, value: { kind: 'report', percentage: 40, stage: 'extract', done: 4, total: 10 } }),
     ).toBe(true);
     expect(progress({ token: 1, value: { kind: 'middle' } })).toBe(false);
+  });
+
+  it("carries the paper's defaults in initialize, as the worker sends them (the extension keeps no copy)", () => {
+    const ajv = new Ajv({ strict: false });
+    ajv.addSchema(generated.schema);
+    const id = (generated.schema as { $id: string }).$id;
+    const initializeResult = ajv.compile({ $ref: `${id}#/definitions/InitializeResult` });
+    const genrep = { protocolVersion: PROTOCOL_VERSION, pid: 1, methods: Object.keys(WORKER_REQUESTS) };
+    const result = { capabilities: {}, serverInfo: { name: 'genrep-worker', version: '0' }, genrep };
+    expect(initializeResult({ ...result, genrep: { ...genrep, paperDefaults: PAPER_DEFAULTS } })).toBe(true);
+    expect(initializeResult(result)).toBe(false);
+    expect(
+      initializeResult({ ...result, genrep: { ...genrep, paperDefaults: { ...PAPER_DEFAULTS, dn: 'sideways' } } }),
+    ).toBe(false);
   });
 });

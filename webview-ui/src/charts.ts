@@ -5,7 +5,7 @@ import type { VegaLiteSpec } from '../../worker/src/protocol/chartSpecs';
 import { vegaLiteConfig, type ChartTheme } from './theme';
 
 /**
- * Renders the shared chart specs (worker/src/report/chartSpecs.ts) into the panel as SVG. Two things keep it inside
+ * Renders the shared chart specs (worker/src/protocol/chartSpecs.ts) into the panel as SVG. Two things keep it inside
  * the panel's Content-Security-Policy: vega's expressions run through vega-interpreter (no Function constructor,
  * so no 'unsafe-eval'), and its loader refuses every URL (specs carry their data inline; nothing is fetched).
  */

@@ -1,10 +1,4 @@
-import type {
-  FileScore,
-  MachineResult,
-  Metrics,
-  RunResults,
-  VariantResult,
-} from '../../worker/src/protocol/results';
+import type { FileScore, MachineResult, Metrics, RunResults, VariantResult } from '../../worker/src/protocol/results';
 import type { ScoreFilesResult, ScoredFile } from '../../worker/src/protocol/workerProtocol';
 import { histogramSpec, layerSweepSpec, rocSpec, type VegaLiteSpec } from '../../worker/src/protocol/chartSpecs';
 import { h, testId } from './dom';
@@ -100,7 +94,10 @@ function cellOf(row: Row, column: FileColumn): string | number | null {
     case 'domain':
     case 'label':
       return column in row ? ((row as FileScore)[column] ?? null) : null;
-    default:
+    case 'score':
+    case 'd_source':
+    case 'd_target':
+    case 'decision':
       return row[column];
   }
 }

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const outputDir = path.join(E2E_OUTPUT_DIR, 'electron');
   const workspace = createWorkspace(path.join(outputDir, 'workspace'));
   await runTests({
-    version: process.env.GENREP_VSCODE_VERSION ?? 'stable',
+    version: process.env['GENREP_VSCODE_VERSION'] ?? 'stable',
     cachePath: path.join(REPO_ROOT, '.e2e', 'vscode-test'),
     extensionDevelopmentPath: REPO_ROOT,
     extensionTestsPath: path.join(__dirname, 'suite', 'index.js'),

@@ -61,7 +61,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<Runni
     XDG_DATA_HOME: path.join(options.profileDir, 'xdg-data'),
     XDG_CACHE_HOME: path.join(options.profileDir, 'xdg-cache'),
   };
-  delete env.VSCODE_IPC_HOOK_CLI;
+  delete env['VSCODE_IPC_HOOK_CLI'];
   const args = [
     '--config',
     configFile,

@@ -15,4 +15,4 @@ export const E2E_OUTPUT_DIR = path.join(REPO_ROOT, 'test-output', 'e2e');
 export const GENREP_CLI = path.join(REPO_ROOT, 'worker', 'bin', 'genrep.js');
 
 /** Debian's chromium package; playwright-core never downloads a browser here. */
-export const CHROMIUM_BIN = process.env.GENREP_E2E_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_BIN = process.env['GENREP_E2E_CHROMIUM'] ?? '/usr/bin/chromium';

@@ -18,7 +18,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
-      if (error instanceof WaitAborted) throw new Error(`${what}: ${error.message}`);
+      if (error instanceof WaitAborted) throw new Error(`${what}: ${error.message}`, { cause: error });
       lastError = error;
     }
     if (Date.now() > deadline) {

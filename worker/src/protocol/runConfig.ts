@@ -1,7 +1,6 @@
 import type { DnMode, Domain, IndexChoice, Label, LayerSelectionMode, MemMixup, Pooling } from './vocabulary';
 
-/** The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in. */
-
+/** One clip of layout "files" (the explicit list), with the metadata the other layouts read from file names. */
 export interface DatasetFileEntry {
   path: string;
   machineType: string;
@@ -28,6 +27,7 @@ export type EmbedderConfig =
   | { kind: 'beats'; checkpoint: string }
   | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output?: string };
 
+/** The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in. */
 export interface RunConfig {
   name: string;
   dataset: DatasetConfig;

@@ -72,17 +72,30 @@ export interface DnStats {
 /** How DCASE summaries average over machine types: harmonic (2023 onwards) or arithmetic (2020). */
 export type SummaryStyle = 'dcase2023' | 'dcase2020';
 
+/** The shape of PAPER_DEFAULTS, for where the values travel: the worker sends them in `initialize`. */
+export interface PaperDefaults {
+  K_n: number;
+  mixup: MemMixup;
+  dn: DnMode;
+  pooling: Pooling;
+  /** The paper's layer for its fine-tuned checkpoint. */
+  beatsLayer: number;
+  /** fbank-stats has one "layer". */
+  fbankStatsLayer: number;
+}
+
 /**
  * The paper's settings (its best configuration on DCASE 2023: BEATs fine-tuned checkpoint "cpt1" at layer 4,
- * K_n = 1, MemMixup with K_s = 990 and λ = 0.9, transductive DN). Defaults everywhere come from here.
+ * K_n = 1, MemMixup with K_s = 990 and λ = 0.9, transductive DN). Defaults everywhere come from here; the editor,
+ * which takes the protocol as types only, gets them from the worker (InitializeResult's `genrep.paperDefaults`).
  */
 export const PAPER_DEFAULTS = {
   K_n: 1,
   mixup: { K_s: 990, lambda: 0.9 } satisfies MemMixup,
-  dn: 'transductive' as DnMode,
-  pooling: 'temporal' as Pooling,
+  dn: 'transductive',
+  pooling: 'temporal',
   /** The paper's layer for its fine-tuned checkpoint. */
   beatsLayer: 4,
   /** fbank-stats has one "layer". */
   fbankStatsLayer: 1,
-} as const;
+} as const satisfies PaperDefaults;

@@ -13,7 +13,7 @@
  * method tables at the end, so the browser bundle and the extension can import it without pulling in worker code.
  */
 import type { RunConfig, EmbedderConfig } from './runConfig';
-import type { Pooling } from './vocabulary';
+import type { Domain, Label, MemMixup, PaperDefaults, Pooling } from './vocabulary';
 import type { RunResults, Metrics } from './results';
 import type { BankFileHeader } from './bankHeader';
 import type { Range } from './positions';
@@ -34,6 +34,13 @@ export interface WorkerSettings {
   threads?: number;
 }
 
+/**
+ * The editor settings (`genrep.<key>` in package.json) the worker process is started with — the WorkerSettings above,
+ * and the Node binary that runs it — so changing one needs a worker restart. The extension lists them once, checked
+ * against this type (extension/src/commandIds.ts).
+ */
+export type RestartSetting = 'modelDirectory' | 'cacheDirectory' | 'workerThreads' | 'nodePath';
+
 /** The part of LSP's InitializeParams the worker reads; clients send more, which the worker ignores. */
 export interface InitializeParams {
   processId: number | null;
@@ -51,6 +58,11 @@ export interface InitializeResult {
     pid: number;
     /** The methods this worker implements (a Python worker might implement a subset). */
     methods: string[];
+    /**
+     * The paper's settings (worker/src/protocol/vocabulary.ts's PAPER_DEFAULTS): the extension's defaults for new
+     * run configs and memory banks, so it holds no copy of its own.
+     */
+    paperDefaults: PaperDefaults;
   };
 }
 
@@ -117,9 +129,9 @@ export interface ClipInfo {
   section: string;
   split: 'train' | 'test';
   /** null where the layout carries no domain (DCASE 2020). */
-  domain: 'source' | 'target' | null;
+  domain: Domain | null;
   /** null for unlabelled test clips. */
-  label: 'normal' | 'anomaly' | null;
+  label: Label | null;
   attributes: Record<string, string>;
 }
 
@@ -223,7 +235,7 @@ export interface BuildBankParams extends WorkDoneProgressParams {
   /** K_n of the kNN distance stored with the bank. */
   K_n: number;
   /** MemMixup of the target bank (null = off). */
-  mixup: { K_s: number; lambda: number } | null;
+  mixup: MemMixup | null;
   /** The .grbank file to write. */
   out: string;
 }

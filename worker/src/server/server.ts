@@ -14,6 +14,7 @@ import {
   type WorkerNotifications,
   type WorkerSettings,
 } from '../protocol/workerProtocol';
+import { PAPER_DEFAULTS } from '../protocol/vocabulary';
 import { toResponseError } from './errorMapping';
 import { buildBank, listBanks, scoreFiles } from './handlers/banks';
 import { clipAudio, spectrogram } from './handlers/clips';
@@ -132,7 +133,12 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
       const result: InitializeResult = {
         capabilities: {},
         serverInfo: { name: 'genrep-worker', version: genrepVersion() },
-        genrep: { protocolVersion: PROTOCOL_VERSION, pid: process.pid, methods: Object.keys(WORKER_REQUESTS) },
+        genrep: {
+          protocolVersion: PROTOCOL_VERSION,
+          pid: process.pid,
+          methods: Object.keys(WORKER_REQUESTS),
+          paperDefaults: PAPER_DEFAULTS,
+        },
       };
       return result;
     }

@@ -46,7 +46,7 @@ async function step(name: string, body: () => Promise<void>): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  const workspace = JSON.parse(process.env.GENREP_E2E_WORKSPACE ?? 'null') as E2eWorkspace | null;
+  const workspace = JSON.parse(process.env['GENREP_E2E_WORKSPACE'] ?? 'null') as E2eWorkspace | null;
   assert.ok(workspace, 'GENREP_E2E_WORKSPACE is not set: run this suite through runTest.js');
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(extension, `${EXTENSION_ID} is not loaded`);
