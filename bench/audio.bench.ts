@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as AudioModule from '../worker/src/audio';
+import { builtWorker } from './builtWorker';
 
-// This file runs compiled as dist/bench/audio.bench.js, and the worker compiles to dist/worker/ (not
-// dist/worker/src/), so the module is loaded by its built path; the type-only import above keeps the types.
-const { readWav, readWavInfo, resample } = require(path.join(__dirname, '..', 'worker', 'audio')) as typeof AudioModule;
+const { readWav, readWavInfo, resample } = builtWorker<typeof AudioModule>('audio');
 
 function argument(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -52,7 +51,7 @@ async function timeMs(runs: number, body: () => unknown): Promise<number> {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return times[Math.floor(times.length / 2)]!; // the median of at least one run
 }
 
 async function main(): Promise<void> {

@@ -13,10 +13,9 @@ import type * as ConvertModule from '../worker/src/beats/convert';
 import type * as RandomModule from '../worker/src/beats/randomWeights';
 import type * as FbankModule from '../worker/src/fbank';
 import type * as RuntimeModule from '../worker/src/onnx/runtime';
+import { builtWorker } from './builtWorker';
 
-// This file runs compiled as dist/bench/beats.bench.js and the worker compiles to dist/worker/, so modules are
-// loaded by their built paths; the type-only imports above keep the types.
-const load = <T>(rel: string): T => require(path.join(__dirname, '..', 'worker', rel)) as T;
+const load = builtWorker;
 const { BEATS_OFFICIAL } = load<typeof ConfigModule>('beats/config');
 const { convertBeats } = load<typeof ConvertModule>('beats/convert');
 const { randomBeatsWeights } = load<typeof RandomModule>('beats/randomWeights');

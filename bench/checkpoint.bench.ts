@@ -1,6 +1,7 @@
 /**
- * `npm run bench:checkpoint`: time and peak memory to read a full-size BEATs checkpoint (the spec §2.3 state dict,
- * 90.7 M float32 parameters ≈ 346 MiB, relative_attention_bias shared by all layers as in the official files),
+ * `npm run bench:checkpoint`: time and peak memory to read a full-size BEATs checkpoint (the state dict the reference
+ * BEATs module creates, docs/beats.md "Checks"; 90.7 M float32 parameters ≈ 346 MiB, relative_attention_bias shared
+ * by all layers as in the official files),
  * written once to a temporary file in torch.save's zip layout; each read runs in a fresh process so its peak RSS is
  * its own. Options: --runs N (default 3), --keep (leave the file).
  */
@@ -11,16 +12,19 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type * as CheckpointModule from '../worker/src/checkpoint';
+import { builtWorker } from './builtWorker';
 
-// Runs compiled as dist/bench/checkpoint.bench.js; the worker compiles to dist/worker/.
-const { readCheckpoint } = require(path.join(__dirname, '..', 'worker', 'checkpoint')) as typeof CheckpointModule;
+const { readCheckpoint } = builtWorker<typeof CheckpointModule>('checkpoint');
 
 function argument(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-/** spec §2.3 keys and shapes for the fine-tuned iter3+ model (12 layers, 768/3072, 527 classes). */
+/**
+ * The keys and shapes the reference BEATs module creates (docs/beats.md, "Checks") for the fine-tuned iter3+ model
+ * (12 layers, 768/3072, 527 classes).
+ */
 function beatsShapes(): [string, number[]][] {
   const shapes: [string, number[]][] = [
     ['post_extract_proj.weight', [768, 512]],

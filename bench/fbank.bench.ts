@@ -9,12 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as FbankModule from '../worker/src/fbank';
+import { builtWorker } from './builtWorker';
 
-// This file runs compiled as dist/bench/fbank.bench.js, and the worker compiles to dist/worker/ (not
-// dist/worker/src/), so the module is loaded by its built path; the type-only import above keeps the types.
-const { BEATS_FBANK_OPTIONS, BEATS_SAMPLES, beatsFbank, FbankComputer } = require(
-  path.join(__dirname, '..', 'worker', 'fbank'),
-) as typeof FbankModule;
+const { BEATS_FBANK_OPTIONS, BEATS_SAMPLES, beatsFbank, FbankComputer } = builtWorker<typeof FbankModule>('fbank');
 
 const PYTHON = '/usr/bin/python3';
 const SAMPLE_RATE = 16000;
@@ -68,8 +65,9 @@ interface Summary {
 
 function summarise(ms: number[]): Summary {
   const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))];
-  return { median: at(0.5), min: sorted[0], p90: at(0.9), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
+  // Every index is in 0..length − 1 of a non-empty list (one timing per clip, at least one clip).
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1) + 0.5))]!;
+  return { median: at(0.5), min: at(0), p90: at(0.9), mean: ms.reduce((a, b) => a + b, 0) / ms.length };
 }
 
 /**
@@ -79,13 +77,13 @@ function summarise(ms: number[]): Summary {
  */
 function timeEach(clips: Float32Array[], run: (clip: Float32Array) => unknown, repeats: number): number[] {
   const warmUntil = Date.now() + 1000;
-  for (let i = 0; Date.now() < warmUntil || i < 5; i++) run(clips[i % clips.length]);
+  for (let i = 0; Date.now() < warmUntil || i < 5; i++) run(clips[i % clips.length]!);
   const best = clips.map(() => Infinity);
   for (let r = 0; r < repeats; r++) {
     clips.forEach((clip, i) => {
       const start = process.hrtime.bigint();
       run(clip);
-      best[i] = Math.min(best[i], Number(process.hrtime.bigint() - start) / 1e6);
+      best[i] = Math.min(best[i]!, Number(process.hrtime.bigint() - start) / 1e6);
     });
   }
   return best;
@@ -104,10 +102,10 @@ function worstDifference(ours: Float32Array[], theirs: Float32Array, range: numb
   for (const a of ours) {
     for (let row = 0; row < a.length; row += bins) {
       let peak = -Infinity;
-      for (let b = 0; b < bins; b++) peak = Math.max(peak, theirs[offset + row + b]);
+      for (let b = 0; b < bins; b++) peak = Math.max(peak, theirs[offset + row + b]!);
       for (let b = 0; b < bins; b++) {
-        const want = theirs[offset + row + b];
-        if (peak - want <= range) worst = Math.max(worst, Math.abs(a[row + b] - want));
+        const want = theirs[offset + row + b]!;
+        if (peak - want <= range) worst = Math.max(worst, Math.abs(a[row + b]! - want));
       }
     }
     offset += a.length;
@@ -195,7 +193,7 @@ function main(): void {
   const scaled = clips.map((clip) => clip.map((x) => x * 32768));
   const coldStart = process.hrtime.bigint();
   const computer = new FbankComputer(BEATS_FBANK_OPTIONS);
-  computer.compute(scaled[0]);
+  computer.compute(scaled[0]!);
   const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
   const jsComputer = new FbankComputer(BEATS_FBANK_OPTIONS, { backend: 'js' });
 
@@ -246,16 +244,16 @@ function main(): void {
     s.p90.toFixed(3),
     s.mean.toFixed(3),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of table) console.log(line(row));
   for (const [name, summary] of rows.filter(([label]) => label.startsWith('torchaudio'))) {
     const tuned = name.endsWith('malloc tuned') ? ' (malloc tuned)' : '';
     console.log(
-      `speed-up of beatsFbank over torchaudio${tuned}, by median: ${(summary.median / rows[0][1].median).toFixed(2)}x`,
+      `speed-up of beatsFbank over torchaudio${tuned}, by median: ${(summary.median / rows[0]![1].median).toFixed(2)}x`,
     );
   }
   console.log(

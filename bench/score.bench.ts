@@ -10,14 +10,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { Domain } from '../worker/src/protocol/vocabulary';
 import type * as ScoringModule from '../worker/src/scoring';
 import type * as NpyModule from '../worker/src/io/npy';
 import type * as MetricsModule from '../worker/src/metrics';
+import { builtWorker } from './builtWorker';
 
-// Runs compiled as dist/bench/score.bench.js; the worker compiles to dist/worker/, so modules load by built path.
-const scoring = require(path.join(__dirname, '..', 'worker', 'scoring')) as typeof ScoringModule;
-const { writeNpy } = require(path.join(__dirname, '..', 'worker', 'io', 'npy')) as typeof NpyModule;
-const metrics = require(path.join(__dirname, '..', 'worker', 'metrics')) as typeof MetricsModule;
+const scoring = builtWorker<typeof ScoringModule>('scoring');
+const { writeNpy } = builtWorker<typeof NpyModule>('io/npy');
+const metrics = builtWorker<typeof MetricsModule>('metrics');
 
 function argument(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -41,7 +42,7 @@ function randomMatrix(count: number, seed: number): Float32Array {
 
 function maxAbsError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
 
@@ -57,12 +58,14 @@ interface NumpyReport {
 
 function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-12));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), 1e-12));
   return m;
 }
 
 async function main(): Promise<void> {
   const layersCount = argument('--layers', 12);
+  // layers[0] is read below: at least one layer.
+  if (!(Number.isInteger(layersCount) && layersCount >= 1)) throw new Error('--layers must be a positive integer');
   const dim = argument('--dim', 6144);
   const threadsArg = argument('--threads', 0);
   const backendArg = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'auto';
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
   const ks = 990;
   const kn = 1;
   const lambda = 0.9;
-  const trainDomains: ScoringModule.Domain[] = Array.from({ length: nSource + nTarget }, (_, i) =>
+  const trainDomains: Domain[] = Array.from({ length: nSource + nTarget }, (_, i) =>
     i < nSource ? 'source' : 'target',
   );
 
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
     dim,
     trainDomains,
     kn,
-    mixup: { ks, lambda },
+    mixup: { K_s: ks, lambda },
     dnMode: 'transductive',
     index: 'exact',
   });
@@ -123,21 +126,21 @@ async function main(): Promise<void> {
   // Inductive DN costs a training × training Gram matrix on top (leave-one-out statistics).
   const t1 = process.hrtime.bigint();
   const banks0 = scoring.buildBanks({
-    train: layers[0].train,
+    train: layers[0]!.train,
     dim,
     trainDomains,
     kn,
-    mixup: { ks, lambda },
+    mixup: { K_s: ks, lambda },
     index: 'exact',
   });
-  await scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'inductive' });
+  await scoring.scoreMachine({ banks: banks0, test: layers[0]!.test, dnMode: 'inductive' });
   console.log(`inductive DN, one layer: ${(Number(process.hrtime.bigint() - t1) / 1e9).toFixed(2)} s`);
   const t2 = process.hrtime.bigint();
-  const trans0 = await scoring.scoreMachine({ banks: banks0, test: layers[0].test, dnMode: 'transductive' });
+  const trans0 = await scoring.scoreMachine({ banks: banks0, test: layers[0]!.test, dnMode: 'transductive' });
   console.log(
     `transductive DN, one layer (banks already built): ${(Number(process.hrtime.bigint() - t2) / 1e9).toFixed(2)} s`,
   );
-  if (maxRelError(result.layers[0].score, trans0.score) > 0)
+  if (maxRelError(result.layers[0]!.score, trans0.score) > 0)
     throw new Error('scoreLayers and scoreMachine disagree on layer 0');
 
   // The same layer on the other backend: speed of the fallback, and agreement of the two.
@@ -145,15 +148,15 @@ async function main(): Promise<void> {
   scoring.setGramBackend(other, threadsArg > 0 ? { threads: threadsArg } : {});
   try {
     const banksOther = scoring.buildBanks({
-      train: layers[0].train,
+      train: layers[0]!.train,
       dim,
       trainDomains,
       kn,
-      mixup: { ks, lambda },
+      mixup: { K_s: ks, lambda },
       index: 'exact',
     });
     const t3 = process.hrtime.bigint();
-    const alt = await scoring.scoreMachine({ banks: banksOther, test: layers[0].test, dnMode: 'transductive' });
+    const alt = await scoring.scoreMachine({ banks: banksOther, test: layers[0]!.test, dnMode: 'transductive' });
     console.log(
       `${other} backend, one layer: ${(Number(process.hrtime.bigint() - t3) / 1e9).toFixed(2)} s; difference to ${backend.name}:` +
         ` distances ${Math.max(maxRelError(alt.d_source!, trans0.d_source!), maxRelError(alt.d_target!, trans0.d_target!)).toExponential(1)} relative,` +
@@ -175,8 +178,8 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'genrep-bench-score-'));
   try {
-    await writeNpy(path.join(dir, 'train.npy'), layers[0].train, [nSource + nTarget, dim]);
-    await writeNpy(path.join(dir, 'test.npy'), layers[0].test, [nTest, dim]);
+    await writeNpy(path.join(dir, 'train.npy'), layers[0]!.train, [nSource + nTarget, dim]);
+    await writeNpy(path.join(dir, 'test.npy'), layers[0]!.test, [nTest, dim]);
     layers.length = 0; // free the features before NumPy allocates its own
     const script = path.join(__dirname, '..', '..', 'bench', 'score_numpy.py');
     // The expanded variant (same arithmetic as ours) right after our run, so both meet similar load on a shared machine.
@@ -220,19 +223,20 @@ async function goldenDnComparison(): Promise<void> {
     arrays: Record<string, { file: string; shape: number[] }>;
   };
   const f32 = (name: string) =>
-    new Float32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
+    new Float32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name]!.file))).buffer);
   const i32 = (name: string) =>
-    new Int32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name].file))).buffer);
-  const dim = manifest.arrays.train.shape[1];
+    new Int32Array(new Uint8Array(readFileSync(path.join(dir, manifest.arrays[name]!.file))).buffer);
+  const dim = manifest.arrays['train']?.shape[1];
+  if (dim === undefined) throw new Error(`${dir}/manifest.json: no 2-D 'train' array`);
   const train = f32('train');
   const test = f32('test');
   const labels = Array.from(i32('test_label'));
-  const domains = Array.from(i32('test_domain'), (d) => (d === 0 ? 'source' : 'target') as ScoringModule.Domain);
-  const trainDomains = Array.from({ length: 1000 }, (_, i) => (i < 990 ? 'source' : 'target') as ScoringModule.Domain);
+  const domains = Array.from(i32('test_domain'), (d) => (d === 0 ? 'source' : 'target'));
+  const trainDomains = Array.from({ length: 1000 }, (_, i) => (i < 990 ? 'source' : 'target'));
   console.log('DN modes on the golden-scoring fixture (official score = hmean(AUC_s, AUC_t, pAUC)):');
   for (const ks of [0, 100, 990]) {
     for (const kn of [1, 3]) {
-      const banks = scoring.buildBanks({ train, dim, trainDomains, kn, mixup: ks ? { ks, lambda: 0.9 } : null });
+      const banks = scoring.buildBanks({ train, dim, trainDomains, kn, mixup: ks ? { K_s: ks, lambda: 0.9 } : null });
       const cells: string[] = [];
       for (const dnMode of ['transductive', 'inductive', 'none'] as const) {
         const m = metrics.dcaseMetrics({

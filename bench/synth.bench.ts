@@ -22,14 +22,13 @@ import type * as DatasetsModule from '../worker/src/datasets';
 import type * as EmbeddersModule from '../worker/src/embedders/fbankStats';
 import type * as MetricsModule from '../worker/src/metrics';
 import type * as SynthModule from '../worker/src/synth';
+import { builtWorker } from './builtWorker';
 
-// Compiled to dist/bench/; the worker compiles to dist/worker/, so modules are loaded by their built paths.
-const worker = (m: string): string => path.join(__dirname, '..', 'worker', m);
-const { readWav } = require(worker('audio')) as typeof AudioModule;
-const { discoverDataset } = require(worker('datasets')) as typeof DatasetsModule;
-const { fbankStatistics } = require(worker('embedders/fbankStats')) as typeof EmbeddersModule;
-const { rocAuc } = require(worker('metrics')) as typeof MetricsModule;
-const { MACHINE_MODELS, synthesizeDataset } = require(worker('synth')) as typeof SynthModule;
+const { readWav } = builtWorker<typeof AudioModule>('audio');
+const { discoverDataset } = builtWorker<typeof DatasetsModule>('datasets');
+const { fbankStatistics } = builtWorker<typeof EmbeddersModule>('embedders/fbankStats');
+const { rocAuc } = builtWorker<typeof MetricsModule>('metrics');
+const { MACHINE_MODELS, synthesizeDataset } = builtWorker<typeof SynthModule>('synth');
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -54,7 +53,7 @@ function nearest(x: Float32Array, bank: Float32Array[]): number {
   let best = Infinity;
   for (const y of bank) {
     let d = 0;
-    for (let i = 0; i < x.length; i++) d += (x[i] - y[i]) ** 2;
+    for (let i = 0; i < x.length; i++) d += (x[i]! - y[i]!) ** 2;
     if (d < best) best = d;
   }
   return Math.sqrt(best);
@@ -70,8 +69,8 @@ function aucs(scores: number[], labels: number[], domains: string[]): Aucs {
   const subset = (domain: string): Aucs['source'] => {
     const keep = labels.map((l, i) => (l === 1 || domains[i] === domain ? i : -1)).filter((i) => i >= 0);
     return rocAuc(
-      keep.map((i) => scores[i]),
-      keep.map((i) => labels[i]),
+      keep.map((i) => scores[i]!),
+      keep.map((i) => labels[i]!),
     );
   };
   return { all: rocAuc(scores, labels), source: subset('source'), target: subset('target') };
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
       `synth: ${machines.join(',')} × (${trainSource} + ${trainTarget} train, ${testPerGroup} per test group), seed ${seed}, severity ${severity}`,
     );
     console.log(
-      `generation: ${result.files} clips (${result.written} written) in ${seconds.toFixed(1)} s = ${((1000 * seconds) / Math.max(1, result.written)).toFixed(1)} ms/clip, ${mib.toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)}`,
+      `generation: ${result.files} clips (${result.written} written) in ${seconds.toFixed(1)} s = ${((1000 * seconds) / Math.max(1, result.written)).toFixed(1)} ms/clip, ${mib.toFixed(0)} MiB; load average ${loadavg()[0]!.toFixed(2)}`,
     );
 
     const dataset = await discoverDataset({ root: out });
@@ -113,12 +112,12 @@ async function main(): Promise<void> {
       const labels = machine.test.map((c) => (c.label === 'anomaly' ? 1 : 0));
       const domains = machine.test.map((c) => c.domain ?? '');
       const noDn = aucs(
-        ds.map((d, i) => Math.min(d, dt[i])),
+        ds.map((d, i) => Math.min(d, dt[i]!)),
         labels,
         domains,
       );
       const dn = aucs(
-        zs.map((z, i) => Math.min(z, zt[i])),
+        zs.map((z, i) => Math.min(z, zt[i]!)),
         labels,
         domains,
       );

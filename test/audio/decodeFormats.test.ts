@@ -237,7 +237,7 @@ describe('files on disk', () => {
     expect(fromDisk.samples.length).toBe(frames);
     expect(Buffer.from(fromDisk.samples.buffer).equals(Buffer.from(inMemory.samples.buffer))).toBe(true);
     const expectedLast = Math.fround(
-      (values[3 * frames - 3] / 2 ** 23 + values[3 * frames - 2] / 2 ** 23 + values[3 * frames - 1] / 2 ** 23) / 3,
+      (values[3 * frames - 3]! / 2 ** 23 + values[3 * frames - 2]! / 2 ** 23 + values[3 * frames - 1]! / 2 ** 23) / 3,
     );
     expect(fromDisk.samples[frames - 1]).toBe(expectedLast);
     expect(await readWavInfo(file)).toEqual(inMemory.info);

@@ -30,7 +30,7 @@ describe('genrep info', () => {
       file,
       wav(
         { formatTag: 3, channels: 2, sampleRate: 44100, bitsPerSample: 64 },
-        floatBytes(new Array(2 * 4410).fill(0), 64),
+        floatBytes(new Array<number>(2 * 4410).fill(0), 64),
       ),
     );
     const { code, stdout } = await run(['info', file]);

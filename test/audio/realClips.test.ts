@@ -23,7 +23,7 @@ function rawInt16Channels(file: string, channels: number): Int16Array[] {
   const frames = size / (2 * channels);
   const out = Array.from({ length: channels }, () => new Int16Array(frames));
   for (let f = 0; f < frames; f++) {
-    for (let c = 0; c < channels; c++) out[c][f] = bytes.readInt16LE(start + 2 * (f * channels + c));
+    for (let c = 0; c < channels; c++) out[c]![f] = bytes.readInt16LE(start + 2 * (f * channels + c));
   }
   return out;
 }
@@ -38,7 +38,7 @@ function sameFloats(a: Float32Array, b: Float32Array): boolean {
 describe('a DCASE 2023 clip (mono, 16-bit, 16 kHz)', () => {
   it('decodes to int16/32768 of its data, bit for bit', async () => {
     const [raw] = rawInt16Channels(DCASE, 1);
-    const expected = Float32Array.from(raw, (v) => v / 32768);
+    const expected = Float32Array.from(raw!, (v) => v / 32768);
     const audio = await readWav(DCASE);
     expect(audio.sampleRate).toBe(16000);
     expect(audio.samples.length).toBe(160000);
@@ -86,7 +86,7 @@ describe('a MIMII original (8-channel WAVE_FORMAT_EXTENSIBLE)', () => {
     expect(
       sameFloats(
         ch0.samples,
-        Float32Array.from(raw[0], (v) => v / 32768),
+        Float32Array.from(raw[0]!, (v) => v / 32768),
       ),
     ).toBe(true);
   });
@@ -96,13 +96,13 @@ describe('a MIMII original (8-channel WAVE_FORMAT_EXTENSIBLE)', () => {
     expect(
       sameFloats(
         ch5.samples,
-        Float32Array.from(raw[5], (v) => v / 32768),
+        Float32Array.from(raw[5]!, (v) => v / 32768),
       ),
     ).toBe(true);
     expect(
       sameFloats(
         ch5.samples,
-        Float32Array.from(raw[0], (v) => v / 32768),
+        Float32Array.from(raw[0]!, (v) => v / 32768),
       ),
     ).toBe(false);
   });
@@ -112,7 +112,7 @@ describe('a MIMII original (8-channel WAVE_FORMAT_EXTENSIBLE)', () => {
     const expected = new Float32Array(160000);
     for (let f = 0; f < expected.length; f++) {
       let sum = 0;
-      for (let c = 0; c < 8; c++) sum += raw[c][f];
+      for (let c = 0; c < 8; c++) sum += raw[c]![f]!;
       expected[f] = sum / 8 / 32768;
     }
     expect(sameFloats(mean.samples, expected)).toBe(true);

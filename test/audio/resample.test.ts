@@ -43,15 +43,15 @@ function fitSinusoid(y: Float32Array, freq: number, rate: number): { amplitude: 
     cc += c * c;
     ss += s * s;
     cs += c * s;
-    yc += y[i] * c;
-    ys += y[i] * s;
+    yc += y[i]! * c;
+    ys += y[i]! * s;
   }
   const det = cc * ss - cs * cs;
   const a = (yc * ss - ys * cs) / det;
   const b = (ys * cc - yc * cs) / det;
   let r = 0;
   for (let i = 0; i < y.length; i++) {
-    const e = y[i] - a * Math.cos((2 * Math.PI * freq * i) / rate) - b * Math.sin((2 * Math.PI * freq * i) / rate);
+    const e = y[i]! - a * Math.cos((2 * Math.PI * freq * i) / rate) - b * Math.sin((2 * Math.PI * freq * i) / rate);
     r += e * e;
   }
   return { amplitude: Math.hypot(a, b), residualRms: Math.sqrt(r / y.length) };
@@ -66,7 +66,7 @@ function goertzelPower(y: Float32Array, freq: number, rate: number): number {
   const n = y.length;
   for (let i = 0; i < n; i++) {
     const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
-    const s0 = y[i] * hann + coeff * s1 - s2;
+    const s0 = y[i]! * hann + coeff * s1 - s2;
     s2 = s1;
     s1 = s0;
   }
@@ -190,7 +190,7 @@ describe('resample: behaviour', () => {
     expect(back.length).toBe(n);
     const a = interior(back, 8000);
     const b = interior(x, 8000);
-    const err = new Float32Array(a.length).map((_, i) => a[i] - b[i]);
+    const err = new Float32Array(a.length).map((_, i) => a[i]! - b[i]!);
     expect(dB(rms(err) / rms(b))).toBeLessThan(-90);
   });
 
@@ -200,7 +200,7 @@ describe('resample: behaviour', () => {
     const y = resample(x, 48000, 16000);
     let peak = 0;
     y.forEach((v, k) => {
-      if (Math.abs(v) > Math.abs(y[peak])) peak = k;
+      if (Math.abs(v) > Math.abs(y[peak]!)) peak = k;
     });
     expect(peak).toBe(1000);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWav, readWav, readWavInfo } from '../../worker/src/audio';
-import { type ErrorCode, GenrepError } from '../../worker/src/errors';
+import { GenrepError } from '../../worker/src/errors';
+import type { ErrorCode } from '../../worker/src/protocol/errors';
 import { chunk, fmtChunk, type FmtSpec, pcmBytes, riff, wav } from './wavBytes';
 
 const mono16: FmtSpec = { formatTag: 1, channels: 1, sampleRate: 16000, bitsPerSample: 16 };
@@ -228,7 +229,8 @@ async function expectGenrepErrorAsync(
   );
   expectGenrepError(
     () => {
-      if (err !== undefined) throw err;
+      if (err instanceof Error) throw err;
+      if (err !== undefined) throw new Error('the call rejected with something other than an Error');
     },
     file,
     code,

@@ -38,9 +38,9 @@ describe('dither', () => {
     const dithered = fbank(clip, { dither: 1 }).data;
     let peakPlain = -Infinity;
     let worst = 0;
-    for (let i = 0; i < plain.length; i++) peakPlain = Math.max(peakPlain, plain[i]);
+    for (let i = 0; i < plain.length; i++) peakPlain = Math.max(peakPlain, plain[i]!);
     for (let i = 0; i < plain.length; i++)
-      if (plain[i] > peakPlain - 10) worst = Math.max(worst, Math.abs(plain[i] - dithered[i]));
+      if (plain[i]! > peakPlain - 10) worst = Math.max(worst, Math.abs(plain[i]! - dithered[i]!));
     expect(worst).toBeLessThan(0.05);
   });
 });

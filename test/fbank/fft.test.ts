@@ -8,8 +8,8 @@ function naiveDft(input: Float64Array, size: number): Float64Array {
     let im = 0;
     for (let j = 0; j < size; j++) {
       const angle = (-2 * Math.PI * ((j * k) % size)) / size;
-      re += input[2 * j] * Math.cos(angle) - input[2 * j + 1] * Math.sin(angle);
-      im += input[2 * j] * Math.sin(angle) + input[2 * j + 1] * Math.cos(angle);
+      re += input[2 * j]! * Math.cos(angle) - input[2 * j + 1]! * Math.sin(angle);
+      im += input[2 * j]! * Math.sin(angle) + input[2 * j + 1]! * Math.cos(angle);
     }
     out[2 * k] = re;
     out[2 * k + 1] = im;
@@ -33,7 +33,7 @@ describe('ComplexFft (Stockham, mixed radix)', () => {
       const got = new ComplexFft(size).forward(input);
       const want = naiveDft(input, size);
       let worst = 0;
-      for (let i = 0; i < 2 * size; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      for (let i = 0; i < 2 * size; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
       expect(worst).toBeLessThan(1e-11 * size);
       expect(input).toEqual(copy); // input untouched
     });
@@ -50,8 +50,8 @@ describe('RealFftPower (packed real FFT)', () => {
       const power = new Float64Array(size / 2 + 1);
       new RealFftPower(size).power(frame, power);
       for (let k = 0; k <= size / 2; k++) {
-        const p = want[2 * k] ** 2 + want[2 * k + 1] ** 2;
-        expect(Math.abs(power[k] - p)).toBeLessThan(1e-10 * size * size);
+        const p = want[2 * k]! ** 2 + want[2 * k + 1]! ** 2;
+        expect(Math.abs(power[k]! - p)).toBeLessThan(1e-10 * size * size);
       }
     });
   }

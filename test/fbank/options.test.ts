@@ -12,15 +12,15 @@ import { GoldenSet } from '../helpers/golden';
  * kaldi.fbank in float64) on one synthetic int16-scale clip with tones, noise, DC offset and a step.
  */
 const fixtures = new GoldenSet('fbank');
-const cases = fixtures.manifest.cases as Record<string, FbankOptions>;
+const cases = fixtures.manifest['cases'] as Record<string, FbankOptions>;
 const clip = fixtures.f32('clip').data;
 
 /** Worst error in units of the tolerance: absolute for log outputs, relative to the value for linear ones. */
 function worstError(got: Float32Array, want: Float32Array, relative: boolean): number {
   let worst = 0;
   for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    worst = Math.max(worst, relative ? d / Math.max(Math.abs(want[i]), 1e-30) : d);
+    const d = Math.abs(got[i]! - want[i]!);
+    worst = Math.max(worst, relative ? d / Math.max(Math.abs(want[i]!), 1e-30) : d);
   }
   return worst;
 }
@@ -49,13 +49,15 @@ describe('the golden sine over its whole dynamic range', () => {
   it('matches torchaudio in float64 to 1e-4, bins 35 nats under the peak included', () => {
     const sine = new GoldenSet('golden-beats-tiny').f32('fbank_in/sine440_3s').data.subarray(0, 16000);
     const want = fixtures.f32('sine440_1s_float64');
+    const beatsArgs = cases['beats_args'];
+    if (!beatsArgs) throw new Error('the fbank fixture has no beats_args case');
     const got = fbank(
       sine.map((x) => x * 32768),
-      cases.beats_args,
+      beatsArgs,
     );
     expect([got.frames, got.bins]).toEqual(want.shape);
     expect(worstError(got.data, want.data, false)).toBeLessThanOrEqual(1e-4);
-    const js = new FbankComputer(cases.beats_args, { backend: 'js' }).compute(sine.map((x) => x * 32768));
+    const js = new FbankComputer(beatsArgs, { backend: 'js' }).compute(sine.map((x) => x * 32768));
     expect(worstError(js.data, want.data, false)).toBeLessThanOrEqual(1e-4);
     let range = 0;
     for (let i = 0; i < got.frames; i++) {
@@ -83,7 +85,7 @@ describe('frame geometry', () => {
     // Frame 0 with window 400, shift 160 starts 120 samples before the clip: x[119], …, x[0], x[0], x[1], …
     const x = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.37) * 1000 + i);
     const reflected = new Float32Array(400);
-    for (let j = 0; j < 120; j++) reflected[j] = x[119 - j];
+    for (let j = 0; j < 120; j++) reflected[j] = x[119 - j]!;
     reflected.set(x.subarray(0, 280), 120);
     for (const backend of ['js', 'wasm'] as const) {
       const first = new FbankComputer({ snip_edges: false, use_log_fbank: false }, { backend })
@@ -144,10 +146,10 @@ describe('backends and output transform', () => {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < logs.length; i++) {
-      const want = Math.log(Math.max(linear[i], 1.1920928955078125e-7));
+      const want = Math.log(Math.max(linear[i]!, 1.1920928955078125e-7));
       lo = Math.min(lo, want);
       hi = Math.max(hi, want);
-      expect(Math.abs(logs[i] - want)).toBeLessThan(2e-6);
+      expect(Math.abs(logs[i]! - want)).toBeLessThan(2e-6);
     }
     expect(hi - lo).toBeGreaterThan(40);
   });

@@ -7,7 +7,7 @@ describe('Kaldi window functions', () => {
   it('are symmetric (period N − 1, as torch.*_window(periodic=False))', () => {
     for (const type of WINDOW_TYPES) {
       const w = featureWindow(type, N);
-      for (let n = 0; n < N; n++) expect(w[n]).toBeCloseTo(w[N - 1 - n], 12);
+      for (let n = 0; n < N; n++) expect(w[n]).toBeCloseTo(w[N - 1 - n]!, 12);
     }
   });
 
@@ -24,8 +24,8 @@ describe('Kaldi window functions', () => {
   it('povey is Hann to the power 0.85', () => {
     const hann = featureWindow('hanning', N);
     const povey = featureWindow('povey', N);
-    for (let n = 0; n < N; n++) expect(povey[n]).toBeCloseTo(Math.pow(hann[n], 0.85), 14);
-    expect(povey[100]).toBeGreaterThan(hann[100]);
+    for (let n = 0; n < N; n++) expect(povey[n]).toBeCloseTo(Math.pow(hann[n]!, 0.85), 14);
+    expect(povey[100]).toBeGreaterThan(hann[100]!);
   });
 
   it('blackman follows blackman_coeff: coeff − 0.5cos(a n) + (0.5 − coeff)cos(2a n)', () => {

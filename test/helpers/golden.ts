@@ -9,6 +9,23 @@ export interface GoldenArray<T extends Float32Array | Int32Array = Float32Array 
   shape: number[];
 }
 
+/** A matrix's (rows, columns); throws when the array is not 2-D. */
+export function shape2(array: GoldenArray): [number, number] {
+  const [rows, columns, ...rest] = array.shape;
+  if (rows === undefined || columns === undefined || rest.length > 0)
+    throw new Error(`shape [${array.shape.join(', ')}] is not 2-D`);
+  return [rows, columns];
+}
+
+/** A 3-D array's shape; throws when it has another rank. */
+export function shape3(array: GoldenArray): [number, number, number] {
+  const [a, b, c, ...rest] = array.shape;
+  if (a === undefined || b === undefined || c === undefined || rest.length > 0) {
+    throw new Error(`shape [${array.shape.join(', ')}] is not 3-D`);
+  }
+  return [a, b, c];
+}
+
 interface ManifestEntry {
   file: string;
   dtype: 'float32' | 'int32';
@@ -21,7 +38,12 @@ export class GoldenSet {
 
   constructor(name: string) {
     this.dir = path.join(FIXTURES, name);
-    this.manifest = JSON.parse(readFileSync(path.join(this.dir, 'manifest.json'), 'utf8'));
+    const manifest: unknown = JSON.parse(readFileSync(path.join(this.dir, 'manifest.json'), 'utf8'));
+    if (typeof manifest !== 'object' || manifest === null || !('arrays' in manifest)) {
+      throw new Error(`${this.dir}/manifest.json has no 'arrays'`);
+    }
+    // The fixture generators write the entries; each is checked for its dtype when read (entry()).
+    this.manifest = manifest as GoldenSet['manifest'];
   }
 
   names(prefix = ''): string[] {

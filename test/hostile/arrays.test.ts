@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { encodeNpy } from '../../worker/src/io/npy';
 import { tempDir } from '../helpers/cli';
 import { expectOneLineError } from '../helpers/cliProcess';

@@ -115,7 +115,7 @@ class Mutator {
       case 3: {
         const flips = 1 + this.int(8);
         const span = this.random.uniform() < 0.7 ? Math.min(out.length, 96) : out.length;
-        for (let i = 0; i < flips; i++) out[this.int(span)] ^= 1 << this.int(8);
+        for (let i = 0; i < flips; i++) out[this.int(span)]! ^= 1 << this.int(8);
         return { bytes: out, what: `${flips} bit flips in the first ${span} bytes` };
       }
       case 4: {
@@ -178,7 +178,7 @@ describe(`fuzzed WAV headers through info and fbank (seed ${SEED}, ${MUTATIONS} 
     const described: string[] = [];
     for (let i = 0; i < MUTATIONS; i++) {
       const base = bases[i % bases.length]!;
-      let mutated = { bytes: base.bytes as Uint8Array, what: '' };
+      let mutated = { bytes: base.bytes, what: '' };
       const steps = 1 + (mutator.int(3) === 0 ? 1 + mutator.int(2) : 0);
       const whats: string[] = [];
       for (let s = 0; s < steps; s++) {

@@ -14,7 +14,7 @@ const golden = new GoldenSet('golden-scoring');
 
 describe('DCASE metrics', () => {
   it('official score = harmonic mean of source AUC, target AUC, pAUC (golden example)', () => {
-    const ex = golden.manifest.official_score_example as { values: number[]; hmean: number };
+    const ex = golden.manifest['official_score_example'] as { values: number[]; hmean: number };
     expect(Math.abs(harmonicMean(ex.values) - ex.hmean)).toBeLessThan(1e-12);
   });
 

@@ -4,7 +4,7 @@ import { partialRocAuc, rocAuc, rocCurve, trapezoidArea } from '../../worker/src
 import { GoldenSet } from '../helpers/golden';
 
 const golden = new GoldenSet('golden-scoring');
-const metricCases = golden.manifest.metric_cases as Record<
+const metricCases = golden.manifest['metric_cases'] as Record<
   string,
   { score: number[]; label: number[]; auc: number; pauc: number }
 >;
@@ -19,7 +19,7 @@ function mannWhitney(scores: number[], labels: number[]): number {
     pos++;
     for (let j = 0; j < scores.length; j++) {
       if (labels[j] !== 0) continue;
-      u += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+      u += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0;
     }
   }
   for (const l of labels) if (l === 0) neg++;

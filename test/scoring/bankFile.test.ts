@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrepError } from '../../worker/src/errors';
+import type { BankFileHeader } from '../../worker/src/protocol/bankHeader';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
 import {
   BANK_MAGIC,
   buildBanks,
   buildHnsw,
   decodeBank,
-  Domain,
   encodeBank,
   inductiveStats,
   loadBank,
@@ -30,7 +31,7 @@ function bank() {
     dim,
     trainDomains: domains,
     kn: 2,
-    mixup: { ks: 5, lambda: 0.8 },
+    mixup: { K_s: 5, lambda: 0.8 },
     meta: { embedder: 'beats_ft1', layer: 4, pooling: 'temporal' },
   });
 }
@@ -65,14 +66,14 @@ describe('bank files', () => {
     }
   });
 
-  it('lays out magic, version, padded JSON header with embedder/layer/pooling/dim/counts, float32 rows, SHA-256', async () => {
+  it('lays out magic, version, padded JSON header with embedder/layer/pooling/dim/counts, float32 rows, SHA-256', () => {
     const bytes = encodeBank(bank());
     expect(Array.from(bytes.subarray(0, 8))).toEqual(Array.from(BANK_MAGIC));
     const view = new DataView(bytes.buffer, bytes.byteOffset);
     expect(view.getUint32(8, true)).toBe(1);
     const h = view.getUint32(12, true);
     expect((16 + h) % 16).toBe(0);
-    const header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + h)).toString('utf8'));
+    const header: unknown = JSON.parse(Buffer.from(bytes.subarray(16, 16 + h)).toString('utf8'));
     expect(header).toMatchObject({
       format: 'genrep-bank',
       embedder: 'beats_ft1',
@@ -89,6 +90,16 @@ describe('bank files', () => {
     expect(new Float32Array(bytes.slice(16 + h, 16 + h + 4).buffer)[0]).toBe(train[0]);
   });
 
+  it("keeps format 1's spelling on disk: MemMixup's K_s is written and read as `ks`", async () => {
+    const file = tmp.file('spelling.grbank');
+    await saveBank(file, bank());
+    const bytes = readFileSync(file);
+    const text = bytes.subarray(16, 16 + bytes.readUInt32LE(12)).toString('utf8');
+    expect(text).toContain('"mixup":{"ks":5,"lambda":0.8}');
+    expect(text).not.toContain('K_s');
+    expect((await loadBank(file)).mixupOptions).toEqual({ K_s: 5, lambda: 0.8 });
+  });
+
   it('detects a truncated file', async () => {
     const bytes = encodeBank(bank());
     const file = tmp.file('truncated.grbank');
@@ -100,7 +111,7 @@ describe('bank files', () => {
   it('detects a corrupted byte in the rows (checksum) and in the header', async () => {
     const bytes = encodeBank(bank());
     const flipped = bytes.slice();
-    flipped[bytes.length - 200] ^= 0x10;
+    flipped[bytes.length - 200]! ^= 0x10;
     await expectError(() => decodeBank(flipped, 'flip.grbank'), 'CORRUPT', /flip.grbank: checksum mismatch/);
     const badHeader = bytes.slice();
     badHeader[20] = 0x7b; // '{' inside the JSON text
@@ -151,8 +162,8 @@ describe('bank files', () => {
       readFileSync(file)
         .subarray(16, 16 + readFileSync(file).readUInt32LE(12))
         .toString('utf8'),
-    );
-    expect(header.inductiveStats[0].banks.source).toEqual(stats[0]);
+    ) as BankFileHeader;
+    expect(header.inductiveStats![0]!.banks['source']).toEqual(stats[0]);
     const loaded = await loadBank(file);
     expect(loaded.cache.inductive.get(2)!.looDistances).toEqual([]);
     expect((await inductiveStats(loaded, 2)).stats).toEqual(stats);
@@ -234,7 +245,7 @@ describe('bank files read as data (every header field checked, the rows finite, 
     const b = buildBanks({
       train: big,
       dim: 1024,
-      trainDomains: Array.from({ length: 2100 }, (_, i) => (i % 7 ? 'source' : 'target')) as Domain[],
+      trainDomains: Array.from({ length: 2100 }, (_, i) => (i % 7 ? 'source' : 'target')),
     });
     const file = tmp.file('big.grbank');
     await saveBank(file, b);
@@ -242,7 +253,7 @@ describe('bank files read as data (every header field checked, the rows finite, 
     expect(Buffer.from(loaded.features.buffer).equals(Buffer.from(big.buffer))).toBe(true);
     expect(loaded.counts()).toEqual(b.counts());
     const flipped = readFileSync(file);
-    flipped[flipped.length - 1000] ^= 4;
+    flipped[flipped.length - 1000]! ^= 4;
     writeFileSync(file, flipped);
     await expect(loadBank(file)).rejects.toThrow(/big\.grbank: checksum mismatch/);
   });
@@ -271,7 +282,7 @@ describe('bank files read as data (every header field checked, the rows finite, 
     }
   });
 
-  it('never writes a bank that would not read back; statistics with zero spread are left out of the file', async () => {
+  it('never writes a bank that would not read back; statistics with zero spread are left out of the file', () => {
     const b = buildBanks({ train, dim, trainDomains: domains, meta: { layer: -1 } });
     expect(() => encodeBank(b)).toThrow(/cannot save the bank, it would not read back: .*header 'layer'/);
     const flat = buildBanks({ train, dim, trainDomains: domains });
@@ -287,7 +298,7 @@ describe('bank files read as data (every header field checked, the rows finite, 
     expect(loaded.cache.inductive.has(3)).toBe(false);
   });
 
-  it('checks HNSW parameters before hnswlib-node sees them, wherever the bank comes from', async () => {
+  it('checks HNSW parameters before hnswlib-node sees them, wherever the bank comes from', () => {
     expect(() => buildBanks({ train, dim, index: 'hnsw', hnsw: { m: 0 } })).toThrow(
       /HNSW m must be an integer in 2\.\.512, got 0/,
     );

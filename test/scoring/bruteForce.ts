@@ -1,8 +1,9 @@
-import type { Domain } from '../../worker/src/scoring';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
 import { directDistance, meanSmallest } from './random';
 
 /**
- * An independent, deliberately naive implementation of spec §4 for small inputs: augmented rows are materialised,
+ * An independent, deliberately naive implementation of the scoring stage (docs/scoring.md, "Pipeline, per machine
+ * type and per layer") for small inputs: augmented rows are materialised,
  * every distance is computed directly as sqrt(Σ(x − y)²), banks are plain lists.
  */
 export interface NaiveBank {
@@ -30,7 +31,7 @@ export function naiveBanks(
       .slice(0, ks);
     for (const [, s] of near) {
       target.rows.push(
-        Float64Array.from({ length: dim }, (_, k) => lambda * train[t * dim + k] + (1 - lambda) * train[s * dim + k]),
+        Float64Array.from({ length: dim }, (_, k) => lambda * train[t * dim + k]! + (1 - lambda) * train[s * dim + k]!),
       );
       target.madeFrom.push([t, s]);
     }
@@ -65,14 +66,14 @@ export function naiveKnn(
 ): number {
   const d: number[] = [];
   bank.rows.forEach((r, i) => {
-    if (!bank.madeFrom[i].includes(exclude)) d.push(directDistance(query, qOff, r, 0, dim));
+    if (!bank.madeFrom[i]!.includes(exclude)) d.push(directDistance(query, qOff, r, 0, dim));
   });
   return meanSmallest(d, kn);
 }
 
 export function mean(values: number[], weights?: number[]): number {
   return weights
-    ? values.reduce((s, v, i) => s + v * weights[i], 0)
+    ? values.reduce((s, v, i) => s + v * weights[i]!, 0)
     : values.reduce((s, v) => s + v, 0) / values.length;
 }
 
@@ -80,7 +81,7 @@ export function popStd(values: number[], weights?: number[]): number {
   const m = mean(values, weights);
   return Math.sqrt(
     weights
-      ? values.reduce((s, v, i) => s + weights[i] * (v - m) ** 2, 0)
+      ? values.reduce((s, v, i) => s + weights[i]! * (v - m) ** 2, 0)
       : values.reduce((s, v) => s + (v - m) ** 2, 0) / values.length,
   );
 }

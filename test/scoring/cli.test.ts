@@ -74,7 +74,7 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
         expect(m.code).toBe(0);
         const metrics = readJson<Record<string, number>>(metricsOut);
         for (const key of ['auc', 'pauc', 'auc_source', 'auc_target', 'official']) {
-          expect(Math.abs(metrics[key] - expectedMetrics[key]), `${c.name} ${dn} ${key}`).toBeLessThan(1e-9);
+          expect(Math.abs(metrics[key]! - expectedMetrics[key]!), `${c.name} ${dn} ${key}`).toBeLessThan(1e-9);
         }
       }
     });
@@ -98,7 +98,7 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
     };
     const expected = golden.cases.find((c) => c.name === 'Ks990_Kn1')!.metricsDn;
     for (const key of ['auc', 'pauc', 'auc_source', 'auc_target', 'official'])
-      expect(Math.abs(metrics[key] - expected[key])).toBeLessThan(1e-9);
+      expect(Math.abs(metrics[key]! - expected[key]!)).toBeLessThan(1e-9);
     expect(metrics.roc.fpr[0]).toBe(0);
     expect(metrics.roc.fpr[metrics.roc.fpr.length - 1]).toBe(1);
     expect(metrics.roc.thresholds[0]).toBeNull();
@@ -108,9 +108,9 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
     const run = await runCli(['metrics', '--scores', f('scores.npy'), '--labels', f('L.txt')]);
     expect(run.code).toBe(0);
     const metrics = JSON.parse(run.stdout) as Record<string, number | null>;
-    expect(metrics.auc).toBeCloseTo(golden.cases.find((c) => c.name === 'Ks990_Kn1')!.metricsDn.auc, 12);
-    expect(metrics.auc_source).toBeNull();
-    expect(metrics.official).toBeNull();
+    expect(metrics['auc']).toBeCloseTo(golden.cases.find((c) => c.name === 'Ks990_Kn1')!.metricsDn['auc']!, 12);
+    expect(metrics['auc_source']).toBeNull();
+    expect(metrics['official']).toBeNull();
   });
 
   it('score-features saves a bank that scores new clips identically without the training features', async () => {
@@ -210,7 +210,7 @@ describe('score-features DCASE 2020 variants', () => {
       const s = Math.sqrt(d.reduce((a, b) => a + (b - m) ** 2, 0) / d.length);
       return d.map((v) => (v - m) / s);
     });
-    j.score.forEach((v, i) => expect(v).toBeCloseTo(Math.min(z[0][i], z[1][i]), 10));
+    j.score.forEach((v, i) => expect(v).toBeCloseTo(Math.min(z[0]![i]!, z[1]![i]!), 10));
   });
 
   it('no domains or sections: label-free kNN over all training clips', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenrepError } from '../../worker/src/errors';
 import { writeNpy } from '../../worker/src/io/npy';
 import { dcaseMetrics, rocAuc } from '../../worker/src/metrics';
-import { buildBanks, Domain, scoreMachine } from '../../worker/src/scoring';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
+import { buildBanks, scoreMachine } from '../../worker/src/scoring';
 import { readJson, runCli, tempDir } from '../helpers/cli';
 import { gaussian } from './random';
 
@@ -113,7 +114,7 @@ describe('bad input: each a clear error naming the file or field', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the source bank has 27 rows, fewer than K_s = 28/);
     await expectLibError(
-      () => buildBanks({ train, dim, trainDomains: domains, mixup: { ks: 28, lambda: 0.9 } }),
+      () => buildBanks({ train, dim, trainDomains: domains, mixup: { K_s: 28, lambda: 0.9 } }),
       /fewer than K_s = 28/,
       'mixup-ks',
     );
@@ -213,7 +214,7 @@ describe('bad input: each a clear error naming the file or field', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/trunc\.grbank: truncated/);
     const corrupt = Buffer.from(bytes);
-    corrupt[corrupt.length - 40] ^= 1;
+    corrupt[corrupt.length - 40]! ^= 1;
     writeFileSync(f('corrupt.grbank'), corrupt);
     run = await runCli(['score-features', '--bank', f('corrupt.grbank'), '--test', f('test.npy'), '--dn', 'none']);
     expect(run.code).toBe(1);

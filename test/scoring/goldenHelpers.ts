@@ -1,5 +1,5 @@
-import { GoldenSet } from '../helpers/golden';
-import type { Domain } from '../../worker/src/scoring';
+import { GoldenSet, shape2 } from '../helpers/golden';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
 
 /** The golden-scoring fixture (reference NumPy float64 distances, sklearn metrics) and its case parameters. */
 export interface GoldenCase {
@@ -27,12 +27,12 @@ export function loadGoldenScoring(): GoldenScoring {
   const set = new GoldenSet('golden-scoring');
   const train = set.f32('train');
   const test = set.f32('test');
-  const dim = train.shape[1];
+  const [rows, dim] = shape2(train);
   // Fixture layout: rows 0..989 source, 990..999 target (manifest.layout).
-  const trainDomains: Domain[] = Array.from({ length: train.shape[0] }, (_, i) => (i < 990 ? 'source' : 'target'));
+  const trainDomains: Domain[] = Array.from({ length: rows }, (_, i) => (i < 990 ? 'source' : 'target'));
   const testDomains: Domain[] = Array.from(set.i32('test_domain').data, (d) => (d === 0 ? 'source' : 'target'));
   const testLabels = Array.from(set.i32('test_label').data);
-  const manifestCases = set.manifest.cases as Record<
+  const manifestCases = set.manifest['cases'] as Record<
     string,
     {
       K_s: number | null;
@@ -60,7 +60,7 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
   if (actual.length !== expected.length) return Infinity;
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    const e = Math.abs(actual[i] - expected[i]) / Math.abs(expected[i]);
+    const e = Math.abs(actual[i]! - expected[i]!) / Math.abs(expected[i]!);
     if (!(e <= worst)) worst = e;
   }
   return worst;

@@ -1,13 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildBanks,
-  gram,
-  gramBackend,
-  GramBackend,
-  gramInto,
-  scoreMachine,
-  setGramBackend,
-} from '../../worker/src/scoring';
+import type { GramBackend } from '../../worker/src/scoring';
+import { buildBanks, gram, gramBackend, gramInto, scoreMachine, setGramBackend } from '../../worker/src/scoring';
 import { loadGoldenScoring, maxRelativeError } from './goldenHelpers';
 import { gaussian } from './random';
 
@@ -28,7 +21,7 @@ function maxScaledDiff(got: Float64Array, expected: Float64Array, aNorms: number
   for (let i = 0; i < aNorms.length; i++) {
     for (let j = 0; j < bNorms.length; j++) {
       const k = i * bNorms.length + j;
-      m = Math.max(m, Math.abs(got[k] - expected[k]) / (aNorms[i] * bNorms[j]));
+      m = Math.max(m, Math.abs(got[k]! - expected[k]!) / (aNorms[i]! * bNorms[j]!));
     }
   }
   return m;
@@ -55,7 +48,7 @@ describe('Gram backends', () => {
     [2100, 5, 1024],
     [1, 1, 1],
     [33, 65, 6151],
-  ]) {
+  ] as const) {
     it(`ONNX Runtime and the JavaScript kernel agree to 1e-12 on ${aRows}×${dim} · (${bRows}×${dim})ᵀ`, async () => {
       const A = gaussian(aRows, dim, 101, 0.5);
       const B = gaussian(bRows, dim, 102, -0.25);
@@ -74,11 +67,33 @@ describe('Gram backends', () => {
     const stride = 2300;
     const got = new Float64Array(15 * stride).fill(7);
     const expected = got.slice();
-    gramInto(A, 2, 9, B, 50, 2100, dim, expected, 3 * stride + 40, stride);
+    gramInto({
+      A,
+      aStart: 2,
+      aRows: 9,
+      B,
+      bStart: 50,
+      bRows: 2100,
+      dim,
+      out: expected,
+      outOffset: 3 * stride + 40,
+      outStride: stride,
+    });
     const ort = await use('onnxruntime');
-    await ort.gramInto(A, 2, 9, B, 50, 2100, dim, got, 3 * stride + 40, stride);
+    await ort.gramInto({
+      A,
+      aStart: 2,
+      aRows: 9,
+      B,
+      bStart: 50,
+      bRows: 2100,
+      dim,
+      out: got,
+      outOffset: 3 * stride + 40,
+      outStride: stride,
+    });
     let maxDiff = 0;
-    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - expected[i]));
+    for (let i = 0; i < got.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i]! - expected[i]!));
     expect(maxDiff).toBeLessThan(1e-9); // entries are O(dim) = 1e3: 1e-12 relative
     expect(got[0]).toBe(7);
     expect(got[3 * stride + 39]).toBe(7);
@@ -141,7 +156,7 @@ describe('scoring on both backends', () => {
       dim: golden.dim,
       trainDomains: golden.trainDomains,
       kn: c.kn,
-      mixup: { ks: c.ks, lambda: c.lambda },
+      mixup: { K_s: c.ks, lambda: c.lambda },
       index: 'exact',
     });
     const transductive = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
@@ -166,10 +181,10 @@ describe('scoring on both backends', () => {
     }
     for (let b = 0; b < 2; b++) {
       expect(
-        Math.abs(ort.inductive.stats![b].mean - js.inductive.stats![b].mean) / js.inductive.stats![b].mean,
+        Math.abs(ort.inductive.stats![b]!.mean - js.inductive.stats![b]!.mean) / js.inductive.stats![b]!.mean,
       ).toBeLessThan(1e-12);
       expect(
-        Math.abs(ort.inductive.stats![b].std - js.inductive.stats![b].std) / js.inductive.stats![b].std,
+        Math.abs(ort.inductive.stats![b]!.std - js.inductive.stats![b]!.std) / js.inductive.stats![b]!.std,
       ).toBeLessThan(1e-9);
     }
     expect(maxAbsDiff(ort.inductive.trainScores!, js.inductive.trainScores!)).toBeLessThan(1e-10);
@@ -180,6 +195,6 @@ describe('scoring on both backends', () => {
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }

@@ -28,7 +28,7 @@ describe('Gram backend fallback when onnxruntime-node cannot load', () => {
       dim: golden.dim,
       trainDomains: golden.trainDomains,
       kn: c.kn,
-      mixup: { ks: c.ks, lambda: c.lambda },
+      mixup: { K_s: c.ks, lambda: c.lambda },
       index: 'exact',
     });
     const r = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
 import {
   buildBanks,
   buildHnsw,
   DEFAULT_HNSW,
-  Domain,
   exactKnn,
   HNSW_AUTO_MIN_ROWS,
   measureHnswRecall,
@@ -33,7 +33,7 @@ describe('HNSW index', () => {
     const train = gaussian(300, dim, 53);
     const domains: Domain[] = Array.from({ length: 300 }, (_, i) => (i < 290 ? 'source' : 'target'));
     const test = gaussian(40, dim, 54, 0.2);
-    const options = { train, dim, trainDomains: domains, kn: 2, mixup: { ks: 50, lambda: 0.9 } } as const;
+    const options = { train, dim, trainDomains: domains, kn: 2, mixup: { K_s: 50, lambda: 0.9 } } as const;
     const approx = buildBanks({ ...options, index: 'hnsw', hnsw: { efSearch: 400 } });
     const exact = buildBanks({ ...options, index: 'exact' });
     expect(approx.bankSize(1)).toBe(10 + 10 * 50);
@@ -43,17 +43,17 @@ describe('HNSW index', () => {
       const a = await scoreMachine({ banks: approx, test, dnMode });
       const e = await scoreMachine({ banks: exact, test, dnMode });
       expect(a.index).toBe('hnsw');
-      for (let q = 0; q < 40; q++) expect(a.score[q]).toBeCloseTo(e.score[q], 5);
+      for (let q = 0; q < 40; q++) expect(a.score[q]).toBeCloseTo(e.score[q]!, 5);
     }
     const ex = await exactKnn(exact, test, 40, { kn: 2 });
     expect(
       Array.from((await scoreMachine({ banks: approx, test, dnMode: 'none' })).d_source!).every(
-        (d, q) => Math.abs(d - ex.distances[0][q]) < 1e-6,
+        (d, q) => Math.abs(d - ex.distances[0]![q]!) < 1e-6,
       ),
     ).toBe(true);
   });
 
-  it("index 'auto' stays exact below the documented size", async () => {
+  it("index 'auto' stays exact below the documented size", () => {
     const banks = buildBanks({ train: gaussian(50, 3, 55), dim: 3 });
     expect(banks.index).toBe('exact');
     expect(HNSW_AUTO_MIN_ROWS).toBe(100_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildBanks, Domain, exactKnn, exactKnnLeaveOneOut, scoreMachine } from '../../worker/src/scoring';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
+import { buildBanks, exactKnn, exactKnnLeaveOneOut, scoreMachine } from '../../worker/src/scoring';
 import { mean, naiveBanks, naiveKnn, naiveSectionBanks, popStd } from './bruteForce';
 import { gaussian } from './random';
 
@@ -25,7 +26,7 @@ test.set(gaussian(6, dim, 24, 1.5), 6 * dim);
 function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-9): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < expected.length; i++)
-    expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[i])));
+    expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[i]!)));
 }
 
 describe('exact kNN with MemMixup (expanded, never materialised) against materialised brute force', () => {
@@ -34,14 +35,14 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
     [7, 1],
     [7, 3],
     [40, 2],
-  ]) {
+  ] as const) {
     it(`K_s = ${ks}, K_n = ${kn}`, async () => {
       const banks = buildBanks({
         train: shuffled,
         dim,
         trainDomains: domains,
         kn,
-        mixup: ks ? { ks, lambda: 0.9 } : null,
+        mixup: ks ? { K_s: ks, lambda: 0.9 } : null,
         index: 'exact',
       });
       const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
@@ -49,11 +50,11 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
       const got = await exactKnn(banks, test, 12, { kn, withIds: true });
       const nq = 12;
       close(
-        got.distances[0],
+        got.distances[0]!,
         Array.from({ length: nq }, (_, q) => naiveKnn(naive.source, test, q * dim, dim, kn)),
       );
       close(
-        got.distances[1],
+        got.distances[1]!,
         Array.from({ length: nq }, (_, q) => naiveKnn(naive.target, test, q * dim, dim, kn)),
       );
       // Ids are bank-local, originals first then augmented rows i-major: check they point at the rows found.
@@ -61,10 +62,10 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
       for (let q = 0; q < nq; q++) {
         let s = 0;
         for (let k = 0; k < kn; k++) {
-          banks.rowVector(1, got.ids![1][q * kn + k], vec);
-          s += Math.hypot(...Array.from(vec, (v, c) => v - test[q * dim + c]));
+          banks.rowVector(1, got.ids![1]![q * kn + k]!, vec);
+          s += Math.hypot(...Array.from(vec, (v, c) => v - test[q * dim + c]!));
         }
-        expect(s / kn).toBeCloseTo(got.distances[1][q], 10);
+        expect(s / kn).toBeCloseTo(got.distances[1]![q]!, 10);
       }
     });
   }
@@ -77,18 +78,18 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
       dim,
       trainDomains: domains,
       kn,
-      mixup: { ks, lambda: 0.9 },
+      mixup: { K_s: ks, lambda: 0.9 },
       index: 'exact',
     });
     const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
     const loo = await exactKnnLeaveOneOut(banks, { kn });
     const n = nSource + nTarget;
     close(
-      loo.distances[0],
+      loo.distances[0]!,
       Array.from({ length: n }, (_, c) => naiveKnn(naive.source, shuffled, c * dim, dim, kn, c)),
     );
     close(
-      loo.distances[1],
+      loo.distances[1]!,
       Array.from({ length: n }, (_, c) => naiveKnn(naive.target, shuffled, c * dim, dim, kn, c)),
     );
   });
@@ -97,7 +98,7 @@ describe('exact kNN with MemMixup (expanded, never materialised) against materia
 describe('domain normalisation modes', () => {
   const ks = 7;
   const kn = 2;
-  const banks = buildBanks({ train: shuffled, dim, trainDomains: domains, kn, mixup: { ks, lambda: 0.9 } });
+  const banks = buildBanks({ train: shuffled, dim, trainDomains: domains, kn, mixup: { K_s: ks, lambda: 0.9 } });
   const naive = naiveBanks(shuffled, dim, domains, ks, 0.9);
   const ds = Array.from({ length: 12 }, (_, q) => naiveKnn(naive.source, test, q * dim, dim, kn));
   const dt = Array.from({ length: 12 }, (_, q) => naiveKnn(naive.target, test, q * dim, dim, kn));
@@ -106,7 +107,7 @@ describe('domain normalisation modes', () => {
     const r = await scoreMachine({ banks, test, dnMode: 'transductive' });
     expect(r.dnMode).toBe('transductive');
     expect(r.statsFrom).toBe('test');
-    const expected = ds.map((d, i) => Math.min((d - mean(ds)) / popStd(ds), (dt[i] - mean(dt)) / popStd(dt)));
+    const expected = ds.map((d, i) => Math.min((d - mean(ds)) / popStd(ds), (dt[i]! - mean(dt)) / popStd(dt)));
     close(r.score, expected);
   });
 
@@ -118,14 +119,14 @@ describe('domain normalisation modes', () => {
     const looS = Array.from({ length: n }, (_, c) => naiveKnn(naive.source, shuffled, c * dim, dim, kn, c));
     const looT = Array.from({ length: n }, (_, c) => naiveKnn(naive.target, shuffled, c * dim, dim, kn, c));
     const [ms, ss, mt, st] = [mean(looS, w), popStd(looS, w), mean(looT, w), popStd(looT, w)];
-    close([r.stats![0].mean, r.stats![0].std, r.stats![1].mean, r.stats![1].std], [ms, ss, mt, st]);
+    close([r.stats![0]!.mean, r.stats![0]!.std, r.stats![1]!.mean, r.stats![1]!.std], [ms, ss, mt, st]);
     close(
       r.score,
-      ds.map((d, i) => Math.min((d - ms) / ss, (dt[i] - mt) / st)),
+      ds.map((d, i) => Math.min((d - ms) / ss, (dt[i]! - mt) / st)),
     );
     // Scoring a single clip gives the same score: nothing depends on the other test clips.
     const one = await scoreMachine({ banks, test: test.subarray(5 * dim, 6 * dim), dnMode: 'inductive' });
-    expect(one.score[0]).toBeCloseTo(r.score[5], 12);
+    expect(one.score[0]).toBeCloseTo(r.score[5]!, 12);
   });
 
   it('none: min of the raw distances', async () => {
@@ -133,7 +134,7 @@ describe('domain normalisation modes', () => {
     expect(r.stats).toBeNull();
     close(
       r.score,
-      ds.map((d, i) => Math.min(d, dt[i])),
+      ds.map((d, i) => Math.min(d, dt[i]!)),
     );
   });
 
@@ -148,12 +149,12 @@ describe('domain normalisation modes', () => {
     );
     close(r.trainScores!, loo);
     const sorted = [...loo].sort((a, b) => a - b);
-    expect(r.threshold).toBeCloseTo((sorted[21] + sorted[22]) / 2, 12); // n = 44: median of the two middle values
+    expect(r.threshold).toBeCloseTo((sorted[21]! + sorted[22]!) / 2, 12); // n = 44: median of the two middle values
   });
 });
 
 describe('DCASE 2020 variants', () => {
-  const sections = Array.from({ length: nSource + nTarget }, (_, i) => ['id_04', 'id_00', 'id_02'][i % 3]);
+  const sections = Array.from({ length: nSource + nTarget }, (_, i) => ['id_04', 'id_00', 'id_02'][i % 3]!);
 
   it('section-label normalisation: one bank per section, min of per-section transductive z-scores', async () => {
     const banks = buildBanks({ train: shuffled, dim, trainSections: sections, kn: 2 });
@@ -167,7 +168,7 @@ describe('DCASE 2020 variants', () => {
     });
     close(
       r.score,
-      z[0].map((_, q) => Math.min(z[0][q], z[1][q], z[2][q])),
+      z[0]!.map((_, q) => Math.min(z[0]![q]!, z[1]![q]!, z[2]![q]!)),
     );
   });
 

@@ -31,7 +31,7 @@ export function directDistance(
 ): number {
   let s = 0;
   for (let k = 0; k < dim; k++) {
-    const d = a[aOff + k] - b[bOff + k];
+    const d = a[aOff + k]! - b[bOff + k]!;
     s += d * d;
   }
   return Math.sqrt(s);
@@ -41,6 +41,6 @@ export function directDistance(
 export function meanSmallest(values: number[], kn: number): number {
   const sorted = [...values].sort((x, y) => x - y);
   let s = 0;
-  for (let i = 0; i < kn; i++) s += sorted[i];
+  for (let i = 0; i < kn; i++) s += sorted[i]!;
   return s / kn;
 }

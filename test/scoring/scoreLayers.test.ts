@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildBanks, Domain, gramBackend, scoreLayers, scoreMachine } from '../../worker/src/scoring';
+import type { Domain } from '../../worker/src/protocol/vocabulary';
+import { buildBanks, gramBackend, scoreLayers, scoreMachine } from '../../worker/src/scoring';
 import { gaussian } from './random';
 
 describe('scoreLayers', () => {
@@ -13,7 +14,7 @@ describe('scoreLayers', () => {
       dim,
       trainDomains: domains,
       kn: 1,
-      mixup: { ks: 10, lambda: 0.9 },
+      mixup: { K_s: 10, lambda: 0.9 },
       dnMode: 'transductive',
       onLayerDone: (l) => done.push(l),
     });
@@ -28,11 +29,11 @@ describe('scoreLayers', () => {
         dim,
         trainDomains: domains,
         kn: 1,
-        mixup: { ks: 10, lambda: 0.9 },
+        mixup: { K_s: 10, lambda: 0.9 },
       });
       const direct = await scoreMachine({ banks, test: layer.test, dnMode: 'transductive' });
-      expect(Array.from(res.layers[l].score)).toEqual(Array.from(direct.score));
-      expect(res.layers[l].dnMode).toBe('transductive');
+      expect(Array.from(res.layers[l]!.score)).toEqual(Array.from(direct.score));
+      expect(res.layers[l]!.dnMode).toBe('transductive');
     }
   });
 

@@ -53,7 +53,7 @@ describe('partial top-k selection', () => {
       [1, 3],
       [0, 4],
       [9, 5],
-    ])
+    ] as const)
       buf.push(v, id);
     expect(Array.from(buf.values)).toEqual([0, 1, 1]);
     expect(Array.from(buf.ids)).toEqual([4, 1, 3]);

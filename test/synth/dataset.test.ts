@@ -6,6 +6,7 @@ import { main } from '../../worker/src/cli/main';
 import { discoverDataset } from '../../worker/src/datasets';
 import { GenrepError } from '../../worker/src/errors';
 import { SYNTH_MANIFEST, machineModel, synthesizeDataset } from '../../worker/src/synth';
+import { genrepRejection } from '../helpers/errors';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -97,7 +98,7 @@ describe('synthesizeDataset', () => {
     expect(csv[0]).toBe('file_name,d1p,d1v,d2p,d2v');
     expect(csv[1]).toBe('fan/train/section_00_source_train_normal_0000_spd_1200_bg_A.wav,spd,1200,bg,A');
     expect(csv).toHaveLength(1 + 13);
-    const header = (await fsp.readFile(path.join(out, fan.train[0].path.slice(out.length + 1)))).subarray(0, 44);
+    const header = (await fsp.readFile(path.join(out, fan.train[0]!.path.slice(out.length + 1)))).subarray(0, 44);
     expect(header.readUInt32LE(24)).toBe(16000);
     expect(header.readUInt16LE(22)).toBe(1);
     expect(header.readUInt16LE(34)).toBe(16);
@@ -123,7 +124,7 @@ describe('synthesizeDataset', () => {
     expect(again).toEqual({ ...first, written: 2, kept: first.files - 2 });
     expect(Buffer.compare(await fsp.readFile(victim), original)).toBe(0);
     expect((await listFiles(out)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    const manifest = JSON.parse(await fsp.readFile(path.join(out, SYNTH_MANIFEST), 'utf8'));
+    const manifest: unknown = JSON.parse(await fsp.readFile(path.join(out, SYNTH_MANIFEST), 'utf8'));
     expect(manifest).toMatchObject({ generator: 'genrep-synth', seed: 2, complete: true, files: 26 });
   });
 
@@ -156,9 +157,7 @@ describe('synthesizeDataset', () => {
       /is not empty and holds no genrep-synth\.json/,
     );
     const fresh = await tempDir();
-    const unknown = await synthesizeDataset({ ...SMALL, machines: ['toaster'], out: fresh }).catch(
-      (e: unknown) => e as GenrepError,
-    );
+    const unknown = await genrepRejection(synthesizeDataset({ ...SMALL, machines: ['toaster'], out: fresh }));
     expect(unknown).toBeInstanceOf(GenrepError);
     expect(unknown.message).toMatch(/unknown machine type "toaster"; known: fan, pump, gearbox, bearing, motor/);
     await expect(synthesizeDataset({ ...SMALL, out: fresh, trainSource: 0 })).rejects.toThrow(
@@ -201,7 +200,7 @@ describe('genrep synth', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/7 files for gearbox \(7 written, 0 already present\)/);
     const dataset = await discoverDataset({ root: out });
-    expect(dataset.machines[0].train.map((c) => c.name)).toEqual([
+    expect(dataset.machines[0]!.train.map((c) => c.name)).toEqual([
       'section_00_source_train_normal_0000_spd_1500_load_20_bg_A.wav',
       'section_00_source_train_normal_0001_spd_1500_load_50_bg_A.wav',
       'section_00_target_train_normal_0000_spd_1200_load_50_bg_B.wav',

@@ -11,7 +11,7 @@ function powerAt(x: Float32Array, hz: number): number {
   let s2 = 0;
   const n = x.length;
   for (let i = 0; i < n; i++) {
-    const s = x[i] * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1))) + coeff * s1 - s2;
+    const s = x[i]! * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1))) + coeff * s1 - s2;
     s2 = s1;
     s1 = s;
   }
@@ -41,7 +41,7 @@ function rpmOf(condition: Condition, key: string): number {
 describe('the synthetic machines follow their physics', () => {
   it("a fan's blade-pass tone and its 2nd harmonic sit at 7 and 14 × the speed its attributes give", () => {
     const fan = machineModel('fan')!;
-    for (const condition of [fan.source[1], fan.target[0]]) {
+    for (const condition of [fan.source[1]!, fan.target[0]!]) {
       const shaftHz = rpmOf(condition, 'spd') / 60;
       const x = clip('fan', condition);
       // Per-clip speed deviation is ~1 %: allow 4 %.
@@ -52,7 +52,7 @@ describe('the synthetic machines follow their physics', () => {
 
   it("a gearbox's mesh tone is 23 × the input speed; a damaged tooth raises the sidebands at ± the shaft rate", () => {
     const gearbox = machineModel('gearbox')!;
-    const condition = gearbox.source[0];
+    const condition = gearbox.source[0]!;
     const shaftHz = rpmOf(condition, 'spd') / 60;
     const healthy = clip('gearbox', condition);
     const mesh = peak(healthy, 400, 800);
@@ -69,8 +69,8 @@ describe('the synthetic machines follow their physics', () => {
 
   it("a motor's magnetic hum stays at 100 Hz while its shaft tones move with load (slip)", () => {
     const motor = machineModel('motor')!;
-    const light = clip('motor', motor.source[0]);
-    const full = clip('motor', motor.target[0]);
+    const light = clip('motor', motor.source[0]!);
+    const full = clip('motor', motor.target[0]!);
     expect(Math.abs(peak(light, 90, 110) - 100)).toBeLessThanOrEqual(1);
     expect(Math.abs(peak(full, 90, 110) - 100)).toBeLessThanOrEqual(1);
     // Cooling-fan blade pass (9 × rotor rate): lower at full load, because the rotor slips more.
@@ -79,12 +79,12 @@ describe('the synthetic machines follow their physics', () => {
 
   it('an outer-race bearing fault puts impulses at BPFO = 3.6 × shaft rate into the envelope of the high band', () => {
     const bearing = machineModel('bearing')!;
-    const condition = bearing.source[0];
+    const condition = bearing.source[0]!;
     const bpfo = 3.6 * (rpmOf(condition, 'vel') / 60);
     const envelope = (x: Float32Array): Float32Array => {
       // High-pass by first difference, square: the envelope's spectrum shows the impact rate.
       const e = new Float32Array(x.length);
-      for (let i = 1; i < x.length; i++) e[i] = (x[i] - x[i - 1]) ** 2;
+      for (let i = 1; i < x.length; i++) e[i] = (x[i]! - x[i - 1]!) ** 2;
       return e;
     };
     const faulty = envelope(clip('bearing', condition, { kind: 'outer', severity: 1.5 }));
@@ -95,7 +95,7 @@ describe('the synthetic machines follow their physics', () => {
 
   it('imbalance raises the 1× component of a fan', () => {
     const fan = machineModel('fan')!;
-    const condition = fan.source[2];
+    const condition = fan.source[2]!;
     const shaftHz = rpmOf(condition, 'spd') / 60;
     const healthy = clip('fan', condition);
     const unbalanced = clip('fan', condition, { kind: 'imbalance', severity: 1 });

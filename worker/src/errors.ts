@@ -3,6 +3,8 @@
  * to the CLI (one line on stderr) and to the editor (a JSON-RPC error's `data`), so neither side parses messages.
  */
 import type { ErrorCode } from './protocol/errors';
+// Kept for importers that still take the code type from here (server/handlers/clips.ts, models/download.ts,
+// checkpoint/pickle.ts); new code imports it from protocol/errors.
 export type { ErrorCode } from './protocol/errors';
 
 export interface ErrorData {

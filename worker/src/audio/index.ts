@@ -3,6 +3,7 @@ export type { Audio, ChannelSelection, ReadWavOptions, WavInfo } from './wavType
 export { decodeWav, DEFAULT_MAX_DURATION_SEC, readWav, readWavInfo } from './wavReader';
 export { MAX_HEADER_CHUNKS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './riffHeader';
 export { encodeWavPcm16 } from './wavWriter';
+export { MAX_PLAYBACK_SAMPLES, playbackWav, type PlaybackWav } from './playbackWav';
 export {
   BlockResampler,
   resample,

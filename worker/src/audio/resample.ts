@@ -93,15 +93,16 @@ function designFilter(fromRate: number, toRate: number): PolyphaseFilter {
   const rows = exact ? up : INTERPOLATED_PHASES + 1;
   const coefficients = new Float32Array(rows * taps);
   const row = new Float64Array(taps);
+  // In bounds: m < taps = row.length.
   for (let r = 0; r < rows; r++) {
     const frac = r / rowsPerSample;
     let sum = 0;
     for (let m = 0; m < taps; m++) {
       row[m] = kernel(frac + halfWidth - 1 - m);
-      sum += row[m];
+      sum += row[m]!;
     }
     // Unit DC gain in every phase, so a constant stays constant instead of picking up a phase-dependent ripple.
-    for (let m = 0; m < taps; m++) coefficients[r * taps + m] = row[m] / sum;
+    for (let m = 0; m < taps; m++) coefficients[r * taps + m] = row[m]! / sum;
   }
   return { up, down, taps, halfWidth, rows: rowsPerSample, exact, coefficients };
 }
@@ -145,6 +146,8 @@ function dot(
   const lo = Math.max(0, -start);
   const hi = Math.min(taps, clipLength - start);
   const at = start - windowStart;
+  // In bounds: lo..hi keeps start + m inside the clip, which `x` covers from windowStart on for these taps (the
+  // caller's contract, BlockResampler.run), and rowStart + m inside the coefficient row.
   let a0 = 0;
   let a1 = 0;
   let a2 = 0;
@@ -153,12 +156,12 @@ function dot(
   for (; m + 3 < hi; m += 4) {
     const i = at + m;
     const j = rowStart + m;
-    a0 += x[i] * c[j];
-    a1 += x[i + 1] * c[j + 1];
-    a2 += x[i + 2] * c[j + 2];
-    a3 += x[i + 3] * c[j + 3];
+    a0 += x[i]! * c[j]!;
+    a1 += x[i + 1]! * c[j + 1]!;
+    a2 += x[i + 2]! * c[j + 2]!;
+    a3 += x[i + 3]! * c[j + 3]!;
   }
-  for (; m < hi; m++) a0 += x[at + m] * c[rowStart + m];
+  for (; m < hi; m++) a0 += x[at + m]! * c[rowStart + m]!;
   return a0 + a1 + (a2 + a3);
 }
 

@@ -64,26 +64,26 @@ const OTHER_CONTAINERS: Array<[string, string]> = [
 
 function ascii(bytes: Uint8Array, start: number, length: number): string {
   let s = '';
-  for (let i = start; i < start + length && i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  for (const b of bytes.subarray(start, start + length)) s += String.fromCharCode(b);
   return s;
 }
 
 /** A four-character code as it would be typed, with unprintable bytes escaped. */
 function showFourCC(bytes: Uint8Array, start: number): string {
   let s = '';
-  for (let i = start; i < start + 4 && i < bytes.length; i++) {
-    const b = bytes[i];
+  for (const b of bytes.subarray(start, start + 4)) {
     s += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
   }
   return `"${s}"`;
 }
 
+/** Little-endian fields. The parser reads only bytes it asked for, so a field past the end is a bug (RangeError). */
 function u16(bytes: Uint8Array, at: number): number {
-  return bytes[at] | (bytes[at + 1] << 8);
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint16(at, true);
 }
 
 function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(at, true);
 }
 
 function hex4(n: number): string {
@@ -103,7 +103,8 @@ function notRiffWave(file: string, head: Uint8Array): never {
       );
     }
   }
-  if (head[0] === 0xff && (head[1] & 0xe0) === 0xe0) {
+  const [b0, b1] = head;
+  if (b0 === 0xff && b1 !== undefined && (b1 & 0xe0) === 0xe0) {
     throw fileError(
       file,
       'not a RIFF/WAVE file: it looks like an MPEG audio (MP3) stream; convert it to WAV',

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileError, GenrepError } from '../errors';
-import { fsError } from '../io/fsErrors';
+import { fsError, MISSING_FILE_WORDING } from '../io/fsErrors';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, parseWavHeader } from './riffHeader';
 import { BlockResampler } from './resample';
 import { decodeFrames, resolveChannel } from './sampleDecode';
@@ -157,14 +157,11 @@ async function openWav(file: string): Promise<{ handle: FileHandle; size: number
   }
 }
 
+/** The words this reader has always used for a path that is not a readable WAV file (tests and users match them). */
+const WAV_OPEN_WORDING = { ...MISSING_FILE_WORDING, EISDIR: 'is a directory, not a WAV file' };
+
 function openError(file: string, err: unknown): GenrepError {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return fileError(file, 'no such file', 'NOT_FOUND');
-  if (code === 'ENOTDIR') return fileError(file, 'no such file (a parent in the path is not a directory)', 'NOT_FOUND');
-  if (code === 'EACCES' || code === 'EPERM') return fileError(file, 'permission denied', 'BAD_INPUT');
-  if (code === 'EISDIR')
-    return fileError(file, 'is a directory, not a WAV file', 'BAD_INPUT', { expected: 'a WAV file' });
-  return fsError(err, file, { action: 'open' });
+  return fsError(err, file, { action: 'open', wording: WAV_OPEN_WORDING });
 }
 
 /** Fills `target` from `position`, looping over short reads; a file that shrank since stat is reported as such. */

@@ -37,7 +37,7 @@ export function encodeWavPcm16(samples: Float32Array, sampleRate: number): Uint8
   tag(36, 'data');
   view.setUint32(40, dataBytes, true);
   for (let i = 0; i < samples.length; i++) {
-    const x = samples[i];
+    const x = samples[i]!; // i < samples.length
     const v = Number.isNaN(x) ? 0 : Math.round(x * 32768);
     view.setInt16(44 + 2 * i, v > 32767 ? 32767 : v < -32768 ? -32768 : v, true);
   }

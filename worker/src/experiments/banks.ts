@@ -90,7 +90,7 @@ export async function buildBankFromDataset(
       dim: extracted.dim,
       ...(hasDomains ? { trainDomains: domains as Domain[] } : {}),
       kn: o.K_n,
-      mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { ks: o.mixup.K_s, lambda: o.mixup.lambda } : null,
+      mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { K_s: o.mixup.K_s, lambda: o.mixup.lambda } : null,
       meta: { embedder: embedder.id, layer: o.layer, pooling: o.pooling },
       names: { train: `${o.machineType} training clips` },
     });

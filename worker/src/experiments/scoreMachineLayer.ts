@@ -73,7 +73,7 @@ async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefin
     ...(sectioned ? { trainSections: input.trainClips.map((c) => c.section) } : {}),
     kn: input.K_n,
     mixup:
-      trainDomains && input.mixup && input.mixup.K_s > 0 ? { ks: input.mixup.K_s, lambda: input.mixup.lambda } : null,
+      trainDomains && input.mixup && input.mixup.K_s > 0 ? { K_s: input.mixup.K_s, lambda: input.mixup.lambda } : null,
     index: input.index,
     names: { train: `${name} training features`, trainLabels: `${name} training domains` },
   });

@@ -8,6 +8,7 @@ import { featureWindow } from './windows';
 
 /** Filterbank features, time-major: `data[frame * bins + bin]`. */
 export interface Fbank {
+  /** (frames, bins) row-major float32. */
   data: Float32Array;
   frames: number;
   bins: number;
@@ -199,12 +200,14 @@ export class FbankComputer {
     const starts = new Int32Array(frames);
     const k = new Float64Array(frames);
     const y0 = new Float64Array(frames);
+    // In bounds: every frame start lies inside `source` (numFrames counts only frames that fit); window is
+    // window_size ≥ 1 long.
     for (let i = 0; i < frames; i++) {
       const start = i * window_shift;
       const mean = o.remove_dc_offset ? this.frameMean(start) : 0;
       starts[i] = start;
       k[i] = mean * (1 - c);
-      y0[i] = this.window[0] * (1 - c) * (source[start] * scale - mean);
+      y0[i] = this.window[0]! * (1 - c) * (source[start]! * scale - mean);
     }
     kernel.run(starts, k, y0, data);
     if (o.subtract_mean) {
@@ -229,16 +232,17 @@ export class FbankComputer {
     const { options: o } = this.geometry;
     const n = source.length;
     const scale = this.runOptions.input_scale;
+    // In bounds: t < n = source.length ≤ emphasized.length (growBuffers), and n ≥ window_size ≥ 1.
     if (o.dither !== 0) {
       let check = 0;
-      for (let t = 0; t < n; t++) check += source[t] - source[t];
+      for (let t = 0; t < n; t++) check += source[t]! - source[t]!;
       if (check !== 0) throwNonFinite(waveform);
       return;
     }
     const c = o.preemphasis_coefficient * scale;
     const out = this.emphasized;
-    out[0] = source[0] * (scale - c);
-    for (let t = 1; t < n; t++) out[t] = source[t] * scale - c * source[t - 1];
+    out[0] = source[0]! * (scale - c);
+    for (let t = 1; t < n; t++) out[t] = source[t]! * scale - c * source[t - 1]!;
     this.sumBlocks(source, waveform);
   }
 
@@ -254,6 +258,7 @@ export class FbankComputer {
     const scale = this.runOptions.input_scale;
     const sums = this.blockSums;
     const blocks = Math.floor(n / g);
+    // In bounds: t < blocks·g ≤ n = source.length within blocks, t < n after them; blockSums holds blocks + 1.
     let total = 0;
     sums[0] = 0;
     for (let b = 0; b < blocks; b++) {
@@ -262,14 +267,14 @@ export class FbankComputer {
       const end = (b + 1) * g;
       let t = b * g;
       for (; t + 1 < end; t += 2) {
-        even += source[t];
-        odd += source[t + 1];
+        even += source[t]!;
+        odd += source[t + 1]!;
       }
-      if (t < end) even += source[t];
+      if (t < end) even += source[t]!;
       total += even + odd;
       sums[b + 1] = total * scale;
     }
-    for (let t = blocks * g; t < n; t++) total += source[t];
+    for (let t = blocks * g; t < n; t++) total += source[t]!;
     if (!Number.isFinite(total)) throwNonFinite(waveform);
   }
 
@@ -277,7 +282,8 @@ export class FbankComputer {
   private frameMean(start: number): number {
     const { window_size } = this.geometry;
     const g = this.blockSize;
-    return (this.blockSums[(start + window_size) / g] - this.blockSums[start / g]) / window_size;
+    // In bounds: frames start and end on block boundaries inside the clip, whose block sums sumBlocks wrote.
+    return (this.blockSums[(start + window_size) / g]! - this.blockSums[start / g]!) / window_size;
   }
 
   /**
@@ -294,12 +300,14 @@ export class FbankComputer {
     const window = this.window;
     const emphasized = this.emphasized.subarray(start, start + window_size);
     const scale = this.runOptions.input_scale;
-    frame[0] = window[0] * (1 - c) * (source[start] * scale - mean);
-    for (let j = 1; j < window_size; j++) frame[j] = window[j] * (emphasized[j] - shift);
+    // In bounds: j < window_size = window.length ≤ frame.length, and the frame [start, start + window_size) lies
+    // inside `source` and `emphasized`.
+    frame[0] = window[0]! * (1 - c) * (source[start]! * scale - mean);
+    for (let j = 1; j < window_size; j++) frame[j] = window[j]! * (emphasized[j]! - shift);
     if (!o.use_energy || !o.raw_energy) return 0;
     let energy = 0;
     for (let j = 0; j < window_size; j++) {
-      const d = source[start + j] * scale - mean;
+      const d = source[start + j]! * scale - mean;
       energy += d * d;
     }
     return energy;
@@ -310,20 +318,21 @@ export class FbankComputer {
     const { options: o, window_size } = this.geometry;
     const c = o.preemphasis_coefficient;
     const buf = this.dithered;
+    // In bounds: j < window_size = buf.length = window.length ≤ frame.length; the frame lies inside `source`.
     let sum = 0;
     const scale = this.runOptions.input_scale;
     for (let j = 0; j < window_size; j++) {
-      const v = source[start + j] * scale + o.dither * random.gaussian();
+      const v = source[start + j]! * scale + o.dither * random.gaussian();
       buf[j] = v;
       sum += v;
     }
     const mean = o.remove_dc_offset ? sum / window_size : 0;
     let energy = 0;
-    let previous = buf[0] - mean;
+    let previous = buf[0]! - mean;
     for (let j = 0; j < window_size; j++) {
-      const d = buf[j] - mean;
+      const d = buf[j]! - mean;
       energy += d * d;
-      this.frame[j] = this.window[j] * (d - c * previous);
+      this.frame[j] = this.window[j]! * (d - c * previous);
       previous = d;
     }
     return energy;
@@ -332,14 +341,16 @@ export class FbankComputer {
   private applyMelBanks(out: Float32Array, at: number): void {
     const { options: o } = this.geometry;
     const spectrum = this.spectrum;
-    if (!o.use_power) for (let k = 0; k < spectrum.length; k++) spectrum[k] = Math.sqrt(spectrum[k]);
+    // In bounds: b < num_bins, offsets holds num_bins + 1 entries, and the mel matrix (melBanks.ts) keeps every
+    // weight index w < weights.length and every bin k < padded_window_size/2 + 1 = spectrum.length.
+    if (!o.use_power) for (let k = 0; k < spectrum.length; k++) spectrum[k] = Math.sqrt(spectrum[k]!);
     const { first, offsets, weights, num_bins } = this.melBanks;
     const log = o.use_log_fbank;
     for (let b = 0; b < num_bins; b++) {
       let acc = 0;
-      let k = first[b];
-      const end = offsets[b + 1];
-      for (let w = offsets[b]; w < end; w++, k++) acc += spectrum[k] * weights[w];
+      let k = first[b]!;
+      const end = offsets[b + 1]!;
+      for (let w = offsets[b]!; w < end; w++, k++) acc += spectrum[k]! * weights[w]!;
       out[at + b] = log ? Math.log(acc > FBANK_EPSILON ? acc : FBANK_EPSILON) : acc;
     }
   }
@@ -356,10 +367,12 @@ export function reflectEdges(waveform: Float32Array, window_size: number, window
   const left = Math.max(pad, 0);
   const skip = Math.max(-pad, 0);
   const out = new Float32Array(left + (n - skip) + n);
-  for (let t = 0; t < left; t++) out[t] = waveform[left - 1 - t];
+  // In bounds for clips of at least window_size samples (compute() refuses shorter ones): left − 1 − t < pad < n,
+  // and n − 1 − t ≥ 0 for t < n.
+  for (let t = 0; t < left; t++) out[t] = waveform[left - 1 - t]!;
   out.set(waveform.subarray(skip), left);
   const tail = left + n - skip;
-  for (let t = 0; t < n; t++) out[tail + t] = waveform[n - 1 - t];
+  for (let t = 0; t < n; t++) out[tail + t] = waveform[n - 1 - t]!;
   return out;
 }
 
@@ -370,21 +383,24 @@ function gcd(a: number, b: number): number {
 
 function applyAffine(data: Float32Array, scale: number, offset: number): void {
   if (scale === 1 && offset === 0) return;
-  for (let i = 0; i < data.length; i++) data[i] = data[i] * scale + offset;
+  // In bounds: i < data.length.
+  for (let i = 0; i < data.length; i++) data[i] = data[i]! * scale + offset;
 }
 
 function sumOfSquares(frame: Float64Array): number {
   let s = 0;
-  for (let j = 0; j < frame.length; j++) s += frame[j] * frame[j];
+  // In bounds: j < frame.length.
+  for (let j = 0; j < frame.length; j++) s += frame[j]! * frame[j]!;
   return s;
 }
 
 function subtractColumnMeans(data: Float32Array, frames: number, bins: number): void {
   if (frames === 0) return;
   const means = new Float64Array(bins);
-  for (let i = 0; i < frames; i++) for (let b = 0; b < bins; b++) means[b] += data[i * bins + b];
-  for (let b = 0; b < bins; b++) means[b] /= frames;
-  for (let i = 0; i < frames; i++) for (let b = 0; b < bins; b++) data[i * bins + b] -= means[b];
+  // In bounds: b < bins = means.length, i·bins + b < frames·bins ≤ data.length.
+  for (let i = 0; i < frames; i++) for (let b = 0; b < bins; b++) means[b]! += data[i * bins + b]!;
+  for (let b = 0; b < bins; b++) means[b]! /= frames;
+  for (let i = 0; i < frames; i++) for (let b = 0; b < bins; b++) data[i * bins + b]! -= means[b]!;
 }
 
 function throwNonFinite(waveform: Float32Array): never {

@@ -112,31 +112,33 @@ export class ComplexFft {
 }
 
 function radix4(n: number, s: number, tw: Float64Array, x: Float64Array, y: Float64Array): void {
+  // In bounds: the plan's stage has n·s = size, so ia + 3·sm2 + 1 and io + 3·s2 + 1 stay below 2·size (x's and y's
+  // length), and tw holds 6 values per p < m = n/4.
   const m = n >> 2;
   const sm2 = 2 * s * m;
   const s2 = 2 * s;
   for (let p = 0; p < m; p++) {
     const t = 6 * p;
-    const w1r = tw[t];
-    const w1i = tw[t + 1];
-    const w2r = tw[t + 2];
-    const w2i = tw[t + 3];
-    const w3r = tw[t + 4];
-    const w3i = tw[t + 5];
+    const w1r = tw[t]!;
+    const w1i = tw[t + 1]!;
+    const w2r = tw[t + 2]!;
+    const w2i = tw[t + 3]!;
+    const w3r = tw[t + 4]!;
+    const w3i = tw[t + 5]!;
     let ia = s2 * p;
     let io = 4 * s2 * p;
     for (let q = 0; q < s; q++, ia += 2, io += 2) {
       const ib = ia + sm2;
       const ic = ib + sm2;
       const id = ic + sm2;
-      const ar = x[ia];
-      const ai = x[ia + 1];
-      const br = x[ib];
-      const bi = x[ib + 1];
-      const cr = x[ic];
-      const ci = x[ic + 1];
-      const dr = x[id];
-      const di = x[id + 1];
+      const ar = x[ia]!;
+      const ai = x[ia + 1]!;
+      const br = x[ib]!;
+      const bi = x[ib + 1]!;
+      const cr = x[ic]!;
+      const ci = x[ic + 1]!;
+      const dr = x[id]!;
+      const di = x[id + 1]!;
       const apcR = ar + cr;
       const apcI = ai + ci;
       const amcR = ar - cr;
@@ -167,19 +169,20 @@ function radix4(n: number, s: number, tw: Float64Array, x: Float64Array, y: Floa
 
 /** The final radix-4 stage (n = 4): all twiddles are 1, and input and output strides coincide. */
 function radix4Last(s: number, x: Float64Array, y: Float64Array): void {
+  // In bounds: 4·s = size, so id + 1 = ia + 3·s2 + 1 < 4·s2 = 2·size, x's and y's length.
   const s2 = 2 * s;
   for (let ia = 0; ia < s2; ia += 2) {
     const ib = ia + s2;
     const ic = ib + s2;
     const id = ic + s2;
-    const ar = x[ia];
-    const ai = x[ia + 1];
-    const br = x[ib];
-    const bi = x[ib + 1];
-    const cr = x[ic];
-    const ci = x[ic + 1];
-    const dr = x[id];
-    const di = x[id + 1];
+    const ar = x[ia]!;
+    const ai = x[ia + 1]!;
+    const br = x[ib]!;
+    const bi = x[ib + 1]!;
+    const cr = x[ic]!;
+    const ci = x[ic + 1]!;
+    const dr = x[id]!;
+    const di = x[id + 1]!;
     const apcR = ar + cr;
     const apcI = ai + ci;
     const amcR = ar - cr;
@@ -200,19 +203,20 @@ function radix4Last(s: number, x: Float64Array, y: Float64Array): void {
 }
 
 function radix2(n: number, s: number, tw: Float64Array, x: Float64Array, y: Float64Array): void {
+  // In bounds: n·s = size, so ia + sm2 + 1 and io + s2 + 1 stay below 2·size; tw holds 2 values per p < m = n/2.
   const m = n >> 1;
   const s2 = 2 * s;
   const sm2 = s2 * m;
   for (let p = 0; p < m; p++) {
-    const wr = tw[2 * p];
-    const wi = tw[2 * p + 1];
+    const wr = tw[2 * p]!;
+    const wi = tw[2 * p + 1]!;
     let ia = s2 * p;
     let io = 2 * s2 * p;
     for (let q = 0; q < s; q++, ia += 2, io += 2) {
-      const ar = x[ia];
-      const ai = x[ia + 1];
-      const br = x[ia + sm2];
-      const bi = x[ia + sm2 + 1];
+      const ar = x[ia]!;
+      const ai = x[ia + 1]!;
+      const br = x[ia + sm2]!;
+      const bi = x[ia + sm2 + 1]!;
       y[io] = ar + br;
       y[io + 1] = ai + bi;
       const dr = ar - br;
@@ -226,23 +230,25 @@ function radix2(n: number, s: number, tw: Float64Array, x: Float64Array, y: Floa
 /** Any radix, by a direct DFT of each group of `radix` values: O(radix²), fine for the small odd factors Kaldi meets. */
 function radixGeneric(stage: Stage, x: Float64Array, y: Float64Array, scratch: Float64Array): void {
   const { radix, n, s, twiddles, roots } = stage;
+  // In bounds: n·s = size, so i and o stay below 2·size (x's and y's length); scratch holds at least 2·radix values,
+  // roots 2·radix, and twiddles 2·(radix − 1) per p < m.
   const m = n / radix;
   for (let p = 0; p < m; p++) {
     for (let q = 0; q < s; q++) {
       for (let t = 0; t < radix; t++) {
         const i = 2 * (q + s * (p + t * m));
-        scratch[2 * t] = x[i];
-        scratch[2 * t + 1] = x[i + 1];
+        scratch[2 * t] = x[i]!;
+        scratch[2 * t + 1] = x[i + 1]!;
       }
       for (let r = 0; r < radix; r++) {
         let sr = 0;
         let si = 0;
         for (let t = 0; t < radix; t++) {
           const k = (r * t) % radix;
-          const vr = scratch[2 * t];
-          const vi = scratch[2 * t + 1];
-          sr += vr * roots[2 * k] - vi * roots[2 * k + 1];
-          si += vr * roots[2 * k + 1] + vi * roots[2 * k];
+          const vr = scratch[2 * t]!;
+          const vi = scratch[2 * t + 1]!;
+          sr += vr * roots[2 * k]! - vi * roots[2 * k + 1]!;
+          si += vr * roots[2 * k + 1]! + vi * roots[2 * k]!;
         }
         const o = 2 * (q + s * (radix * p + r));
         if (r === 0) {
@@ -250,8 +256,8 @@ function radixGeneric(stage: Stage, x: Float64Array, y: Float64Array, scratch: F
           y[o + 1] = si;
         } else {
           const w = 2 * ((radix - 1) * p + r - 1);
-          y[o] = sr * twiddles[w] - si * twiddles[w + 1];
-          y[o + 1] = sr * twiddles[w + 1] + si * twiddles[w];
+          y[o] = sr * twiddles[w]! - si * twiddles[w + 1]!;
+          y[o + 1] = sr * twiddles[w + 1]! + si * twiddles[w]!;
         }
       }
     }
@@ -283,27 +289,29 @@ export class RealFftPower {
   /** Writes the power spectrum of `frame` (length N, read only) into `power` (length N/2 + 1). */
   power(frame: Float64Array, power: Float64Array): void {
     const z = this.fft.forward(frame);
+    // In bounds: z holds 2·half values and power half + 1; k ≤ quarter and j = half − k ≥ quarter, so 2·j + 1 <
+    // 2·half; tw holds 2·(quarter + 1) values.
     const half = this.half;
     const tw = this.twiddles;
-    const z0r = z[0];
-    const z0i = z[1];
+    const z0r = z[0]!;
+    const z0i = z[1]!;
     power[0] = (z0r + z0i) * (z0r + z0i);
     power[half] = (z0r - z0i) * (z0r - z0i);
     const quarter = half >> 1;
     for (let k = 1; k <= quarter; k++) {
       const j = half - k;
-      const ar = z[2 * k];
-      const ai = z[2 * k + 1];
-      const br = z[2 * j];
-      const bi = z[2 * j + 1];
+      const ar = z[2 * k]!;
+      const ai = z[2 * k + 1]!;
+      const br = z[2 * j]!;
+      const bi = z[2 * j + 1]!;
       // Even part E = (Z[k] + conj Z[N/2−k]) / 2, odd part O = (Z[k] − conj Z[N/2−k]) / 2i; X[k] = E + W^k·O and
       // X[N/2−k] = conj(E − W^k·O). The halvings live in E below and in the twiddle table.
       const er = 0.5 * (ar + br);
       const ei = 0.5 * (ai - bi);
       const or = ai + bi;
       const oi = br - ar;
-      const c = tw[2 * k];
-      const s = tw[2 * k + 1];
+      const c = tw[2 * k]!;
+      const s = tw[2 * k + 1]!;
       const tr = c * or + s * oi;
       const ti = c * oi - s * or;
       const xr = er + tr;

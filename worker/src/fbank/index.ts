@@ -26,6 +26,7 @@ export {
   BEATS_WAVEFORM_SCALE,
   beatsFbank,
 } from './beats';
+export { averageFrames, spectrogramImage, type SpectrogramImage } from './spectrogramImage';
 
 /** A few recent option sets, so repeated fbank() calls reuse their window, twiddles and mel matrix. */
 const CACHE_SIZE = 8;

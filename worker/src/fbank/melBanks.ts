@@ -1,3 +1,5 @@
+import { at } from '../util/at';
+
 /** Kaldi's mel scale: 1127 · ln(1 + f / 700). */
 export function melScale(freq: number): number {
   return 1127.0 * Math.log(1.0 + freq / 700.0);
@@ -30,8 +32,11 @@ export class MelBanks {
   readonly num_bins: number;
   /** Number of FFT bins the dense matrix has (padded_window_size / 2 + 1, the Nyquist column included). */
   readonly num_fft_bins: number;
+  /** (num_bins,) the first FFT bin of each filter. */
   readonly first: Int32Array;
+  /** (num_bins + 1,) where each filter's weights start in `weights`; the last entry is weights.length. */
   readonly offsets: Int32Array;
+  /** All filters' weights, concatenated. */
   readonly weights: Float64Array;
   readonly layout: MelLayout;
 
@@ -52,12 +57,13 @@ export class MelBanks {
     this.offsets = new Int32Array(num_bins + 1);
     const runs: number[][] = [];
     let total = 0;
+    // In bounds: k < half = row.length.
     for (let b = 0; b < num_bins; b++) {
       const row = weightsOf(b);
       const run: number[] = [];
       let first = -1;
       for (let k = 0; k < half; k++) {
-        const w = row[k];
+        const w = row[k]!;
         if (w > 0) {
           if (first < 0) first = k;
           // The triangle is convex in k, so its support is contiguous: pad any interior zero rather than split.
@@ -72,15 +78,16 @@ export class MelBanks {
     }
     this.offsets[num_bins] = total;
     this.weights = new Float64Array(total);
-    runs.forEach((run, b) => this.weights.set(run, this.offsets[b]));
+    runs.forEach((run, b) => this.weights.set(run, at(this.offsets, b, 'mel filter offsets')));
   }
 
   /** The dense (num_bins × num_fft_bins) matrix, row-major, as torchaudio returns it after padding the Nyquist column. */
   dense(): Float64Array {
     const out = new Float64Array(this.num_bins * this.num_fft_bins);
+    // In bounds: b < num_bins, offsets holds num_bins + 1 entries, and i runs over filter b's weights.
     for (let b = 0; b < this.num_bins; b++) {
-      for (let i = this.offsets[b]; i < this.offsets[b + 1]; i++) {
-        out[b * this.num_fft_bins + this.first[b] + i - this.offsets[b]] = this.weights[i];
+      for (let i = this.offsets[b]!; i < this.offsets[b + 1]!; i++) {
+        out[b * this.num_fft_bins + this.first[b]! + i - this.offsets[b]!] = this.weights[i]!;
       }
     }
     return out;
@@ -114,9 +121,10 @@ function torchFloat32Weights(
     const center = f32(mel_low + f32((b + 1) * delta));
     const right = f32(mel_low + f32((b + 2) * delta));
     const row = new Float64Array(half);
+    // In bounds: k < half = mel.length.
     for (let k = 0; k < half; k++) {
-      const up = f32(f32(mel[k] - left) / f32(center - left));
-      const down = f32(f32(right - mel[k]) / f32(right - center));
+      const up = f32(f32(mel[k]! - left) / f32(center - left));
+      const down = f32(f32(right - mel[k]!) / f32(right - center));
       row[k] = Math.max(0, Math.min(up, down));
     }
     return row;

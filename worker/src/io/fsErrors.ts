@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { fileError, GenrepError, type ErrorCode } from '../errors';
+import { fileError, GenrepError } from '../errors';
+import type { ErrorCode } from '../protocol/errors';
 
 /**
  * The one mapping from a filesystem failure to the one line a person reads. Every read, write and mkdir in the
@@ -56,15 +57,29 @@ export function isFsError(err: unknown): boolean {
   return code !== undefined && code in PROBLEMS;
 }
 
+export interface FsErrorOptions {
+  /** What was being done to the path (default 'read'); named in messages such as "permission denied (cannot …)". */
+  action?: FsAction;
+  /** What the path should be ("a WAV file"): named when it is a directory, and passed on as the error's `expected`. */
+  expected?: string;
+  /**
+   * The problem's words for some errno codes, replacing the ones here (the error code and the path still come from
+   * here): for messages that people and tests already match, e.g. a missing input file's "no such file".
+   */
+  wording?: Readonly<Partial<Record<string, string>>>;
+}
+
+/** For a path that names an input file: "no such file" rather than "no such file or directory". */
+export const MISSING_FILE_WORDING: Readonly<Partial<Record<string, string>>> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'no such file (a parent in the path is not a directory)',
+};
+
 /**
  * `file: problem` for a filesystem error, naming the path it happened on (the error's own path when it is more
  * precise, e.g. a parent directory). A GenrepError passes through; anything that is not a filesystem error too.
  */
-export function fsError(
-  err: unknown,
-  file: string,
-  options: { action?: FsAction; expected?: string } = {},
-): GenrepError {
+export function fsError(err: unknown, file: string, options: FsErrorOptions = {}): GenrepError {
   if (err instanceof GenrepError) return err;
   const code = errnoCode(err);
   const describe = code !== undefined ? PROBLEMS[code] : undefined;
@@ -74,7 +89,8 @@ export function fsError(
     return fileError(where, `cannot ${options.action ?? 'read'} it: ${message}`, 'BAD_INPUT');
   }
   const { problem, code: errorCode } = describe(options.action ?? 'read', options.expected);
-  return fileError(where, problem, errorCode, options.expected ? { expected: options.expected } : {});
+  const words = (code !== undefined ? options.wording?.[code] : undefined) ?? problem;
+  return fileError(where, words, errorCode, options.expected ? { expected: options.expected } : {});
 }
 
 /** Pseudo-filesystems where nothing of ours can be written; refused before any mkdir so it fails at once. */

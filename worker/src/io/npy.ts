@@ -151,12 +151,13 @@ function allocate(header: NpyHeader, file: string): Float32Array {
 
 /** "row 3, column 1" for matrices, "index 7" for vectors, "element [1, 2, 3]" otherwise. */
 function elementName(shape: readonly number[], i: number): string {
+  const [, columns] = shape;
   if (shape.length === 1) return `index ${i}`;
-  if (shape.length === 2) return `row ${Math.floor(i / shape[1])}, column ${i % shape[1]}`;
+  if (shape.length === 2 && columns !== undefined) return `row ${Math.floor(i / columns)}, column ${i % columns}`;
   const at: number[] = [];
-  for (let d = shape.length - 1; d >= 0; d--) {
-    at.unshift(i % shape[d]);
-    i = Math.floor(i / shape[d]);
+  for (const size of [...shape].reverse()) {
+    at.unshift(i % size);
+    i = Math.floor(i / size);
   }
   return `element [${at.join(', ')}]`;
 }
@@ -209,8 +210,9 @@ function convert(
       return;
   }
   if (finite === undefined) return;
+  // In bounds: [at, at + n) is the piece just decoded into `data`.
   for (let i = at; i < at + n; i++) {
-    const v = data[i];
+    const v = data[i]!;
     if (v - v !== 0) throw notFinite(file, header.shape, i, v, finite);
   }
 }

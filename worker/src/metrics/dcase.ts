@@ -1,9 +1,10 @@
 import { GenrepError } from '../errors';
-import type { Domain } from '../scoring/types';
+import type { Domain, SummaryStyle } from '../protocol/vocabulary';
 import { partialRocAuc, rocAuc } from './roc';
 
 /**
- * DCASE Task 2 metrics per machine type / section (spec §5.2) and their summaries over machine types.
+ * DCASE Task 2 metrics per machine type / section (docs/scoring.md, "Metrics"; the DCASE 2023 Task 2 evaluator) and
+ * their summaries over machine types.
  * - auc: all clips; pauc: all clips, max_fpr 0.1, McClish-standardised (sklearn);
  * - auc_source: source-domain normals vs ALL anomalies (both domains); auc_target: target normals vs all anomalies;
  * - official: harmonic mean of auc_source, auc_target and pauc (each floored at float64 epsilon).
@@ -32,8 +33,9 @@ export interface DcaseMetrics {
 export function harmonicMean(values: ArrayLike<number>, floor = Number.EPSILON): number {
   if (values.length === 0) throw new GenrepError('harmonic mean of no values', 'BAD_INPUT', { field: 'values' });
   let s = 0;
+  // In bounds: i < values.length.
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
+    const v = values[i]!;
     if (!(v >= 0))
       throw new GenrepError(`harmonic mean needs non-negative values, got ${v}`, 'BAD_INPUT', {
         field: `values[${i}]`,
@@ -46,14 +48,14 @@ export function harmonicMean(values: ArrayLike<number>, floor = Number.EPSILON):
 export function arithmeticMean(values: ArrayLike<number>): number {
   if (values.length === 0) throw new GenrepError('mean of no values', 'BAD_INPUT', { field: 'values' });
   let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i];
+  // In bounds: i < values.length.
+  for (let i = 0; i < values.length; i++) s += values[i]!;
   return s / values.length;
 }
 
+/** values[i] where keep[i], for keep as long as values. */
 function subset<T>(values: ArrayLike<T>, keep: boolean[]): T[] {
-  const out: T[] = [];
-  for (let i = 0; i < keep.length; i++) if (keep[i]) out.push(values[i]);
-  return out;
+  return Array.from(values).filter((_, i) => keep[i]);
 }
 
 export function dcaseMetrics(input: DcaseMetricsInput): DcaseMetrics {
@@ -74,7 +76,9 @@ export function dcaseMetrics(input: DcaseMetricsInput): DcaseMetrics {
   return { auc, pauc, auc_source, auc_target, official: harmonicMean([auc_source, auc_target, pauc]) };
 }
 
-export type SummaryStyle = 'dcase2023' | 'dcase2020';
+function hasDomainAucs(m: DcaseMetrics): m is DcaseMetrics & { auc_source: number; auc_target: number } {
+  return m.auc_source !== undefined && m.auc_target !== undefined;
+}
 
 /**
  * Summary over machine types. `dcase2023`: harmonic means over machine types of each metric, and the official score
@@ -85,14 +89,14 @@ export function summariseMachines(machines: readonly DcaseMetrics[], style: Summ
   if (machines.length === 0) throw new GenrepError('no machine types to summarise', 'BAD_INPUT', { field: 'machines' });
   const mean = style === 'dcase2023' ? harmonicMean : arithmeticMean;
   const out: DcaseMetrics = { auc: mean(machines.map((m) => m.auc)), pauc: mean(machines.map((m) => m.pauc)) };
-  const withDomains = machines.every((m) => m.auc_source !== undefined && m.auc_target !== undefined);
-  if (withDomains) {
-    out.auc_source = mean(machines.map((m) => m.auc_source!));
-    out.auc_target = mean(machines.map((m) => m.auc_target!));
+  const withDomains = machines.filter(hasDomainAucs);
+  if (withDomains.length === machines.length) {
+    out.auc_source = mean(withDomains.map((m) => m.auc_source));
+    out.auc_target = mean(withDomains.map((m) => m.auc_target));
     out.official =
       style === 'dcase2023'
-        ? harmonicMean(machines.flatMap((m) => [m.auc_source!, m.auc_target!, m.pauc]))
-        : arithmeticMean(machines.map((m) => harmonicMean([m.auc_source!, m.auc_target!, m.pauc])));
+        ? harmonicMean(withDomains.flatMap((m) => [m.auc_source, m.auc_target, m.pauc]))
+        : arithmeticMean(withDomains.map((m) => harmonicMean([m.auc_source, m.auc_target, m.pauc])));
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { GenrepError } from '../errors';
 
 /**
  * ROC curve, AUC and partial AUC exactly as scikit-learn computes them (`roc_curve`, `roc_auc_score`,
- * `roc_auc_score(max_fpr=…)` in sklearn 1.5, which GenRep and the DCASE evaluator use; spec §5.1).
+ * `roc_auc_score(max_fpr=…)` in sklearn 1.5, which GenRep and the DCASE evaluator use; docs/scoring.md, "Metrics").
  * Label 1 = anomaly (positive); a higher score = more anomalous.
  */
 
@@ -61,26 +61,31 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, o
   const what = options.what ?? 'ROC';
   checkInputs(scores, labels, what);
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  // In bounds: order is a permutation of 0..n−1 (n = scores.length = labels.length, checked), and order[i + 1] is
+  // read only for i < n − 1.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   // _binary_clf_curve: one point per distinct score, cumulative true/false positives at or above it.
   const fpsList: number[] = [];
   const tpsList: number[] = [];
   const thrList: number[] = [];
   let tp = 0;
   for (let i = 0; i < n; i++) {
-    tp += labels[order[i]];
-    if (i === n - 1 || scores[order[i + 1]] !== scores[order[i]]) {
+    const score = scores[order[i]!]!;
+    tp += labels[order[i]!]!;
+    if (i === n - 1 || scores[order[i + 1]!] !== score) {
       tpsList.push(tp);
       fpsList.push(i + 1 - tp);
-      thrList.push(scores[order[i]]);
+      thrList.push(score);
     }
   }
+  // In bounds: the three lists have one entry per point, keep holds point indices, and the neighbours i ± 1 are
+  // read only for inner points.
   let keep = fpsList.map((_, i) => i);
   if ((options.dropIntermediate ?? true) && fpsList.length > 2) {
     keep = keep.filter((i) => {
       if (i === 0 || i === fpsList.length - 1) return true;
-      const d2f = fpsList[i + 1] - 2 * fpsList[i] + fpsList[i - 1];
-      const d2t = tpsList[i + 1] - 2 * tpsList[i] + tpsList[i - 1];
+      const d2f = fpsList[i + 1]! - 2 * fpsList[i]! + fpsList[i - 1]!;
+      const d2t = tpsList[i + 1]! - 2 * tpsList[i]! + tpsList[i - 1]!;
       return d2f !== 0 || d2t !== 0;
     });
   }
@@ -89,20 +94,22 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, o
   const tpr = new Float64Array(m);
   const thresholds = new Float64Array(m);
   thresholds[0] = Infinity;
-  const fpsLast = fpsList[fpsList.length - 1];
-  const tpsLast = tpsList[tpsList.length - 1];
+  const fpsLast = fpsList.at(-1);
+  const tpsLast = tpsList.at(-1);
+  if (fpsLast === undefined || tpsLast === undefined) throw new GenrepError(`${what}: no ROC points`, 'INTERNAL');
   keep.forEach((i, p) => {
-    fpr[p + 1] = fpsList[i] / fpsLast;
-    tpr[p + 1] = tpsList[i] / tpsLast;
-    thresholds[p + 1] = thrList[i];
+    fpr[p + 1] = fpsList[i]! / fpsLast;
+    tpr[p + 1] = tpsList[i]! / tpsLast;
+    thresholds[p + 1] = thrList[i]!;
   });
   return { fpr, tpr, thresholds };
 }
 
-/** sklearn `auc(x, y)`: trapezoidal area for monotonic x. */
+/** sklearn `auc(x, y)`: trapezoidal area for monotonic x, with y as long as x. */
 export function trapezoidArea(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let area = 0;
-  for (let i = 1; i < x.length; i++) area += ((x[i] - x[i - 1]) * (y[i] + y[i - 1])) / 2;
+  // In bounds: 1 ≤ i < x.length = y.length.
+  for (let i = 1; i < x.length; i++) area += ((x[i]! - x[i - 1]!) * (y[i]! + y[i - 1]!)) / 2;
   return area;
 }
 
@@ -130,11 +137,12 @@ export function partialRocAuc(
   if (maxFpr === 1) return trapezoidArea(fpr, tpr);
   // np.searchsorted(fpr, max_fpr, 'right'): the first point beyond max_fpr.
   let stop = 0;
-  while (stop < fpr.length && fpr[stop] <= maxFpr) stop++;
-  const x0 = fpr[stop - 1];
-  const x1 = fpr[stop];
-  const y0 = tpr[stop - 1];
-  const y1 = tpr[stop];
+  while (stop < fpr.length && fpr[stop]! <= maxFpr) stop++;
+  // In bounds: fpr starts at 0 ≤ maxFpr and ends at 1 > maxFpr (both classes are present), so 1 ≤ stop < length.
+  const x0 = fpr[stop - 1]!;
+  const x1 = fpr[stop]!;
+  const y0 = tpr[stop - 1]!;
+  const y1 = tpr[stop]!;
   const yAt = ((y1 - y0) / (x1 - x0)) * (maxFpr - x0) + y0; // np.interp
   const x = Array.from(fpr.subarray(0, stop));
   const y = Array.from(tpr.subarray(0, stop));

@@ -19,8 +19,9 @@ export function quantileLinear(values: ArrayLike<number>, q: number): number {
   const lo = Math.floor(h);
   const hi = Math.min(n - 1, lo + 1);
   const t = h - lo;
-  const a = sorted[lo];
-  const b = sorted[hi];
+  // In bounds: 0 ≤ lo ≤ hi ≤ n − 1, as 0 ≤ q ≤ 1 (checked).
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
   // NumPy's _lerp: the formula that is exact at the nearer end.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
@@ -33,6 +34,7 @@ export function decisionThreshold(trainScores: ArrayLike<number>, quantile = DEF
 /** 1 = anomaly (score > threshold), 0 = normal. */
 export function decide(scores: ArrayLike<number>, threshold: number): Uint8Array {
   const out = new Uint8Array(scores.length);
-  for (let i = 0; i < scores.length; i++) out[i] = scores[i] > threshold ? 1 : 0;
+  // In bounds: i < scores.length.
+  for (let i = 0; i < scores.length; i++) out[i] = scores[i]! > threshold ? 1 : 0;
   return out;
 }

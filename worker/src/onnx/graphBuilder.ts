@@ -1,18 +1,14 @@
 import { GenrepError } from '../errors';
-import {
+import type {
   AttributeProtoInit,
-  AttributeType,
   DimInit,
-  encodeModel,
-  encodeModelParts,
   ModelProtoInit,
   NodeProtoInit,
-  TensorDataType,
   TensorDataTypeCode,
   TensorProtoInit,
   ValueInfoProtoInit,
-  valueInfo,
 } from './proto';
+import { AttributeType, encodeModel, encodeModelParts, TensorDataType, valueInfo } from './proto';
 
 /** Attribute values are tagged because ONNX distinguishes int from float attributes and JS numbers do not. */
 export type Attr =

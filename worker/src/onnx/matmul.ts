@@ -1,5 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import { GenrepError } from '../errors';
+import type { GramBlock } from '../util/gramBlock';
 import { modelProtoType } from './proto';
 
 /**
@@ -107,7 +108,9 @@ export class OrtGram {
     // Loaded here rather than imported at the top, so a missing native binary surfaces as a rejected promise the
     // caller can handle instead of breaking every module that imports the scoring code.
     const loaded = (await import('onnxruntime-node')) as typeof Ort & { default?: typeof Ort };
-    const ort = typeof loaded.InferenceSession === 'function' ? loaded : loaded.default!;
+    // The CommonJS build arrives either as the namespace itself or wrapped in `default`, depending on the loader.
+    const ort = typeof loaded.InferenceSession === 'function' ? loaded : loaded.default;
+    if (!ort) throw new GenrepError('onnxruntime-node loaded without an InferenceSession', 'UNSUPPORTED');
     const session = await ort.InferenceSession.create(gramModelBytes(), {
       executionProviders: ['cpu'],
       intraOpNumThreads: threads,
@@ -120,26 +123,17 @@ export class OrtGram {
       // (top-k, MemMixup distances) runs on.
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
-    const versions = ort.env.versions as Record<string, string | undefined>;
-    return new OrtGram(ort, session, threads, versions.node ?? versions.common ?? 'unknown');
+    const versions: Partial<Record<string, string>> = ort.env.versions;
+    return new OrtGram(ort, session, threads, versions['node'] ?? versions['common'] ?? 'unknown');
   }
 
   /**
-   * out[outOffset + i·outStride + j] = A[aStart + i] · B[bStart + j] for i < aRows, j < bRows (rows of length dim),
-   * the same contract as the JavaScript kernel's gramInto. Large operands run in pieces of at most MAX_RUN_VALUES.
+   * One Gram block (see GramBlock): out[outOffset + i·outStride + j] = A[aStart + i] · B[bStart + j] for i < aRows,
+   * j < bRows, the same contract as the JavaScript kernel's gramInto. Large operands run in pieces of at most
+   * MAX_RUN_VALUES.
    */
-  async gramInto(
-    A: Float32Array,
-    aStart: number,
-    aRows: number,
-    B: Float32Array,
-    bStart: number,
-    bRows: number,
-    dim: number,
-    out: Float64Array,
-    outOffset: number,
-    outStride: number,
-  ): Promise<void> {
+  async gramInto(block: GramBlock): Promise<void> {
+    const { A, aStart, aRows, B, bStart, bRows, dim, out, outOffset, outStride } = block;
     if (aRows === 0 || bRows === 0) return;
     if (dim === 0) {
       for (let i = 0; i < aRows; i++) out.fill(0, outOffset + i * outStride, outOffset + i * outStride + bRows);
@@ -164,10 +158,12 @@ export class OrtGram {
     }
   }
 
-  /** A·Bᵀ as a new (aRows × bRows) row-major float64 matrix. */
+  /**
+   * A·Bᵀ as a new (aRows, bRows) row-major float64 matrix, of A: (aRows, dim) and B: (bRows, dim) row-major float32.
+   */
   async gram(A: Float32Array, aRows: number, B: Float32Array, bRows: number, dim: number): Promise<Float64Array> {
     const out = new Float64Array(aRows * bRows);
-    await this.gramInto(A, 0, aRows, B, 0, bRows, dim, out, 0, bRows);
+    await this.gramInto({ A, aStart: 0, aRows, B, bStart: 0, bRows, dim, out, outOffset: 0, outStride: bRows });
     return out;
   }
 
@@ -207,7 +203,9 @@ export class OrtGram {
       { A: new Tensor('float32', A, [m, k]), B: new Tensor('float32', B, [n, k]) },
       { C: new Tensor('float64', out, [m, n]) },
     );
-    const C = result.C.data as Float64Array;
+    const output = result['C'];
+    if (!output) throw new GenrepError('the Gram model returned no output C', 'INTERNAL');
+    const C = output.data as Float64Array;
     // onnxruntime-node writes into the given buffer; should a runtime version allocate its own output, copy it over.
     if (C.buffer !== out.buffer || C.byteOffset !== out.byteOffset) out.set(C.subarray(0, m * n));
   }

@@ -2,11 +2,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { fileError, GenrepError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { openRegularFile, READ_CHUNK_BYTES, readFully, type OpenFile } from '../io/regularFile';
+import type { BankFileHeader, BankFileMixup } from '../protocol/bankHeader';
+import type { DnStats, MemMixup } from '../protocol/vocabulary';
+import { at } from '../util/at';
 import { MemoryBanks } from './banks';
 import { bankNameProblem, checkHeaderContent, checkHeaderLayout, type CheckedHeader } from './bankHeaderCheck';
-import type { BankMeta, DnStats } from './types';
+import type { BankMeta } from './types';
 import { finiteSquaredNorms } from './validate';
-import type { BankFileHeader } from '../protocol/bankHeader';
+// Kept for experiments/banks.ts, which takes the header type from the scoring index.
 export type { BankFileHeader } from '../protocol/bankHeader';
 
 /**
@@ -35,13 +38,20 @@ const DIGEST = 32;
  */
 const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
+/**
+ * MemMixup as format 1 writes it: K_s spelled `ks`, the keys in this order, so files stay byte-identical to those
+ * written before the vocabulary was renamed (bankHeaderCheck.ts reads it back into a MemMixup).
+ */
+export function bankFileMixup(mixup: MemMixup): BankFileMixup {
+  return { ks: mixup.K_s, lambda: mixup.lambda };
+}
 
 function runs(rowGroup: Int32Array): [number, number][] {
   const out: [number, number][] = [];
-  for (let i = 0; i < rowGroup.length; i++) {
-    const last = out[out.length - 1];
-    if (last && last[0] === rowGroup[i]) last[1]++;
-    else out.push([rowGroup[i], 1]);
+  for (const g of rowGroup) {
+    const last = out.at(-1);
+    if (last && last[0] === g) last[1]++;
+    else out.push([g, 1]);
   }
   return out;
 }
@@ -60,24 +70,23 @@ export function bankHeader(bank: MemoryBanks, meta: BankMeta = {}): BankFileHead
     rowGroups: runs(bank.rowGroup),
     counts: bank.counts(),
     kn: bank.kn,
-    mixup: bank.mixupGroup >= 0 ? bank.mixupOptions : null,
+    mixup: bank.mixupGroup >= 0 && bank.mixupOptions ? bankFileMixup(bank.mixupOptions) : null,
     index: bank.index,
     hnsw: bank.hnswOptions,
   };
   // Statistics that inductive DN would refuse (zero spread) are left out rather than saved.
   const usable = (ind: { stats: DnStats[] }): boolean =>
-    bank.groups.every(
-      (_, i) =>
-        bank.bankSize(i) === 0 ||
-        (ind.stats[i].mean >= 0 &&
-          Number.isFinite(ind.stats[i].mean) &&
-          ind.stats[i].std > 0 &&
-          Number.isFinite(ind.stats[i].std)),
-    );
+    bank.groups.every((_, i) => {
+      if (bank.bankSize(i) === 0) return true;
+      const { mean, std } = at(ind.stats, i, 'inductive statistics');
+      return mean >= 0 && Number.isFinite(mean) && std > 0 && Number.isFinite(std);
+    });
   const inductive = [...bank.cache.inductive.values()].filter(usable).map((ind) => ({
     kn: ind.kn,
     banks: Object.fromEntries(
-      bank.groups.flatMap((g, i) => (bank.bankSize(i) > 0 ? [[g.name, ind.stats[i]] as const] : [])),
+      bank.groups.flatMap((g, i) =>
+        bank.bankSize(i) > 0 ? [[g.name, at(ind.stats, i, 'inductive statistics')] as const] : [],
+      ),
     ),
   }));
   if (inductive.length > 0) header.inductiveStats = inductive;
@@ -325,7 +334,19 @@ export function decodeBank(bytes: Uint8Array, file = '<bank>'): MemoryBanks {
 function assemble(layout: Layout, data: Float32Array, file: string): MemoryBanks {
   const h: CheckedHeader = checkHeaderContent(layout.header, layout.rows, layout.dim, file);
   const norms = finiteSquaredNorms(data, layout.rows, layout.dim, file, { row: 'bank row', what: "a bank's rows" });
-  const bank = new MemoryBanks(h.kind, data, h.dim, h.groups, h.rowGroup, h.kn, h.mixup, h.index, h.hnsw, h.meta, file);
+  const bank = new MemoryBanks({
+    kind: h.kind,
+    features: data,
+    dim: h.dim,
+    groups: h.groups,
+    rowGroup: h.rowGroup,
+    kn: h.kn,
+    mixup: h.mixup,
+    index: h.index,
+    hnsw: h.hnsw,
+    meta: h.meta,
+    origin: file,
+  });
   bank.cache.norms = norms;
   for (const { kn, stats } of h.inductive) bank.cache.inductive.set(kn, { kn, stats, looDistances: [] });
   return bank;

@@ -1,7 +1,9 @@
-import { fileError, GenrepError } from '../errors';
+import { fileError, type GenrepError } from '../errors';
+import { at } from '../util/at';
+import type { BankKind, DnStats, HnswOptions, IndexKind, MemMixup } from '../protocol/vocabulary';
 import type { BankGroup } from './banks';
-import { DEFAULT_HNSW } from './banks';
-import type { BankKind, BankMeta, DnStats, HnswOptions, IndexKind, MixupOptions } from './types';
+import { DEFAULT_HNSW, domainGroups, groupRows } from './banks';
+import type { BankMeta } from './types';
 import { describeValue, hnswProblem, MAX_AUGMENTED_ROWS } from './validate';
 
 /**
@@ -42,7 +44,7 @@ export interface CheckedHeader {
   groups: BankGroup[];
   rowGroup: Int32Array;
   kn: number;
-  mixup: MixupOptions | null;
+  mixup: MemMixup | null;
   index: IndexKind;
   hnsw: HnswOptions;
   meta: BankMeta;
@@ -113,8 +115,9 @@ export function checkHeaderContent(header: Json, rows: number, dim: number, file
   }
   const mixup = checkMixup(header['mixup'], kind, groups, file);
   // buildBanks drops MemMixup when there is no target row to augment; so does loading.
-  const active = mixup && groups[1].rows.length > 0 ? mixup : null;
-  const augmented = active ? groups[1].rows.length * active.ks : 0;
+  const targets = mixup ? domainGroups(groups).target.rows.length : 0;
+  const active = mixup && targets > 0 ? mixup : null;
+  const augmented = active ? targets * active.K_s : 0;
   if (own(counts, 'augmented') !== augmented) {
     throw bad(
       file,
@@ -206,18 +209,19 @@ function checkRowGroups(
     r += run[1];
   });
   if (r !== rows) throw bad(file, 'rowGroups', `covers ${r} rows, 'counts.rows' says ${rows}`);
-  const members: number[][] = names.map(() => []);
-  for (let i = 0; i < rows; i++) members[rowGroup[i]].push(i);
-  return { groups: names.map((name, g) => ({ name, rows: Int32Array.from(members[g]) })), rowGroup };
+  const members = groupRows(rowGroup, names.length);
+  return { groups: names.map((name, g) => ({ name, rows: at(members, g, 'bank members') })), rowGroup };
 }
 
-function checkMixup(value: unknown, kind: BankKind, groups: BankGroup[], file: string): MixupOptions | null {
+/** The header's MemMixup, spelled `{ks, lambda}` on disk (BankFileMixup), as a MemMixup. */
+function checkMixup(value: unknown, kind: BankKind, groups: BankGroup[], file: string): MemMixup | null {
   if (value === null || value === undefined) return null;
   if (kind !== 'domain') {
     throw bad(file, 'mixup', `must be null on a ${kind} bank (MemMixup needs source and target banks)`);
   }
   if (!isObject(value)) throw bad(file, 'mixup', `must be {ks, lambda} or null, got ${describeValue(value)}`);
-  const sources = groups[0].rows.length;
+  const { source, target } = domainGroups(groups);
+  const sources = source.rows.length;
   const ks = own(value, 'ks');
   if (!isInt(ks, 1, sources)) {
     throw bad(file, 'mixup.ks', `must be an integer in 1..${sources} (the source rows), got ${describeValue(ks)}`);
@@ -226,14 +230,14 @@ function checkMixup(value: unknown, kind: BankKind, groups: BankGroup[], file: s
   if (typeof lambda !== 'number' || !(lambda >= 0 && lambda <= 1)) {
     throw bad(file, 'mixup.lambda', `must be a number in [0, 1], got ${describeValue(lambda)}`);
   }
-  if (groups[1].rows.length * ks > MAX_AUGMENTED_ROWS) {
+  if (target.rows.length * ks > MAX_AUGMENTED_ROWS) {
     throw bad(
       file,
       'mixup.ks',
-      `gives ${groups[1].rows.length} × ${ks} MemMixup rows, more than the ${MAX_AUGMENTED_ROWS} supported`,
+      `gives ${target.rows.length} × ${ks} MemMixup rows, more than the ${MAX_AUGMENTED_ROWS} supported`,
     );
   }
-  return { ks, lambda };
+  return { K_s: ks, lambda };
 }
 
 function checkMeta(header: Json, file: string): BankMeta {

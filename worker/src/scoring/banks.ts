@@ -1,18 +1,10 @@
 import { fileError, GenrepError } from '../errors';
+import { at } from '../util/at';
+import type { BankKind, Domain, DnStats, HnswOptions, IndexChoice, IndexKind, MemMixup } from '../protocol/vocabulary';
 import { squaredNorms } from './gram';
 import { gramBackend } from './gramBackend';
-import { buildMixupTable, buildMixupTableWith, MixupTable } from './mixup';
-import type {
-  BankKind,
-  BankMeta,
-  Domain,
-  DnStats,
-  HnswOptions,
-  IndexChoice,
-  IndexKind,
-  InputNames,
-  MixupOptions,
-} from './types';
+import { buildMixupTable, buildMixupTableAsync, type MixupSides, type MixupTable } from './mixup';
+import type { BankMeta, InputNames } from './types';
 import {
   checkMatrixShape,
   checkPositiveInteger,
@@ -54,28 +46,79 @@ export interface InductiveStats {
   looDistances: Float64Array[];
 }
 
+/** The rows of each group in ascending order, from (rows,) `rowGroup` holding group indices < groupCount. */
+export function groupRows(rowGroup: Int32Array, groupCount: number): Int32Array[] {
+  const members: number[][] = Array.from({ length: groupCount }, () => []);
+  rowGroup.forEach((g, r) => at(members, g, 'bank members').push(r));
+  return members.map((rows) => Int32Array.from(rows));
+}
+
+/** The source and target banks of a domain bank (groups ['source', 'target'], checked where they are made). */
+export function domainGroups(groups: readonly BankGroup[]): { source: BankGroup; target: BankGroup } {
+  const [source, target] = groups;
+  if (groups.length !== 2 || source?.name !== 'source' || target?.name !== 'target') {
+    throw new GenrepError(
+      `domain banks are [${groups.map((g) => g.name).join(', ')}], not [source, target]`,
+      'INTERNAL',
+    );
+  }
+  return { source, target };
+}
+
+/** Everything a MemoryBanks holds, checked by its maker (buildBanks, or a bank file's header checks). */
+export interface MemoryBanksInit {
+  kind: BankKind;
+  /** Training rows, (rows, dim) row-major float32; kept by reference, not copied. */
+  features: Float32Array;
+  dim: number;
+  /** The banks, in group order; each lists its members' rows. */
+  groups: BankGroup[];
+  /** (rows,) group index of each training row. */
+  rowGroup: Int32Array;
+  kn: number;
+  /** MemMixup of the target bank, or null. */
+  mixup: MemMixup | null;
+  index: IndexKind;
+  hnsw: HnswOptions;
+  meta: BankMeta;
+  /** The file or input the rows came from, for error messages. */
+  origin: string;
+}
+
 /**
  * The memory banks of one machine type at one layer: the training rows, how they split into banks, and the
  * MemMixup table that augments the target bank.
  */
 export class MemoryBanks {
   readonly cache: BankCaches = { inductive: new Map() };
+  readonly kind: BankKind;
+  /** Training rows, (rows, dim) row-major float32. */
+  readonly features: Float32Array;
+  readonly dim: number;
+  readonly groups: BankGroup[];
+  /** (rows,) group index of each training row. */
+  readonly rowGroup: Int32Array;
+  readonly kn: number;
+  readonly mixupOptions: MemMixup | null;
+  readonly index: IndexKind;
+  readonly hnswOptions: HnswOptions;
+  readonly meta: BankMeta;
+  /** The file or input the rows came from, for error messages. */
+  readonly origin: string;
 
-  constructor(
-    readonly kind: BankKind,
-    readonly features: Float32Array,
-    readonly dim: number,
-    readonly groups: BankGroup[],
-    /** Group index of each training row. */
-    readonly rowGroup: Int32Array,
-    readonly kn: number,
-    readonly mixupOptions: MixupOptions | null,
-    readonly index: IndexKind,
-    readonly hnswOptions: HnswOptions,
-    readonly meta: BankMeta,
-    /** The file or input the rows came from, for error messages. */
-    readonly origin: string,
-  ) {}
+  constructor(init: MemoryBanksInit) {
+    this.kind = init.kind;
+    this.features = init.features;
+    this.dim = init.dim;
+    this.groups = init.groups;
+    this.rowGroup = init.rowGroup;
+    this.kn = init.kn;
+    this.mixupOptions = init.mixup;
+    this.index = init.index;
+    this.hnswOptions = init.hnsw;
+    this.meta = init.meta;
+    this.origin = init.origin;
+  }
 
   get rows(): number {
     return this.rowGroup.length;
@@ -99,9 +142,7 @@ export class MemoryBanks {
   get mixup(): MixupTable | null {
     if (this.mixupTable === undefined) {
       const sides = this.mixupSides();
-      this.mixupTable =
-        sides &&
-        buildMixupTable(this.features, this.norms, this.dim, sides.target, sides.source, sides.ks, sides.lambda);
+      this.mixupTable = sides && buildMixupTable(sides);
     }
     return this.mixupTable;
   }
@@ -110,34 +151,38 @@ export class MemoryBanks {
   async prepare(): Promise<void> {
     if (this.mixupTable !== undefined) return;
     const sides = this.mixupSides();
-    const table =
-      sides &&
-      (await buildMixupTableWith(
-        await gramBackend(),
-        this.features,
-        this.norms,
-        this.dim,
-        sides.target,
-        sides.source,
-        sides.ks,
-        sides.lambda,
-      ));
+    const table = sides && (await buildMixupTableAsync(await gramBackend(), sides));
     this.mixupTable ??= table; // a concurrent caller may have finished first; both tables are equal
   }
 
-  private mixupSides(): { target: Int32Array; source: Int32Array; ks: number; lambda: number } | null {
-    const o = this.mixupOptions;
-    if (!o) return null;
+  private mixupSides(): MixupSides | null {
+    const mixup = this.mixupOptions;
+    if (!mixup) return null;
     const source = this.groups.find((g) => g.name === 'source');
     const target = this.groups.find((g) => g.name === 'target');
     if (!source || !target) throw new GenrepError('MemMixup needs a source and a target bank', 'INTERNAL');
-    return { target: target.rows, source: source.rows, ks: o.ks, lambda: o.lambda };
+    return {
+      features: this.features,
+      norms: this.norms,
+      dim: this.dim,
+      targetRows: target.rows,
+      sourceRows: source.rows,
+      mixup,
+    };
+  }
+
+  /** The group `g` names (throws INTERNAL for an index that is no group). */
+  group(g: number): BankGroup {
+    const group = this.groups[g];
+    if (!group) throw new GenrepError(`bank group ${g} is out of range (${this.groups.length} groups)`, 'INTERNAL');
+    return group;
   }
 
   /** Rows of group g including MemMixup rows. */
   bankSize(g: number): number {
-    const aug = g === this.mixupGroup && this.mixupOptions ? this.groups[g].rows.length * this.mixupOptions.ks : 0;
-    return this.groups[g].rows.length + aug;
+    const members = this.group(g).rows.length;
+    const aug = g === this.mixupGroup && this.mixupOptions ? members * this.mixupOptions.K_s : 0;
+    return members + aug;
   }
 
   /**
@@ -146,29 +191,34 @@ export class MemoryBanks {
    */
   rowVector(g: number, id: number, out: Float64Array): void {
     const dim = this.dim;
-    const members = this.groups[g].rows;
+    const group = this.group(g);
+    const members = group.rows;
     const F = this.features;
+    // In bounds: k < dim, and a row index r < rows starts r·dim of the (rows, dim) features.
     if (id < members.length) {
-      const base = members[id] * dim;
-      for (let k = 0; k < dim; k++) out[k] = F[base + k];
+      const base = members[id]! * dim;
+      for (let k = 0; k < dim; k++) out[k] = F[base + k]!;
       return;
     }
     const table = g === this.mixupGroup ? this.mixup : null;
-    if (!table) throw new GenrepError(`bank row ${id} is out of range for the ${this.groups[g].name} bank`, 'INTERNAL');
     const a = id - members.length;
-    const t = table.targets[Math.floor(a / table.ks)] * dim;
-    const s = table.sources[a] * dim;
+    if (!table || a >= table.sources.length) {
+      throw new GenrepError(`bank row ${id} is out of range for the ${group.name} bank`, 'INTERNAL');
+    }
+    // a < sources.length = targets.length · K_s (checked above).
+    const t = table.targets[Math.floor(a / table.K_s)]! * dim;
+    const s = table.sources[a]! * dim;
     const lambda = table.lambda;
     const mu = 1 - lambda;
-    for (let k = 0; k < dim; k++) out[k] = lambda * F[t + k] + mu * F[s + k];
+    for (let k = 0; k < dim; k++) out[k] = lambda * F[t + k]! + mu * F[s + k]!;
   }
 
   /** Counts per bank name, plus the augmented rows — the `counts` of the bank file header. */
   counts(): Record<string, number> {
     const out: Record<string, number> = { rows: this.rows };
     for (const g of this.groups) out[g.name] = g.rows.length;
-    out.augmented =
-      this.mixupGroup >= 0 ? this.bankSize(this.mixupGroup) - this.groups[this.mixupGroup].rows.length : 0;
+    const mixed = this.mixupGroup;
+    out['augmented'] = mixed >= 0 ? this.bankSize(mixed) - this.group(mixed).rows.length : 0;
     return out;
   }
 }
@@ -184,7 +234,7 @@ export interface BuildBanksOptions {
   /** K_n, the number of nearest neighbours whose distances are averaged (default 1). */
   kn?: number;
   /** MemMixup of the target bank (domain banks only); null or K_s = 0 for none. */
-  mixup?: MixupOptions | null;
+  mixup?: MemMixup | null;
   index?: IndexChoice;
   hnsw?: Partial<HnswOptions>;
   meta?: BankMeta;
@@ -239,18 +289,18 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   }
   const groupOf = new Map(names.map((n, i) => [n, i] as const));
   const rowGroup = new Int32Array(rows);
-  const members: number[][] = names.map(() => []);
   for (let r = 0; r < rows; r++) {
-    const g = groupOf.get(labels[r]);
+    const label = labels[r];
+    const g = label === undefined ? undefined : groupOf.get(label);
     if (g === undefined) {
-      throw fileError(labelsName, `entry ${r + 1} is '${labels[r]}'; expected 'source' or 'target'`, 'BAD_INPUT', {
+      throw fileError(labelsName, `entry ${r + 1} is '${label}'; expected 'source' or 'target'`, 'BAD_INPUT', {
         field: `line ${r + 1}`,
       });
     }
     rowGroup[r] = g;
-    members[g].push(r);
   }
-  const groups: BankGroup[] = names.map((name, i) => ({ name, rows: Int32Array.from(members[i]) }));
+  const members = groupRows(rowGroup, names.length);
+  const groups: BankGroup[] = names.map((name, g) => ({ name, rows: at(members, g, 'bank members') }));
   for (const g of groups) {
     if (g.rows.length > 0 && g.rows.length < kn) {
       throw fileError(trainName, `the ${g.name} bank has ${g.rows.length} rows, fewer than K_n = ${kn}`, 'BAD_INPUT', {
@@ -260,40 +310,7 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
     }
   }
 
-  let mixup = options.mixup && options.mixup.ks > 0 ? options.mixup : null;
-  if (mixup) {
-    if (kind !== 'domain')
-      throw new GenrepError('MemMixup needs source/target domains for the training rows', 'BAD_INPUT', {
-        field: 'mixup',
-      });
-    checkPositiveInteger(mixup.ks, 'mixup-ks', 'K_s');
-    if (!(mixup.lambda >= 0 && mixup.lambda <= 1)) {
-      throw new GenrepError(`MemMixup λ must lie in [0, 1], got ${mixup.lambda}`, 'BAD_INPUT', {
-        field: 'mixup-lambda',
-      });
-    }
-    const ns = groups[0].rows.length;
-    const augmented = groups[1].rows.length * mixup.ks;
-    if (augmented > MAX_AUGMENTED_ROWS) {
-      const rows = `${groups[1].rows.length} × ${mixup.ks}`;
-      const problem = `MemMixup would add ${rows} rows, more than the ${MAX_AUGMENTED_ROWS} supported`;
-      throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-ks' });
-    }
-    if (ns < mixup.ks) {
-      throw fileError(
-        trainName,
-        `the source bank has ${ns} rows, fewer than K_s = ${mixup.ks} MemMixup neighbours`,
-        'BAD_INPUT',
-        {
-          field: 'mixup-ks',
-          expected: `K_s ≤ ${ns}`,
-        },
-      );
-    }
-    if (groups[1].rows.length === 0)
-      mixup = null; // nothing to augment
-    else mixup = { ks: mixup.ks, lambda: mixup.lambda };
-  }
+  const mixup = options.mixup && options.mixup.K_s > 0 ? checkMixup(options.mixup, kind, groups, trainName) : null;
 
   const choice = options.index ?? 'auto';
   const index: IndexKind = choice === 'auto' ? (rows > HNSW_AUTO_MIN_ROWS ? 'hnsw' : 'exact') : choice;
@@ -302,19 +319,55 @@ export function buildBanks(options: BuildBanksOptions): MemoryBanks {
   if (problem) {
     throw new GenrepError(`HNSW ${problem.field} ${problem.problem}`, 'BAD_INPUT', { field: `hnsw.${problem.field}` });
   }
-  const banks = new MemoryBanks(
+  const banks = new MemoryBanks({
     kind,
-    options.train,
-    options.dim,
+    features: options.train,
+    dim: options.dim,
     groups,
     rowGroup,
     kn,
     mixup,
     index,
     hnsw,
-    { ...options.meta },
-    trainName,
-  );
+    meta: { ...options.meta },
+    origin: trainName,
+  });
   banks.cache.norms = norms;
   return banks;
+}
+
+/** MemMixup checked against the banks; null when there is no target row to augment. */
+function checkMixup(mixup: MemMixup, kind: BankKind, groups: BankGroup[], trainName: string): MemMixup | null {
+  if (kind !== 'domain') {
+    throw new GenrepError('MemMixup needs source/target domains for the training rows', 'BAD_INPUT', {
+      field: 'mixup',
+    });
+  }
+  const { source, target } = domainGroups(groups);
+  checkPositiveInteger(mixup.K_s, 'mixup-ks', 'K_s');
+  if (!(mixup.lambda >= 0 && mixup.lambda <= 1)) {
+    throw new GenrepError(`MemMixup λ must lie in [0, 1], got ${mixup.lambda}`, 'BAD_INPUT', {
+      field: 'mixup-lambda',
+    });
+  }
+  const ns = source.rows.length;
+  const augmented = target.rows.length * mixup.K_s;
+  if (augmented > MAX_AUGMENTED_ROWS) {
+    const rows = `${target.rows.length} × ${mixup.K_s}`;
+    const problem = `MemMixup would add ${rows} rows, more than the ${MAX_AUGMENTED_ROWS} supported`;
+    throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-ks' });
+  }
+  if (ns < mixup.K_s) {
+    throw fileError(
+      trainName,
+      `the source bank has ${ns} rows, fewer than K_s = ${mixup.K_s} MemMixup neighbours`,
+      'BAD_INPUT',
+      {
+        field: 'mixup-ks',
+        expected: `K_s ≤ ${ns}`,
+      },
+    );
+  }
+  // Nothing to augment without target rows; a copy, so the caller's object is not shared with the bank.
+  return target.rows.length === 0 ? null : { K_s: mixup.K_s, lambda: mixup.lambda };
 }

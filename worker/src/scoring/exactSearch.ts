@@ -1,4 +1,5 @@
 import { GenrepError } from '../errors';
+import { at } from '../util/at';
 import type { MemoryBanks } from './banks';
 import { squaredNorms } from './gram';
 import { gramBackend } from './gramBackend';
@@ -7,9 +8,10 @@ import { SmallestK } from './topk';
 
 /**
  * Exact kNN distances of query rows to every bank: d = sqrt(max(0, ‖y‖² + ‖x‖² − 2·y·x)), the score against a bank
- * the mean of the K_n smallest d (spec §4.1). Queries are processed in blocks whose Gram rows against all training
- * rows fit in GRAM_BLOCK_VALUES doubles; MemMixup rows are scored from the same Gram row (see mixup.ts). The products
- * run on the Gram backend (gramBackend.ts: ONNX Runtime, or the JavaScript kernel as a fallback).
+ * the mean of the K_n smallest d (docs/scoring.md, "Exact search"). Queries are processed in blocks whose Gram rows
+ * against all training rows fit in GRAM_BLOCK_VALUES doubles; MemMixup rows are scored from the same Gram row (see
+ * mixup.ts). The products run on the Gram backend (gramBackend.ts: ONNX Runtime, or the JavaScript kernel as a
+ * fallback).
  *
  * Neighbour ids are bank-local: original members 0..n−1 in row order, then augmented rows n + i·K_s + j.
  */
@@ -55,7 +57,18 @@ export async function exactKnn(
     for (let q0 = 0; q0 < nq; q0 += block) {
       const m = Math.min(block, nq - q0);
       const Q = queries.subarray(q0 * dim, (q0 + m) * dim);
-      await backend.gramInto(Q, 0, m, F, 0, n, dim, G, 0, n);
+      await backend.gramInto({
+        A: Q,
+        aStart: 0,
+        aRows: m,
+        B: F,
+        bStart: 0,
+        bRows: n,
+        dim,
+        out: G,
+        outOffset: 0,
+        outStride: n,
+      });
       const qNorms = options.queryNorms ? options.queryNorms.subarray(q0, q0 + m) : squaredNorms(Q, m, dim);
       knnFromGram(banks, G, n, qNorms, m, q0, null, options, result);
     }
@@ -87,7 +100,18 @@ export async function exactKnnLeaveOneOut(banks: MemoryBanks, options: ExactKnnO
     } else {
       for (let q0 = 0; q0 < n; q0 += block) {
         const m = Math.min(block, n - q0);
-        await backend.gramInto(F, q0, m, F, 0, n, dim, G, 0, n);
+        await backend.gramInto({
+          A: F,
+          aStart: q0,
+          aRows: m,
+          B: F,
+          bStart: 0,
+          bRows: n,
+          dim,
+          out: G,
+          outOffset: 0,
+          outStride: n,
+        });
         knnFromGram(banks, G, n, norms.subarray(q0, q0 + m), m, q0, q0, options, result);
       }
     }
@@ -123,23 +147,26 @@ function knnFromGram(
   const mixGroup = banks.mixupGroup;
   const table = mixGroup >= 0 ? banks.mixup : null;
   for (let g = 0; g < banks.groups.length; g++) {
-    const rows = banks.groups[g].rows;
+    const group = banks.group(g);
+    const rows = group.rows;
     const nOrig = rows.length;
     if (nOrig === 0) continue;
-    const out = result.distances[g];
+    const out = at(result.distances, g, 'kNN distances');
     const ids = result.ids?.[g];
     const aug = g === mixGroup ? table : null;
+    // In bounds: q < m rows of G (each n long) and of qNorms; bank rows and MemMixup sources are training rows < n,
+    // which index norms and a Gram row; i < targets.length and j < K_s index the (targets, K_s) MemMixup arrays.
     for (let q = 0; q < m; q++) {
       const self = selfRow0 === null ? -1 : selfRow0 + q;
-      const yn = qNorms[q];
+      const yn = qNorms[q]!;
       const gRow = q * n;
       buf.reset();
       // The admission bound changes only on a push, so it lives in a local rather than a getter call per row.
       let bound = Infinity;
       for (let r = 0; r < nOrig; r++) {
-        const row = rows[r];
+        const row = rows[r]!;
         if (row === self) continue;
-        let d2 = yn + norms[row] - 2 * G[gRow + row];
+        let d2 = yn + norms[row]! - 2 * G[gRow + row]!;
         if (d2 < 0) d2 = 0;
         if (d2 < bound) {
           buf.push(d2, r);
@@ -149,19 +176,19 @@ function knnFromGram(
       if (aug) {
         const lambda = aug.lambda;
         const mu = 1 - lambda;
-        const ks = aug.ks;
+        const ks = aug.K_s;
         const nt = aug.targets.length;
         for (let i = 0; i < nt; i++) {
-          const t = aug.targets[i];
+          const t = aug.targets[i]!;
           if (t === self) continue;
-          const yt = lambda * G[gRow + t];
+          const yt = lambda * G[gRow + t]!;
           const base = i * ks;
           const sources = aug.sources;
           const augNorms = aug.augNorms;
           for (let j = 0; j < ks; j++) {
-            const s = sources[base + j];
+            const s = sources[base + j]!;
             if (s === self) continue;
-            let d2 = yn + augNorms[base + j] - 2 * (yt + mu * G[gRow + s]);
+            let d2 = yn + augNorms[base + j]! - 2 * (yt + mu * G[gRow + s]!);
             if (d2 < 0) d2 = 0;
             if (d2 < bound) {
               buf.push(d2, nOrig + base + j);
@@ -172,13 +199,14 @@ function knnFromGram(
       }
       if (buf.count < kn) {
         throw new GenrepError(
-          `the ${banks.groups[g].name} bank leaves ${buf.count} rows for leave-one-out training clip ${self}, fewer than K_n = ${kn}`,
+          `the ${group.name} bank leaves ${buf.count} rows for leave-one-out training clip ${self}, fewer than K_n = ${kn}`,
           'BAD_INPUT',
           { field: 'kn', expected: `K_n ≤ ${buf.count}` },
         );
       }
       let sum = 0;
-      for (let k = 0; k < kn; k++) sum += Math.sqrt(buf.values[k]);
+      // k < kn = buf.count here: the buffer is full.
+      for (let k = 0; k < kn; k++) sum += Math.sqrt(buf.values[k]!);
       out[q0 + q] = sum / kn;
       if (ids) ids.set(buf.ids, (q0 + q) * kn);
     }

@@ -1,3 +1,5 @@
+import type { GramBlock } from '../util/gramBlock';
+
 /**
  * Dot-product (Gram) blocks in JavaScript: ‖x − y‖² = ‖x‖² + ‖y‖² − 2·x·y, so every distance of a query block to a
  * bank comes from one matrix product. Scoring runs these products on ONNX Runtime when it loads (gramBackend.ts);
@@ -13,24 +15,29 @@
 const KC = 512;
 const NC = 192;
 
-/** Copies rows `rows[i]` of a row-major matrix into a new contiguous matrix. */
+/**
+ * Rows `rows[i]` of `data`, (n, dim) row-major float32, copied into a new (rows.length, dim) contiguous matrix.
+ * `rows` must hold row indices < n.
+ */
 export function gatherRows(data: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * dim);
+  // In bounds: i < rows.length, and each rows[i] < n starts a row of `data`.
   for (let i = 0; i < rows.length; i++) {
-    const src = rows[i] * dim;
-    for (let k = 0; k < dim; k++) out[i * dim + k] = data[src + k];
+    const src = rows[i]! * dim;
+    for (let k = 0; k < dim; k++) out[i * dim + k] = data[src + k]!;
   }
   return out;
 }
 
-/** ‖row‖² for each row, in float64. */
+/** ‖row‖² for each row of `data`, (rows, dim) row-major float32, as (rows,) float64. */
 export function squaredNorms(data: Float32Array, rows: number, dim: number): Float64Array {
   const out = new Float64Array(rows);
+  // In bounds: base + k < rows·dim, the matrix's length.
   for (let i = 0; i < rows; i++) {
     let s = 0;
     const base = i * dim;
     for (let k = 0; k < dim; k++) {
-      const v = data[base + k];
+      const v = data[base + k]!;
       s += v * v;
     }
     out[i] = s;
@@ -39,21 +46,13 @@ export function squaredNorms(data: Float32Array, rows: number, dim: number): Flo
 }
 
 /**
- * out[outOffset + i·outStride + j] = A[aStart + i] · B[bStart + j] for i < aRows, j < bRows (rows of length dim).
- * Overwrites the block.
+ * One Gram block (see GramBlock): out[outOffset + i·outStride + j] = A[aStart + i] · B[bStart + j] for i < aRows,
+ * j < bRows. Overwrites the block.
  */
-export function gramInto(
-  A: Float32Array,
-  aStart: number,
-  aRows: number,
-  B: Float32Array,
-  bStart: number,
-  bRows: number,
-  dim: number,
-  out: Float64Array,
-  outOffset: number,
-  outStride: number,
-): void {
+export function gramInto(block: GramBlock): void {
+  const { A, aStart, aRows, B, bStart, bRows, dim, out, outOffset, outStride } = block;
+  // In bounds: every read is A[(aStart + i)·dim + k] or B[(bStart + j)·dim + k] with i < aRows, j < bRows, k < dim,
+  // inside the operands GramBlock describes; every write is inside its output block.
   for (let i = 0; i < aRows; i++) out.fill(0, outOffset + i * outStride, outOffset + i * outStride + bRows);
   for (let k0 = 0; k0 < dim; k0 += KC) {
     const k1 = Math.min(dim, k0 + KC);
@@ -92,14 +91,14 @@ export function gramInto(
             s32 = 0,
             s33 = 0;
           for (let k = k0; k < k1; k++) {
-            const x0 = A[a0 + k];
-            const x1 = A[a1 + k];
-            const x2 = A[a2 + k];
-            const x3 = A[a3 + k];
-            const y0 = B[b0 + k];
-            const y1 = B[b1 + k];
-            const y2 = B[b2 + k];
-            const y3 = B[b3 + k];
+            const x0 = A[a0 + k]!;
+            const x1 = A[a1 + k]!;
+            const x2 = A[a2 + k]!;
+            const x3 = A[a3 + k]!;
+            const y0 = B[b0 + k]!;
+            const y1 = B[b1 + k]!;
+            const y2 = B[b2 + k]!;
+            const y3 = B[b3 + k]!;
             s00 += x0 * y0;
             s01 += x0 * y1;
             s02 += x0 * y2;
@@ -117,22 +116,22 @@ export function gramInto(
             s32 += x3 * y2;
             s33 += x3 * y3;
           }
-          out[o0 + j] += s00;
-          out[o0 + j + 1] += s01;
-          out[o0 + j + 2] += s02;
-          out[o0 + j + 3] += s03;
-          out[o1 + j] += s10;
-          out[o1 + j + 1] += s11;
-          out[o1 + j + 2] += s12;
-          out[o1 + j + 3] += s13;
-          out[o2 + j] += s20;
-          out[o2 + j + 1] += s21;
-          out[o2 + j + 2] += s22;
-          out[o2 + j + 3] += s23;
-          out[o3 + j] += s30;
-          out[o3 + j + 1] += s31;
-          out[o3 + j + 2] += s32;
-          out[o3 + j + 3] += s33;
+          out[o0 + j]! += s00;
+          out[o0 + j + 1]! += s01;
+          out[o0 + j + 2]! += s02;
+          out[o0 + j + 3]! += s03;
+          out[o1 + j]! += s10;
+          out[o1 + j + 1]! += s11;
+          out[o1 + j + 2]! += s12;
+          out[o1 + j + 3]! += s13;
+          out[o2 + j]! += s20;
+          out[o2 + j + 1]! += s21;
+          out[o2 + j + 2]! += s22;
+          out[o2 + j + 3]! += s23;
+          out[o3 + j]! += s30;
+          out[o3 + j + 1]! += s31;
+          out[o3 + j + 2]! += s32;
+          out[o3 + j + 3]! += s33;
         }
         for (; j < j1; j++) {
           const b0 = (bStart + j) * dim;
@@ -141,16 +140,16 @@ export function gramInto(
             s2 = 0,
             s3 = 0;
           for (let k = k0; k < k1; k++) {
-            const y = B[b0 + k];
-            s0 += A[a0 + k] * y;
-            s1 += A[a1 + k] * y;
-            s2 += A[a2 + k] * y;
-            s3 += A[a3 + k] * y;
+            const y = B[b0 + k]!;
+            s0 += A[a0 + k]! * y;
+            s1 += A[a1 + k]! * y;
+            s2 += A[a2 + k]! * y;
+            s3 += A[a3 + k]! * y;
           }
-          out[o0 + j] += s0;
-          out[o1 + j] += s1;
-          out[o2 + j] += s2;
-          out[o3 + j] += s3;
+          out[o0 + j]! += s0;
+          out[o1 + j]! += s1;
+          out[o2 + j]! += s2;
+          out[o3 + j]! += s3;
         }
       }
       for (; i < aRows; i++) {
@@ -167,55 +166,69 @@ export function gramInto(
             s2 = 0,
             s3 = 0;
           for (let k = k0; k < k1; k++) {
-            const x = A[a0 + k];
-            s0 += x * B[b0 + k];
-            s1 += x * B[b1 + k];
-            s2 += x * B[b2 + k];
-            s3 += x * B[b3 + k];
+            const x = A[a0 + k]!;
+            s0 += x * B[b0 + k]!;
+            s1 += x * B[b1 + k]!;
+            s2 += x * B[b2 + k]!;
+            s3 += x * B[b3 + k]!;
           }
-          out[o0 + j] += s0;
-          out[o0 + j + 1] += s1;
-          out[o0 + j + 2] += s2;
-          out[o0 + j + 3] += s3;
+          out[o0 + j]! += s0;
+          out[o0 + j + 1]! += s1;
+          out[o0 + j + 2]! += s2;
+          out[o0 + j + 3]! += s3;
         }
         for (; j < j1; j++) {
           const b0 = (bStart + j) * dim;
           let s = 0;
-          for (let k = k0; k < k1; k++) s += A[a0 + k] * B[b0 + k];
-          out[o0 + j] += s;
+          for (let k = k0; k < k1; k++) s += A[a0 + k]! * B[b0 + k]!;
+          out[o0 + j]! += s;
         }
       }
     }
   }
 }
 
-/** A·Bᵀ as a new (aRows × bRows) row-major float64 matrix. */
+/**
+ * A·Bᵀ as a new (aRows, bRows) row-major float64 matrix, of A: (aRows, dim) and B: (bRows, dim) row-major float32.
+ */
 export function gram(A: Float32Array, aRows: number, B: Float32Array, bRows: number, dim: number): Float64Array {
   const out = new Float64Array(aRows * bRows);
-  gramInto(A, 0, aRows, B, 0, bRows, dim, out, 0, bRows);
+  gramInto({ A, aStart: 0, aRows, B, bStart: 0, bRows, dim, out, outOffset: 0, outStride: bRows });
   return out;
 }
 
-/** X·Xᵀ (n × n): only tiles on or above the diagonal are multiplied, the rest mirrored. */
+/** X·Xᵀ, (n, n) float64, of X: (n, dim) row-major float32: only tiles on or above the diagonal are multiplied. */
 export function gramSymmetric(X: Float32Array, n: number, dim: number): Float64Array {
   const out = new Float64Array(n * n);
   gramSymmetricInto(X, n, dim, out);
   return out;
 }
 
-/** gramSymmetric into `out` (n × n, overwritten). */
+/** gramSymmetric into `out`, (n, n) row-major float64, overwritten. */
 export function gramSymmetricInto(X: Float32Array, n: number, dim: number, out: Float64Array): void {
   const T = 128;
   for (let i0 = 0; i0 < n; i0 += T) {
     const ni = Math.min(T, n - i0);
     for (let j0 = i0; j0 < n; j0 += T) {
       const nj = Math.min(T, n - j0);
-      gramInto(X, i0, ni, X, j0, nj, dim, out, i0 * n + j0, n);
+      gramInto({
+        A: X,
+        aStart: i0,
+        aRows: ni,
+        B: X,
+        bStart: j0,
+        bRows: nj,
+        dim,
+        out,
+        outOffset: i0 * n + j0,
+        outStride: n,
+      });
     }
   }
+  // In bounds: i, j < n index the (n, n) matrix.
   for (let i = 0; i < n; i++) {
     const blockStart = Math.floor(i / T) * T;
     // Entries left of the diagonal tile were never computed for row i: copy them from column i.
-    for (let j = 0; j < blockStart; j++) out[i * n + j] = out[j * n + i];
+    for (let j = 0; j < blockStart; j++) out[i * n + j] = out[j * n + i]!;
   }
 }

@@ -1,7 +1,8 @@
 import { debuglog } from 'node:util';
 import { GenrepError } from '../errors';
 import { OrtGram } from '../onnx/matmul';
-import { gramInto, gramSymmetricInto } from './gram';
+import type { GramBlock } from '../util/gramBlock';
+import { gram, gramInto, gramSymmetricInto } from './gram';
 
 /**
  * Where the Gram products of exact kNN run (docs/scoring.md, "Gram backend"): ONNX Runtime's float64 GEMM
@@ -23,22 +24,11 @@ export interface GramBackend {
   readonly threads: number;
   /** What runs the products and, for a fallback, why — the line NODE_DEBUG=genrep prints. */
   readonly description: string;
-  /** out[outOffset + i·outStride + j] = A[aStart + i] · B[bStart + j] (rows of length dim). */
-  gramInto(
-    A: Float32Array,
-    aStart: number,
-    aRows: number,
-    B: Float32Array,
-    bStart: number,
-    bRows: number,
-    dim: number,
-    out: Float64Array,
-    outOffset: number,
-    outStride: number,
-  ): Promise<void>;
-  /** A·Bᵀ as a new aRows × bRows matrix. */
+  /** One Gram block: out[outOffset + i·outStride + j] = A[aStart + i] · B[bStart + j] (see GramBlock). */
+  gramInto(block: GramBlock): Promise<void>;
+  /** A·Bᵀ, (aRows, bRows) float64, of A: (aRows, dim) and B: (bRows, dim) row-major float32. */
   gram(A: Float32Array, aRows: number, B: Float32Array, bRows: number, dim: number): Promise<Float64Array>;
-  /** out (n × n, overwritten) = X·Xᵀ. */
+  /** out = X·Xᵀ, (n, n) float64 overwritten, of X: (n, dim) row-major float32. */
   gramSymmetricInto(X: Float32Array, n: number, dim: number, out: Float64Array): Promise<void>;
 }
 
@@ -46,18 +36,11 @@ export const jsGramBackend: GramBackend = {
   name: 'js',
   threads: 1,
   description: 'Gram products on the JavaScript kernel',
-  async gramInto(A, aStart, aRows, B, bStart, bRows, dim, out, outOffset, outStride) {
-    gramInto(A, aStart, aRows, B, bStart, bRows, dim, out, outOffset, outStride);
-  },
-  async gram(A, aRows, B, bRows, dim) {
-    const out = new Float64Array(aRows * bRows);
-    gramInto(A, 0, aRows, B, 0, bRows, dim, out, 0, bRows);
-    return out;
-  },
+  // The kernel is synchronous; the promises only give both backends one shape.
+  gramInto: (block) => Promise.resolve(gramInto(block)),
+  gram: (A, aRows, B, bRows, dim) => Promise.resolve(gram(A, aRows, B, bRows, dim)),
   // The JavaScript kernel multiplies only the tiles on and above the diagonal.
-  async gramSymmetricInto(X, n, dim, out) {
-    gramSymmetricInto(X, n, dim, out);
-  },
+  gramSymmetricInto: (X, n, dim, out) => Promise.resolve(gramSymmetricInto(X, n, dim, out)),
 };
 
 function ortBackend(ort: OrtGram): GramBackend {
@@ -65,11 +48,11 @@ function ortBackend(ort: OrtGram): GramBackend {
     name: 'onnxruntime',
     threads: ort.threads,
     description: `Gram products on onnxruntime-node ${ort.version} (CPU, float64 MatMul, ${ort.threads} thread${ort.threads === 1 ? '' : 's'})`,
-    gramInto: (A, aStart, aRows, B, bStart, bRows, dim, out, outOffset, outStride) =>
-      ort.gramInto(A, aStart, aRows, B, bStart, bRows, dim, out, outOffset, outStride),
+    gramInto: (block) => ort.gramInto(block),
     gram: (A, aRows, B, bRows, dim) => ort.gram(A, aRows, B, bRows, dim),
     // GEMM has no symmetric variant; the full product at BLAS speed beats half of it in JavaScript by far.
-    gramSymmetricInto: (X, n, dim, out) => ort.gramInto(X, 0, n, X, 0, n, dim, out, 0, n),
+    gramSymmetricInto: (X, n, dim, out) =>
+      ort.gramInto({ A: X, aStart: 0, aRows: n, B: X, bStart: 0, bRows: n, dim, out, outOffset: 0, outStride: n }),
   };
 }
 

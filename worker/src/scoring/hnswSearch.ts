@@ -1,8 +1,9 @@
 import { HierarchicalNSW } from 'hnswlib-node';
+import { GenrepError } from '../errors';
+import { at } from '../util/at';
 import type { MemoryBanks } from './banks';
 import type { ExactKnnOptions, KnnResult } from './exactSearch';
 import { exactKnn } from './exactSearch';
-import { GenrepError } from '../errors';
 import { hnswProblem } from './validate';
 
 /**
@@ -52,16 +53,18 @@ export function buildHnsw(banks: MemoryBanks): void {
 /** Bank-local ids a leave-one-out query on training row `self` must not see in group g. */
 function excludedIds(banks: MemoryBanks, g: number, self: number): Set<number> {
   const out = new Set<number>();
-  const members = banks.groups[g].rows;
-  for (let r = 0; r < members.length; r++) if (members[r] === self) out.add(r);
+  const members = banks.group(g).rows;
+  members.forEach((row, r) => {
+    if (row === self) out.add(r);
+  });
   const table = g === banks.mixupGroup ? banks.mixup : null;
   if (table) {
-    const ks = table.ks;
-    for (let i = 0; i < table.targets.length; i++) {
+    const ks = table.K_s;
+    table.targets.forEach((target, i) => {
       for (let j = 0; j < ks; j++) {
-        if (table.targets[i] === self || table.sources[i * ks + j] === self) out.add(members.length + i * ks + j);
+        if (target === self || table.sources[i * ks + j] === self) out.add(members.length + i * ks + j);
       }
-    }
+    });
   }
   return out;
 }
@@ -84,6 +87,8 @@ function search(
   for (let g = 0; g < indices.length; g++) {
     const index = indices[g];
     if (!index) continue;
+    const bankDistances = at(distances, g, 'HNSW distances');
+    const bankIds = ids && at(ids, g, 'HNSW neighbour ids');
     for (let q = 0; q < nq; q++) {
       const y = queries.subarray(q * dim, (q + 1) * dim);
       const skip = leaveOneOut ? excludedIds(banks, g, q) : null;
@@ -94,7 +99,7 @@ function search(
           : index.searchKnn(Array.from(y), kn);
       if (res.neighbors.length < kn) {
         throw new GenrepError(
-          `the ${banks.groups[g].name} bank returned ${res.neighbors.length} neighbours, fewer than K_n = ${kn}`,
+          `the ${banks.group(g).name} bank returned ${res.neighbors.length} neighbours, fewer than K_n = ${kn}`,
           'BAD_INPUT',
           {
             field: 'kn',
@@ -102,21 +107,22 @@ function search(
         );
       }
       order.length = 0;
+      // In bounds: k < kn ≤ res.neighbors.length (checked above) = found.length; c < dim = y.length = row.length.
       for (let k = 0; k < kn; k++) {
-        banks.rowVector(g, res.neighbors[k], row);
+        banks.rowVector(g, res.neighbors[k]!, row);
         let d2 = 0;
         for (let c = 0; c < dim; c++) {
-          const diff = y[c] - row[c];
+          const diff = y[c]! - row[c]!;
           d2 += diff * diff;
         }
         found[k] = Math.sqrt(d2);
         order.push(k);
       }
-      order.sort((a, b) => found[a] - found[b]);
+      order.sort((a, b) => found[a]! - found[b]!);
       let sum = 0;
-      for (const k of order) sum += found[k];
-      distances[g][q] = sum / kn;
-      if (ids) for (let k = 0; k < kn; k++) ids[g][q * kn + k] = res.neighbors[order[k]];
+      for (const k of order) sum += found[k]!;
+      bankDistances[q] = sum / kn;
+      if (bankIds) for (let k = 0; k < kn; k++) bankIds[q * kn + k] = res.neighbors[order[k]!]!;
     }
   }
   return ids ? { distances, ids } : { distances };
@@ -153,12 +159,12 @@ export async function measureHnswRecall(
   const perBank: Record<string, number> = {};
   banks.groups.forEach((group, g) => {
     if (banks.bankSize(g) === 0) return;
-    const a = approx.ids![g];
-    const e = exact.ids![g];
+    const a = at(approx.ids ?? [], g, 'HNSW neighbour ids');
+    const e = at(exact.ids ?? [], g, 'exact neighbour ids');
     let h = 0;
     for (let q = 0; q < nq; q++) {
       const truth = new Set(e.subarray(q * kn, (q + 1) * kn));
-      for (let k = 0; k < kn; k++) if (truth.has(a[q * kn + k])) h++;
+      for (const id of a.subarray(q * kn, (q + 1) * kn)) if (truth.has(id)) h++;
     }
     perBank[group.name] = h / (nq * kn);
     hits += h;

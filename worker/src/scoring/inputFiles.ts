@@ -3,7 +3,7 @@ import { fileError } from '../errors';
 import { fsError } from '../io/fsErrors';
 import { readNpy } from '../io/npy';
 import { openRegularFile } from '../io/regularFile';
-import type { Domain } from './types';
+import type { Domain } from '../protocol/vocabulary';
 
 /**
  * Readers for the files people bring to `score-features` and `metrics`: features as .npy, and one value per line
@@ -35,7 +35,11 @@ export async function readFeatureMatrix(file: string, expect?: { dim: number; of
       }
     },
   });
-  return { data, rows: shape[0], dim: shape[1] };
+  const [rows, dim] = shape;
+  if (rows === undefined || dim === undefined) {
+    throw fileError(file, `the shape checked as 2-D reads [${shape.join(', ')}]`, 'INTERNAL');
+  }
+  return { data, rows, dim };
 }
 
 /** A regular file's text (a FIFO would block, a device never end). */
@@ -53,7 +57,7 @@ async function readText(file: string): Promise<string> {
 /** Non-empty lines, trimmed; a final newline is allowed, blank lines in between are an error (they would misalign rows). */
 export async function readLineList(file: string): Promise<string[]> {
   const lines = (await readText(file)).split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  while (lines.at(-1)?.trim() === '') lines.pop();
   return lines.map((line, i) => {
     const v = line.trim();
     if (v === '')
@@ -100,11 +104,12 @@ export async function readScoresFile(
     const { data } = await readNpy(file, {
       finite: 'scores',
       checkShape: (shape) => {
-        if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+        const [count, columns] = shape;
+        if (count === undefined || shape.length > 2 || (columns !== undefined && columns !== 1)) {
           const problem = `expected a 1-D array of scores, got shape [${shape.join(', ')}]`;
           throw fileError(file, problem, 'BAD_INPUT', { field: 'shape' });
         }
-        expect.count?.(shape[0]);
+        expect.count?.(count);
       },
     });
     return Float64Array.from(data);

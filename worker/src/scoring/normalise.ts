@@ -1,27 +1,34 @@
 import { GenrepError } from '../errors';
-import type { DnStats } from './types';
+import type { DnStats } from '../protocol/vocabulary';
 
 /**
- * Domain normalisation arithmetic (spec §4.4): z = (d − μ)/σ per bank with σ the population standard deviation
- * (np.std, ddof = 0), score = min over banks.
+ * Domain normalisation arithmetic (docs/scoring.md, "Domain normalisation (DN)"): z = (d − μ)/σ per bank with σ the
+ * population standard deviation (np.std, ddof = 0), score = min over banks.
  */
 
-/** Mean and population std, two-pass as NumPy computes them; `weights` (summing to 1) for weighted statistics. */
+/**
+ * Mean and population std of (n,) `values`, two-pass as NumPy computes them; (n,) `weights` (summing to 1) for
+ * weighted statistics.
+ */
 export function populationStats(values: ArrayLike<number>, weights?: ArrayLike<number>): DnStats {
   const n = values.length;
   if (n === 0) throw new GenrepError('statistics of an empty set of distances', 'INTERNAL');
+  if (weights && weights.length !== n) {
+    throw new GenrepError(`${weights.length} weights for ${n} distances`, 'INTERNAL');
+  }
+  // In bounds: i < n, the length of values and of weights (checked above).
   let mean = 0;
   if (weights) {
-    for (let i = 0; i < n; i++) mean += weights[i] * values[i];
+    for (let i = 0; i < n; i++) mean += weights[i]! * values[i]!;
   } else {
-    for (let i = 0; i < n; i++) mean += values[i];
+    for (let i = 0; i < n; i++) mean += values[i]!;
     mean /= n;
   }
   let v = 0;
   if (weights) {
-    for (let i = 0; i < n; i++) v += weights[i] * (values[i] - mean) ** 2;
+    for (let i = 0; i < n; i++) v += weights[i]! * (values[i]! - mean) ** 2;
   } else {
-    for (let i = 0; i < n; i++) v += (values[i] - mean) ** 2;
+    for (let i = 0; i < n; i++) v += (values[i]! - mean) ** 2;
     v /= n;
   }
   return { mean, std: Math.sqrt(v) };
@@ -37,19 +44,23 @@ export function checkSpread(stats: DnStats, bank: string, over: string): void {
   }
 }
 
+/** (d − μ)/σ for each of the (n,) distances. */
 export function zScores(distances: Float64Array, stats: DnStats): Float64Array {
   const out = new Float64Array(distances.length);
-  for (let i = 0; i < distances.length; i++) out[i] = (distances[i] - stats.mean) / stats.std;
+  // In bounds: i < distances.length.
+  for (let i = 0; i < distances.length; i++) out[i] = (distances[i]! - stats.mean) / stats.std;
   return out;
 }
 
-/** Element-wise minimum over banks. */
+/** Element-wise minimum over banks of (n,) arrays of equal length. */
 export function minOver(arrays: readonly Float64Array[]): Float64Array {
-  if (arrays.length === 0) throw new GenrepError('no bank to score against', 'INTERNAL');
-  const out = Float64Array.from(arrays[0]);
-  for (let a = 1; a < arrays.length; a++) {
-    const x = arrays[a];
-    for (let i = 0; i < out.length; i++) if (x[i] < out[i]) out[i] = x[i];
+  const [first, ...rest] = arrays;
+  if (!first) throw new GenrepError('no bank to score against', 'INTERNAL');
+  const out = Float64Array.from(first);
+  for (const x of rest) {
+    if (x.length !== out.length) throw new GenrepError(`${x.length} scores beside ${out.length}`, 'INTERNAL');
+    // In bounds: i < out.length = x.length.
+    for (let i = 0; i < out.length; i++) if (x[i]! < out[i]!) out[i] = x[i]!;
   }
   return out;
 }
@@ -57,14 +68,15 @@ export function minOver(arrays: readonly Float64Array[]): Float64Array {
 /**
  * Weights that give each group (domain or section) of the training clips the same total weight, so the inductive
  * statistics describe a balanced mix of domains — like the DCASE test sets (equal source and target clips) — rather
- * than the 99:1 source-heavy training split.
+ * than the 99:1 source-heavy training split. `rowGroup`: (rows,) group index < groupCount of each training row.
  */
 export function groupBalancedWeights(rowGroup: Int32Array, groupCount: number): Float64Array {
   const sizes = new Float64Array(groupCount);
-  for (let i = 0; i < rowGroup.length; i++) sizes[rowGroup[i]]++;
+  // In bounds: rowGroup's entries are group indices < groupCount = sizes.length.
+  for (const g of rowGroup) sizes[g]!++;
   let present = 0;
-  for (let g = 0; g < groupCount; g++) if (sizes[g] > 0) present++;
+  for (const size of sizes) if (size > 0) present++;
   const w = new Float64Array(rowGroup.length);
-  for (let i = 0; i < rowGroup.length; i++) w[i] = 1 / (present * sizes[rowGroup[i]]);
+  rowGroup.forEach((g, i) => (w[i] = 1 / (present * sizes[g]!)));
   return w;
 }

@@ -1,10 +1,11 @@
-import { buildBanks, BuildBanksOptions } from './banks';
-import { gramBackend, GramBackendName } from './gramBackend';
-import { MachineScores, scoreMachine, ScoreMachineOptions } from './scoreMachine';
+import { buildBanks, type BuildBanksOptions } from './banks';
+import { gramBackend, type GramBackendName } from './gramBackend';
+import { scoreMachine, type MachineScores, type ScoreMachineOptions } from './scoreMachine';
 
 /**
- * Scores one machine type at every layer (the GenRep pipeline runs independently per layer, spec §3), one layer
- * after the other in the calling thread, the matrix products on the Gram backend (docs/scoring.md, "Gram backend").
+ * Scores one machine type at every layer (the paper's layer sweep: the pipeline runs independently per layer,
+ * docs/scoring.md "Pipeline, per machine type and per layer"), one layer after the other in the calling thread, the
+ * matrix products on the Gram backend (docs/scoring.md, "Gram backend").
  * A pool of per-layer worker threads (one ONNX Runtime session each) measured slower on the 2-core development VM —
  * 2.1 s against 1.2 s for the 12 layers of bench:score — because every worker pays its own ONNX Runtime load, arena
  * warm-up and JIT, and copies SharedArrayBuffer features that onnxruntime-node will not read in place.
@@ -39,11 +40,9 @@ export async function scoreLayers(options: ScoreLayersOptions): Promise<ScoreLay
   const { dnMode, threshold, testDim, ...bankOptions } = jobOptions;
   const backend = await gramBackend();
   const results: MachineScores[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const banks = buildBanks({ ...bankOptions, train: layers[i].train });
-    results.push(
-      await scoreMachine({ banks, test: layers[i].test, dnMode, threshold, testDim, names: bankOptions.names }),
-    );
+  for (const [i, layer] of layers.entries()) {
+    const banks = buildBanks({ ...bankOptions, train: layer.train });
+    results.push(await scoreMachine({ banks, test: layer.test, dnMode, threshold, testDim, names: bankOptions.names }));
     onLayerDone?.(i);
     await new Promise((resolve) => setImmediate(resolve)); // let I/O and progress output through between layers
   }

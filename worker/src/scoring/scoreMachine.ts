@@ -1,11 +1,19 @@
 import { fileError, GenrepError } from '../errors';
 import { decisionThreshold, DEFAULT_THRESHOLD_QUANTILE } from '../metrics/threshold';
+import { at } from '../util/at';
+import {
+  DN_MODES,
+  type BankKind,
+  type DnMode,
+  type DnStats,
+  type IndexKind,
+  type MemMixup,
+} from '../protocol/vocabulary';
 import type { InductiveStats, MemoryBanks } from './banks';
-import { exactKnn, exactKnnLeaveOneOut, KnnResult } from './exactSearch';
+import { exactKnn, exactKnnLeaveOneOut, type KnnResult } from './exactSearch';
 import { hnswKnn, hnswKnnLeaveOneOut } from './hnswSearch';
 import { checkSpread, groupBalancedWeights, minOver, populationStats, zScores } from './normalise';
-import type { BankKind, DnMode, DnStats, IndexKind, InputNames, MixupOptions } from './types';
-import { DN_MODES } from './types';
+import type { InputNames } from './types';
 import { checkMatrixShape, checkPositiveInteger, finiteSquaredNorms } from './validate';
 
 export interface ScoreMachineOptions {
@@ -31,7 +39,7 @@ export interface MachineScores {
   kind: BankKind;
   kn: number;
   index: IndexKind;
-  mixup: MixupOptions | null;
+  mixup: MemMixup | null;
   /** The non-empty banks, in the order of `distances` and `stats`. */
   bankNames: string[];
   /** Per bank: each test clip's mean distance to its K_n nearest rows. */
@@ -51,8 +59,8 @@ export interface MachineScores {
 }
 
 /**
- * Scores test clips of one machine type at one layer against its memory banks (spec §4): per-bank kNN distances,
- * then domain normalisation per `dnMode`.
+ * Scores test clips of one machine type at one layer against its memory banks (docs/scoring.md, "Pipeline, per
+ * machine type and per layer"): per-bank kNN distances, then domain normalisation per `dnMode`.
  */
 export async function scoreMachine(options: ScoreMachineOptions): Promise<MachineScores> {
   const { banks, dnMode } = options;
@@ -89,23 +97,23 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
     banks.index === 'hnsw'
       ? hnswKnn(banks, options.test, nq, { kn })
       : await exactKnn(banks, options.test, nq, { kn, queryNorms: testNorms });
-  const distances = active.map((g) => knn.distances[g]);
+  const distances = active.map((g) => at(knn.distances, g, 'kNN distances'));
+  const bankNames = active.map((g) => banks.group(g).name);
 
   let stats: DnStats[] | null = null;
   let statsFrom: MachineScores['statsFrom'] = null;
   if (dnMode === 'transductive') {
     stats = distances.map((d, a) => {
       const s = populationStats(d);
-      checkSpread(s, banks.groups[active[a]].name, 'the test clips');
+      checkSpread(s, at(bankNames, a, 'bank names'), 'the test clips');
       return s;
     });
     statsFrom = 'test';
   } else if (dnMode === 'inductive') {
     const ind = await inductiveStats(banks, kn);
-    stats = active.map((g) => ind.stats[g]);
+    stats = active.map((g) => at(ind.stats, g, 'inductive statistics'));
     statsFrom = 'train-leave-one-out';
   }
-  const bankNames = active.map((g) => banks.groups[g].name);
   const score = combine(distances, stats, { bankNames, bankName, clip: 'test clip' });
 
   const result: MachineScores = {
@@ -130,7 +138,7 @@ export async function scoreMachine(options: ScoreMachineOptions): Promise<Machin
     const quantile =
       (typeof options.threshold === 'object' ? options.threshold.quantile : undefined) ?? DEFAULT_THRESHOLD_QUANTILE;
     const loo = await leaveOneOutDistances(banks, kn);
-    const trainDistances = active.map((g) => loo[g]);
+    const trainDistances = active.map((g) => at(loo, g, 'leave-one-out distances'));
     result.trainScores = combine(trainDistances, stats, { bankNames, bankName, clip: 'training clip' });
     result.thresholdQuantile = quantile;
     result.threshold = decisionThreshold(result.trainScores, quantile);
@@ -151,10 +159,10 @@ function combine(
   if (!stats) return minOver(distances);
   return minOver(
     distances.map((d, a) => {
-      const z = zScores(d, stats[a]);
+      const { mean, std } = at(stats, a, 'DN statistics');
+      const z = zScores(d, { mean, std });
       const i = z.findIndex((v) => !Number.isFinite(v));
       if (i >= 0) {
-        const { mean, std } = stats[a];
         const problem =
           `domain normalisation gives a non-finite z-score for ${names.clip} ${i}: the ${names.bankNames[a]} bank's ` +
           `statistics (mean ${mean}, std ${std}) are out of all proportion to its distances`;
@@ -183,7 +191,7 @@ function checkDnBanks(banks: MemoryBanks, active: number[], bankName: string): v
     if (!active.includes(g)) {
       throw fileError(
         bankName,
-        `the ${banks.groups[g].name} bank is empty; domain normalisation needs distances to both banks (use DN 'none' to score against the ${banks.groups
+        `the ${banks.group(g).name} bank is empty; domain normalisation needs distances to both banks (use DN 'none' to score against the ${banks.groups
           .filter((_, i) => i !== g)
           .map((x) => x.name)
           .join(', ')} bank alone)`,
@@ -208,7 +216,9 @@ export async function leaveOneOutDistances(banks: MemoryBanks, kn: number): Prom
 export async function inductiveStats(banks: MemoryBanks, kn = banks.kn): Promise<InductiveStats> {
   const ind = banks.cache.inductive.get(kn) ?? (await computeLeaveOneOut(banks, kn));
   banks.groups.forEach((group, g) => {
-    if (banks.bankSize(g) > 0) checkSpread(ind.stats[g], group.name, "the training clips' leave-one-out distances");
+    if (banks.bankSize(g) > 0) {
+      checkSpread(at(ind.stats, g, 'inductive statistics'), group.name, "the training clips' leave-one-out distances");
+    }
   });
   return ind;
 }
@@ -218,7 +228,9 @@ async function computeLeaveOneOut(banks: MemoryBanks, kn: number): Promise<Induc
   const loo = banks.index === 'hnsw' ? hnswKnnLeaveOneOut(banks, { kn }) : await exactKnnLeaveOneOut(banks, { kn });
   const weights = groupBalancedWeights(banks.rowGroup, banks.groups.length);
   const stats = banks.groups.map((_, g) =>
-    banks.bankSize(g) > 0 ? populationStats(loo.distances[g], weights) : { mean: NaN, std: NaN },
+    banks.bankSize(g) > 0
+      ? populationStats(at(loo.distances, g, 'leave-one-out distances'), weights)
+      : { mean: NaN, std: NaN },
   );
   const result: InductiveStats = { kn, stats, looDistances: loo.distances };
   banks.cache.inductive.set(kn, result);

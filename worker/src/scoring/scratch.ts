@@ -11,11 +11,11 @@ const spare: Float64Array[] = [];
 
 /** A block of at least `values` doubles (contents undefined). Hand it back with `returnBlock` when done. */
 export function takeBlock(values: number): Float64Array {
-  let best = -1;
-  for (let i = 0; i < spare.length; i++)
-    if (spare[i].length >= values && (best < 0 || spare[i].length < spare[best].length)) best = i;
-  if (best >= 0) return spare.splice(best, 1)[0].subarray(0, values);
-  return new Float64Array(values);
+  let best: Float64Array | undefined;
+  for (const block of spare) if (block.length >= values && (!best || block.length < best.length)) best = block;
+  if (!best) return new Float64Array(values);
+  spare.splice(spare.indexOf(best), 1);
+  return best.subarray(0, values);
 }
 
 export function returnBlock(block: Float64Array): void {

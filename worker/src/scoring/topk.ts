@@ -5,8 +5,9 @@
  */
 
 /**
- * A bounded, ascending buffer for one query's k smallest values. Inserting is O(k) only for values that beat the
- * current k-th, which after the first few hundred candidates is rare.
+ * A bounded, ascending buffer for one query's k smallest values (k ≥ 1). Inserting is O(k) only for values that beat
+ * the current k-th, which after the first few hundred candidates is rare. Every index below is < k, the length of
+ * `values` and `ids`: k − 1 once the buffer is full, n − 1 and n ≤ count ≤ k while shifting.
  */
 export class SmallestK {
   readonly values: Float64Array;
@@ -24,22 +25,22 @@ export class SmallestK {
 
   /** The value a candidate must beat to enter (Infinity until the buffer is full). */
   get bound(): number {
-    return this.count < this.k ? Infinity : this.values[this.k - 1];
+    return this.count < this.k ? Infinity : this.values[this.k - 1]!;
   }
 
   push(value: number, id: number): void {
     const k = this.k;
     let n = this.count;
     if (n === k) {
-      if (!(value < this.values[k - 1])) return;
+      if (!(value < this.values[k - 1]!)) return;
       n = k - 1;
     } else {
       this.count = n + 1;
     }
     // Shift larger entries right; equal values stay ahead so the earlier (lower) id wins ties.
-    while (n > 0 && this.values[n - 1] > value) {
-      this.values[n] = this.values[n - 1];
-      this.ids[n] = this.ids[n - 1];
+    while (n > 0 && this.values[n - 1]! > value) {
+      this.values[n] = this.values[n - 1]!;
+      this.ids[n] = this.ids[n - 1]!;
       n--;
     }
     this.values[n] = value;
@@ -47,18 +48,21 @@ export class SmallestK {
   }
 }
 
-/** Sorts positions [lo, hi) of idx by (values[idx], idx) ascending. */
+/**
+ * Sorts positions [lo, hi) of idx by (values[idx], idx) ascending. In the helpers below, idx holds column indices
+ * < cols and base + column stays inside the (rows, cols) `values` matrix; positions stay within [lo, hi) ⊆ idx.
+ */
 function sortIndexRange(idx: Int32Array, values: Float64Array, base: number, lo: number, hi: number): void {
   const part = idx.subarray(lo, hi);
   part.sort((a, b) => {
-    const d = values[base + a] - values[base + b];
+    const d = values[base + a]! - values[base + b]!;
     return d !== 0 ? d : a - b;
   });
 }
 
 function less(values: Float64Array, base: number, a: number, b: number): boolean {
-  const va = values[base + a];
-  const vb = values[base + b];
+  const va = values[base + a]!;
+  const vb = values[base + b]!;
   return va < vb || (va === vb && a < b);
 }
 
@@ -73,20 +77,20 @@ function quickselect(idx: Int32Array, values: Float64Array, base: number, lo: nu
     }
     // Median of three as pivot keeps sorted or constant rows from degrading to O(n²).
     const mid = (left + right) >>> 1;
-    const a = idx[left];
-    const b = idx[mid];
-    const c = idx[right];
+    const a = idx[left]!;
+    const b = idx[mid]!;
+    const c = idx[right]!;
     let pivot: number;
     if (less(values, base, a, b)) pivot = less(values, base, b, c) ? b : less(values, base, a, c) ? c : a;
     else pivot = less(values, base, a, c) ? a : less(values, base, b, c) ? c : b;
     let i = left;
     let j = right;
     while (i <= j) {
-      while (less(values, base, idx[i], pivot)) i++;
-      while (less(values, base, pivot, idx[j])) j--;
+      while (less(values, base, idx[i]!, pivot)) i++;
+      while (less(values, base, pivot, idx[j]!)) j--;
       if (i <= j) {
-        const t = idx[i];
-        idx[i] = idx[j];
+        const t = idx[i]!;
+        idx[i] = idx[j]!;
         idx[j] = t;
         i++;
         j--;
@@ -116,11 +120,12 @@ export function selectSmallest(values: Float64Array, rows: number, cols: number,
   if (k === 0) return { indices, values: out };
   if (k <= 32) {
     const buf = new SmallestK(k);
+    // In bounds: base + c < rows·cols, the matrix's length.
     for (let r = 0; r < rows; r++) {
       buf.reset();
       const base = r * cols;
       for (let c = 0; c < cols; c++) {
-        const v = values[base + c];
+        const v = values[base + c]!;
         if (v < buf.bound) buf.push(v, c);
       }
       indices.set(buf.ids, r * k);
@@ -129,14 +134,15 @@ export function selectSmallest(values: Float64Array, rows: number, cols: number,
     return { indices, values: out };
   }
   const idx = new Int32Array(cols);
+  // In bounds: c, idx entries < cols; j < k ≤ cols; base + c < rows·cols.
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) idx[c] = c;
     if (k < cols) quickselect(idx, values, base, 0, cols, k - 1);
     sortIndexRange(idx, values, base, 0, k);
     for (let j = 0; j < k; j++) {
-      indices[r * k + j] = idx[j];
-      out[r * k + j] = values[base + idx[j]];
+      indices[r * k + j] = idx[j]!;
+      out[r * k + j] = values[base + idx[j]!]!;
     }
   }
   return { indices, values: out };

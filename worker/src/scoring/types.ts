@@ -1,18 +1,13 @@
 /**
- * Shared vocabulary of the scoring stage (spec §4): memory banks per machine type and layer, kNN distances to them,
- * MemMixup augmentation of the target bank and domain normalisation of the distances.
+ * Types of the scoring stage that are not the paper's vocabulary (docs/scoring.md): where a bank's rows came from,
+ * and the names that inputs carry into error messages. The vocabulary itself (Domain, DnMode, MemMixup, …) lives in
+ * protocol/vocabulary.ts.
  */
 
-// The paper's vocabulary is declared in protocol/vocabulary.ts; scoring uses it under the same names.
-export type { BankKind, DnMode, DnStats, Domain, HnswOptions, IndexChoice, IndexKind } from '../protocol/vocabulary';
+// Kept for importers outside the scoring stage that still take the vocabulary from here (cli/commands/scoreFeatures,
+// experiments/banks, experiments/scoreMachineLayer); scoring itself imports protocol/vocabulary directly.
+export type { DnMode, Domain, IndexChoice } from '../protocol/vocabulary';
 export { DN_MODES } from '../protocol/vocabulary';
-
-export interface MixupOptions {
-  /** K_s: number of nearest source rows mixed with each target row (`--n_mix_support`). */
-  ks: number;
-  /** λ: weight of the target row in λ·t + (1 − λ)·s (`--alpha`, 0.9 in the paper). */
-  lambda: number;
-}
 
 /** Where the bank's rows came from; written into bank files and checked on load. */
 export interface BankMeta {
@@ -28,4 +23,3 @@ export interface InputNames {
   test?: string;
   bank?: string;
 }
-

@@ -1,9 +1,10 @@
 import { fileError, GenrepError } from '../errors';
 import { squaredNorms } from './gram';
-import type { HnswOptions } from './types';
+import type { HnswOptions } from '../protocol/vocabulary';
 
 /** Checks of user-supplied feature matrices; each failure names the input (a file path in the CLI). */
 
+/** The rows of `data` read as (rows, dim) row-major; refuses a length that is no multiple of dim. */
 export function checkMatrixShape(data: Float32Array, dim: number, name: string): number {
   if (!Number.isInteger(dim) || dim <= 0)
     throw fileError(name, `feature dimension must be a positive integer, got ${dim}`, 'BAD_INPUT', { field: 'dim' });
@@ -15,8 +16,9 @@ export function checkMatrixShape(data: Float32Array, dim: number, name: string):
 
 /** NaN or ±Infinity in features would silently poison every distance (and NaN breaks the ordering kNN relies on). */
 export function checkFinite(data: Float32Array, dim: number, name: string): void {
+  // In bounds: i < data.length.
   for (let i = 0; i < data.length; i++) {
-    const v = data[i];
+    const v = data[i]!;
     if (v - v !== 0) throw notFinite(name, Math.floor(i / dim), i % dim, v);
   }
 }
@@ -34,10 +36,11 @@ export function finiteSquaredNorms(
   words?: RowWords,
 ): Float64Array {
   const norms = squaredNorms(data, rows, dim);
+  // In bounds: r < rows = norms.length, and r·dim + c < rows·dim, the matrix's length.
   for (let r = 0; r < rows; r++) {
-    if (norms[r] - norms[r] === 0) continue;
+    if (norms[r]! - norms[r]! === 0) continue;
     for (let c = 0; c < dim; c++) {
-      const v = data[r * dim + c];
+      const v = data[r * dim + c]!;
       if (v - v !== 0) throw notFinite(name, r, c, v, words);
     }
   }
@@ -104,7 +107,8 @@ export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing (missing)';
   let text: string;
   try {
-    text = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
+    // JSON has no functions or symbols, the values JSON.stringify skips; named by their kind should one come.
+    text = typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? `a ${typeof v}`);
   } catch {
     text = '(an unprintable value)';
   }

@@ -84,7 +84,8 @@ export function addBackground(ctx: RenderContext, kind: BackgroundKind, gainDb: 
   const wp = (level * hall.pink) / mix;
   const wb = (level * hall.brown) / mix;
   const wh = (level * hall.hiss) / mix;
-  for (let i = 0; i < samples; i++) out[i] += wp * pink[i] + wb * brown[i] + wh * hiss[i];
+  // In bounds: i < samples, the length of out and of the three noises.
+  for (let i = 0; i < samples; i++) out[i]! += wp * pink[i]! + wb * brown[i]! + wh * hiss[i]!;
 
   const tones: FixedTone[] = hall.hum.map((h) => ({
     hz: h.hz * (1 + 0.002 * rng.gaussian()),
@@ -144,8 +145,9 @@ function addRing(
   const w = (2 * Math.PI * hz) / sampleRate;
   const decay = Math.exp(-1 / (tau * sampleRate));
   let envelope = amp;
+  // In bounds: 0 ≤ start (t ≥ 0) and end ≤ out.length.
   for (let i = start; i < end; i++) {
-    out[i] += envelope * Math.sin(w * (i - start) + phase);
+    out[i]! += envelope * Math.sin(w * (i - start) + phase);
     envelope *= decay;
   }
 }
@@ -167,9 +169,10 @@ function addSwell(
   const start = Math.max(0, Math.floor(centre * sampleRate - half));
   const end = Math.min(out.length, Math.ceil(centre * sampleRate + half));
   const shift = Math.floor(offset * noise.length);
+  // In bounds: start ≥ 0, end ≤ out.length, and the noise index is taken modulo its length.
   for (let i = start; i < end; i++) {
     const x = (i - centre * sampleRate) / half;
     const envelope = 0.5 * (1 + Math.cos(Math.PI * x));
-    out[i] += amp * envelope * noise[(i + shift) % noise.length];
+    out[i]! += amp * envelope * noise[(i + shift) % noise.length]!;
   }
 }

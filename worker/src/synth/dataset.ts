@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { encodeWavPcm16 } from '../audio';
 import { GenrepError, fileError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
-import { ensureDir } from '../io/fsErrors';
+import { ensureDir, errnoCode, fsError } from '../io/fsErrors';
 import { MACHINE_MODELS, machineModel } from './machines';
 import { DCASE2023_SIZES, type PlannedClip, clipKey, planMachine } from './plan';
 import { renderClip } from './render';
@@ -171,13 +171,7 @@ function integer(field: string, value: number, min: number, max: number): void {
 async function prepareFolder(out: string, settings: SynthSettings): Promise<void> {
   await ensureDir(out);
   const manifestPath = path.join(out, SYNTH_MANIFEST);
-  let previous: (SynthSettings & { complete?: boolean }) | undefined;
-  try {
-    previous = JSON.parse(await fsp.readFile(manifestPath, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw fileError(manifestPath, `unreadable: ${(err as Error).message}`, 'CORRUPT');
-  }
+  const previous = await readManifest(manifestPath);
   if (previous === undefined) {
     const entries = (await fsp.readdir(out)).filter((e) => !e.startsWith('.'));
     if (entries.length > 0) {
@@ -188,8 +182,8 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
   } else {
     await removeStaleTemporaries(out);
     const differences = (Object.keys(settings) as (keyof SynthSettings)[])
-      .filter((k) => JSON.stringify(previous![k]) !== JSON.stringify(settings[k]))
-      .map((k) => `${k} ${JSON.stringify(previous![k])} → ${JSON.stringify(settings[k])}`);
+      .filter((k) => JSON.stringify(previous[k]) !== JSON.stringify(settings[k]))
+      .map((k) => `${k} ${JSON.stringify(previous[k])} → ${JSON.stringify(settings[k])}`);
     if (differences.length > 0) {
       throw fileError(
         out,
@@ -200,6 +194,27 @@ async function prepareFolder(out: string, settings: SynthSettings): Promise<void
     }
   }
   await writeFileAtomic(manifestPath, `${JSON.stringify({ ...settings, complete: false }, null, 2)}\n`);
+}
+
+/** The manifest a previous run left in the folder, as JSON; undefined when there is none. */
+async function readManifest(file: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw fsError(err, file);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw fileError(file, `unreadable: ${err instanceof Error ? err.message : String(err)}`, 'CORRUPT');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw fileError(file, 'unreadable: not a JSON object', 'CORRUPT');
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /** Temporary files a killed run left behind (writeFileAtomic names them `.<file>.<pid>.<random>.tmp`). */

@@ -1,3 +1,4 @@
+import { at } from '../util/at';
 import type { Random } from './random';
 
 /**
@@ -52,11 +53,12 @@ export function addShaftPartials(
 ): void {
   const n = out.length;
   const nyquist = 0.49 * sampleRate;
+  // In bounds: b ≤ (n − 1) / SPEED_BLOCK < ceil(n / SPEED_BLOCK), the speed track's length for n samples; i < n.
   for (const p of partials) {
     if (p.amp === 0) continue;
     let phase = p.phase;
     for (let b = 0, start = 0; start < n; b++, start += SPEED_BLOCK) {
-      const hz = p.order * track[b];
+      const hz = p.order * track[b]!;
       const w = (2 * Math.PI * hz) / sampleRate;
       const end = Math.min(n, start + SPEED_BLOCK);
       if (hz > 0 && hz < nyquist) {
@@ -66,7 +68,7 @@ export function addShaftPartials(
         const sw = Math.sin(w);
         const a = p.amp;
         for (let i = start; i < end; i++) {
-          out[i] += a * s;
+          out[i]! += a * s;
           const c2 = c * cw - s * sw;
           s = s * cw + c * sw;
           c = c2;
@@ -118,14 +120,15 @@ export function addResonance(
   let x2 = 0;
   let y1 = 0;
   let y2 = 0;
+  // In bounds: i < input.length = out.length (the clip's samples).
   for (let i = 0; i < input.length; i++) {
-    const x = input[i];
+    const x = input[i]!;
     const y = b0 * x + b2 * x2 - a1 * y1 - a2 * y2;
     x2 = x1;
     x1 = x;
     y2 = y1;
     y1 = y;
-    out[i] += y;
+    out[i]! += y;
   }
 }
 
@@ -133,8 +136,9 @@ export function addResonance(
 export function lowPass(signal: Float32Array, sampleRate: number, cutoffHz: number): Float32Array {
   const a = Math.exp((-2 * Math.PI * cutoffHz) / sampleRate);
   let y = 0;
+  // In bounds: i < signal.length.
   for (let i = 0; i < signal.length; i++) {
-    y = (1 - a) * signal[i] + a * y;
+    y = (1 - a) * signal[i]! + a * y;
     signal[i] = y;
   }
   return signal;
@@ -145,8 +149,9 @@ export function highPass(signal: Float32Array, sampleRate: number, cutoffHz: num
   const a = Math.exp((-2 * Math.PI * cutoffHz) / sampleRate);
   let y = 0;
   let xPrev = 0;
+  // In bounds: i < signal.length.
   for (let i = 0; i < signal.length; i++) {
-    const x = signal[i];
+    const x = signal[i]!;
     y = a * (y + x - xPrev);
     xPrev = x;
     signal[i] = y;
@@ -178,7 +183,7 @@ export function brownNoise(rng: Random, samples: number, sampleRate: number, cor
   const out = rng.fillGaussian(new Float32Array(samples), 1);
   lowPass(out, sampleRate, cornerHz);
   const gain = Math.sqrt(sampleRate / (Math.PI * cornerHz)); // restores unit variance after the one-pole
-  for (let i = 0; i < samples; i++) out[i] *= gain;
+  for (let i = 0; i < samples; i++) out[i]! *= gain; // i < samples = out.length
   return out;
 }
 
@@ -192,13 +197,15 @@ export function addImpulses(
   times: readonly number[],
   amps: readonly number[],
 ): void {
-  for (let k = 0; k < times.length; k++) {
-    const pos = times[k] * sampleRate;
+  times.forEach((time, k) => {
+    const amp = at(amps, k, 'impulse amplitudes');
+    const pos = time * sampleRate;
     const i = Math.floor(pos);
     const frac = pos - i;
-    if (i >= 0 && i < out.length) out[i] += amps[k] * (1 - frac);
-    if (i + 1 >= 0 && i + 1 < out.length) out[i + 1] += amps[k] * frac;
-  }
+    // In bounds: each index is tested against out.length first.
+    if (i >= 0 && i < out.length) out[i]! += amp * (1 - frac);
+    if (i + 1 >= 0 && i + 1 < out.length) out[i + 1]! += amp * frac;
+  });
 }
 
 /**
@@ -214,11 +221,12 @@ export function faultTimes(
   durationSec: number,
 ): number[] {
   const times: number[] = [];
-  let t = rng.uniform() / (order * track[0]);
+  // In bounds: a speed track has at least one block, and b is clamped to its last.
+  let t = rng.uniform() / (order * track[0]!);
   while (t < durationSec) {
     times.push(t);
     const b = Math.min(track.length - 1, Math.floor((t * sampleRate) / SPEED_BLOCK));
-    t += (1 + slip * rng.gaussian()) / (order * track[b]);
+    t += (1 + slip * rng.gaussian()) / (order * track[b]!);
   }
   return times;
 }

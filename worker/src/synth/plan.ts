@@ -1,5 +1,7 @@
 import { formatAttributeTokens } from '../datasets/fileNames';
-import type { Domain, Label, Split } from '../datasets/types';
+import type { Split } from '../datasets/types';
+import type { Domain, Label } from '../protocol/vocabulary';
+import { at } from '../util/at';
 import type { Anomaly, Condition, MachineModel } from './model';
 import { Random } from './random';
 
@@ -52,10 +54,14 @@ export function planMachine(model: MachineModel, seed: number, sizes: SynthSizes
   for (const [split, domain, label, count] of groups) {
     const conditions = domain === 'source' ? model.source : model.target;
     for (let index = 0; index < count; index++) {
-      const condition = conditions[index % conditions.length];
+      const condition = at(conditions, index % conditions.length, `${model.name} ${domain} conditions`);
       let anomaly: Anomaly | undefined;
       if (label === 'anomaly') {
-        const kind = model.anomalies[Math.floor(index / conditions.length) % model.anomalies.length];
+        const kind = at(
+          model.anomalies,
+          Math.floor(index / conditions.length) % model.anomalies.length,
+          `${model.name} anomalies`,
+        );
         const draw = new Random(`${clipKey(seed, model.name, split, domain, label, index)}/severity`);
         anomaly = {
           kind,

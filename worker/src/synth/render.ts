@@ -37,8 +37,9 @@ export function renderClip(request: ClipRequest): Float32Array {
   if (condition.reflections) addReflections(ctx.out, rng, sampleRate, condition.reflections);
   const gain = OUTPUT_SCALE * rng.gainDb(GAIN_JITTER_DB);
   const out = ctx.out;
+  // In bounds: i < samples = out.length.
   for (let i = 0; i < samples; i++) {
-    const y = out[i] * gain;
+    const y = out[i]! * gain;
     out[i] = y > 0.999 ? 0.999 : y < -0.999 ? -0.999 : y;
   }
   return out;
@@ -57,6 +58,7 @@ function addReflections(
   }));
   const dry = signal.slice();
   for (const { delay, gain } of echoes) {
-    for (let i = delay; i < signal.length; i++) signal[i] += gain * dry[i - delay];
+    // In bounds: delay ≤ i < signal.length = dry.length.
+    for (let i = delay; i < signal.length; i++) signal[i]! += gain * dry[i - delay]!;
   }
 }

@@ -188,7 +188,7 @@ export class JsonScanner {
       case 'blockStar':
         this.comment = b === SLASH ? 'none' : b === STAR ? 'blockStar' : 'block';
         break;
-      default:
+      case 'none':
         break;
     }
   }

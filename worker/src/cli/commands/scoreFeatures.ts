@@ -179,7 +179,7 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
       trainDomains,
       trainSections,
       kn: kn ?? 1,
-      mixup: ks > 0 ? { ks, lambda } : null,
+      mixup: ks > 0 ? { K_s: ks, lambda } : null,
       index: opts.index as IndexChoice,
       hnsw: opts.hnswEf !== undefined ? { efSearch: parseHnswEf(opts.hnswEf) } : {},
       meta: {

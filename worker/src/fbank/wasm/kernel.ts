@@ -47,13 +47,13 @@ export interface FbankKernel {
    * (float64). params: 32 bytes = [kA, kB, y0A, y0B] where k = frame mean · (1 − preemph) (subtracted from every
    * pre-emphasised sample) and y0 = the frame's first windowed sample. outA/outB: byte addresses of the float32 rows.
    */
-  pair(emphA: number, emphB: number, params: number, outA: number, outB: number): void;
+  pair: (emphA: number, emphB: number, params: number, outA: number, outB: number) => void;
   /**
    * Pre-emphasis of a float32 clip: e[t] = s·x[t] − c·s·x[t−1] into float64 at `dst`, two samples per step, while
    * `dst` < `dstEnd`. `src` is the byte address of x[−1] (the caller stores x[0] there: Kaldi's replicate padding),
    * and x must be readable one sample past its end.
    */
-  emphasize(src: number, dst: number, dstEnd: number): void;
+  emphasize: (src: number, dst: number, dstEnd: number) => void;
   /** First byte the caller may use (16-aligned). */
   dynamicBase: number;
 }
@@ -83,8 +83,13 @@ class Emitter {
   }
 
   private temp(): number {
-    if (this.used === this.temps.length) this.temps.push(this.f.local(V128));
-    return this.temps[this.used++];
+    let t = this.temps[this.used];
+    if (t === undefined) {
+      t = this.f.local(V128);
+      this.temps.push(t);
+    }
+    this.used++;
+    return t;
   }
 
   private push(v: Value): void {
@@ -238,6 +243,13 @@ function constantTable(spec: KernelSpec): Map<string, Uint8Array> {
   return table;
 }
 
+/** Where the constant `key` sits in the kernel's static memory. */
+function constantAt(offsets: ReadonlyMap<string, number>, key: string): number {
+  const at = offsets.get(key);
+  if (at === undefined) throw new Error(`fbank kernel: no constant '${key}'`);
+  return at;
+}
+
 export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   const N = spec.padded_window_size;
   const M = N / 2;
@@ -270,7 +282,7 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
     }
     return scalarsBase + 8 * i;
   };
-  const constant = (e: Emitter, key: string): Value => e.load(constantOffset.get(key) as number);
+  const constant = (e: Emitter, key: string): Value => e.load(constantAt(constantOffset, key));
 
   // --- the pair function ---
   const f = new FunctionBody([I32, I32, I32, I32, I32]);
@@ -284,7 +296,7 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   /** Windowed, DC-removed, pre-emphasised frame sample j (both lanes); ZERO in the FFT's zero padding. */
   const sample = (j: number): Value => {
     if (j >= W) return ZERO;
-    const w = spec.window[j];
+    const w = spec.window[j]!; // j < W = window.length
     if (w === 0) return ZERO; // povey's and blackman's ends
     if (j === 0) return y0Local;
     const centred = e.sub(e.gather(emphA, emphB, 8 * j), kLocal);
@@ -315,10 +327,14 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
     for (let p = 0; p < m; p++) {
       for (let q = 0; q < s; q++) {
         e.release();
-        const x = Array.from({ length: radix }, (_, t) => read(q + s * (p + t * m)));
+        // The butterfly's inputs, read (and their loads emitted) in order t = 0, 1, …
+        const input = (t: number): Complex => read(q + s * (p + t * m));
         let y: Complex[];
         if (radix === 4) {
-          const [a, b, c, d] = x;
+          const a = input(0);
+          const b = input(1);
+          const c = input(2);
+          const d = input(3);
           const apc = { re: e.add(a.re, c.re), im: e.add(a.im, c.im) };
           const amc = { re: e.sub(a.re, c.re), im: e.sub(a.im, c.im) };
           const bpd = { re: e.add(b.re, d.re), im: e.add(b.im, d.im) };
@@ -330,7 +346,8 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
             { re: e.sub(amc.re, bmd.im), im: e.add(amc.im, bmd.re) }, // (a − c) + i(b − d)
           ];
         } else {
-          const [a, b] = x;
+          const a = input(0);
+          const b = input(1);
           y = [
             { re: e.add(a.re, b.re), im: e.add(a.im, b.im) },
             { re: e.sub(a.re, b.re), im: e.sub(a.im, b.im) },
@@ -351,9 +368,12 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   // Real-spectrum split, unhalved: X'[k] = 2·X[k], so power' = 4·|X|² and magnitude' = 2·|X|; the mel weights
   // carry the 1/4 or 1/2 instead. Only bins some filter reads are computed.
   const needed = new Uint8Array(M + 1);
+  const { offsets, first, weights } = spec.mel;
+  // In bounds here and in the mel sums below: b < bins, offsets holds bins + 1 entries, w runs over filter b's
+  // weights, and its FFT bins k stay ≤ M (melBanks.ts).
   for (let b = 0; b < bins; b++) {
-    for (let w = spec.mel.offsets[b], k = spec.mel.first[b]; w < spec.mel.offsets[b + 1]; w++, k++) {
-      if (spec.mel.weights[w] !== 0) needed[k] = 1;
+    for (let w = offsets[b]!, k = first[b]!; w < offsets[b + 1]!; w++, k++) {
+      if (weights[w] !== 0) needed[k] = 1;
     }
   }
   const finish = (v: Value): Value => (spec.use_power ? v : e.unary(Simd.f64x2Sqrt, v));
@@ -389,8 +409,8 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   for (let b = 0; b < bins; b++) {
     e.release();
     let acc: Value = ZERO;
-    for (let w = spec.mel.offsets[b], k = spec.mel.first[b]; w < spec.mel.offsets[b + 1]; w++, k++) {
-      const weight = spec.mel.weights[w];
+    for (let w = offsets[b]!, k = first[b]!; w < offsets[b + 1]!; w++, k++) {
+      const weight = weights[w]!;
       if (weight === 0) continue;
       acc = e.add(acc, e.mul(e.load(spectrum + 16 * k), e.splat(weight * weightScale)));
     }
@@ -419,14 +439,14 @@ export function buildFbankKernel(spec: KernelSpec): FbankKernel {
   );
   if (!WebAssemblyApi) throw new Error('WebAssembly is not available');
   const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), {});
-  const memory = instance.exports.memory as WasmMemory;
+  const memory = instance.exports['memory'] as WasmMemory;
   const view = new DataView(memory.buffer);
-  for (const [key, value] of constants) new Uint8Array(memory.buffer, constantOffset.get(key) as number, 16).set(value);
+  for (const [key, value] of constants) new Uint8Array(memory.buffer, constantAt(constantOffset, key), 16).set(value);
   scalars.forEach((x, i) => view.setFloat64(scalarsBase + 8 * i, x, true));
   return {
     memory,
-    pair: instance.exports.pair as FbankKernel['pair'],
-    emphasize: instance.exports.emphasize as FbankKernel['emphasize'],
+    pair: instance.exports['pair'] as FbankKernel['pair'],
+    emphasize: instance.exports['emphasize'] as FbankKernel['emphasize'],
     dynamicBase,
   };
 }
@@ -437,12 +457,8 @@ function emphasizeFunction(constantOffset: Map<string, number>): FunctionBody {
   const [src, dst, dstEnd] = [0, 1, 2];
   const scale = f.local(V128);
   const emphasisScale = f.local(V128);
-  f.i32Const(0)
-    .simdMem(Simd.load, 4, constantOffset.get('inputScale') as number)
-    .localSet(scale);
-  f.i32Const(0)
-    .simdMem(Simd.load, 4, constantOffset.get('emphasisScale') as number)
-    .localSet(emphasisScale);
+  f.i32Const(0).simdMem(Simd.load, 4, constantAt(constantOffset, 'inputScale')).localSet(scale);
+  f.i32Const(0).simdMem(Simd.load, 4, constantAt(constantOffset, 'emphasisScale')).localSet(emphasisScale);
   f.loop();
   f.localGet(dst);
   f.localGet(src).simdMem(Simd.load64Zero, 2, 4).simd(Simd.f64x2PromoteLowF32x4).localGet(scale).simd(Simd.f64x2Mul);

@@ -40,7 +40,8 @@ export class KernelRunner {
     const floats = new Float32Array(memory.buffer);
     const at = this.sourceAt >> 2;
     floats.set(source, at);
-    floats[at - 1] = source[0];
+    // source[0] exists: a clip shorter than one frame never reaches the kernel (FbankComputer.compute refuses it).
+    floats[at - 1] = source[0]!;
     floats[at + n] = 0;
     this.kernel.emphasize(this.sourceAt - 4, this.emphAt, this.emphAt + 8 * n);
   }
@@ -51,23 +52,27 @@ export class KernelRunner {
    */
   run(starts: Int32Array, k: Float64Array, y0: Float64Array, out: Float32Array): void {
     const { frames, bins } = this;
-    if (frames > 0 && starts[frames - 1] >= this.samples) throw new RangeError('frame start past the clip');
+    if (starts.length < frames || k.length < frames || y0.length < frames) {
+      throw new RangeError(`per-frame parameters for fewer than the ${frames} frames loaded`);
+    }
+    // In bounds: i ≤ b < frames ≤ the length of starts, k and y0 (checked above).
+    if (frames > 0 && starts[frames - 1]! >= this.samples) throw new RangeError('frame start past the clip');
     const memory = new Float64Array(this.kernel.memory.buffer);
     for (let i = 0; i < frames; i += 2) {
       const b = Math.min(i + 1, frames - 1);
       const p = (this.paramsAt >> 3) + 2 * i;
-      memory[p] = k[i];
-      memory[p + 1] = k[b];
-      memory[p + 2] = y0[i];
-      memory[p + 3] = y0[b];
+      memory[p] = k[i]!;
+      memory[p + 1] = k[b]!;
+      memory[p + 2] = y0[i]!;
+      memory[p + 3] = y0[b]!;
     }
     const pair = this.kernel.pair;
     const rowBytes = 4 * bins;
     for (let i = 0; i < frames; i += 2) {
       const b = Math.min(i + 1, frames - 1);
       pair(
-        this.emphAt + 8 * starts[i],
-        this.emphAt + 8 * starts[b],
+        this.emphAt + 8 * starts[i]!,
+        this.emphAt + 8 * starts[b]!,
         this.paramsAt + 16 * i,
         this.outAt + rowBytes * i,
         this.outAt + rowBytes * (b === i ? frames : b),

@@ -1,3 +1,4 @@
+import { at } from '../../util/at';
 import { addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
 import { type Mode, TARGET_SETUP, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
@@ -54,7 +55,7 @@ export const bearing: MachineModel = {
     const track = shaftTrack(ctx, condition.rpm, 0.01);
     const speed = condition.rpm / 2400;
     const heard = HEARD[condition.location ?? 'A'];
-    const modes: Mode[] = HOUSING.map((m, k) => ({ ...m, gain: heard[k] }));
+    const modes: Mode[] = HOUSING.map((m, k) => ({ ...m, gain: at(heard, k, 'mode gains') }));
     addShaftPartials(out, sampleRate, track, partials(ctx, [1, 2, 3, CAGE], [0.25, 0.08, 0.04, 0.02]));
     structureBorneNoise(ctx, 0.8 * speed ** 1.5, modes, 0.08);
     if (!anomaly) return;

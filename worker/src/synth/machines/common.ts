@@ -1,3 +1,4 @@
+import { at } from '../../util/at';
 import { type ShaftPartial, addImpulses, addResonance, faultTimes, speedTrack } from '../dsp';
 import type { Condition, RenderContext } from '../model';
 
@@ -34,7 +35,16 @@ export function partials(
   amps: readonly number[],
   sigmaDb = 0.25,
 ): ShaftPartial[] {
-  return orders.map((order, k) => ({ order, amp: amps[k] * ctx.rng.gainDb(sigmaDb), phase: ctx.rng.phase() }));
+  return orders.map((order, k) => ({
+    order,
+    amp: at(amps, k, 'partial amplitudes') * ctx.rng.gainDb(sigmaDb),
+    phase: ctx.rng.phase(),
+  }));
+}
+
+/** amps[index] += extra, for a partial the list already holds. */
+export function boost(amps: number[], index: number, extra: number): void {
+  amps[index] = at(amps, index, 'partial amplitudes') + extra;
 }
 
 /**
@@ -46,7 +56,8 @@ export function structureBorneNoise(ctx: RenderContext, level: number, modes: re
   const white = rng.fillGaussian(new Float32Array(samples), level);
   for (const m of modes)
     addResonance(out, white, sampleRate, m.hz * (1 + 0.005 * rng.gaussian()), m.q, m.gain * rng.gainDb(0.25));
-  if (direct > 0) for (let i = 0; i < samples; i++) out[i] += direct * white[i];
+  // In bounds: i < samples, the length of out and white.
+  if (direct > 0) for (let i = 0; i < samples; i++) out[i]! += direct * white[i]!;
 }
 
 /**
@@ -71,6 +82,6 @@ export function faultImpulses(
 
 /** Cosine load-zone modulation at `order` × the shaft rate, depth in [0, 1]. */
 export function loadZone(track: Float64Array, order: number, depth: number, phase: number): (t: number) => number {
-  const rate = track[Math.floor(track.length / 2)];
+  const rate = at(track, Math.floor(track.length / 2), 'speed track');
   return (t) => 1 - depth + depth * 0.5 * (1 + Math.cos(2 * Math.PI * order * rate * t + phase));
 }

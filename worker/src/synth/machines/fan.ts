@@ -1,6 +1,7 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { at } from '../../util/at';
+import { type Mode, TARGET_SETUP, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
 
 const BLADES = 7;
 /** Outer-race defect frequency of the motor bearing (8 balls, d/D 0.22): 4 × (1 − 0.22) per revolution. */
@@ -58,12 +59,14 @@ export const fan: MachineModel = {
     const amps = [0.08, 0.04, 0.02, ...bpf];
     if (anomaly?.kind === 'imbalance') {
       const s = anomaly.severity;
-      amps[0] += 0.3 * s * speed ** 2;
-      amps[1] += 0.12 * s * speed ** 2;
+      boost(amps, 0, 0.3 * s * speed ** 2);
+      boost(amps, 1, 0.12 * s * speed ** 2);
       // Blade-pass modulated at 1× with depth m: sidebands (B ± 1)× at m/2 of the carrier.
       const m = Math.min(0.9, 0.3 * s * speed ** 2);
       orders.push(BLADES - 1, BLADES + 1, 2 * BLADES - 1, 2 * BLADES + 1);
-      amps.push((m / 2) * bpf[0], (m / 2) * bpf[0], (m / 2) * bpf[1], (m / 2) * bpf[1]);
+      const first = at(bpf, 0, 'blade-pass amplitudes');
+      const second = at(bpf, 1, 'blade-pass amplitudes');
+      amps.push((m / 2) * first, (m / 2) * first, (m / 2) * second, (m / 2) * second);
     }
     addShaftPartials(out, sampleRate, track, partials(ctx, orders, amps));
     addFixedTones(out, sampleRate, [

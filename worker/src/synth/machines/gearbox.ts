@@ -1,6 +1,6 @@
 import { addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, TARGET_SETUP, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
 
 /** Pinion and wheel teeth: mesh at 23 × the input shaft; the output shaft turns at 23/41 of it. */
 const PINION = 23;
@@ -58,7 +58,7 @@ export const gearbox: MachineModel = {
     const severity = anomaly?.severity ?? 0;
     const tooth = anomaly?.kind === 'tooth' ? severity : 0;
     const misaligned = anomaly?.kind === 'misalignment' ? severity : 0;
-    if (misaligned > 0) amps[2] += 0.12 * misaligned;
+    if (misaligned > 0) boost(amps, 2, 0.12 * misaligned);
     mesh.forEach((carrier, h) => {
       const centre = PINION * (h + 1);
       const a = h === 1 ? carrier * (1 + 0.4 * misaligned) : carrier;

@@ -1,6 +1,6 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, TARGET_SETUP, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
 
 const LINE_HZ = 50;
 const ROTOR_BARS = 28;
@@ -54,9 +54,9 @@ export const motor: MachineModel = {
     const amps = [0.06, 0.04, 0.015, 0.2, 0.08, 0.1 * current, 0.1 * current];
     const severity = anomaly?.severity ?? 0;
     if (anomaly?.kind === 'misalignment') {
-      amps[0] += 0.1 * severity;
-      amps[1] += 0.4 * severity;
-      amps[2] += 0.2 * severity;
+      boost(amps, 0, 0.1 * severity);
+      boost(amps, 1, 0.4 * severity);
+      boost(amps, 2, 0.2 * severity);
       orders.push(4);
       amps.push(0.1 * severity);
     }

@@ -1,6 +1,15 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
+import {
+  type Mode,
+  TARGET_SETUP,
+  boost,
+  faultImpulses,
+  loadZone,
+  partials,
+  shaftTrack,
+  structureBorneNoise,
+} from './common';
 
 const VANES = 6;
 /** Inner-race defect frequency (9 balls, d/D 0.1): 4.5 × (1 + 0.1) per revolution. */
@@ -64,7 +73,7 @@ export const pump: MachineModel = {
       // Clipped, rattling motion: a long harmonic series (orders 1-3 already exist above).
       for (let h = 1; h <= 10; h++) {
         const extra = (0.05 * s) / Math.sqrt(h);
-        if (h <= 3) amps[h - 1] += extra;
+        if (h <= 3) boost(amps, h - 1, extra);
         else {
           orders.push(h);
           amps.push(extra);
