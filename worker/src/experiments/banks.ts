@@ -1,13 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EmbedderConfig } from '../protocol/runConfig';
-import type { Pooling } from '../protocol/vocabulary';
+import { PAPER_DEFAULTS, type MemMixup, type Pooling } from '../protocol/vocabulary';
 import { discoverDataset, type Layout } from '../datasets';
-import { createEmbedder, POOLINGS, type Embedder } from '../embedders';
+import { POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';
 import { fsError } from '../io/fsErrors';
 import { decide } from '../metrics';
-import { defaultCacheDir, defaultModelDir } from '../paths';
 import {
   bankHeader,
   buildBanks,
@@ -18,9 +17,11 @@ import {
   type BankFileHeader,
   type Domain,
 } from '../scoring';
+import type { Settings } from '../settings';
 import { extractFeatures } from './extract';
 import { FeatureCache } from './featureCache';
-import { toEmbedderSpec, type RunProgress } from './run';
+import { openEmbedder } from './embedderSpec';
+import type { RunProgress } from './runContext';
 
 /**
  * Memory banks as files for the editor's "Build Memory Bank" and "Score Selected WAV Files": a bank is built once
@@ -38,12 +39,11 @@ export interface BuildBankOptions {
   layer: number;
   pooling: Pooling;
   K_n: number;
-  mixup: { K_s: number; lambda: number } | null;
+  mixup: MemMixup | null;
   out: string;
   channel?: number | 'mean';
-  cacheDir?: string;
-  modelDir?: string;
-  threads?: number;
+  /** The folders and threads (worker/src/settings.ts). */
+  settings: Settings;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
 }
@@ -58,11 +58,11 @@ export async function buildBankFromDataset(
     scoringOnly: true,
   });
   const machine = dataset.machines[0]!;
-  const embedder = await openEmbedder(o.embedder, o);
+  const embedder = await openEmbedder(o.embedder, o.settings);
   try {
     checkLayer(embedder, o.layer);
     const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), {
+    const cache = new FeatureCache(o.settings.cacheDir, {
       embedderId: embedder.id,
       pooling: o.pooling,
       channel,
@@ -113,9 +113,8 @@ export interface ScoreFilesOptions {
   /** The embedder the caller has selected; it must be the one the bank was built with. Default: fbank-stats. */
   embedder?: EmbedderConfig;
   channel?: number | 'mean';
-  modelDir?: string;
-  cacheDir?: string;
-  threads?: number;
+  /** The folders and threads (worker/src/settings.ts). */
+  settings: Settings;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
 }
@@ -132,7 +131,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
   }
   const banks = await loadBank(o.bankFile);
   const header = bankHeader(banks, banks.meta);
-  const embedder = await openEmbedder(o.embedder ?? 'fbank-stats', o);
+  const embedder = await openEmbedder(o.embedder ?? 'fbank-stats', o.settings);
   try {
     if (header.embedder !== null && header.embedder !== embedder.id) {
       throw fileError(
@@ -143,7 +142,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       );
     }
     const layer = header.layer ?? 1;
-    const pooling = header.pooling ?? 'temporal';
+    const pooling = header.pooling ?? PAPER_DEFAULTS.pooling;
     // The header chose these; checked here so a bank saved by the CLI with any --layer / --pooling is named.
     if (!isPooling(pooling)) {
       const problem = `was built with pooling '${pooling}', which the embedder cannot produce`;
@@ -154,7 +153,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       throw fileError(o.bankFile, problem, 'BAD_INPUT', { field: 'layer', expected: `1..${embedder.numLayers}` });
     }
     const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), {
+    const cache = new FeatureCache(o.settings.cacheDir, {
       embedderId: embedder.id,
       pooling,
       channel,
@@ -219,17 +218,6 @@ export async function listBanks(
     }
   }
   return out;
-}
-
-async function openEmbedder(
-  config: EmbedderConfig,
-  o: { modelDir?: string; cacheDir?: string; threads?: number },
-): Promise<Embedder> {
-  return createEmbedder(toEmbedderSpec(config), {
-    modelDir: o.modelDir ?? defaultModelDir(),
-    cacheDir: o.cacheDir ?? defaultCacheDir(),
-    ...(o.threads ? { threads: o.threads } : {}),
-  });
 }
 
 const isPooling = (p: string): p is Pooling => (POOLINGS as readonly string[]).includes(p);

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { loadRunConfig } from '../../config/loadConfig';
-import { readResults, runExperiment } from '../../experiments/run';
+import { readResults } from '../../experiments/readResults';
+import { runExperiment } from '../../experiments/run';
 import { fileError } from '../../errors';
 import type {
   ResultsParams,
@@ -11,23 +12,28 @@ import type {
   ValidateConfigResult,
   WorkerSettings,
 } from '../../protocol/workerProtocol';
+import type { Settings } from '../../settings';
 import { validateConfigFile } from '../configDiagnostics';
 import type { JobContext } from '../jobs';
 
-/** genrep/run: the same runExperiment as `genrep run`, with the editor's settings as defaults the config can override. */
+/**
+ * genrep/run: the same runExperiment as `genrep run`; `settingsFor` puts the config's own folders and threads over
+ * the editor's settings.
+ */
 export async function run(
   params: RunParams,
   job: JobContext,
-  settings: WorkerSettings,
+  settingsFor: (runConfig: WorkerSettings) => Settings,
   log: (line: string) => void,
 ): Promise<RunOutcome> {
   job.progress({ stage: 'discover', done: 0, total: 1, message: 'reading the run config' });
   const loaded = await loadRunConfig(params.configFile);
-  const config = loaded.config;
-  if (config.cacheDir === undefined && settings.cacheDir) config.cacheDir = settings.cacheDir;
-  if (config.modelDir === undefined && settings.modelDir) config.modelDir = settings.modelDir;
-  if (config.threads === undefined && settings.threads) config.threads = settings.threads;
-  const outcome = await runExperiment(loaded, { signal: job.signal, onProgress: (p) => job.progress(p), log });
+  const settings = settingsFor(loaded.config);
+  const outcome = await runExperiment(loaded, settings, {
+    signal: job.signal,
+    onProgress: (p) => job.progress(p),
+    log,
+  });
   const main = outcome.results.variants[0];
   return {
     name: outcome.results.name,
