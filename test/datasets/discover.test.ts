@@ -211,7 +211,7 @@ describe('explicit file lists', () => {
         { path: 'b/section_00_target_test_anomaly_0001_spd_3.wav', machineType: 'm', split: 'test' },
       ],
     });
-    expect(dataset.layout).toBe('list');
+    expect(dataset.layout).toBe('files');
     const [m] = dataset.machines;
     expect(m.train.map((c) => [c.name, c.domain, c.label])).toEqual([['one.wav', 'source', 'normal']]);
     expect(m.test.map((c) => [c.name, c.domain, c.label, c.attributes])).toEqual([

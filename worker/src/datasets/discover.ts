@@ -34,18 +34,18 @@ export async function discoverDataset(options: DiscoverOptions): Promise<Dataset
   let clips: Clip[];
   const skipped: SkippedFile[] = [];
   if (options.files !== undefined) {
-    if (requestedLayout !== 'auto' && requestedLayout !== 'list') {
+    if (requestedLayout !== 'auto' && requestedLayout !== 'files') {
       throw new GenrepError(
-        `an explicit file list cannot use layout "${requestedLayout}"; leave layout out or set it to "list"`,
+        `an explicit file list cannot use layout "${requestedLayout}"; leave layout out or set it to "files"`,
         'BAD_INPUT',
         { field: 'layout' },
       );
     }
-    layout = 'list';
+    layout = 'files';
     clips = await clipsFromList(root, options.files, options.scoringOnly === true);
   } else {
-    if (requestedLayout === 'list') {
-      throw new GenrepError('layout "list" needs an explicit file list (files)', 'BAD_INPUT', { field: 'files' });
+    if (requestedLayout === 'files') {
+      throw new GenrepError('layout "files" needs an explicit file list (files)', 'BAD_INPUT', { field: 'files' });
     }
     const walked = await walkRoot(root, options, requestedLayout, skipped);
     layout = walked.layout;
@@ -100,7 +100,7 @@ interface Unrecognised extends SkippedFile {
 async function walkRoot(
   root: string,
   options: DiscoverOptions,
-  requestedLayout: Exclude<DiscoverOptions['layout'], 'list' | undefined>,
+  requestedLayout: Exclude<DiscoverOptions['layout'], 'files' | undefined>,
   skipped: SkippedFile[],
 ): Promise<{ layout: WalkedLayout; clips: Clip[] }> {
   let folders = await findTypeFolders(root);

@@ -29,6 +29,8 @@ export type EmbedderConfig =
   | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output?: string };
 
 export interface RunConfig {
+  /** The schema's path or URL, for editors; the worker ignores it. */
+  $schema?: string;
   name: string;
   dataset: DatasetConfig;
   embedder: EmbedderConfig;

@@ -34,6 +34,18 @@ export interface WorkerSettings {
   threads?: number;
 }
 
+/**
+ * The settings the worker reads once, at `initialize` (worker/src/settings.ts resolves them under each request's
+ * own): changing one takes a worker restart. The editor maps its setting names onto these, typed
+ * `Record<RestartSetting, string>`, so a setting added here fails its type-check until it is mapped.
+ */
+export const RESTART_SETTINGS = [
+  'modelDir',
+  'cacheDir',
+  'threads',
+] as const satisfies readonly (keyof WorkerSettings)[];
+export type RestartSetting = (typeof RESTART_SETTINGS)[number];
+
 /** The part of LSP's InitializeParams the worker reads; clients send more, which the worker ignores. */
 export interface InitializeParams {
   processId: number | null;

@@ -15,7 +15,7 @@ export async function discover({ loaded, progress, log }: DiscoverStage): Promis
   progress({ stage: 'discover', done: 0, total: 1, message: 'discovering clips' });
   const dataset = await discoverDataset({
     root: ds.root ?? path.dirname(path.resolve(loaded.file)),
-    layout: ds.layout === 'files' ? 'list' : ds.layout,
+    layout: ds.layout,
     ...(ds.machineTypes ? { machineTypes: ds.machineTypes } : {}),
     ...(ds.sections ? { sections: ds.sections } : {}),
     ...(ds.groundTruthDir ? { groundTruthDir: ds.groundTruthDir } : {}),
