@@ -5,7 +5,7 @@ import { PAPER_DEFAULTS, type MemMixup, type Pooling } from '../protocol/vocabul
 import { discoverDataset, type Layout } from '../datasets';
 import { POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';
-import { fsError } from '../io/fsErrors';
+import { errnoCode, fsError } from '../io/fsErrors';
 import { decide } from '../metrics';
 import {
   bankHeader,
@@ -204,7 +204,7 @@ export async function listBanks(
   try {
     names = await fsp.readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (errnoCode(err) === 'ENOENT') return []; // a folder not made yet holds no banks
     throw fsError(err, dir, { expected: 'a folder of bank files' });
   }
   const out: Array<{ file: string; header: BankFileHeader | null; error?: string }> = [];

@@ -1,8 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import { decodeWav } from '../audio';
 import type { Embedder, Pooling } from '../embedders';
-import { fileError, GenrepError } from '../errors';
-import { fsError } from '../io/fsErrors';
+import { GenrepError } from '../errors';
+import { errnoCode, fsError } from '../io/fsErrors';
 import { contentHash, FeatureCache } from './featureCache';
 
 export interface ExtractOptions {
@@ -143,9 +143,9 @@ async function readClipBytes(file: string): Promise<Buffer> {
   try {
     return await fsp.readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file (was it moved or deleted during the run?)', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .wav file');
-    throw fsError(err, file, { action: 'read', expected: 'a .wav file' });
+    const error = fsError(err, file, { action: 'read', expected: 'a .wav file' });
+    // Discovery listed the clip, so a missing one went away while the run was going.
+    if (errnoCode(err) !== 'ENOENT') throw error;
+    throw new GenrepError(`${error.message} (was it moved or deleted during the run?)`, error.code, error.data);
   }
 }

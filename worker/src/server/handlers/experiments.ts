@@ -1,8 +1,6 @@
-import { promises as fsp } from 'node:fs';
-import { loadRunConfig } from '../../config/loadConfig';
+import { loadRunConfig, readConfigFile } from '../../config/loadConfig';
 import { readResults } from '../../experiments/readResults';
 import { runExperiment } from '../../experiments/run';
-import { fileError } from '../../errors';
 import type {
   ResultsParams,
   ResultsResult,
@@ -53,16 +51,6 @@ export async function results(params: ResultsParams): Promise<ResultsResult> {
 
 export async function validateConfig(params: ValidateConfigParams): Promise<ValidateConfigResult> {
   if (params.text !== undefined) return validateConfigFile(params.file, params.text);
-  let text: string;
-  try {
-    text = await fsp.readFile(params.file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw fileError(
-      params.file,
-      code === 'ENOENT' ? 'no such config file' : `cannot be read (${code ?? String(err)})`,
-      code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT',
-    );
-  }
-  return validateConfigFile(params.file, text);
+  const bytes = await readConfigFile(params.file);
+  return validateConfigFile(params.file, bytes.toString('utf8'));
 }
