@@ -113,7 +113,11 @@ function describeShape(s: Shape): string {
       return `an object with ${[...s.props.keys()].sort().join(', ') || 'no properties'}`;
     case 'union':
       return s.members.map(describeShape).join(' | ');
-    default:
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'null':
+    case 'any':
       return s.t;
   }
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { createGenerator } from 'ts-json-schema-generator';
-import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
+import { JSON_RPC_CODES, WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
 import { PROTOCOL_VERSION, WORKER_NOTIFICATIONS, WORKER_REQUESTS } from '../../worker/src/protocol/workerProtocol';
 
 /**
@@ -100,7 +100,7 @@ export function generateProtocolSchemas(): { schema: Record<string, unknown>; me
       note: 'Failures are JSON-RPC errors: code from this table, data = WorkerErrorData (code name, file, JSON pointer, expected, range). Invalid params: -32602 with data.field.',
       data: ref('#/definitions/WorkerErrorData'),
       codes: WORKER_ERROR_CODES,
-      invalidParams: -32602,
+      invalidParams: JSON_RPC_CODES.INVALID_PARAMS,
     },
   };
   return { schema, methods };

@@ -34,16 +34,10 @@ describe('JobRunner', () => {
       order.push('first ends');
       return 1;
     });
-    const second = runner.run(
-      'genrep/scoreFiles',
-      'second',
-      new CancellationTokenSource().token,
-      undefined,
-      async () => {
-        order.push('second starts');
-        return 2;
-      },
-    );
+    const second = runner.run('genrep/scoreFiles', 'second', new CancellationTokenSource().token, undefined, () => {
+      order.push('second starts');
+      return Promise.resolve(2);
+    });
     await new Promise((r) => setTimeout(r, 10));
     expect(runner.status()).toEqual({
       state: 'busy',
@@ -67,13 +61,9 @@ describe('JobRunner', () => {
       events.push('a done');
     });
     const bSource = new CancellationTokenSource();
-    const b = runner.run('genrep/run', 'b', bSource.token, undefined, async () => void events.push('b ran'));
-    const c = runner.run(
-      'genrep/run',
-      'c',
-      new CancellationTokenSource().token,
-      undefined,
-      async () => void events.push('c ran'),
+    const b = runner.run('genrep/run', 'b', bSource.token, undefined, () => Promise.resolve(void events.push('b ran')));
+    const c = runner.run('genrep/run', 'c', new CancellationTokenSource().token, undefined, () =>
+      Promise.resolve(void events.push('c ran')),
     );
     bSource.cancel();
     await expect(b).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -104,10 +94,11 @@ describe('JobRunner', () => {
   it('reports begin, throttled reports with rising percentages, and end on the client token only', async () => {
     const s = sink();
     const runner = new JobRunner(s.sink);
-    await runner.run('genrep/run', 'title', new CancellationTokenSource().token, 'tok', async (ctx) => {
+    await runner.run('genrep/run', 'title', new CancellationTokenSource().token, 'tok', (ctx) => {
       ctx.progress({ stage: 'discover', done: 0, total: 1, message: 'discovering' });
       for (let i = 1; i <= 1000; i++) ctx.progress({ stage: 'extract', done: i, total: 1000, message: `${i}` });
       ctx.progress({ stage: 'write', done: 1, total: 1, message: 'written' });
+      return Promise.resolve();
     });
     const values = s.progress.map(([t, v]) => {
       expect(t).toBe('tok');
@@ -123,12 +114,8 @@ describe('JobRunner', () => {
     expect(pct.at(-1)).toBe(100);
 
     const silent = sink();
-    await new JobRunner(silent.sink).run(
-      'genrep/run',
-      't',
-      new CancellationTokenSource().token,
-      undefined,
-      async (ctx) => ctx.progress({ stage: 'extract', done: 1, total: 2, message: '' }),
+    await new JobRunner(silent.sink).run('genrep/run', 't', new CancellationTokenSource().token, undefined, (ctx) =>
+      Promise.resolve(ctx.progress({ stage: 'extract', done: 1, total: 2, message: '' })),
     );
     expect(silent.progress).toEqual([]);
   });

@@ -24,7 +24,7 @@ export interface LoadedConfig {
   file: string;
   config: RunConfig;
   /** Maps a JSON pointer in the file to 'file:line:col', for errors found later (K_s too large, layer out of range). */
-  locate(pointer: string, atKey?: boolean): string;
+  locate: (pointer: string, atKey?: boolean) => string;
 }
 
 export function schemaPath(): string {
@@ -102,7 +102,9 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   if (!validate(value)) {
     const problems = (validate.errors ?? []).filter(isUseful).map((e) => describeError(e, locate));
     throw new GenrepError(
-      problems.length === 1 ? problems[0]! : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+      problems.length === 1 && problems[0] !== undefined
+        ? problems[0]
+        : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
       'BAD_INPUT',
       { file, field: validate.errors?.[0]?.instancePath || '/' },
     );
@@ -180,6 +182,7 @@ function escapePointer(key: string): string {
 function lineColumnOf(text: string): (offset: number) => string {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  // Binary search: 0 <= lo <= mid <= hi < starts.length, and starts is never empty.
   return (offset) => {
     let lo = 0;
     let hi = starts.length - 1;

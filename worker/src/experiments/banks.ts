@@ -57,7 +57,9 @@ export async function buildBankFromDataset(
     machineTypes: [o.machineType],
     scoringOnly: true,
   });
-  const machine = dataset.machines[0]!;
+  // discoverDataset keeps exactly the one machine type asked for, or says it is missing.
+  const [machine] = dataset.machines;
+  if (!machine) throw new GenrepError(`bank: no machine type ${o.machineType} in ${o.root}`, 'INTERNAL');
   const embedder = await openEmbedder(o.embedder, o.settings);
   try {
     checkLayer(embedder, o.layer);
@@ -85,10 +87,11 @@ export async function buildBankFromDataset(
     );
     const domains = machine.train.map((c) => c.domain);
     const hasDomains = domains.every((d): d is Domain => d !== undefined);
+    const train = onlyLayer(extracted.features);
     const banks = buildBanks({
-      train: extracted.features[0]!,
+      train,
       dim: extracted.dim,
-      ...(hasDomains ? { trainDomains: domains as Domain[] } : {}),
+      ...(hasDomains ? { trainDomains: domains } : {}),
       kn: o.K_n,
       mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { ks: o.mixup.K_s, lambda: o.mixup.lambda } : null,
       meta: { embedder: embedder.id, layer: o.layer, pooling: o.pooling },
@@ -172,7 +175,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
     });
     const scored = await scoreMachine({
       banks,
-      test: extracted.features[0]!,
+      test: onlyLayer(extracted.features),
       testDim: extracted.dim,
       dnMode: o.dn,
       threshold: true,
@@ -180,6 +183,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
     });
     const threshold = scored.threshold ?? Number.POSITIVE_INFINITY;
     const decisions = decide(scored.score, threshold);
+    // score, d_source and d_target hold one value per scored file, so i < files.length indexes each of them.
     return {
       bank: header,
       threshold,
@@ -218,6 +222,13 @@ export async function listBanks(
     }
   }
   return out;
+}
+
+/** The features of the one layer a bank is built from or scored at. */
+function onlyLayer(features: Float32Array[]): Float32Array {
+  const [layer] = features;
+  if (!layer) throw new GenrepError('bank: no features extracted for the layer', 'INTERNAL');
+  return layer;
 }
 
 const isPooling = (p: string): p is Pooling => (POOLINGS as readonly string[]).includes(p);

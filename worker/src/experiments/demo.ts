@@ -48,6 +48,7 @@ export async function runDemo(
   });
   const synthSec = (performance.now() - t0) / 1000;
   const configFile = path.join(o.dir, 'demo.genrep.json');
+  // The paper's settings, except K_s: the demo's whole source bank, as the paper's 990 is DCASE 2023's.
   const text = `{
   // The demo's run: written by \`genrep demo\`; edit it and run \`genrep run ${configFile}\` to experiment.
   "name": "demo",

@@ -1,5 +1,5 @@
 import type { RunConfig } from '../protocol/runConfig';
-import type { DnMode, MemMixup } from '../protocol/vocabulary';
+import { PAPER_DEFAULTS, type DnMode, type MemMixup } from '../protocol/vocabulary';
 
 /** One column of the experiment grid: a DN mode with MemMixup on (its K_s, λ) or off. */
 export interface Variant {
@@ -21,7 +21,7 @@ export function variantsOf(config: RunConfig, log: (line: string) => void): Vari
   const mixup = config.mixup.K_s > 0 ? { K_s: config.mixup.K_s, lambda: config.mixup.lambda } : null;
   const out: Variant[] = dnModes.map((dn) => ({ dn, mixup }));
   if (config.ablation) {
-    const dnOn = dnModes.find((d) => d !== 'none') ?? 'transductive';
+    const dnOn = dnModes.find((d) => d !== 'none') ?? PAPER_DEFAULTS.dn;
     const grid: Variant[] = [
       { dn: 'none', mixup: null },
       { dn: 'none', mixup },

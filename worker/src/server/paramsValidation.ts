@@ -33,7 +33,7 @@ function validatorFor(key: string, definition: (schema: ProtocolSchema) => strin
   if (!ajv || !schema) {
     schema = JSON.parse(readFileSync(path.join(protocolSchemaDir(), PROTOCOL_SCHEMA_FILE), 'utf8')) as ProtocolSchema;
     ajv = new Ajv({ allErrors: false, strict: false });
-    ajv.addSchema(schema as object);
+    ajv.addSchema(schema);
   }
   const ref = definition(schema);
   if (!ref) {

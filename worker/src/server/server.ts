@@ -93,7 +93,7 @@ const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
   'genrep/listBanks': (p) => listBanks(p),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
-  'genrep/listModels': (p, s) => listModels(s.settings({ modelDir: p.modelDir })),
+  'genrep/listModels': (p, s) => Promise.resolve(listModels(s.settings({ modelDir: p.modelDir }))),
   'genrep/downloadCheckpoint': job(
     'genrep/downloadCheckpoint',
     (p) => `GenRep: downloading ${p.name}`,
@@ -159,7 +159,7 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
     try {
       checkParams(method, params);
       // Absent params passed the check as {} (every member optional): the handler reads them as that.
-      return await handler((params ?? {}) as ParamsOf<WorkerMethod>, server, token);
+      return await handler(params ?? {}, server, token);
     } catch (err) {
       const fileForErrors = errorFileOf(method, params);
       throw toResponseError(err, {

@@ -1,7 +1,9 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { Option } from 'commander';
 import { readWav } from '../../audio';
 import { createEmbedder, type Embedder, type EmbedderSpec, type Pooling, POOLINGS } from '../../embedders';
 import { GenrepError } from '../../errors';
+import { PAPER_DEFAULTS } from '../../protocol/vocabulary';
 import { writeNpy } from '../../io/npy';
 import { resolveModel } from '../../models/resolve';
 import { resolveSettings, type Settings } from '../../settings';
@@ -67,7 +69,7 @@ export function registerEmbedCommand(program: Command): void {
     .addOption(
       new Option('--pooling <pooling>', 'how token features become one vector per clip')
         .choices(POOLINGS)
-        .default('temporal'),
+        .default(PAPER_DEFAULTS.pooling),
     )
     .requiredOption('--out <file.npy>', 'output .npy file')
     .addOption(

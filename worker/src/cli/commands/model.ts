@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
 import { downloadCheckpoint } from '../../models/download';

@@ -151,7 +151,7 @@ function versions(): RunResults['versions'] {
       return null;
     }
   };
-  let ort: string | null = null;
+  let ort: string | null;
   try {
     ort = read(require.resolve('onnxruntime-node/package.json'));
   } catch {

@@ -11,7 +11,7 @@ import type { Settings } from '../../settings';
 import type { JobContext } from '../jobs';
 
 /** genrep/listModels: the known checkpoints and whether each is in the model folder (params' own, if given). */
-export async function listModels(settings: Settings): Promise<ListModelsResult> {
+export function listModels(settings: Settings): ListModelsResult {
   const { modelDir } = settings;
   const models = [...knownModels().values()].map((m) => {
     const file = path.join(modelDir, m.file);
