@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRunConfig, type LoadedConfig } from '../../worker/src/config/loadConfig';
 import { readResults } from '../../worker/src/experiments/readResults';
-import { runExperiment, type ExperimentOutcome } from '../../worker/src/experiments/run';
-import type { RunContext } from '../../worker/src/experiments/runContext';
+import { runExperiment } from '../../worker/src/experiments/run';
+import type { ExperimentOutcome, RunContext } from '../../worker/src/experiments/runContext';
 import { resolveSettings } from '../../worker/src/settings';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 

@@ -6,8 +6,8 @@ import type { Environment } from '../paths';
 import { PAPER_DEFAULTS } from '../protocol/vocabulary';
 import { resolveSettings } from '../settings';
 import { synthesizeDataset, type SynthProgress } from '../synth';
-import { runExperiment, type ExperimentOutcome } from './run';
-import type { RunContext } from './runContext';
+import { runExperiment } from './run';
+import type { ExperimentOutcome, RunContext } from './runContext';
 
 /**
  * `genrep demo`: the whole method on a fresh machine with no download — a small synthetic DCASE 2023-layout dataset,

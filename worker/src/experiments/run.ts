@@ -3,17 +3,14 @@ import type { Embedder } from '../embedders';
 import type { Settings } from '../settings';
 import { openEmbedder } from './embedderSpec';
 import { throwIfCancelled } from './extract';
-import { RunClock, type RunContext, type RunProgress } from './runContext';
+import { RunClock, type ExperimentOutcome, type RunContext, type RunProgress } from './runContext';
 import { assemble } from './stages/assemble';
 import { discover } from './stages/discover';
 import { extract, prepareCache } from './stages/extract';
 import { scoreGrid } from './stages/scoreGrid';
 import { selectLayers } from './stages/selectLayers';
-import { openResultSet, write, type WrittenRun } from './stages/write';
+import { openResultSet, write } from './stages/write';
 import { variantsOf } from './variants';
-
-/** What `genrep run` and `genrep/run` get back: the results and where they were written. */
-export type ExperimentOutcome = WrittenRun;
 
 /**
  * `genrep run`: discover → extract → score grid → select layers → assemble → write (one module each under stages/).

@@ -1,4 +1,5 @@
 import { GenrepError } from '../errors';
+import type { RunResults } from '../protocol/results';
 
 /** What a run reports while it works, and how its stages are timed; shared by the run's stages and its callers. */
 
@@ -13,6 +14,14 @@ export interface RunContext {
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   log?: (line: string) => void;
+}
+
+/** What `genrep run` and `genrep/run` get back: the results and where they were written. */
+export interface ExperimentOutcome {
+  results: RunResults;
+  outputDir: string;
+  resultsFile: string;
+  reportFile: string;
 }
 
 export type RunStage = RunProgress['stage'];

@@ -7,7 +7,7 @@ import { atConfigField } from '../configField';
 import { throwIfCancelled } from '../extract';
 import { writeReport } from '../report';
 import { ResultSet } from '../resultSet';
-import type { RunClock, RunProgress } from '../runContext';
+import type { ExperimentOutcome, RunClock, RunProgress } from '../runContext';
 import { writeSubmission } from '../submission';
 import { sec } from './assemble';
 
@@ -30,19 +30,11 @@ export interface WriteStage {
   progress: (p: RunProgress) => void;
 }
 
-/** What a finished run wrote, where. */
-export interface WrittenRun {
-  results: RunResults;
-  outputDir: string;
-  resultsFile: string;
-  reportFile: string;
-}
-
 /**
  * Stage 6: the DCASE submission files of the main variant, report.html and results.json, written into the staging
  * folder and swapped in as one set. Nothing written records where the staging folder is, so the swap moves it intact.
  */
-export async function write({ resultSet, results, clock, signal, progress }: WriteStage): Promise<WrittenRun> {
+export async function write({ resultSet, results, clock, signal, progress }: WriteStage): Promise<ExperimentOutcome> {
   progress({ stage: 'write', done: 0, total: 1, message: 'writing results' });
   const [main] = results.variants;
   if (!main) throw new GenrepError('run: no variant to write', 'INTERNAL');
