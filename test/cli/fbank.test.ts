@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { readNpy } from '../../worker/src/io/npy';
-import { readWav } from '../../worker/src/audio';
+import { encodeWavPcm16, readWav } from '../../worker/src/audio';
 import { beatsFbank } from '../../worker/src/fbank';
 import { FIXTURES } from '../helpers/golden';
 
@@ -40,7 +40,6 @@ describe('genrep fbank', () => {
 
   it('names the file when the clip is shorter than one frame', async () => {
     const tiny = path.join(dir, 'tiny.wav');
-    const { encodeWavPcm16 } = await import('../../worker/src/audio');
     writeFileSync(tiny, encodeWavPcm16(new Float32Array(100), 16000));
     const { code, stderr } = await run('fbank', tiny, '--out', path.join(dir, 'tiny.npy'));
     expect(code).toBe(1);

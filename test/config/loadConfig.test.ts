@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadRunConfig, parseRunConfig } from '../../worker/src/config/loadConfig';
@@ -114,9 +114,7 @@ describe('run config loading', () => {
 
 describe('example configs', () => {
   const dir = path.join(__dirname, '..', '..', 'examples');
-  const files = require('node:fs')
-    .readdirSync(dir)
-    .filter((f: string) => f.endsWith('.json')) as string[];
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   it('exist for the paper tables, the figure and the synthetic ablation', () => {
     expect(files).toEqual(
       expect.arrayContaining([

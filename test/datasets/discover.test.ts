@@ -63,18 +63,18 @@ describe('DCASE 2023 dev layout', () => {
       section: '00',
       split: 'test',
     });
-    expect(path.isAbsolute(gearbox.train[0].path)).toBe(true);
+    expect(path.isAbsolute(gearbox.train[0]!.path)).toBe(true);
   });
 
   it('orders training clips source first, then target, each by name', async () => {
     const root = await tempDir('order');
     await writeTinyWavs(root, dcaseDevFiles('valve'));
     const [valve] = (await discoverDataset({ root })).machines;
-    expect(valve.train.map((c) => c.name)).toEqual([
+    expect(valve!.train.map((c) => c.name)).toEqual([
       ...range(4).map((i) => `section_00_source_train_normal_${pad(i, 4)}_spd_1.wav`),
       ...range(2).map((i) => `section_00_target_train_normal_${pad(i, 4)}_spd_1.wav`),
     ]);
-    expect(valve.test.map((c) => `${c.domain}/${c.label}`)).toEqual([
+    expect(valve!.test.map((c) => `${c.domain}/${c.label}`)).toEqual([
       'source/anomaly',
       'source/anomaly',
       'source/normal',
@@ -84,7 +84,7 @@ describe('DCASE 2023 dev layout', () => {
       'target/normal',
       'target/normal',
     ]);
-    expect(valve.sections).toEqual(['00']);
+    expect(valve!.sections).toEqual(['00']);
   });
 
   it('merges attributes_00.csv into the attributes from the name', async () => {
@@ -95,8 +95,8 @@ describe('DCASE 2023 dev layout', () => {
       'file_name,d1p,d1v,d2p,d2v\npump/train/section_00_source_train_normal_0000_spd_1.wav,spd,1,load_kind,heavy_duty\n',
     );
     const [pump] = (await discoverDataset({ root, layout: 'dcase2023' })).machines;
-    expect(pump.train[0].attributes).toEqual({ spd: '1', load_kind: 'heavy_duty' });
-    expect(pump.train[1].attributes).toEqual({ spd: '1' });
+    expect(pump!.train[0]!.attributes).toEqual({ spd: '1', load_kind: 'heavy_duty' });
+    expect(pump!.train[1]!.attributes).toEqual({ spd: '1' });
   });
 
   it('filters machine types and sections, and names the ones that do not exist', async () => {
@@ -135,17 +135,17 @@ describe('DCASE 2020 layout', () => {
     const dataset = await discoverDataset({ root });
     expect(dataset.layout).toBe('dcase2020');
     const [fan] = dataset.machines;
-    expect(fan.sections).toEqual(['00', '02']);
-    expect(fan.train.map((c) => c.section)).toEqual(['00', '00', '00', '02', '02', '02']);
-    expect(fan.test.every((c) => c.domain === undefined)).toBe(true);
-    expect(fan.test.filter((c) => c.label === 'anomaly').map((c) => c.name)).toEqual([
+    expect(fan!.sections).toEqual(['00', '02']);
+    expect(fan!.train.map((c) => c.section)).toEqual(['00', '00', '00', '02', '02', '02']);
+    expect(fan!.test.every((c) => c.domain === undefined)).toBe(true);
+    expect(fan!.test.filter((c) => c.label === 'anomaly').map((c) => c.name)).toEqual([
       'anomaly_id_00_00000000.wav',
       'anomaly_id_00_00000001.wav',
       'anomaly_id_02_00000000.wav',
       'anomaly_id_02_00000001.wav',
     ]);
     const sectionTwo = await discoverDataset({ root, sections: ['02'] });
-    expect(sectionTwo.machines[0].train).toHaveLength(3);
+    expect(sectionTwo.machines[0]!.train).toHaveLength(3);
   });
 
   it('labels eval files id_XX_… from an eval_data_list CSV', async () => {
@@ -161,7 +161,7 @@ describe('DCASE 2020 layout', () => {
       'ToyCar\nid_05_00000000.wav,anomaly_id_05_00000000.wav,1\nid_05_00000001.wav,normal_id_05_00000001.wav,0\n',
     );
     const dataset = await discoverDataset({ root, groundTruthDir: list });
-    expect(dataset.machines[0].test.map((c) => [c.name, c.label, c.section])).toEqual([
+    expect(dataset.machines[0]!.test.map((c) => [c.name, c.label, c.section])).toEqual([
       ['id_05_00000000.wav', 'anomaly', '05'],
       ['id_05_00000001.wav', 'normal', '05'],
     ]);
@@ -185,17 +185,17 @@ describe('generic layout', () => {
     const dataset = await discoverDataset({ root });
     expect(dataset.layout).toBe('generic');
     const [drill, saw] = dataset.machines;
-    expect(drill.train.map((c) => [c.name, c.domain])).toEqual([
+    expect(drill!.train.map((c) => [c.name, c.domain])).toEqual([
       ['a.wav', 'source'],
       ['b.wav', 'source'],
       ['c.wav', 'target'],
     ]);
-    expect(drill.test.map((c) => [c.name, c.domain, c.label])).toEqual([
+    expect(drill!.test.map((c) => [c.name, c.domain, c.label])).toEqual([
       ['x1.wav', 'target', 'anomaly'],
       ['t1.wav', undefined, 'normal'],
       ['n1.wav', 'source', 'normal'],
     ]);
-    expect(saw.train[0]).toMatchObject({ domain: undefined, label: 'normal', section: '00' });
+    expect(saw!.train[0]).toMatchObject({ domain: undefined, label: 'normal', section: '00' });
   });
 });
 
@@ -211,10 +211,10 @@ describe('explicit file lists', () => {
         { path: 'b/section_00_target_test_anomaly_0001_spd_3.wav', machineType: 'm', split: 'test' },
       ],
     });
-    expect(dataset.layout).toBe('list');
+    expect(dataset.layout).toBe('files');
     const [m] = dataset.machines;
-    expect(m.train.map((c) => [c.name, c.domain, c.label])).toEqual([['one.wav', 'source', 'normal']]);
-    expect(m.test.map((c) => [c.name, c.domain, c.label, c.attributes])).toEqual([
+    expect(m!.train.map((c) => [c.name, c.domain, c.label])).toEqual([['one.wav', 'source', 'normal']]);
+    expect(m!.test.map((c) => [c.name, c.domain, c.label, c.attributes])).toEqual([
       ['two.wav', undefined, 'normal', {}],
       ['section_00_target_test_anomaly_0001_spd_3.wav', 'target', 'anomaly', { spd: '3' }],
     ]);
@@ -280,7 +280,7 @@ describe('bad input', () => {
     const err = await failure(discoverDataset({ root }));
     expect(err.message).toMatch(/the test set of fan holds only normal clips \(4\); AUC needs both classes/);
     const scored = await discoverDataset({ root, scoringOnly: true });
-    expect(scored.machines[0].test).toHaveLength(4);
+    expect(scored.machines[0]!.test).toHaveLength(4);
   });
 
   it('a file that fits no rule is named, and skipped only when asked', async () => {
@@ -302,7 +302,7 @@ describe('bad input', () => {
       'recording_17.wav',
       'section_00_source_train_normal_0099_spd_1.wav',
     ]);
-    expect(dataset.machines[0].train).toHaveLength(6);
+    expect(dataset.machines[0]!.train).toHaveLength(6);
   });
 
   it('a symbolic link leading out of the root is refused, or skipped when asked', async () => {
@@ -319,7 +319,9 @@ describe('bad input', () => {
     expect(err.message).toMatch(/refused: a symbolic link to .*secret\.wav, outside the dataset root/);
     const dataset: Dataset = await discoverDataset({ root, skipUnrecognised: true });
     expect(dataset.skipped).toHaveLength(1);
-    expect(dataset.machines[0].train.map((c) => c.name)).not.toContain('section_00_source_train_normal_0099_spd_1.wav');
+    expect(dataset.machines[0]!.train.map((c) => c.name)).not.toContain(
+      'section_00_source_train_normal_0099_spd_1.wav',
+    );
   });
 
   it('machine types in different layouts must be told which layout to use', async () => {

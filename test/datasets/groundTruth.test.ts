@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { discoverDataset, readGroundTruth } from '../../worker/src/datasets';
 import { GenrepError } from '../../worker/src/errors';
+import { genrepRejection } from '../helpers/errors';
 import { pad, range, removeTempDirs, tempDir, writeTinyWavs } from './tinyWav';
 
 afterAll(removeTempDirs);
@@ -28,7 +29,7 @@ describe('readGroundTruth (DCASE 2023 evaluator folders)', () => {
       const entries = truth.get(type)!.get('00')!;
       expect(entries.size).toBe(200);
       const counts = [0, 0, 0, 0];
-      for (const e of entries.values()) counts[(e.domain ?? 9) * 2 + e.label]++;
+      for (const e of entries.values()) counts[(e.domain ?? 9) * 2 + e.label]! += 1;
       expect(counts, type).toEqual(EXPECTED_COUNTS[type]);
     }
     const bandsaw = truth.get('bandsaw')!.get('00')!;
@@ -133,7 +134,7 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
       originalName: 'section_00_target_test_normal_0000_vel_12',
     });
     const grinder = dataset.machines.find((m) => m.machineType === 'grinder')!;
-    expect(grinder.test[0].attributes).toEqual({ grindstone: '2', plate: '2' });
+    expect(grinder.test[0]!.attributes).toEqual({ grindstone: '2', plate: '2' });
   });
 
   it('says which file, machine type and CSV are missing when the ground truth is absent', async () => {
@@ -143,23 +144,21 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
       'fan/test/section_00_0000.wav',
       'fan/test/section_00_0001.wav',
     ]);
-    const noDir = await discoverDataset({ root }).catch((e: unknown) => e as GenrepError);
+    const noDir = await genrepRejection(discoverDataset({ root }));
     expect(noDir).toBeInstanceOf(GenrepError);
     expect(noDir.message).toContain(path.join('fan', 'test', 'section_00_0000.wav'));
     expect(noDir.message).toMatch(
       /eval test file without a label \(and 1 more of fan\): give groundTruthDir.*ground_truth_fan_section_00_test\.csv/,
     );
 
-    const noType = await discoverDataset({ root, groundTruthDir: GROUND_TRUTH }).catch(
-      (e: unknown) => e as GenrepError,
-    );
+    const noType = await genrepRejection(discoverDataset({ root, groundTruthDir: GROUND_TRUTH }));
     expect(noType).toMatchObject({ code: 'NOT_FOUND' });
     expect(noType.message).toContain(
       `looked for ${path.join(GROUND_TRUTH, 'ground_truth_data', 'ground_truth_fan_section_00_test.csv')}`,
     );
 
     const scored = await discoverDataset({ root, scoringOnly: true });
-    expect(scored.machines[0].test.map((c) => c.label)).toEqual([undefined, undefined]);
+    expect(scored.machines[0]!.test.map((c) => c.label)).toEqual([undefined, undefined]);
   });
 
   it('names an eval file the CSV does not list', async () => {
@@ -169,7 +168,7 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
       'bandsaw/test/section_00_0000.wav',
       'bandsaw/test/section_00_0999.wav',
     ]);
-    const err = await discoverDataset({ root, groundTruthDir: GROUND_TRUTH }).catch((e: unknown) => e as GenrepError);
+    const err = await genrepRejection(discoverDataset({ root, groundTruthDir: GROUND_TRUTH }));
     expect(err.message).toMatch(
       /section_00_0999\.wav: eval test file without a label: not listed in the ground truth for bandsaw section 00/,
     );

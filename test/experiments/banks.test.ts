@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildBankFromDataset, listBanks, scoreFilesWithBank } from '../../worker/src/experiments/banks';
 import { buildBanks, saveBank } from '../../worker/src/scoring';
+import { resolveSettings, type Settings } from '../../worker/src/settings';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { FIXTURES } from '../helpers/golden';
 
@@ -13,6 +14,11 @@ beforeAll(() => {
   writeTinyDataset(path.join(dir, 'data'), { machines: ['fan'] });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The test's own cache folder over the environment, as the worker resolves a request's folders. */
+function settings(): Settings {
+  return resolveSettings({ runConfig: { cacheDir: path.join(dir, 'cache') }, env: process.env });
+}
 
 describe('memory bank files for the editor', () => {
   it('builds a bank from a machine type and scores new clips with it; anomalies score higher', async () => {
@@ -26,7 +32,7 @@ describe('memory bank files for the editor', () => {
       K_n: 1,
       mixup: { K_s: 10, lambda: 0.9 },
       out,
-      cacheDir: path.join(dir, 'cache'),
+      settings: settings(),
     });
     expect(built.rows).toEqual({ source: 30, target: 5 });
     expect(built.header.inductiveStats?.length).toBe(1);
@@ -37,7 +43,7 @@ describe('memory bank files for the editor', () => {
       bankFile: out,
       files: [...normals, ...anomalies],
       dn: 'inductive',
-      cacheDir: path.join(dir, 'cache'),
+      settings: settings(),
     });
     expect(scored.files).toHaveLength(6);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -53,7 +59,7 @@ describe('memory bank files for the editor', () => {
   it('refuses files that are not WAVs and a bank built with another embedder', async () => {
     const out = path.join(dir, 'banks', 'fan-L1.grbank');
     await expect(
-      scoreFilesWithBank({ bankFile: out, files: [path.join(dir, 'notes.txt')], dn: 'none' }),
+      scoreFilesWithBank({ bankFile: out, files: [path.join(dir, 'notes.txt')], dn: 'none', settings: settings() }),
     ).rejects.toThrow(/notes\.txt: is not a \.wav file/);
     // The tiny BEATs-shaped checkpoint of the golden fixtures stands in for "another embedder".
     const tinyBeats = path.join(FIXTURES, 'golden-beats-tiny', 'checkpoint.pt');
@@ -64,7 +70,7 @@ describe('memory bank files for the editor', () => {
         files: [wav],
         dn: 'none',
         embedder: tinyBeats,
-        cacheDir: path.join(dir, 'cache'),
+        settings: settings(),
       }),
     ).rejects.toThrow(
       /fan-L1\.grbank: was built with embedder 'fbank-stats[^']*', but the selected embedder is 'beats/,
@@ -95,7 +101,7 @@ describe('memory bank files for the editor', () => {
       const file = path.join(dir, 'banks', meta.layer === 7 ? 'layer7.grbank' : 'pooling.grbank');
       await saveBank(file, buildBanks({ train, dim: 256, meta: { embedder: 'fbank-stats:v1', ...meta } }));
       await expect(
-        scoreFilesWithBank({ bankFile: file, files: [wav], dn: 'none', cacheDir: path.join(dir, 'cache') }),
+        scoreFilesWithBank({ bankFile: file, files: [wav], dn: 'none', settings: settings() }),
       ).rejects.toThrow(pattern);
     }
   });

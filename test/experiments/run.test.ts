@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRunConfig } from '../../worker/src/config/loadConfig';
-import { readResults, runExperiment } from '../../worker/src/experiments/run';
+import { parseRunConfig, type LoadedConfig } from '../../worker/src/config/loadConfig';
+import { readResults } from '../../worker/src/experiments/readResults';
+import { runExperiment } from '../../worker/src/experiments/run';
+import type { ExperimentOutcome, RunContext } from '../../worker/src/experiments/runContext';
+import { resolveSettings } from '../../worker/src/settings';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 
 let dir: string;
@@ -31,6 +34,11 @@ function config(extra: Record<string, unknown> = {}, name = 'exp.genrep.json') {
   return parseRunConfig(text, file);
 }
 
+/** `genrep run`'s call: the config's own folders over the environment. */
+function run(loaded: LoadedConfig, ctx?: RunContext): Promise<ExperimentOutcome> {
+  return runExperiment(loaded, resolveSettings({ runConfig: loaded.config, env: process.env }), ctx);
+}
+
 function walk(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
@@ -39,7 +47,7 @@ function walk(d: string): string[] {
 
 describe('genrep run', () => {
   it('scores every machine type, writes results.json, the DCASE files and a self-contained report', async () => {
-    const outcome = await runExperiment(config({ ablation: true }));
+    const outcome = await run(config({ ablation: true }));
     const r = await readResults(outcome.resultsFile);
     expect(r.dataset.machineTypes).toEqual(['fan', 'pump']);
     expect(r.variants.map((v) => v.id)).toEqual([
@@ -81,7 +89,7 @@ describe('genrep run', () => {
   });
 
   it('re-runs with other scoring options without extracting anything', async () => {
-    const outcome = await runExperiment(config({ dn: ['inductive', 'none'], K_n: 2 }));
+    const outcome = await run(config({ dn: ['inductive', 'none'], K_n: 2 }));
     expect(outcome.results.cache).toEqual({ hits: 2 * (35 + 24), extracted: 0 });
     expect(outcome.results.variants.map((v) => v.dn)).toEqual(['inductive', 'none']);
   });
@@ -91,7 +99,7 @@ describe('genrep run', () => {
     let seen = 0;
     const loaded = config({ cacheDir: 'cache-cancel' });
     await expect(
-      runExperiment(loaded, {
+      run(loaded, {
         signal: abort.signal,
         onProgress: (p) => {
           if (p.stage === 'extract' && p.done > 0 && ++seen === 2) abort.abort();
@@ -104,13 +112,13 @@ describe('genrep run', () => {
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.length).toBeLessThan(2 * (35 + 24));
     expect(entries.every((f) => readFileSync(f).length === 256 * 4)).toBe(true);
-    const resumed = await runExperiment(loaded);
+    const resumed = await run(loaded);
     expect(resumed.results.cache.hits).toBe(entries.length);
     expect(resumed.results.cache.extracted).toBe(2 * (35 + 24) - entries.length);
   });
 
   it('averages low-shot runs over seeds', async () => {
-    const outcome = await runExperiment(
+    const outcome = await run(
       config(
         { lowShot: { k: 12, seeds: [1, 2] }, dn: 'none', mixup: { K_s: 0, lambda: 0.9 }, output: 'out-low' },
         'low.genrep.json',
@@ -122,10 +130,10 @@ describe('genrep run', () => {
   });
 
   it('names the config position of a K_s larger than the source bank and of a layer that does not exist', async () => {
-    await expect(runExperiment(config({ mixup: { K_s: 31, lambda: 0.9 } }, 'ks.genrep.json'))).rejects.toThrow(
+    await expect(run(config({ mixup: { K_s: 31, lambda: 0.9 } }, 'ks.genrep.json'))).rejects.toThrow(
       /ks\.genrep\.json:\d+:\d+: \/mixup\/K_s: K_s = 31 is larger than the source bank of fan \(30 clips\)/,
     );
-    await expect(runExperiment(config({ layers: [1, 2] }, 'layer.genrep.json'))).rejects.toThrow(
+    await expect(run(config({ layers: [1, 2] }, 'layer.genrep.json'))).rejects.toThrow(
       /layer\.genrep\.json:\d+:\d+: \/layers\/1: layer 2 does not exist: fbank-stats\S* has layers 1\.\.1/,
     );
   });
@@ -134,10 +142,10 @@ describe('genrep run', () => {
     const bad = path.join(dir, 'data', 'pump', 'test', 'section_00_source_test_normal_0099_spd_250.wav');
     writeFileSync(bad, 'not a wav file at all');
     try {
-      await expect(runExperiment(config({}, 'strict.genrep.json'))).rejects.toThrow(
+      await expect(run(config({}, 'strict.genrep.json'))).rejects.toThrow(
         /section_00_source_test_normal_0099_spd_250\.wav/,
       );
-      const outcome = await runExperiment(
+      const outcome = await run(
         config({ dataset: { root: 'data', skipUnreadable: true }, output: 'out-skip' }, 'skip.genrep.json'),
       );
       expect(outcome.results.dataset.skipped.map((s) => path.basename(s.path))).toEqual([

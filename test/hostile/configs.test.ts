@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readResults } from '../../worker/src/experiments/run';
+import { readResults } from '../../worker/src/experiments/readResults';
 import { isOneLineError, runCliProcess } from '../helpers/cliProcess';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { hostilePath } from './corpus';

@@ -114,7 +114,7 @@ function snapshot(folder: string): Record<string, string> {
 }
 
 function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '0']).pid!;
+  return spawnSync(process.execPath, ['-e', '0']).pid;
 }
 
 /** Fills the filesystem holding `folder` until a write fails with ENOSPC. */

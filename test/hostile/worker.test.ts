@@ -263,7 +263,7 @@ describe('a worker that always answers', () => {
     expect(err.message).toBe("genrep/listDatasets: no params given: /: must have required property 'roots'");
     expect(err.data).toMatchObject({ code: 'BAD_INPUT', field: '/' });
     // Methods whose params are all optional accept none.
-    expect((await worker.connection.sendRequest('genrep/listModels')) as object).toHaveProperty('models');
+    expect(await worker.connection.sendRequest<object>('genrep/listModels')).toHaveProperty('models');
     record.push(
       `listDatasets without params: -32602 "${err.message}" in ${Date.now() - started} ms; listModels without params answered`,
     );
@@ -280,7 +280,7 @@ describe('a worker that always answers', () => {
       expect.objectContaining({
         severity: 'error',
         source: 'json',
-        message: expect.stringMatching(/nested deeper than 64 levels/),
+        message: expect.stringMatching(/nested deeper than 64 levels/) as unknown,
       }),
     ]);
     expect(result.diagnostics[0]!.range.start).toEqual({ line: 0, character: 12 + 63 });

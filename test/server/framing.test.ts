@@ -133,7 +133,7 @@ describe('checkEnvelope', () => {
   it('only logs what nobody waits for: a malformed response, a batch of notifications', () => {
     expect(checkEnvelope({ jsonrpc: '2.0', id: {}, result: 1 })).toMatchObject({
       kind: 'drop',
-      reason: expect.stringMatching(/"id" must be/),
+      reason: expect.stringMatching(/"id" must be/) as unknown,
     });
     expect(checkEnvelope({ jsonrpc: '2.0', id: 1, result: 1, error: { code: 1, message: 'm' } }).kind).toBe('drop');
     expect(

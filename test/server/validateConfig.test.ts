@@ -79,7 +79,7 @@ describe('genrep/validateConfig over the protocol', () => {
     });
   });
 
-  it('agrees with the loader the run uses: what validates here loads there, what fails here fails there', async () => {
+  it('agrees with the loader the run uses: what validates here loads there, what fails here fails there', () => {
     const file = path.join(dir, 'agree.genrep.json');
     expect(() => parseRunConfig(BROKEN, file)).toThrow(/dcase2042|K_n|colour/);
     expect(() => parseRunConfig('{ "dataset": { "root": "data" } }', file)).not.toThrow();

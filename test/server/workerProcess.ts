@@ -5,6 +5,7 @@ import {
   createMessageConnection,
   StreamMessageReader,
   StreamMessageWriter,
+  type CancellationToken,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import type { ExitInfo, Launcher } from '../../extension/src/supervisor';
@@ -24,11 +25,7 @@ export interface TestWorker {
   initialize: InitializeResult;
   stderr: string[];
   exited: Promise<ExitInfo>;
-  request<M extends WorkerMethod>(
-    method: M,
-    params: ParamsOf<M>,
-    token?: import('vscode-jsonrpc').CancellationToken,
-  ): Promise<ResultOf<M>>;
+  request<M extends WorkerMethod>(method: M, params: ParamsOf<M>, token?: CancellationToken): Promise<ResultOf<M>>;
 }
 
 export async function startWorker(
@@ -40,21 +37,21 @@ export async function startWorker(
     env: { ...process.env, ...options.env },
   });
   const stderr: string[] = [];
-  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => stderr.push(d.toString('utf8')));
   const exited = new Promise<ExitInfo>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   if (options.onExit) void exited.then(options.onExit);
   const connection = createMessageConnection(
-    new StreamMessageReader(child.stdout!),
-    new StreamMessageWriter(child.stdin!),
+    new StreamMessageReader(child.stdout),
+    new StreamMessageWriter(child.stdin),
   );
   connection.onError(() => undefined);
   // As vscode-languageclient does when its server goes away: requests still waiting are rejected, not left hanging.
   void exited.then(() => connection.dispose());
   connection.listen();
-  const initialize = (await connection.sendRequest('initialize', {
+  const initialize = await connection.sendRequest<InitializeResult>('initialize', {
     processId: process.pid,
     initializationOptions: options.settings ?? {},
-  })) as InitializeResult;
+  });
   await connection.sendNotification('initialized', {});
   return {
     connection,
@@ -64,9 +61,7 @@ export async function startWorker(
     stderr,
     exited,
     request: (method, params, token) =>
-      (token
-        ? connection.sendRequest(method, params, token)
-        : connection.sendRequest(method, params)) as Promise<never>,
+      token ? connection.sendRequest(method, params, token) : connection.sendRequest(method, params),
   };
 }
 

@@ -3,21 +3,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GenrepError } from './errors';
 
+/** The environment as the settings resolver reads it (process.env, or a test's own). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
 /**
- * Default locations, overridable by environment (the editor passes its settings the same way), so the CLI, the
- * worker and the tests agree on where models and caches live without each inventing a path.
+ * The last-resort model and cache folders (worker/src/settings.ts puts the run config, the editor's settings and
+ * $GENREP_MODEL_DIR / $GENREP_CACHE_DIR above them): under $XDG_CACHE_HOME/genrep, or ~/.cache/genrep.
  */
-function cacheRoot(): string {
-  const xdg = process.env['XDG_CACHE_HOME'];
-  return xdg && xdg.length > 0 ? path.join(xdg, 'genrep') : path.join(os.homedir(), '.cache', 'genrep');
-}
-
-export function defaultModelDir(): string {
-  return process.env['GENREP_MODEL_DIR'] || path.join(cacheRoot(), 'models');
-}
-
-export function defaultCacheDir(): string {
-  return process.env['GENREP_CACHE_DIR'] || path.join(cacheRoot(), 'cache');
+export function xdgDefaultDirs(env: Environment): { modelDir: string; cacheDir: string } {
+  const xdg = env['XDG_CACHE_HOME'];
+  const root = xdg && xdg.length > 0 ? path.join(xdg, 'genrep') : path.join(os.homedir(), '.cache', 'genrep');
+  return { modelDir: path.join(root, 'models'), cacheDir: path.join(root, 'cache') };
 }
 
 /**

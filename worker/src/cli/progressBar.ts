@@ -1,5 +1,5 @@
 import { SingleBar, Presets } from 'cli-progress';
-import type { RunProgress } from '../experiments/run';
+import type { RunProgress } from '../experiments/runContext';
 
 /**
  * A terminal progress bar for long runs: one bar per stage, with rate and ETA for feature extraction. On a

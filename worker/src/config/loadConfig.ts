@@ -10,7 +10,7 @@ import {
   type ParseError,
 } from 'jsonc-parser';
 import { GenrepError } from '../errors';
-import { fsError } from '../io/fsErrors';
+import { errnoCode, fsError } from '../io/fsErrors';
 import type { RunConfig } from '../protocol/runConfig';
 import { projectFile } from '../paths';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
@@ -24,7 +24,7 @@ export interface LoadedConfig {
   file: string;
   config: RunConfig;
   /** Maps a JSON pointer in the file to 'file:line:col', for errors found later (K_s too large, layer out of range). */
-  locate(pointer: string, atKey?: boolean): string;
+  locate: (pointer: string, atKey?: boolean) => string;
 }
 
 export function schemaPath(): string {
@@ -41,16 +41,7 @@ function getValidator(): ValidateFunction {
 }
 
 export async function loadRunConfig(file: string): Promise<LoadedConfig> {
-  let bytes: Buffer;
-  try {
-    bytes = await fsp.readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new GenrepError(`${file}: no such config file`, 'NOT_FOUND', { file });
-    if (code === 'EISDIR')
-      throw new GenrepError(`${file}: is a directory, expected a run config (.json)`, 'BAD_INPUT', { file });
-    throw fsError(err, file, { action: 'read', expected: 'a run config (.json)' });
-  }
+  const bytes = await readConfigFile(file);
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new GenrepError(`${file}: is UTF-16 text; save the run config as UTF-8`, 'BAD_INPUT', {
       file,
@@ -58,6 +49,19 @@ export async function loadRunConfig(file: string): Promise<LoadedConfig> {
     });
   }
   return parseRunConfig(bytes.toString('utf8'), file);
+}
+
+/**
+ * A run config's bytes, for `genrep run` and the editor's `genrep/run` / `genrep/validateConfig` alike. A missing
+ * file is said in the config's own words ("no such config file"); every other failure as fsError says it.
+ */
+export async function readConfigFile(file: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(file);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new GenrepError(`${file}: no such config file`, 'NOT_FOUND', { file });
+    throw fsError(err, file, { action: 'read', expected: 'a run config (.json)' });
+  }
 }
 
 /** Deeper than any run config needs; checked before parsing, whose recursion a 100k-deep file would overflow. */
@@ -98,7 +102,9 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   if (!validate(value)) {
     const problems = (validate.errors ?? []).filter(isUseful).map((e) => describeError(e, locate));
     throw new GenrepError(
-      problems.length === 1 ? problems[0]! : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+      problems.length === 1 && problems[0] !== undefined
+        ? problems[0]
+        : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
       'BAD_INPUT',
       { file, field: validate.errors?.[0]?.instancePath || '/' },
     );
@@ -176,6 +182,7 @@ function escapePointer(key: string): string {
 function lineColumnOf(text: string): (offset: number) => string {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  // Binary search: 0 <= lo <= mid <= hi < starts.length, and starts is never empty.
   return (offset) => {
     let lo = 0;
     let hi = starts.length - 1;

@@ -18,20 +18,20 @@ export async function readAttributeCsvs(typeDir: string): Promise<Map<string, Re
   }
   for (const entry of entries) {
     const file = path.join(typeDir, entry);
-    const rows = await readCsvRows(file);
-    if (rows.length === 0) continue;
-    const header = rows[0].fields;
+    const [headerRow, ...rows] = await readCsvRows(file);
+    if (!headerRow) continue;
+    const header = headerRow.fields;
     if (header[0] !== 'file_name') {
       throw fileError(
         file,
-        `line ${rows[0].line}: header must start with file_name, got "${header.join(',')}"`,
+        `line ${headerRow.line}: header must start with file_name, got "${header.join(',')}"`,
         'BAD_INPUT',
         {
           expected: 'file_name,d1p,d1v[,d2p,d2v,…]',
         },
       );
     }
-    for (const row of rows.slice(1)) {
+    for (const row of rows) {
       const [fileName, ...pairs] = row.fields;
       if (!fileName) continue;
       const attributes: Record<string, string> = {};

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { GenrepError, fileError } from '../errors';
+import { fsError } from '../io/fsErrors';
 
 export interface CsvRow {
   fields: string[];
@@ -14,8 +15,7 @@ export async function readCsvRows(file: string): Promise<CsvRow[]> {
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw fileError(file, 'file not found', 'NOT_FOUND');
-    throw fileError(file, `cannot read: ${(err as Error).message}`);
+    throw fsError(err, file, { action: 'read', expected: 'a CSV file' });
   }
   return parseCsvRows(file, text);
 }

@@ -34,18 +34,18 @@ export async function discoverDataset(options: DiscoverOptions): Promise<Dataset
   let clips: Clip[];
   const skipped: SkippedFile[] = [];
   if (options.files !== undefined) {
-    if (requestedLayout !== 'auto' && requestedLayout !== 'list') {
+    if (requestedLayout !== 'auto' && requestedLayout !== 'files') {
       throw new GenrepError(
-        `an explicit file list cannot use layout "${requestedLayout}"; leave layout out or set it to "list"`,
+        `an explicit file list cannot use layout "${requestedLayout}"; leave layout out or set it to "files"`,
         'BAD_INPUT',
         { field: 'layout' },
       );
     }
-    layout = 'list';
+    layout = 'files';
     clips = await clipsFromList(root, options.files, options.scoringOnly === true);
   } else {
-    if (requestedLayout === 'list') {
-      throw new GenrepError('layout "list" needs an explicit file list (files)', 'BAD_INPUT', { field: 'files' });
+    if (requestedLayout === 'files') {
+      throw new GenrepError('layout "files" needs an explicit file list (files)', 'BAD_INPUT', { field: 'files' });
     }
     const walked = await walkRoot(root, options, requestedLayout, skipped);
     layout = walked.layout;
@@ -100,7 +100,7 @@ interface Unrecognised extends SkippedFile {
 async function walkRoot(
   root: string,
   options: DiscoverOptions,
-  requestedLayout: Exclude<DiscoverOptions['layout'], 'list' | undefined>,
+  requestedLayout: Exclude<DiscoverOptions['layout'], 'files' | undefined>,
   skipped: SkippedFile[],
 ): Promise<{ layout: WalkedLayout; clips: Clip[] }> {
   let folders = await findTypeFolders(root);
@@ -130,14 +130,14 @@ async function walkRoot(
   const pendingEval: PendingEval[] = [];
   for (const folder of folders) {
     const attributeCsv = await readAttributeCsvs(folder.dir);
-    const bySplit = filesByType.get(folder.machineType)!;
+    const bySplit = filesByType.get(folder.machineType) ?? { train: [], test: [] };
     for (const split of SPLITS) {
       for (const file of bySplit[split]) {
         if (file.outside !== undefined) {
           unrecognised.push({ path: file.path, reason: `refused: ${file.outside}`, unsafe: true });
           continue;
         }
-        const name = file.parts[file.parts.length - 1];
+        const name = path.basename(file.path);
         const classified = rule(split, file.parts, scoringOnly);
         if (classified.kind === 'unrecognised') {
           unrecognised.push({ path: file.path, reason: classified.reason, unsafe: false });
@@ -160,7 +160,7 @@ async function walkRoot(
     }
   }
 
-  if (unrecognised.length > 0) {
+  if (isNonEmpty(unrecognised)) {
     if (options.skipUnrecognised !== true) throw unrecognisedError(unrecognised, layout);
     for (const u of unrecognised) skipped.push({ path: u.path, reason: u.reason });
   }
@@ -182,7 +182,9 @@ function selectTypes(root: string, folders: TypeFolder[], wanted: string[] | und
       },
     );
   }
-  return [...new Set(wanted)].map((w) => byName.get(w)!).sort((a, b) => compareNames(a.machineType, b.machineType));
+  return folders
+    .filter((f) => wanted.includes(f.machineType))
+    .sort((a, b) => compareNames(a.machineType, b.machineType));
 }
 
 /**
@@ -197,7 +199,8 @@ function detectLayout(
 ): WalkedLayout {
   const perType: { machineType: string; layout: WalkedLayout }[] = [];
   for (const folder of folders) {
-    const bySplit = filesByType.get(folder.machineType)!;
+    const bySplit = filesByType.get(folder.machineType);
+    if (!bySplit) continue;
     const total = bySplit.train.length + bySplit.test.length;
     if (total === 0) continue;
     const fits = (layout: WalkedLayout): number => {
@@ -232,11 +235,13 @@ function detectLayout(
       { field: 'layout' },
     );
   }
-  return layouts[0];
+  const [layout] = layouts;
+  if (layout === undefined) throw new GenrepError('layout detection: no layout for a non-empty dataset', 'INTERNAL');
+  return layout;
 }
 
-function unrecognisedError(unrecognised: Unrecognised[], layout: WalkedLayout): GenrepError {
-  const first = unrecognised[0];
+function unrecognisedError(unrecognised: [Unrecognised, ...Unrecognised[]], layout: WalkedLayout): GenrepError {
+  const [first] = unrecognised;
   const others = unrecognised.slice(1, NAMED_IN_ERRORS).map((u) => `${u.path} (${u.reason})`);
   const more = unrecognised.length - 1 - others.length;
   const tail = [others.length > 0 ? `; also ${others.join('; ')}` : '', more > 0 ? ` and ${more} more` : ''].join('');
@@ -262,10 +267,10 @@ async function labelEvalClips(pending: PendingEval[], options: DiscoverOptions, 
   const clips: Clip[] = [];
   const unlabelled = new Map<
     string,
-    { first: string; count: number; section: string; problem: 'no-dir' | 'no-csv' | 'not-listed' }
+    { first: string; count: number; machineType: string; section: string; problem: 'no-dir' | 'no-csv' | 'not-listed' }
   >();
   for (const { folder, file, section, csv } of pending) {
-    const name = file.parts[file.parts.length - 1];
+    const name = path.basename(file.path);
     const entries = truth?.get(folder.machineType)?.get(section);
     const entry = entries?.get(name);
     const base = { path: file.path, machineType: folder.machineType, section, split: 'test' as const, name };
@@ -278,7 +283,7 @@ async function labelEvalClips(pending: PendingEval[], options: DiscoverOptions, 
       const key = `${folder.machineType}\u0000${section}`;
       const seen = unlabelled.get(key);
       if (seen) seen.count++;
-      else unlabelled.set(key, { first: file.path, count: 1, section, problem });
+      else unlabelled.set(key, { first: file.path, count: 1, machineType: folder.machineType, section, problem });
       continue;
     }
     const renamed = entry.renamed !== undefined ? parseDcase2023Name(entry.renamed) : undefined;
@@ -291,9 +296,10 @@ async function labelEvalClips(pending: PendingEval[], options: DiscoverOptions, 
       ...(entry.renamed !== undefined ? { originalName: entry.renamed } : {}),
     });
   }
-  if (unlabelled.size > 0) {
-    const [key, u] = [...unlabelled.entries()][0];
-    const machineType = key.split('\u0000')[0];
+  const [firstUnlabelled] = unlabelled.values();
+  if (firstUnlabelled) {
+    const u = firstUnlabelled;
+    const { machineType } = u;
     const more = u.count > 1 ? ` (and ${u.count - 1} more of ${machineType})` : '';
     const otherTypes = unlabelled.size > 1 ? `; ${unlabelled.size - 1} other machine type/section(s) likewise` : '';
     const dir = options.groundTruthDir;
@@ -301,7 +307,7 @@ async function labelEvalClips(pending: PendingEval[], options: DiscoverOptions, 
       u.problem === 'no-dir'
         ? `give groundTruthDir: the DCASE evaluator's folder with ground_truth_data/ground_truth_${machineType}_section_${u.section}_test.csv`
         : u.problem === 'no-csv'
-          ? `no ground truth for ${machineType} section ${u.section} in ${dir} (looked for ${evaluatorCsvPath(dir!, machineType, u.section)})`
+          ? `no ground truth for ${machineType} section ${u.section} in ${dir} (looked for ${evaluatorCsvPath(dir ?? '', machineType, u.section)})`
           : `not listed in the ground truth for ${machineType} section ${u.section} in ${dir}`;
     throw new GenrepError(
       `${u.first}: eval test file without a label${more}: ${where}${otherTypes}`,
@@ -318,8 +324,7 @@ async function labelEvalClips(pending: PendingEval[], options: DiscoverOptions, 
 async function clipsFromList(root: string, files: ListedFile[], scoringOnly: boolean): Promise<Clip[]> {
   if (files.length === 0) throw new GenrepError('the explicit file list is empty', 'BAD_INPUT', { field: 'files' });
   const clips: Clip[] = [];
-  for (let i = 0; i < files.length; i++) {
-    const entry = files[i];
+  for (const [i, entry] of files.entries()) {
     const field = `files[${i}]`;
     if (typeof entry.machineType !== 'string' || entry.machineType === '') {
       throw new GenrepError(`${field}: machineType is missing`, 'BAD_INPUT', { field: `${field}.machineType` });
@@ -428,8 +433,7 @@ function groupMachines(root: string, clips: Clip[], options: DiscoverOptions): M
     list.push(clip);
   }
   const machines: MachineSet[] = [];
-  for (const machineType of [...byType.keys()].sort(compareNames)) {
-    const all = byType.get(machineType)!;
+  for (const [machineType, all] of [...byType.entries()].sort(([a], [b]) => compareNames(a, b))) {
     const train = all.filter((c) => c.split === 'train').sort(trainOrder(root));
     const test = all.filter((c) => c.split === 'test').sort(byRelativePath(root));
     checkMachine(root, machineType, train, test, options.scoringOnly === true);
@@ -479,4 +483,8 @@ function checkMachine(root: string, machineType: string, train: Clip[], test: Cl
       { expected: 'normal and anomalous test clips' },
     );
   }
+}
+
+function isNonEmpty<T>(list: T[]): list is [T, ...T[]] {
+  return list.length > 0;
 }

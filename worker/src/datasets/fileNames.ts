@@ -1,3 +1,4 @@
+import { GenrepError } from '../errors';
 import type { Domain, Label, Split } from './types';
 
 /**
@@ -32,18 +33,19 @@ const EVAL_2020 = /^id_(\d+)_(\d+)(?:\.wav)?$/i;
 export function parseDcase2023Name(name: string): LabelledDcaseName | EvalDcaseName | undefined {
   const labelled = LABELLED_2023.exec(name);
   if (labelled) {
+    // The groups are spelled (case aside) exactly as the types say: (source|target), (train|test), (normal|anomaly).
     return {
       kind: 'labelled',
-      section: labelled[1],
-      domain: labelled[2].toLowerCase() as Domain,
-      split: labelled[3].toLowerCase() as Split,
-      label: labelled[4].toLowerCase() as Label,
-      index: labelled[5],
+      section: group(labelled, 1),
+      domain: group(labelled, 2).toLowerCase() as Domain,
+      split: group(labelled, 3).toLowerCase() as Split,
+      label: group(labelled, 4).toLowerCase() as Label,
+      index: group(labelled, 5),
       attributes: parseAttributeTokens(labelled[6]),
     };
   }
   const evalName = EVAL_2023.exec(name);
-  if (evalName) return { kind: 'eval', section: evalName[1], index: evalName[2] };
+  if (evalName) return { kind: 'eval', section: group(evalName, 1), index: group(evalName, 2) };
   return undefined;
 }
 
@@ -64,11 +66,20 @@ export interface EvalDcase2020Name {
 /** DCASE 2020-style name: `normal_id_00_00000000.wav`, `anomaly_id_…`, or eval `id_00_00000000.wav`. */
 export function parseDcase2020Name(name: string): LabelledDcase2020Name | EvalDcase2020Name | undefined {
   const labelled = LABELLED_2020.exec(name);
-  if (labelled)
-    return { kind: 'labelled', label: labelled[1].toLowerCase() as Label, section: labelled[2], index: labelled[3] };
+  if (labelled) {
+    const label = group(labelled, 1).toLowerCase() as Label; // (normal|anomaly)
+    return { kind: 'labelled', label, section: group(labelled, 2), index: group(labelled, 3) };
+  }
   const evalName = EVAL_2020.exec(name);
-  if (evalName) return { kind: 'eval', section: evalName[1], index: evalName[2] };
+  if (evalName) return { kind: 'eval', section: group(evalName, 1), index: group(evalName, 2) };
   return undefined;
+}
+
+/** A group that is not optional in its pattern, so every match has it. */
+function group(match: RegExpExecArray, index: number): string {
+  const text = match[index];
+  if (text === undefined) throw new GenrepError(`file-name pattern: no group ${index} in '${match.input}'`, 'INTERNAL');
+  return text;
 }
 
 /**
@@ -80,7 +91,9 @@ export function parseAttributeTokens(tail: string | undefined): Record<string, s
   const attributes: Record<string, string> = {};
   if (tail === undefined || tail === '') return attributes;
   const tokens = tail.split('_').filter((t) => t !== '' && t !== 'noAttribute');
-  for (let i = 0; i < tokens.length; i += 2) attributes[tokens[i]] = tokens[i + 1] ?? '';
+  tokens.forEach((token, i) => {
+    if (i % 2 === 0) attributes[token] = tokens[i + 1] ?? '';
+  });
   return attributes;
 }
 

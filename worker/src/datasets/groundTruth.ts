@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { GenrepError, fileError } from '../errors';
+import { fsError } from '../io/fsErrors';
 import { readCsvRows } from './csvRows';
 import { parseDcase2020Name, parseDcase2023Name } from './fileNames';
 import type { GroundTruth, GroundTruthEntry } from './types';
@@ -18,14 +19,15 @@ export async function readGroundTruth(dir: string): Promise<GroundTruth> {
   let stat;
   try {
     stat = await fsp.stat(dir);
-  } catch {
-    throw fileError(dir, 'ground-truth folder not found', 'NOT_FOUND');
+  } catch (err) {
+    throw fsError(err, dir, { action: 'read', expected: 'a ground-truth folder or an eval_data_list CSV' });
   }
   if (stat.isFile()) return readEvalDataList(dir);
   const entries = await fsp.readdir(dir);
   if (entries.includes('ground_truth_data')) return readEvaluatorFolders(dir);
   const lists = entries.filter((e) => /^eval_data_list.*\.csv$/i.test(e)).sort();
-  if (lists.length === 1) return readEvalDataList(path.join(dir, lists[0]));
+  const [onlyList] = lists;
+  if (lists.length === 1 && onlyList !== undefined) return readEvalDataList(path.join(dir, onlyList));
   if (lists.length > 1) {
     throw fileError(
       dir,
@@ -44,6 +46,12 @@ export async function readGroundTruth(dir: string): Promise<GroundTruth> {
 
 const EVALUATOR_CSV = /^ground_truth_(.+)_section_(\d+)_test\.csv$/;
 
+/** An evaluator CSV's machine type and section, from its name. */
+function evaluatorCsvOf(name: string): { machineType: string; section: string } | undefined {
+  const [, machineType, section] = EVALUATOR_CSV.exec(name) ?? [];
+  return machineType !== undefined && section !== undefined ? { machineType, section } : undefined;
+}
+
 /** Where the evaluator keeps the label CSV of one machine type and section (for error messages). */
 export function evaluatorCsvPath(dir: string, machineType: string, section: string): string {
   return path.join(dir, 'ground_truth_data', `ground_truth_${machineType}_section_${section}_test.csv`);
@@ -53,7 +61,7 @@ async function readEvaluatorFolders(dir: string): Promise<GroundTruth> {
   const truth: GroundTruth = new Map();
   const dataDir = path.join(dir, 'ground_truth_data');
   for (const name of (await fsp.readdir(dataDir)).sort()) {
-    const m = EVALUATOR_CSV.exec(name);
+    const m = evaluatorCsvOf(name);
     if (!m) continue;
     const file = path.join(dataDir, name);
     const entries = new Map<string, GroundTruthEntry>();
@@ -62,9 +70,9 @@ async function readEvaluatorFolders(dir: string): Promise<GroundTruth> {
       if (entries.has(clip)) throw fileError(file, `line ${row.line}: ${clip} is listed twice`);
       entries.set(clip, { label: binary(file, row.line, value, 'label (0 normal, 1 anomaly)') });
     }
-    let sections = truth.get(m[1]);
-    if (!sections) truth.set(m[1], (sections = new Map()));
-    sections.set(m[2], entries);
+    let sections = truth.get(m.machineType);
+    if (!sections) truth.set(m.machineType, (sections = new Map<string, Map<string, GroundTruthEntry>>()));
+    sections.set(m.section, entries);
   }
   if (truth.size === 0) {
     throw fileError(dataDir, 'holds no ground-truth CSV', 'BAD_INPUT', {
@@ -98,10 +106,10 @@ async function mergeColumn(
     return; // optional: older evaluators ship labels only
   }
   for (const name of names) {
-    const m = EVALUATOR_CSV.exec(name);
+    const m = evaluatorCsvOf(name);
     if (!m) continue;
     const file = path.join(columnDir, name);
-    const entries = truth.get(m[1])?.get(m[2]);
+    const entries = truth.get(m.machineType)?.get(m.section);
     if (!entries) {
       throw fileError(file, `has no matching labels file ${path.join('ground_truth_data', name)}`, 'BAD_INPUT');
     }
@@ -119,8 +127,9 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
   let machineType: string | undefined;
   for (const row of await readCsvRows(file)) {
     const fields = row.fields.filter((f, i) => i < 2 || f !== '');
-    if (fields.length === 1) {
-      machineType = fields[0];
+    const [clip, renamedFile, labelText] = fields;
+    if (fields.length === 1 && clip !== undefined) {
+      machineType = clip;
       continue;
     }
     if (machineType === undefined) {
@@ -128,7 +137,10 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
         expected: 'a line holding only the machine type first',
       });
     }
-    const [clip, renamedFile, labelText] = fields;
+    // csv-parse gives every row at least one field, and fields 0 and 1 survive the filter: two or more here.
+    if (clip === undefined || renamedFile === undefined) {
+      throw fileError(file, `line ${row.line}: expected <file>,<renamed>[,<label>]`);
+    }
     const renamed = stripWav(renamedFile);
     const section = sectionOf(clip) ?? sectionOf(renamed);
     if (section === undefined) throw fileError(file, `line ${row.line}: cannot tell the section of ${clip}`);
@@ -142,9 +154,9 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
       label = named;
     }
     let sections = truth.get(machineType);
-    if (!sections) truth.set(machineType, (sections = new Map()));
+    if (!sections) truth.set(machineType, (sections = new Map<string, Map<string, GroundTruthEntry>>()));
     let entries = sections.get(section);
-    if (!entries) sections.set(section, (entries = new Map()));
+    if (!entries) sections.set(section, (entries = new Map<string, GroundTruthEntry>()));
     if (entries.has(clip)) throw fileError(file, `line ${row.line}: ${clip} is listed twice for ${machineType}`);
     const entry: GroundTruthEntry = { label, renamed };
     fillDomainFromName(entry);
@@ -158,10 +170,11 @@ async function readEvalDataList(file: string): Promise<GroundTruth> {
 }
 
 function checkRow(file: string, fields: string[], line: number): [string, string] {
-  if (fields.length < 2 || fields[0] === '') {
+  const [clip, value] = fields;
+  if (clip === undefined || clip === '' || value === undefined) {
     throw fileError(file, `line ${line}: expected <file>,<value>, got "${fields.join(',')}"`);
   }
-  return [fields[0], fields[1]];
+  return [clip, value];
 }
 
 function binary(file: string, line: number, value: string, what: string): 0 | 1 {

@@ -23,12 +23,13 @@ const DCASE2023_TEST =
 /** DCASE 2021–2025 Task 2: `<type>/{train,test}/section_XX_…` (2023 is the year the reference uses). */
 export const dcase2023Rule: LayoutRule = (split, parts) => {
   const expected = split === 'train' ? DCASE2023_TRAIN : DCASE2023_TEST;
-  if (parts.length !== 1)
+  const [name] = parts;
+  if (parts.length !== 1 || name === undefined)
     return {
       kind: 'unrecognised',
       reason: `in a subfolder of ${split}/; the dcase2023 layout expects ${split}/${expected}`,
     };
-  const named = parseDcase2023Name(parts[0]);
+  const named = parseDcase2023Name(name);
   if (named === undefined)
     return { kind: 'unrecognised', reason: `name does not fit the dcase2023 layout (${split}/${expected})` };
   if (named.kind === 'eval') {
@@ -53,12 +54,13 @@ export const dcase2023Rule: LayoutRule = (split, parts) => {
 export const dcase2020Rule: LayoutRule = (split, parts) => {
   const expected =
     split === 'train' ? 'normal_id_XX_NNNNNNNN.wav' : '{normal,anomaly}_id_XX_NNNNNNNN.wav or id_XX_NNNNNNNN.wav';
-  if (parts.length !== 1)
+  const [name] = parts;
+  if (parts.length !== 1 || name === undefined)
     return {
       kind: 'unrecognised',
       reason: `in a subfolder of ${split}/; the dcase2020 layout expects ${split}/${expected}`,
     };
-  const named = parseDcase2020Name(parts[0]);
+  const named = parseDcase2020Name(name);
   if (named === undefined)
     return { kind: 'unrecognised', reason: `name does not fit the dcase2020 layout (${split}/${expected})` };
   if (named.kind === 'eval') {

@@ -1,5 +1,5 @@
 /** How a dataset's files are organised; 'auto' asks discoverDataset to recognise it from the file names. */
-export type Layout = 'dcase2023' | 'dcase2020' | 'generic' | 'list' | 'auto';
+export type Layout = 'dcase2023' | 'dcase2020' | 'generic' | 'files' | 'auto';
 export type DatasetLayout = Exclude<Layout, 'auto'>;
 export type Split = 'train' | 'test';
 export type Domain = 'source' | 'target';
@@ -73,7 +73,7 @@ export interface DiscoverOptions {
   skipUnrecognised?: boolean;
   /** Allow unlabelled or one-class test sets: the run only scores, it computes no metric. */
   scoringOnly?: boolean;
-  /** An explicit file list instead of walking the root (layout 'list'). */
+  /** An explicit file list instead of walking the root (layout 'files', as run configs spell it). */
   files?: ListedFile[];
 }
 

@@ -1,5 +1,5 @@
 import { resolveModel } from '../models/resolve';
-import { defaultCacheDir, defaultModelDir } from '../paths';
+import { GenrepError } from '../errors';
 import { BeatsEmbedder } from './beatsEmbedder';
 import { ConvertedBeatsEmbedder } from './convertedBeatsEmbedder';
 import { FbankStatsEmbedder } from './fbankStats';
@@ -15,14 +15,14 @@ export { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
 
 /**
  * Builds the embedder a spec describes (a string is a model name or path, resolved by resolveModel); BEATs
- * checkpoints are validated here and converted on first use.
+ * checkpoints are validated here and converted on first use. The folders come from the caller's Settings
+ * (worker/src/settings.ts); a model name needs `modelDir` and a BEATs checkpoint `cacheDir`.
  */
 export async function createEmbedder(
   specOrName: EmbedderSpec | string,
   options: EmbedderOptions = {},
 ): Promise<Embedder> {
-  const spec =
-    typeof specOrName === 'string' ? resolveModel(specOrName, options.modelDir ?? defaultModelDir()) : specOrName;
+  const spec = typeof specOrName === 'string' ? resolveModel(specOrName, options.modelDir) : specOrName;
   const runtime = {
     ...(options.threads ? { threads: options.threads } : {}),
     device: options.device ?? 'auto',
@@ -32,7 +32,7 @@ export async function createEmbedder(
       return new FbankStatsEmbedder();
     case 'beats':
       return BeatsEmbedder.create(spec.checkpoint, {
-        cacheDir: options.cacheDir ?? defaultCacheDir(),
+        cacheDir: options.cacheDir ?? missingFolder('cacheDir', spec.checkpoint),
         ...runtime,
         ...(spec.quantize ? { quantize: spec.quantize } : {}),
       });
@@ -41,4 +41,9 @@ export async function createEmbedder(
     case 'onnx':
       return OnnxEncoderEmbedder.create({ path: spec.path, input: spec.input, output: spec.output }, runtime);
   }
+}
+
+/** A caller that builds a BEATs embedder without its Settings' cache folder: a bug, not the user's input. */
+function missingFolder(option: 'cacheDir', what: string): never {
+  throw new GenrepError(`createEmbedder: ${what} needs options.${option} (from the caller's Settings)`, 'INTERNAL');
 }

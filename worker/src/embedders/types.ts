@@ -49,9 +49,9 @@ export type EmbedderSpec =
   | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output: string };
 
 export interface EmbedderOptions {
-  /** Where downloaded/official checkpoints live (model names resolve there). */
+  /** Where downloaded/official checkpoints live (Settings.modelDir); a model name needs it to resolve. */
   modelDir?: string;
-  /** Where converted ONNX graphs are cached; defaults to the per-user cache directory. */
+  /** Where converted ONNX graphs are cached (Settings.cacheDir); a BEATs .pt checkpoint needs it. */
   cacheDir?: string;
   /** ONNX Runtime intra-op threads; defaults to the machine's core count. */
   threads?: number;

@@ -1,13 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EmbedderConfig } from '../protocol/runConfig';
-import type { Pooling } from '../protocol/vocabulary';
+import { PAPER_DEFAULTS, type MemMixup, type Pooling } from '../protocol/vocabulary';
 import { discoverDataset, type Layout } from '../datasets';
-import { createEmbedder, POOLINGS, type Embedder } from '../embedders';
+import { POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';
-import { fsError } from '../io/fsErrors';
+import { errnoCode, fsError } from '../io/fsErrors';
 import { decide } from '../metrics';
-import { defaultCacheDir, defaultModelDir } from '../paths';
 import {
   bankHeader,
   buildBanks,
@@ -18,9 +17,11 @@ import {
   type BankFileHeader,
   type Domain,
 } from '../scoring';
+import type { Settings } from '../settings';
 import { extractFeatures } from './extract';
 import { FeatureCache } from './featureCache';
-import { toEmbedderSpec, type RunProgress } from './run';
+import { openEmbedder } from './embedderSpec';
+import type { RunProgress } from './runContext';
 
 /**
  * Memory banks as files for the editor's "Build Memory Bank" and "Score Selected WAV Files": a bank is built once
@@ -38,12 +39,11 @@ export interface BuildBankOptions {
   layer: number;
   pooling: Pooling;
   K_n: number;
-  mixup: { K_s: number; lambda: number } | null;
+  mixup: MemMixup | null;
   out: string;
   channel?: number | 'mean';
-  cacheDir?: string;
-  modelDir?: string;
-  threads?: number;
+  /** The folders and threads (worker/src/settings.ts). */
+  settings: Settings;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
 }
@@ -57,12 +57,14 @@ export async function buildBankFromDataset(
     machineTypes: [o.machineType],
     scoringOnly: true,
   });
-  const machine = dataset.machines[0]!;
-  const embedder = await openEmbedder(o.embedder, o);
+  // discoverDataset keeps exactly the one machine type asked for, or says it is missing.
+  const [machine] = dataset.machines;
+  if (!machine) throw new GenrepError(`bank: no machine type ${o.machineType} in ${o.root}`, 'INTERNAL');
+  const embedder = await openEmbedder(o.embedder, o.settings);
   try {
     checkLayer(embedder, o.layer);
     const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), {
+    const cache = new FeatureCache(o.settings.cacheDir, {
       embedderId: embedder.id,
       pooling: o.pooling,
       channel,
@@ -85,10 +87,11 @@ export async function buildBankFromDataset(
     );
     const domains = machine.train.map((c) => c.domain);
     const hasDomains = domains.every((d): d is Domain => d !== undefined);
+    const train = onlyLayer(extracted.features);
     const banks = buildBanks({
-      train: extracted.features[0]!,
+      train,
       dim: extracted.dim,
-      ...(hasDomains ? { trainDomains: domains as Domain[] } : {}),
+      ...(hasDomains ? { trainDomains: domains } : {}),
       kn: o.K_n,
       mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { K_s: o.mixup.K_s, lambda: o.mixup.lambda } : null,
       meta: { embedder: embedder.id, layer: o.layer, pooling: o.pooling },
@@ -113,9 +116,8 @@ export interface ScoreFilesOptions {
   /** The embedder the caller has selected; it must be the one the bank was built with. Default: fbank-stats. */
   embedder?: EmbedderConfig;
   channel?: number | 'mean';
-  modelDir?: string;
-  cacheDir?: string;
-  threads?: number;
+  /** The folders and threads (worker/src/settings.ts). */
+  settings: Settings;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
 }
@@ -132,7 +134,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
   }
   const banks = await loadBank(o.bankFile);
   const header = bankHeader(banks, banks.meta);
-  const embedder = await openEmbedder(o.embedder ?? 'fbank-stats', o);
+  const embedder = await openEmbedder(o.embedder ?? 'fbank-stats', o.settings);
   try {
     if (header.embedder !== null && header.embedder !== embedder.id) {
       throw fileError(
@@ -143,7 +145,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       );
     }
     const layer = header.layer ?? 1;
-    const pooling = header.pooling ?? 'temporal';
+    const pooling = header.pooling ?? PAPER_DEFAULTS.pooling;
     // The header chose these; checked here so a bank saved by the CLI with any --layer / --pooling is named.
     if (!isPooling(pooling)) {
       const problem = `was built with pooling '${pooling}', which the embedder cannot produce`;
@@ -154,7 +156,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       throw fileError(o.bankFile, problem, 'BAD_INPUT', { field: 'layer', expected: `1..${embedder.numLayers}` });
     }
     const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.cacheDir ?? defaultCacheDir(), {
+    const cache = new FeatureCache(o.settings.cacheDir, {
       embedderId: embedder.id,
       pooling,
       channel,
@@ -173,7 +175,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
     });
     const scored = await scoreMachine({
       banks,
-      test: extracted.features[0]!,
+      test: onlyLayer(extracted.features),
       testDim: extracted.dim,
       dnMode: o.dn,
       threshold: true,
@@ -181,6 +183,7 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
     });
     const threshold = scored.threshold ?? Number.POSITIVE_INFINITY;
     const decisions = decide(scored.score, threshold);
+    // score, d_source and d_target hold one value per scored file, so i < files.length indexes each of them.
     return {
       bank: header,
       threshold,
@@ -205,7 +208,7 @@ export async function listBanks(
   try {
     names = await fsp.readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (errnoCode(err) === 'ENOENT') return []; // a folder not made yet holds no banks
     throw fsError(err, dir, { expected: 'a folder of bank files' });
   }
   const out: Array<{ file: string; header: BankFileHeader | null; error?: string }> = [];
@@ -221,15 +224,11 @@ export async function listBanks(
   return out;
 }
 
-async function openEmbedder(
-  config: EmbedderConfig,
-  o: { modelDir?: string; cacheDir?: string; threads?: number },
-): Promise<Embedder> {
-  return createEmbedder(toEmbedderSpec(config), {
-    modelDir: o.modelDir ?? defaultModelDir(),
-    cacheDir: o.cacheDir ?? defaultCacheDir(),
-    ...(o.threads ? { threads: o.threads } : {}),
-  });
+/** The features of the one layer a bank is built from or scored at. */
+function onlyLayer(features: Float32Array[]): Float32Array {
+  const [layer] = features;
+  if (!layer) throw new GenrepError('bank: no features extracted for the layer', 'INTERNAL');
+  return layer;
 }
 
 const isPooling = (p: string): p is Pooling => (POOLINGS as readonly string[]).includes(p);

@@ -2,8 +2,12 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseRunConfig } from '../config/loadConfig';
 import { writeFileAtomic } from '../io/atomicWrite';
+import type { Environment } from '../paths';
+import { PAPER_DEFAULTS } from '../protocol/vocabulary';
+import { resolveSettings } from '../settings';
 import { synthesizeDataset, type SynthProgress } from '../synth';
-import { runExperiment, type RunContext, type RunOutcome } from './run';
+import { runExperiment } from './run';
+import type { ExperimentOutcome, RunContext } from './runContext';
 
 /**
  * `genrep demo`: the whole method on a fresh machine with no download — a small synthetic DCASE 2023-layout dataset,
@@ -20,13 +24,15 @@ export const DEMO_SIZES = {
 
 export interface DemoOptions extends RunContext {
   dir: string;
+  /** For the model folder (the demo's config names its own cache folder); see worker/src/settings.ts. */
+  env: Environment;
   seed?: number;
   onSynthProgress?: (p: SynthProgress) => void;
 }
 
 export async function runDemo(
   o: DemoOptions,
-): Promise<RunOutcome & { dataDir: string; configFile: string; synthSec: number }> {
+): Promise<ExperimentOutcome & { dataDir: string; configFile: string; synthSec: number }> {
   const t0 = performance.now();
   const dataDir = path.join(o.dir, 'data');
   await synthesizeDataset({
@@ -42,16 +48,17 @@ export async function runDemo(
   });
   const synthSec = (performance.now() - t0) / 1000;
   const configFile = path.join(o.dir, 'demo.genrep.json');
+  // The paper's settings, except K_s: the demo's whole source bank, as the paper's 990 is DCASE 2023's.
   const text = `{
   // The demo's run: written by \`genrep demo\`; edit it and run \`genrep run ${configFile}\` to experiment.
   "name": "demo",
   "dataset": { "root": "data", "layout": "dcase2023" },
   "embedder": "fbank-stats",
   "layers": "all",
-  "pooling": "temporal",
-  "K_n": 1,
-  "mixup": { "K_s": ${DEMO_SIZES.trainSource}, "lambda": 0.9 },
-  "dn": "transductive",
+  "pooling": "${PAPER_DEFAULTS.pooling}",
+  "K_n": ${PAPER_DEFAULTS.K_n},
+  "mixup": { "K_s": ${DEMO_SIZES.trainSource}, "lambda": ${PAPER_DEFAULTS.mixup.lambda} },
+  "dn": "${PAPER_DEFAULTS.dn}",
   "ablation": true,
   "layerSelection": "fixed",
   "cacheDir": ".cache",
@@ -60,6 +67,7 @@ export async function runDemo(
 `;
   if (!existsSync(configFile)) await writeFileAtomic(configFile, text);
   const loaded = parseRunConfig(text, configFile);
-  const outcome = await runExperiment(loaded, o);
+  const settings = resolveSettings({ runConfig: loaded.config, env: o.env });
+  const outcome = await runExperiment(loaded, settings, o);
   return { ...outcome, dataDir, configFile, synthSec };
 }

@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import { decodeWav } from '../audio';
 import type { Embedder, Pooling } from '../embedders';
-import { fileError, GenrepError } from '../errors';
-import { fsError } from '../io/fsErrors';
-import { contentHash, FeatureCache } from './featureCache';
+import { GenrepError } from '../errors';
+import { errnoCode, fsError } from '../io/fsErrors';
+import { contentHash, type FeatureCache } from './featureCache';
 
 export interface ExtractOptions {
   layers: number[];
@@ -45,38 +45,37 @@ export async function extractFeatures(
 ): Promise<ExtractResult> {
   const { layers, cache } = options;
   const dim = embedder.dim(options.pooling);
-  const rows: (Float32Array[] | undefined)[] = new Array(paths.length);
-  const hashes: (string | undefined)[] = new Array(paths.length);
+  /** Per input path, its features per layer once read or computed; undefined while missing or when it failed. */
+  const rows = Array.from<Float32Array[] | undefined>({ length: paths.length });
   const failed: { path: string; reason: string }[] = [];
   const failedIndex = new Set<number>();
-  const missing: number[] = [];
+  const missing: { index: number; file: string; hash: string }[] = [];
   let done = 0;
 
-  const fail = (i: number, err: unknown): void => {
+  const fail = (index: number, file: string, err: unknown): void => {
     if (!options.skipUnreadable || !(err instanceof GenrepError) || err.code === 'CANCELLED') throw err;
-    failed.push({ path: paths[i]!, reason: err.message });
-    failedIndex.add(i);
+    failed.push({ path: file, reason: err.message });
+    failedIndex.add(index);
   };
 
   // Pass 1: hash every clip and look it up; nothing is decoded for hits.
-  for (let i = 0; i < paths.length; i++) {
+  for (const [index, file] of paths.entries()) {
     throwIfCancelled(options.signal);
     let bytes: Buffer;
     try {
-      bytes = await readClipBytes(paths[i]!);
+      bytes = await readClipBytes(file);
     } catch (err) {
-      fail(i, err);
+      fail(index, file, err);
       done++;
       continue;
     }
     const hash = contentHash(bytes);
-    hashes[i] = hash;
     const cached = await Promise.all(layers.map((l) => cache.get(hash, l)));
     if (cached.every((c): c is Float32Array => c !== undefined)) {
-      rows[i] = cached;
+      rows[index] = cached;
       done++;
     } else {
-      missing.push(i);
+      missing.push({ index, file, hash });
     }
   }
   const hits = done - failed.length;
@@ -87,18 +86,18 @@ export async function extractFeatures(
   let extracted = 0;
   for (let start = 0; start < missing.length; start += options.batchSize) {
     throwIfCancelled(options.signal);
-    const batch: number[] = [];
+    const batch: typeof missing = [];
     const clips: Float32Array[] = [];
-    for (const i of missing.slice(start, start + options.batchSize)) {
+    for (const clip of missing.slice(start, start + options.batchSize)) {
       throwIfCancelled(options.signal);
       try {
-        const bytes = await readClipBytes(paths[i]!);
+        const bytes = await readClipBytes(clip.file);
         // Only what the embedder uses is decoded: BEATs' first 10 s of a 1-hour file, not the hour.
         const crop = embedder.clipSamples !== undefined ? { maxSamples: embedder.clipSamples } : {};
-        clips.push(decodeWav(bytes, paths[i]!, { channel: options.channel, targetSampleRate: 16000, ...crop }).samples);
-        batch.push(i);
+        clips.push(decodeWav(bytes, clip.file, { channel: options.channel, targetSampleRate: 16000, ...crop }).samples);
+        batch.push(clip);
       } catch (err) {
-        fail(i, err);
+        fail(clip.index, clip.file, err);
         done++;
       }
     }
@@ -112,40 +111,55 @@ export async function extractFeatures(
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (err) {
-      if (err instanceof GenrepError && batch.length === 1)
-        throw new GenrepError(`${paths[batch[0]!]}: ${err.message}`, err.code, {
-          ...err.data,
-          file: paths[batch[0]!]!,
-        });
+      const [only] = batch;
+      if (err instanceof GenrepError && batch.length === 1 && only)
+        throw new GenrepError(`${only.file}: ${err.message}`, err.code, { ...err.data, file: only.file });
       throw err;
     }
-    for (let b = 0; b < batch.length; b++) {
-      const i = batch[b]!;
-      const perLayer = layers.map((_, li) => out[li]!.slice(b * dim, (b + 1) * dim));
-      await Promise.all(perLayer.map((f, li) => cache.put(hashes[i]!, layers[li]!, f)));
-      rows[i] = perLayer;
+    const outputs = zip(layers, out, `${embedder.id}: layer outputs`);
+    for (const [b, clip] of batch.entries()) {
+      const perLayer = outputs.map(([layer, matrix]) => ({ layer, features: matrix.slice(b * dim, (b + 1) * dim) }));
+      await Promise.all(perLayer.map((p) => cache.put(clip.hash, p.layer, p.features)));
+      rows[clip.index] = perLayer.map((p) => p.features);
       extracted++;
       done++;
     }
     options.onProgress?.(done, paths.length);
   }
 
-  const kept = paths.map((_, i) => i).filter((i) => !failedIndex.has(i));
-  const features = layers.map((_, li) => {
-    const m = new Float32Array(kept.length * dim);
-    kept.forEach((i, r) => m.set(rows[i]![li]!, r * dim));
-    return m;
+  const kept: number[] = [];
+  const keptRows: Float32Array[][] = [];
+  rows.forEach((perLayer, index) => {
+    if (failedIndex.has(index)) return;
+    if (!perLayer) throw new GenrepError(`extractFeatures: no features for ${paths[index]}`, 'INTERNAL');
+    kept.push(index);
+    keptRows.push(perLayer);
+  });
+  const features = layers.map(() => new Float32Array(kept.length * dim));
+  keptRows.forEach((perLayer, r) => {
+    for (const [matrix, row] of zip(features, perLayer, 'extractFeatures: layers')) matrix.set(row, r * dim);
   });
   return { features, dim, kept, failed, hits, extracted };
+}
+
+/** Pairs two lists that must be equally long (one entry per requested layer); a mismatch is a bug. */
+function zip<A, B>(a: readonly A[], b: readonly B[], what: string): [A, B][] {
+  if (a.length !== b.length) throw new GenrepError(`${what}: ${b.length} for ${a.length}`, 'INTERNAL');
+  const pairs: [A, B][] = [];
+  a.forEach((x, i) => {
+    const y = b[i];
+    if (y !== undefined) pairs.push([x, y]);
+  });
+  return pairs;
 }
 
 async function readClipBytes(file: string): Promise<Buffer> {
   try {
     return await fsp.readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file (was it moved or deleted during the run?)', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .wav file');
-    throw fsError(err, file, { action: 'read', expected: 'a .wav file' });
+    const error = fsError(err, file, { action: 'read', expected: 'a .wav file' });
+    // Discovery listed the clip, so a missing one went away while the run was going.
+    if (errnoCode(err) !== 'ENOENT') throw error;
+    throw new GenrepError(`${error.message} (was it moved or deleted during the run?)`, error.code, error.data);
   }
 }

@@ -22,21 +22,18 @@ export function chooseLayers(
   fallbackLayer: number,
 ): Map<string, number> {
   const chosen = new Map<string, number>();
-  const layersOf = (m: string): number[] => [...perMachine.get(m)!.keys()];
-  for (const machine of perMachine.keys()) {
-    const layers = layersOf(machine);
-    const fallback = layers.includes(fallbackLayer) ? fallbackLayer : layers[0]!;
+  for (const [machine, ownLayers] of perMachine) {
+    const layers = [...ownLayers.keys()];
+    const fallback = layers.includes(fallbackLayer) ? fallbackLayer : (layers[0] ?? fallbackLayer);
     if (mode === 'fixed') {
       chosen.set(machine, fallback);
       continue;
     }
-    const judges = mode === 'oracle' ? [machine] : [...perMachine.keys()].filter((m) => m !== machine);
+    const judges = mode === 'oracle' ? [ownLayers] : [...perMachine].filter(([m]) => m !== machine).map(([, j]) => j);
     let best = fallback;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const layer of layers) {
-      const scores = judges
-        .map((m) => perMachine.get(m)!.get(layer))
-        .filter((x): x is Metrics => x !== null && x !== undefined);
+      const scores = judges.map((judge) => judge.get(layer)).filter((x): x is Metrics => x !== null && x !== undefined);
       if (scores.length === 0 || scores.length < judges.length) continue;
       const s = scores.reduce((acc, m) => acc + selectionScore(m), 0) / scores.length;
       if (s > bestScore) {

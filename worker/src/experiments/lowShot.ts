@@ -40,6 +40,7 @@ export function sampleTraining(
   // Keyed per machine type, so adding or removing another machine type does not change this one's sample.
   const random = new Random(`low-shot:${seed}:${machine.machineType}`);
   const idx = Array.from({ length: n }, (_, i) => i);
+  // i < k <= n and i <= j < n index idx (length n); the sample's indices are < n = machine.train.length.
   for (let i = 0; i < k; i++) {
     const j = i + Math.floor(random.uniform() * (n - i));
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];

@@ -60,7 +60,7 @@ export function scoreCell(input: CellInput): Promise<CellResult> {
       { field: '/K_n', expected: `<= ${bankRows}` },
     );
   }
-  return scoreWithBanks(input, hasDomains ? (domains as Domain[]) : undefined);
+  return scoreWithBanks(input, hasDomains ? domains : undefined);
 }
 
 async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefined): Promise<CellResult> {
@@ -105,7 +105,7 @@ export function metricsOf(testClips: readonly Clip[], score: ArrayLike<number>):
   const m: DcaseMetrics = dcaseMetrics({
     scores: score,
     labels,
-    ...(domains.every((d): d is Domain => d !== undefined) ? { domains: domains as Domain[] } : {}),
+    ...(domains.every((d): d is Domain => d !== undefined) ? { domains } : {}),
   });
   return toMetrics(m);
 }
@@ -126,6 +126,7 @@ export function rocSet(
   score: ArrayLike<number>,
 ): { all: RocPoints; source: RocPoints | null; target: RocPoints | null } {
   const labels = testClips.map((c) => (c.label === 'anomaly' ? 1 : 0));
+  // idx holds indices of test clips; labels and score have one entry per test clip.
   const curve = (keep: (c: Clip) => boolean): RocPoints | null => {
     const idx = testClips.map((c, i) => (keep(c) ? i : -1)).filter((i) => i >= 0);
     const l = idx.map((i) => labels[i]!);
@@ -146,6 +147,7 @@ export function rocSet(
 
 export function fileScores(testClips: readonly Clip[], cell: CellResult): FileScore[] {
   const decisions = decide(cell.score, cell.threshold);
+  // score, d_source and d_target hold one value per test clip, so i < testClips.length indexes each of them.
   return testClips.map((c, i) => ({
     name: c.name,
     path: c.path,

@@ -8,9 +8,9 @@ import { knownModels } from './manifest';
  * What `--model` names: 'fbank-stats' (the weight-free default), a known checkpoint name from
  * models/manifest.json (looked up in the model directory), a .pt checkpoint path, or an .onnx graph converted by
  * `genrep model convert`. A user encoder needs its input kind and output name too, so callers build that spec
- * themselves.
+ * themselves. `modelDir` (the caller's Settings.modelDir) is needed for a name only.
  */
-export function resolveModel(nameOrPath: string, modelDir: string): EmbedderSpec {
+export function resolveModel(nameOrPath: string, modelDir: string | undefined): EmbedderSpec {
   if (nameOrPath === 'fbank-stats') return { kind: 'fbank-stats' };
   const looksLikePath =
     nameOrPath.includes('/') || nameOrPath.includes(path.sep) || /\.(pt|pth|ckpt|onnx)$/i.test(nameOrPath);
@@ -26,6 +26,9 @@ export function resolveModel(nameOrPath: string, modelDir: string): EmbedderSpec
           expected: ['fbank-stats', ...models.keys()].join(' | '),
         },
       );
+    }
+    if (modelDir === undefined) {
+      throw new GenrepError(`resolveModel: '${nameOrPath}' needs the model folder (Settings.modelDir)`, 'INTERNAL');
     }
     const file = path.join(modelDir, entry.file);
     if (!existsSync(file)) {

@@ -1,6 +1,6 @@
 import type { DnMode, Domain, IndexChoice, Label, LayerSelectionMode, MemMixup, Pooling } from './vocabulary';
 
-/** One clip of layout "files" (the explicit list), with the metadata the other layouts read from file names. */
+/** One clip of an explicit file list (dataset layout "files"). */
 export interface DatasetFileEntry {
   path: string;
   machineType: string;
@@ -27,8 +27,13 @@ export type EmbedderConfig =
   | { kind: 'beats'; checkpoint: string }
   | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output?: string };
 
-/** The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in. */
+/**
+ * The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in
+ * (test/config/schemaDrift.test.ts keeps the two in step).
+ */
 export interface RunConfig {
+  /** The schema's path or URL, for editors; the worker ignores it. */
+  $schema?: string;
   name: string;
   dataset: DatasetConfig;
   embedder: EmbedderConfig;

@@ -1,3 +1,4 @@
+import { GenrepError } from '../errors';
 import type { Metrics, RunResults, VariantResult } from '../protocol/results';
 import { histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
 import { renderSvg } from './renderSvg';
@@ -9,7 +10,8 @@ import { ablationOrder } from './table';
  * draws, rendered to SVG here.
  */
 export async function renderReportHtml(results: RunResults): Promise<string> {
-  const main = results.variants[0]!;
+  const [main] = results.variants;
+  if (!main) throw new GenrepError(`${results.name}: results without a variant`, 'INTERNAL');
   const sections: string[] = [];
   sections.push(`<h1>GenRep report — ${esc(results.name)}</h1>`);
   sections.push(`<p class="meta">${esc(results.finishedAt)} · embedder <code>${esc(results.embedder.id)}</code> (${esc(results.embedder.provider)}, ${results.embedder.dim} dims, ${esc(results.embedder.pooling)} pooling) ·
@@ -93,6 +95,8 @@ function cells(m: Metrics | null): string {
 const pct = (x: number | null): string => (x === null ? '–' : (100 * x).toFixed(2));
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
 function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }

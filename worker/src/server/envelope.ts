@@ -108,9 +108,9 @@ function paramsId(params: unknown): unknown {
 
 /** `"params": null` is read as no params: some LSP clients send it for shutdown and exit. */
 function withoutNullParams(message: Message): Message {
-  if (!('params' in message) || (message as { params: unknown }).params !== null) return message;
-  const { params: _ignored, ...rest } = message as Message & { params: unknown };
-  return rest as Message;
+  if (!('params' in message) || message.params !== null) return message;
+  const { params: _ignored, ...rest } = message;
+  return rest;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -90,6 +90,7 @@ export class FrameDecoder {
   }
 
   private readHeader(s: Extract<State, { kind: 'header' }>, chunk: Buffer, from: number): number {
+    // i < chunk.length.
     for (let i = from; i < chunk.length; i++) {
       const b = chunk[i]!;
       s.bytes++;
@@ -170,7 +171,8 @@ export class FrameDecoder {
     const s = this.state;
     this.state = FrameDecoder.header();
     if (s.kind === 'body') {
-      const body = s.chunks.length === 1 ? s.chunks[0]! : Buffer.concat(s.chunks);
+      const [only] = s.chunks;
+      const body = s.chunks.length === 1 && only ? only : Buffer.concat(s.chunks);
       this.emit({ kind: 'message', body, scan: s.scan });
     } else if (s.kind === 'skip') {
       this.emit({ kind: 'oversize', length: s.length, scan: s.scan });

@@ -12,6 +12,7 @@ export class LineIndex {
   }
 
   position(offset: number): Position {
+    // Binary search: 0 <= lo <= mid <= hi < starts.length, and starts is never empty (it holds 0).
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {

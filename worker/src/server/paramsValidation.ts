@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { ResponseError } from 'vscode-jsonrpc';
 import { GenrepError } from '../errors';
-import type { WorkerErrorData } from '../protocol/errors';
+import { JSON_RPC_CODES, type WorkerErrorData } from '../protocol/errors';
 import type { WorkerMethod } from '../protocol/workerProtocol';
 import { projectFile } from '../paths';
 
@@ -13,7 +13,6 @@ import { projectFile } from '../paths';
  * InvalidParams naming the field instead of somewhere deep in a job.
  */
 export const PROTOCOL_SCHEMA_FILE = 'genrep-protocol.schema.json';
-const INVALID_PARAMS = -32602; // JSON-RPC 2.0
 
 export function protocolSchemaDir(): string {
   return path.dirname(projectFile('schemas', 'protocol', PROTOCOL_SCHEMA_FILE));
@@ -34,7 +33,7 @@ function validatorFor(key: string, definition: (schema: ProtocolSchema) => strin
   if (!ajv || !schema) {
     schema = JSON.parse(readFileSync(path.join(protocolSchemaDir(), PROTOCOL_SCHEMA_FILE), 'utf8')) as ProtocolSchema;
     ajv = new Ajv({ allErrors: false, strict: false });
-    ajv.addSchema(schema as object);
+    ajv.addSchema(schema);
   }
   const ref = definition(schema);
   if (!ref) {
@@ -74,5 +73,5 @@ function check(method: string, validate: ValidateFunction, params: unknown): voi
     problem = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   const what = params === undefined ? 'no params given' : 'invalid params';
   const message = `${method}: ${what}: ${where}: ${problem}`;
-  throw new ResponseError<WorkerErrorData>(INVALID_PARAMS, message, { code: 'BAD_INPUT', field: where });
+  throw new ResponseError<WorkerErrorData>(JSON_RPC_CODES.INVALID_PARAMS, message, { code: 'BAD_INPUT', field: where });
 }

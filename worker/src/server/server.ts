@@ -24,6 +24,7 @@ import { downloadCheckpoint, listModels } from './handlers/models';
 import { JobRunner, type JobContext } from './jobs';
 import { checkInitializeParams, checkParams } from './paramsValidation';
 import { genrepVersion } from '../paths';
+import { resolveSettings, type Settings } from '../settings';
 
 /**
  * The worker's side of the protocol on one connection: LSP's lifecycle (initialize / shutdown / exit), every
@@ -36,7 +37,13 @@ export interface ServeOptions {
 }
 
 interface Server {
-  settings: WorkerSettings;
+  /** The editor's settings, from `initialize` (read once: the protocol's RestartSetting tells the editor to restart the worker when one changes). */
+  editorSettings: WorkerSettings;
+  /**
+   * The folders and threads for one request: what the request (a run config, a params field) names, over the
+   * editor's settings, over the environment (worker/src/settings.ts).
+   */
+  settings(runConfig?: WorkerSettings): Settings;
   jobs: JobRunner;
   log: (type: LogMessageParams['type'], message: string) => void;
 }
@@ -65,27 +72,33 @@ const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
   'genrep/run': job(
     'genrep/run',
     (p) => `GenRep: running ${path.basename(p.configFile)}`,
-    (p, ctx, s) => run(p, ctx, s.settings, (line) => s.log(3, line)),
+    (p, ctx, s) =>
+      run(
+        p,
+        ctx,
+        (config) => s.settings(config),
+        (line) => s.log(3, line),
+      ),
   ),
   'genrep/results': (p) => results(p),
   'genrep/buildBank': job(
     'genrep/buildBank',
     (p) => `GenRep: building the ${p.machineType} memory bank (layer ${p.layer})`,
-    (p, ctx, s) => buildBank(p, ctx, s.settings),
+    (p, ctx, s) => buildBank(p, ctx, s.settings()),
   ),
   'genrep/scoreFiles': job(
     'genrep/scoreFiles',
     (p) => `GenRep: scoring ${p.files.length} file${p.files.length === 1 ? '' : 's'}`,
-    (p, ctx, s) => scoreFiles(p, ctx, s.settings),
+    (p, ctx, s) => scoreFiles(p, ctx, s.settings()),
   ),
   'genrep/listBanks': (p) => listBanks(p),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
-  'genrep/listModels': (p) => listModels(p),
+  'genrep/listModels': (p, s) => Promise.resolve(listModels(s.settings({ modelDir: p.modelDir }))),
   'genrep/downloadCheckpoint': job(
     'genrep/downloadCheckpoint',
     (p) => `GenRep: downloading ${p.name}`,
-    (p, ctx) => downloadCheckpoint(p, ctx),
+    (p, ctx, s) => downloadCheckpoint(p, ctx, s.settings({ modelDir: p.dir })),
   ),
 };
 
@@ -108,7 +121,8 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
     void connection.sendNotification(method, params).catch(() => undefined);
   };
   const server: Server = {
-    settings: {},
+    editorSettings: {},
+    settings: (runConfig) => resolveSettings({ runConfig, editor: server.editorSettings, env: process.env }),
     jobs: new JobRunner({
       progress: (token, value) => void connection.sendProgress(workDone, token, value).catch(() => undefined),
       status: (status) => notify('genrep/status', status),
@@ -129,7 +143,7 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
   connection.onRequest(async (method: string, params: unknown, token: CancellationToken) => {
     if (method === 'initialize') {
       checkInitializeParams(params);
-      applySettings(server, (params as InitializeParams).initializationOptions ?? {});
+      server.editorSettings = (params as InitializeParams).initializationOptions ?? {};
       const result: InitializeResult = {
         capabilities: {},
         serverInfo: { name: 'genrep-worker', version: genrepVersion() },
@@ -151,7 +165,7 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
     try {
       checkParams(method, params);
       // Absent params passed the check as {} (every member optional): the handler reads them as that.
-      return await handler((params ?? {}) as ParamsOf<WorkerMethod>, server, token);
+      return await handler(params ?? {}, server, token);
     } catch (err) {
       const fileForErrors = errorFileOf(method, params);
       throw toResponseError(err, {
@@ -164,14 +178,4 @@ export function serveWorker(connection: MessageConnection, options: ServeOptions
 
 function isWorkerMethod(method: string): method is WorkerMethod {
   return Object.prototype.hasOwnProperty.call(WORKER_REQUESTS, method);
-}
-
-/**
- * The editor's settings become the worker's defaults: model and cache folders through the same environment
- * variables the CLI honours (worker/src/paths.ts), so every module resolves them alike.
- */
-function applySettings(server: Server, settings: WorkerSettings): void {
-  server.settings = settings;
-  if (settings.modelDir) process.env['GENREP_MODEL_DIR'] = settings.modelDir;
-  if (settings.cacheDir) process.env['GENREP_CACHE_DIR'] = settings.cacheDir;
 }

@@ -25,6 +25,7 @@ export function registerDemoCommand(program: Command): void {
           runDemo({
             dir: opts.dir,
             seed: opts.seed,
+            env: process.env,
             signal,
             onSynthProgress: (p) => {
               if (!tty) return;

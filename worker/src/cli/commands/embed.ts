@@ -1,10 +1,12 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { Option } from 'commander';
 import { readWav } from '../../audio';
 import { createEmbedder, type Embedder, type EmbedderSpec, type Pooling, POOLINGS } from '../../embedders';
 import { GenrepError } from '../../errors';
+import { PAPER_DEFAULTS } from '../../protocol/vocabulary';
 import { writeNpy } from '../../io/npy';
 import { resolveModel } from '../../models/resolve';
-import { defaultCacheDir, defaultModelDir } from '../../paths';
+import { resolveSettings, type Settings } from '../../settings';
 import { parseChannel } from '../parse';
 
 /** `4`, `1,4,12` or `all` → layer indices (checked against the model's depth by the embedder). */
@@ -67,7 +69,7 @@ export function registerEmbedCommand(program: Command): void {
     .addOption(
       new Option('--pooling <pooling>', 'how token features become one vector per clip')
         .choices(POOLINGS)
-        .default('temporal'),
+        .default(PAPER_DEFAULTS.pooling),
     )
     .requiredOption('--out <file.npy>', 'output .npy file')
     .addOption(
@@ -88,12 +90,16 @@ export function registerEmbedCommand(program: Command): void {
       'where converted models are cached (default: $GENREP_CACHE_DIR or ~/.cache/genrep/cache)',
     )
     .action(async (wavs: string[], flags: EmbedFlags) => {
-      const spec = embedderSpec(flags);
+      const settings = resolveSettings({
+        runConfig: { modelDir: flags.modelDir, cacheDir: flags.cacheDir, threads: flags.threads },
+        env: process.env,
+      });
+      const spec = embedderSpec(flags, settings);
       const channel = parseChannel(flags.channel);
       const embedder = await createEmbedder(spec, {
-        cacheDir: flags.cacheDir ?? defaultCacheDir(),
+        cacheDir: settings.cacheDir,
         device: flags.device,
-        ...(flags.threads ? { threads: flags.threads } : {}),
+        ...(settings.threads ? { threads: settings.threads } : {}),
       });
       try {
         const layers = parseLayers(flags.layers, embedder.numLayers);
@@ -109,7 +115,7 @@ export function registerEmbedCommand(program: Command): void {
     });
 }
 
-function embedderSpec(flags: EmbedFlags): EmbedderSpec {
+function embedderSpec(flags: EmbedFlags, settings: Settings): EmbedderSpec {
   if (flags.inputKind || flags.output) {
     if (!flags.inputKind || !flags.output) {
       throw new GenrepError('a user ONNX encoder needs both --input-kind and --output', 'BAD_INPUT', {
@@ -123,7 +129,7 @@ function embedderSpec(flags: EmbedFlags): EmbedderSpec {
     }
     return { kind: 'onnx', path: flags.model, input: flags.inputKind, output: flags.output };
   }
-  const spec = resolveModel(flags.model, flags.modelDir ?? defaultModelDir());
+  const spec = resolveModel(flags.model, settings.modelDir);
   if (flags.int8) {
     if (spec.kind !== 'beats')
       throw new GenrepError(

@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { Option } from 'commander';
 import { DEFAULT_MAX_DURATION_SEC, readWav } from '../../audio';
 import { BEATS_FBANK_OPTIONS, BEATS_SAMPLES, BEATS_WAVEFORM_SCALE, beatsFbank, fbank } from '../../fbank';
 import { writeNpy } from '../../io/npy';
@@ -50,6 +51,7 @@ export function registerFbankCommand(program: Command): void {
           result = beatsFbank(audio.samples);
         } else {
           // Scaled in place (× 2^15 is exact in float32): a 10-minute clip's samples are 38 MB, not worth a copy.
+          // i < scaled.length.
           const scaled = audio.samples;
           for (let i = 0; i < scaled.length; i++) scaled[i] = scaled[i]! * BEATS_WAVEFORM_SCALE;
           result = fbank(scaled, BEATS_FBANK_OPTIONS);

@@ -13,7 +13,19 @@ interface MetricsOptions {
   out?: string;
 }
 
-export async function runMetrics(opts: MetricsOptions): Promise<Record<string, unknown>> {
+/** What `genrep metrics` writes. */
+export interface MetricsJson {
+  auc: number;
+  pauc: number;
+  auc_source: number | null;
+  auc_target: number | null;
+  official: number | null;
+  max_fpr: number;
+  /** With --roc; the first threshold (sklearn's +inf) is null, which JSON can carry. */
+  roc?: { fpr: number[]; tpr: number[]; thresholds: (number | null)[] };
+}
+
+export async function runMetrics(opts: MetricsOptions): Promise<MetricsJson> {
   const maxFpr = Number(opts.maxFpr);
   if (!(maxFpr > 0 && maxFpr <= 1))
     throw new GenrepError(`--max-fpr: expected a number in (0, 1], got '${opts.maxFpr}'`, 'BAD_INPUT', {
@@ -32,10 +44,11 @@ export async function runMetrics(opts: MetricsOptions): Promise<Record<string, u
   };
   const scores = await readScoresFile(opts.scores, { count: alignLabels });
   alignLabels(scores.length);
-  const domains = opts.domains !== undefined ? await readDomainsFile(opts.domains) : undefined;
-  if (domains && domains.length !== scores.length) {
+  const domainsFile = opts.domains;
+  const domains = domainsFile !== undefined ? await readDomainsFile(domainsFile) : undefined;
+  if (domainsFile !== undefined && domains && domains.length !== scores.length) {
     throw fileError(
-      opts.domains!,
+      domainsFile,
       `has ${domains.length} domains but ${opts.scores} has ${scores.length} scores; they must align line by line`,
       'BAD_INPUT',
       {
@@ -53,7 +66,7 @@ export async function runMetrics(opts: MetricsOptions): Promise<Record<string, u
       throw fileError(opts.labels, err.message, err.code, { field: 'labels', expected: err.data.expected });
     throw err;
   }
-  const out: Record<string, unknown> = {
+  const out: MetricsJson = {
     auc: m.auc,
     pauc: m.pauc,
     auc_source: m.auc_source ?? null,

@@ -1,8 +1,8 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
 import { downloadCheckpoint } from '../../models/download';
-import { defaultModelDir } from '../../paths';
+import { resolveSettings } from '../../settings';
 
 /** `genrep model …`: the known checkpoints and their download. Returned so other model subcommands attach to it. */
 export function registerModelCommand(program: Command): Command {
@@ -26,7 +26,7 @@ export function registerModelCommand(program: Command): Command {
     .option('--url <url>', 'download from this address instead of the official link (a mirror)')
     .action(async (name: string, opts: { dir?: string; url?: string }) => {
       const entry = modelEntry(name);
-      const dir = opts.dir ?? defaultModelDir();
+      const dir = resolveSettings({ runConfig: { modelDir: opts.dir }, env: process.env }).modelDir;
       const showBar = process.stderr.isTTY === true;
       const bar = new SingleBar(
         {

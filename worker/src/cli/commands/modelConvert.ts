@@ -1,9 +1,11 @@
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
+import { Option } from 'commander';
 import { readBeatsCheckpoint } from '../../beats/beatsCheckpoint';
 import { convertBeats } from '../../beats/convert';
-import { BeatsOutput } from '../../beats/graph';
+import type { BeatsOutput } from '../../beats/graph';
 import { POOLINGS } from '../../embedders';
 import { writeFileAtomic } from '../../io/atomicWrite';
+import { PAPER_DEFAULTS } from '../../protocol/vocabulary';
 import { parseLayers } from './embed';
 
 interface ConvertFlags {
@@ -28,7 +30,7 @@ export function registerModelConvertCommand(model: Command): void {
         "pooled outputs layer<k>_<pooling> [B, dim], or 'none' for hidden states layer<k> [B, 496, C]",
       )
         .choices([...POOLINGS, 'none'])
-        .default('temporal'),
+        .default(PAPER_DEFAULTS.pooling),
     )
     .option('--int8', 'dynamic int8 quantisation of the linear layers (faster on CPU, features differ slightly)')
     .action(async (file: string, flags: ConvertFlags) => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadRunConfig } from '../../config/loadConfig';
 import { runExperiment } from '../../experiments/run';
 import { formatResultsTable } from '../../report/table';
+import { resolveSettings } from '../../settings';
 import { withInterrupt } from '../interrupt';
 import { runProgressReporter } from '../progressBar';
 
@@ -15,10 +16,11 @@ export function registerRunCommand(program: Command): void {
     .option('--quiet', 'print only the results table')
     .action(async (file: string, opts: { quiet?: boolean }) => {
       const loaded = await loadRunConfig(file);
+      const settings = resolveSettings({ runConfig: loaded.config, env: process.env });
       const bar = runProgressReporter();
       try {
         const outcome = await withInterrupt((signal) =>
-          runExperiment(loaded, {
+          runExperiment(loaded, settings, {
             signal,
             onProgress: opts.quiet ? () => undefined : bar.onProgress,
             log: opts.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`),

@@ -2,18 +2,9 @@ import type { Command } from 'commander';
 import { fileError, GenrepError } from '../../errors';
 import { writeFileAtomic } from '../../io/atomicWrite';
 import { decide } from '../../metrics';
-import {
-  buildBanks,
-  checkSavable,
-  DN_MODES,
-  DnMode,
-  IndexChoice,
-  loadBank,
-  MachineScores,
-  MemoryBanks,
-  saveBank,
-  scoreMachine,
-} from '../../scoring';
+import { DN_MODES, PAPER_DEFAULTS, type DnMode, type DnStats, type IndexChoice } from '../../protocol/vocabulary';
+import { buildBanks, checkSavable, loadBank, saveBank, scoreMachine } from '../../scoring';
+import type { MachineScores, MemoryBanks } from '../../scoring';
 import { readDomainsFile, readFeatureMatrix, readSectionsFile } from '../../scoring/inputFiles';
 import { HNSW_BOUNDS } from '../../scoring/validate';
 
@@ -37,11 +28,17 @@ interface ScoreFeaturesOptions {
   out?: string;
 }
 
-function parseNumber(text: string, option: string, integer: boolean): number {
+/**
+ * The `field` of a flag's error: for the paper's symbols, the run config's JSON pointer (`/K_n`, `/mixup/K_s`,
+ * `/mixup/lambda`), so K_s is one field whether a config or `--mixup-ks` set it; for other flags, the flag's name.
+ */
+const FIELD = { kn: '/K_n', mixupKs: '/mixup/K_s', mixupLambda: '/mixup/lambda' } as const;
+
+function parseNumber(text: string, option: string, integer: boolean, field = option.replace(/^--/, '')): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
     throw new GenrepError(`${option}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`, 'BAD_INPUT', {
-      field: option,
+      field,
     });
   }
   return v;
@@ -67,29 +64,60 @@ function parseLayer(text: string): number {
 
 const list = (a: Float64Array | undefined): number[] | null => (a ? Array.from(a) : null);
 
+/** The JSON score-features writes: the per-bank distances and the score first, then how they were made. */
+export interface ScoresJson {
+  d_source?: number[] | null;
+  d_target?: number[] | null;
+  distances?: Record<string, number[]>;
+  score: number[];
+  dn_mode: DnMode;
+  kind: MachineScores['kind'];
+  kn: number;
+  mixup: MachineScores['mixup'];
+  index: MachineScores['index'];
+  stats: Record<string, DnStats> | null;
+  stats_from: MachineScores['statsFrom'];
+  threshold?: number;
+  threshold_quantile?: number | undefined;
+  decision?: number[];
+}
+
+/** `values[i]` per bank name: the scorer returns one entry per bank, in `bankNames` order. */
+function byBank<T, U>(result: MachineScores, values: readonly T[], map: (value: T) => U): Record<string, U> {
+  if (values.length !== result.bankNames.length) {
+    throw new GenrepError(`score-features: ${values.length} values for ${result.bankNames.length} banks`, 'INTERNAL');
+  }
+  // Own properties even for a section named __proto__ (an assignment would set the object's prototype).
+  const entries: [string, U][] = [];
+  result.bankNames.forEach((name, i) => {
+    const value = values[i];
+    if (value !== undefined) entries.push([name, map(value)]);
+  });
+  return Object.fromEntries(entries);
+}
+
 /** The JSON written by score-features: the three arrays the issue names first, then how they were made. */
-export function scoresToJson(result: MachineScores, decisions?: Uint8Array): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (result.kind === 'domain') {
-    out.d_source = list(result.d_source);
-    out.d_target = list(result.d_target);
-  } else {
-    out.distances = Object.fromEntries(result.bankNames.map((n, i) => [n, Array.from(result.distances[i])]));
-  }
-  out.score = Array.from(result.score);
-  out.dn_mode = result.dnMode;
-  out.kind = result.kind;
-  out.kn = result.kn;
-  out.mixup = result.mixup;
-  out.index = result.index;
-  out.stats = result.stats ? Object.fromEntries(result.bankNames.map((n, i) => [n, result.stats![i]])) : null;
-  out.stats_from = result.statsFrom;
-  if (result.threshold !== undefined) {
-    out.threshold = result.threshold;
-    out.threshold_quantile = result.thresholdQuantile;
-    out.decision = Array.from(decisions ?? decide(result.score, result.threshold));
-  }
-  return out;
+export function scoresToJson(result: MachineScores, decisions?: Uint8Array): ScoresJson {
+  return {
+    ...(result.kind === 'domain'
+      ? { d_source: list(result.d_source), d_target: list(result.d_target) }
+      : { distances: byBank(result, result.distances, (d) => Array.from(d)) }),
+    score: Array.from(result.score),
+    dn_mode: result.dnMode,
+    kind: result.kind,
+    kn: result.kn,
+    mixup: result.mixup,
+    index: result.index,
+    stats: result.stats ? byBank(result, result.stats, (s) => s) : null,
+    stats_from: result.statsFrom,
+    ...(result.threshold !== undefined
+      ? {
+          threshold: result.threshold,
+          threshold_quantile: result.thresholdQuantile,
+          decision: Array.from(decisions ?? decide(result.score, result.threshold)),
+        }
+      : {}),
+  };
 }
 
 export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<MachineScores> {
@@ -105,7 +133,7 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
       field: 'index',
     });
   }
-  const kn = opts.kn !== undefined ? parseNumber(opts.kn, '--kn', true) : undefined;
+  const kn = opts.kn !== undefined ? parseNumber(opts.kn, '--kn', true, FIELD.kn) : undefined;
   const thresholdQuantile =
     opts.thresholdQuantile !== undefined
       ? parseNumber(opts.thresholdQuantile, '--threshold-quantile', false)
@@ -156,21 +184,21 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
         },
       );
     }
-    const ks = parseNumber(opts.mixupKs, '--mixup-ks', true);
+    const ks = parseNumber(opts.mixupKs, '--mixup-ks', true, FIELD.mixupKs);
     if (ks < 0) {
       const problem = `--mixup-ks: K_s must be 0 (MemMixup off) or a positive integer, got ${ks}`;
-      throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-ks' });
+      throw new GenrepError(problem, 'BAD_INPUT', { field: FIELD.mixupKs });
     }
-    const lambda = parseNumber(opts.mixupLambda, '--mixup-lambda', false);
+    const lambda = parseNumber(opts.mixupLambda, '--mixup-lambda', false, FIELD.mixupLambda);
     if (ks > 0 && !(lambda >= 0 && lambda <= 1)) {
       const problem = `--mixup-lambda: λ must lie in [0, 1], got ${lambda}`;
-      throw new GenrepError(problem, 'BAD_INPUT', { field: 'mixup-lambda' });
+      throw new GenrepError(problem, 'BAD_INPUT', { field: FIELD.mixupLambda });
     }
     if (ks > 0 && trainDomains === undefined) {
       throw new GenrepError(
         'MemMixup (--mixup-ks) mixes target rows with source rows: it needs --train-domains',
         'BAD_INPUT',
-        { field: 'mixup-ks' },
+        { field: FIELD.mixupKs },
       );
     }
     banks = buildBanks({
@@ -178,7 +206,7 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
       dim: train.dim,
       trainDomains,
       trainSections,
-      kn: kn ?? 1,
+      kn: kn ?? PAPER_DEFAULTS.K_n,
       mixup: ks > 0 ? { K_s: ks, lambda } : null,
       index: opts.index as IndexChoice,
       hnsw: opts.hnswEf !== undefined ? { efSearch: parseHnswEf(opts.hnswEf) } : {},
@@ -226,10 +254,13 @@ export function registerScoreFeaturesCommand(program: Command): void {
     )
     .option('--bank <B.grbank>', 'score against a bank saved with --save-bank instead of --train')
     .requiredOption('--test <Y.npy>', 'test features, clips × dims')
-    .option('--kn <n>', "K_n: nearest neighbours averaged per bank (default 1, or the saved bank's)")
+    .option(
+      '--kn <n>',
+      `K_n: nearest neighbours averaged per bank (default ${PAPER_DEFAULTS.K_n}, or the saved bank's)`,
+    )
     .option('--mixup-ks <K>', 'MemMixup: K_s nearest source rows mixed into each target row (0 = off)', '0')
-    .option('--mixup-lambda <λ>', 'MemMixup: weight λ of the target row', '0.9')
-    .option('--dn <mode>', `domain normalisation: ${DN_MODES.join(' | ')}`, 'transductive')
+    .option('--mixup-lambda <λ>', 'MemMixup: weight λ of the target row', String(PAPER_DEFAULTS.mixup.lambda))
+    .option('--dn <mode>', `domain normalisation: ${DN_MODES.join(' | ')}`, PAPER_DEFAULTS.dn)
     .option('--index <kind>', 'nearest-neighbour search: exact | hnsw | auto (HNSW above 100000 training rows)', 'auto')
     .option('--hnsw-ef <n>', 'HNSW search beam width (default 200)')
     .option(

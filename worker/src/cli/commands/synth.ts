@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { MACHINE_MODELS, synthesizeDataset } from '../../synth';
 import { withInterrupt } from '../interrupt';

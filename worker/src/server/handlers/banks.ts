@@ -8,15 +8,15 @@ import type {
   ListBanksResult,
   ScoreFilesParams,
   ScoreFilesResult,
-  WorkerSettings,
 } from '../../protocol/workerProtocol';
+import type { Settings } from '../../settings';
 import type { JobContext } from '../jobs';
 
 /** genrep/buildBank: one machine type's memory bank at one layer, written as a .grbank file. */
 export async function buildBank(
   params: BuildBankParams,
   job: JobContext,
-  settings: WorkerSettings,
+  settings: Settings,
 ): Promise<BuildBankResult> {
   return buildBankFromDataset({
     root: params.root,
@@ -28,7 +28,7 @@ export async function buildBank(
     K_n: params.K_n,
     mixup: params.mixup,
     out: params.out,
-    ...(settings.threads ? { threads: settings.threads } : {}),
+    settings,
     signal: job.signal,
     onProgress: (p) => job.progress(p),
   });
@@ -41,7 +41,7 @@ export async function buildBank(
 export async function scoreFiles(
   params: ScoreFilesParams,
   job: JobContext,
-  settings: WorkerSettings,
+  settings: Settings,
 ): Promise<ScoreFilesResult> {
   if (params.files.length === 0) throw new GenrepError('no files selected to score', 'BAD_INPUT', { field: 'files' });
   for (const file of params.files) {
@@ -56,7 +56,7 @@ export async function scoreFiles(
     files: params.files,
     dn: params.dn,
     ...(params.embedder !== undefined ? { embedder: params.embedder } : {}),
-    ...(settings.threads ? { threads: settings.threads } : {}),
+    settings,
     signal: job.signal,
     onProgress: (p) => job.progress(p),
   });

@@ -37,7 +37,7 @@ async function listOne(root: string, params: ListDatasetsParams): Promise<Datase
     };
   } catch (err) {
     if (!(err instanceof GenrepError)) throw err;
-    const error = toResponseError(err).data!;
+    const error = toResponseError(err).data ?? { code: err.code };
     return { root, status: err.code === 'NOT_FOUND' ? 'missing' : 'error', message: err.message, error };
   }
 }

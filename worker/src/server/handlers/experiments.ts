@@ -1,7 +1,6 @@
-import { promises as fsp } from 'node:fs';
-import { loadRunConfig } from '../../config/loadConfig';
-import { readResults, runExperiment } from '../../experiments/run';
-import { fileError } from '../../errors';
+import { loadRunConfig, readConfigFile } from '../../config/loadConfig';
+import { readResults } from '../../experiments/readResults';
+import { runExperiment } from '../../experiments/run';
 import type {
   ResultsParams,
   ResultsResult,
@@ -11,23 +10,28 @@ import type {
   ValidateConfigResult,
   WorkerSettings,
 } from '../../protocol/workerProtocol';
+import type { Settings } from '../../settings';
 import { validateConfigFile } from '../configDiagnostics';
 import type { JobContext } from '../jobs';
 
-/** genrep/run: the same runExperiment as `genrep run`, with the editor's settings as defaults the config can override. */
+/**
+ * genrep/run: the same runExperiment as `genrep run`; `settingsFor` puts the config's own folders and threads over
+ * the editor's settings.
+ */
 export async function run(
   params: RunParams,
   job: JobContext,
-  settings: WorkerSettings,
+  settingsFor: (runConfig: WorkerSettings) => Settings,
   log: (line: string) => void,
 ): Promise<RunOutcome> {
   job.progress({ stage: 'discover', done: 0, total: 1, message: 'reading the run config' });
   const loaded = await loadRunConfig(params.configFile);
-  const config = loaded.config;
-  if (config.cacheDir === undefined && settings.cacheDir) config.cacheDir = settings.cacheDir;
-  if (config.modelDir === undefined && settings.modelDir) config.modelDir = settings.modelDir;
-  if (config.threads === undefined && settings.threads) config.threads = settings.threads;
-  const outcome = await runExperiment(loaded, { signal: job.signal, onProgress: (p) => job.progress(p), log });
+  const settings = settingsFor(loaded.config);
+  const outcome = await runExperiment(loaded, settings, {
+    signal: job.signal,
+    onProgress: (p) => job.progress(p),
+    log,
+  });
   const main = outcome.results.variants[0];
   return {
     name: outcome.results.name,
@@ -47,16 +51,6 @@ export async function results(params: ResultsParams): Promise<ResultsResult> {
 
 export async function validateConfig(params: ValidateConfigParams): Promise<ValidateConfigResult> {
   if (params.text !== undefined) return validateConfigFile(params.file, params.text);
-  let text: string;
-  try {
-    text = await fsp.readFile(params.file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw fileError(
-      params.file,
-      code === 'ENOENT' ? 'no such config file' : `cannot be read (${code ?? String(err)})`,
-      code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_INPUT',
-    );
-  }
-  return validateConfigFile(params.file, text);
+  const bytes = await readConfigFile(params.file);
+  return validateConfigFile(params.file, bytes.toString('utf8'));
 }

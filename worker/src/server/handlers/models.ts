@@ -2,17 +2,17 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { downloadCheckpoint as download } from '../../models/download';
 import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
-import { defaultModelDir } from '../../paths';
 import type {
   DownloadCheckpointParams,
   DownloadCheckpointResult,
-  ListModelsParams,
   ListModelsResult,
 } from '../../protocol/workerProtocol';
+import type { Settings } from '../../settings';
 import type { JobContext } from '../jobs';
 
-export async function listModels(params: ListModelsParams): Promise<ListModelsResult> {
-  const modelDir = params.modelDir ?? defaultModelDir();
+/** genrep/listModels: the known checkpoints and whether each is in the model folder (params' own, if given). */
+export function listModels(settings: Settings): ListModelsResult {
+  const { modelDir } = settings;
   const models = [...knownModels().values()].map((m) => {
     const file = path.join(modelDir, m.file);
     return { name: m.name, file: m.file, role: m.role, bestLayer: m.bestLayer, present: existsSync(file), path: file };
@@ -24,11 +24,12 @@ export async function listModels(params: ListModelsParams): Promise<ListModelsRe
 export async function downloadCheckpoint(
   params: DownloadCheckpointParams,
   job: JobContext,
+  settings: Settings,
 ): Promise<DownloadCheckpointResult> {
   const entry = modelEntry(params.name);
   const mib = (n: number): string => (n / 1048576).toFixed(1);
   return download({
-    dir: params.dir ?? defaultModelDir(),
+    dir: settings.modelDir,
     file: entry.file,
     url: entry.url,
     published: publishedChecks(entry),
