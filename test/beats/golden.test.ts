@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convertBeatsToBytes } from '../../worker/src/beats/convert';
 import { beatsOutputName } from '../../worker/src/beats/graph';
-import { Checkpoint, readCheckpoint } from '../../worker/src/checkpoint';
+import type { Checkpoint } from '../../worker/src/checkpoint';
+import { readCheckpoint } from '../../worker/src/checkpoint';
 import { beatsFbank } from '../../worker/src/fbank';
 import { openSession, ort } from '../../worker/src/onnx/runtime';
 import { GoldenSet } from '../helpers/golden';

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBeatsConfig } from '../../worker/src/beats/config';
 import { beatsOutputDim, buildBeatsGraph, foldWeightNorm } from '../../worker/src/beats/graph';
-import { Checkpoint, readCheckpoint } from '../../worker/src/checkpoint';
+import type { Checkpoint } from '../../worker/src/checkpoint';
+import { readCheckpoint } from '../../worker/src/checkpoint';
 import { TINY_CHECKPOINT } from './helpers';
 
 let checkpoint: Checkpoint;

@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBeatsConfig } from '../../worker/src/beats/config';
 import { validateBeats } from '../../worker/src/beats/convert';
-import { expectedShapes, WeightTensor } from '../../worker/src/beats/stateDict';
-import { Checkpoint, readCheckpoint } from '../../worker/src/checkpoint';
+import type { WeightTensor } from '../../worker/src/beats/stateDict';
+import { expectedShapes } from '../../worker/src/beats/stateDict';
+import type { Checkpoint } from '../../worker/src/checkpoint';
+import { readCheckpoint } from '../../worker/src/checkpoint';
 import { GoldenSet } from '../helpers/golden';
 import { TINY_CHECKPOINT } from './helpers';
 import { genrepErrorOf as failure } from '../helpers/errors';

@@ -23,7 +23,7 @@ async function expectError(file: string, code: string, pattern: RegExp): Promise
   await expect(readCheckpoint(file)).rejects.toMatchObject({
     name: 'GenrepError',
     code,
-    message: expect.stringMatching(pattern),
+    message: expect.stringMatching(pattern) as unknown,
     data: { file },
   });
 }
@@ -80,7 +80,9 @@ describe('archive handling', () => {
     const file = save(torchZip(pickle, { '0': new Uint8Array(4000) }));
     await expect(readCheckpoint(file, { maxEntryBytes: 3000 })).rejects.toMatchObject({
       code: 'UNSAFE',
-      message: expect.stringMatching(/zip entry archive\/data\/0 declares 4000 bytes, above the 3000-byte limit/),
+      message: expect.stringMatching(
+        /zip entry archive\/data\/0 declares 4000 bytes, above the 3000-byte limit/,
+      ) as unknown,
     });
     await expect(readCheckpoint(file, { maxEntryBytes: 4000 })).resolves.toBeDefined();
   });
@@ -107,7 +109,7 @@ describe('archive handling', () => {
   it('detects a corrupted byte through the CRC', async () => {
     const spoiled = Buffer.from(torchZip(oneTensor, { '0': fourFloats }));
     const at = spoiled.indexOf(Buffer.from(fourFloats));
-    spoiled[at + 5] ^= 0x40;
+    spoiled[at + 5]! ^= 0x40;
     await expectError(save(spoiled), 'CORRUPT', /archive\/data\/0 fails its CRC-32 check/);
   });
 
@@ -179,7 +181,7 @@ describe('archive handling', () => {
     await expect(readCheckpoint(path.join(dir, 'does-not-exist.pt'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(readCheckpoint(dir)).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(/is a directory/),
+      message: expect.stringMatching(/is a directory/) as unknown,
     });
   });
 

@@ -4,7 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, type Checkpoint } from '../../worker/src/checkpoint';
 import { FIXTURES, GoldenSet } from '../helpers/golden';
 
-/** Values checked against what torch.load returned (test/fixtures/checkpoint/reference.json, made by scripts/checkpoint/make-fixtures.py). */
+/**
+ * Values checked against what torch.load returned (test/fixtures/checkpoint/reference.json, made by
+ * make_checkpoint_fixtures.py beside this test).
+ */
 const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'reference.json'), 'utf8')) as {
   'golden-beats-tiny/checkpoint.pt': {
     label_dict: Record<string, string>;

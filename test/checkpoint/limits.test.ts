@@ -77,7 +77,9 @@ describe('checks before any tensor data is read', () => {
     expect(seen[0]!.cfg).toEqual({ embed_dim: 4 });
     expect([...seen[0]!.shapes]).toEqual([['w', [2, 2]]]);
     expect(seen[0]!.layout).toBe('checkpoint');
-    await expect(readCheckpoint(file)).rejects.toMatchObject({ message: expect.stringMatching(/fails its CRC-32/) });
+    await expect(readCheckpoint(file)).rejects.toMatchObject({
+      message: expect.stringMatching(/fails its CRC-32/) as unknown,
+    });
   });
 
   it('checks every storage entry size before reading any (no half-read file)', async () => {
@@ -89,7 +91,9 @@ describe('checks before any tensor data is read', () => {
     const progress: number[] = [];
     await expect(readCheckpoint(file, { onProgress: (done) => progress.push(done) })).rejects.toMatchObject({
       code: 'CORRUPT',
-      message: expect.stringMatching(/archive\/data\/1 holds 12 bytes but the checkpoint's pickle declares 16/),
+      message: expect.stringMatching(
+        /archive\/data\/1 holds 12 bytes but the checkpoint's pickle declares 16/,
+      ) as unknown,
     });
     expect(progress).toEqual([]);
   });
@@ -108,7 +112,9 @@ describe('checks before any tensor data is read', () => {
     const file = save(torchZip(expanded, { '0': float32Bytes([7]) }));
     await expect(readCheckpoint(file, { architecture: architecture(() => 64, true) })).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(/tensor w \(shape \[3, 4\], stride \[0, 0\]\) repeats one storage element/),
+      message: expect.stringMatching(
+        /tensor w \(shape \[3, 4\], stride \[0, 0\]\) repeats one storage element/,
+      ) as unknown,
     });
     const ck = await readCheckpoint(file);
     expect(Array.from(ck.tensors.get('w')!.data)).toEqual(new Array(12).fill(7));
@@ -136,7 +142,7 @@ describe('the tensor memory budget', () => {
       code: 'UNSAFE',
       message: expect.stringMatching(
         /would take 128\.0 MiB .* above the 64\.0 MiB budget \(3 × the 0\.0 MiB of parameters a Test model with/,
-      ),
+      ) as unknown,
     });
   });
 
@@ -146,7 +152,7 @@ describe('the tensor memory budget', () => {
     try {
       process.env['GENREP_CHECKPOINT_MAX_MB'] = '1';
       await expect(readCheckpoint(file)).rejects.toMatchObject({
-        message: expect.stringMatching(/above the 1\.0 MiB budget \(set by GENREP_CHECKPOINT_MAX_MB\)/),
+        message: expect.stringMatching(/above the 1\.0 MiB budget \(set by GENREP_CHECKPOINT_MAX_MB\)/) as unknown,
       });
       process.env['GENREP_CHECKPOINT_MAX_MB'] = '2';
       await expect(readCheckpoint(file)).resolves.toBeDefined();
@@ -172,7 +178,9 @@ describe('zip sizes', () => {
     ]);
     await expect(readCheckpoint(save(zeros))).rejects.toMatchObject({
       code: 'UNSAFE',
-      message: expect.stringMatching(/zip entry archive\/data\/0 would inflate \d+ bytes to 2097152 \(more than 100:1/),
+      message: expect.stringMatching(
+        /zip entry archive\/data\/0 would inflate \d+ bytes to 2097152 \(more than 100:1/,
+      ) as unknown,
     });
     const ramp = Float32Array.from({ length: 2 ** 19 }, (_, i) => Math.sin(i));
     const weights = writeTorchZip([
@@ -190,7 +198,9 @@ describe('zip sizes', () => {
     ]);
     await expect(readCheckpoint(save(lying))).rejects.toMatchObject({
       code: 'CORRUPT',
-      message: expect.stringMatching(/truncated or corrupt zip archive \(entry archive\/data\/0 claims 2097152 bytes/),
+      message: expect.stringMatching(
+        /truncated or corrupt zip archive \(entry archive\/data\/0 claims 2097152 bytes/,
+      ) as unknown,
     });
   });
 });

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../worker/src/checkpoint';
 import { PickleFault, unpickle } from '../../worker/src/checkpoint/pickle';
-import { PyDict, PySet, PyTuple, type PyValue } from '../../worker/src/checkpoint/pythonValues';
+import type { PySet } from '../../worker/src/checkpoint/pythonValues';
+import { PyDict, PyTuple, type PyValue } from '../../worker/src/checkpoint/pythonValues';
 import { TensorRef, torchUnpickleHooks } from '../../worker/src/checkpoint/torchGlobals';
 import { FIXTURES } from '../helpers/golden';
 import { float32Bytes, PickleBuilder, pushTensor, torchZip } from './torchZip';
@@ -155,13 +156,15 @@ describe('unpickler opcodes', () => {
 
 describe('protocol 4 checkpoint written by torch (pickle_protocol=4)', () => {
   it('reads it like the protocol 2 ones', async () => {
-    const reference = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'reference.json'), 'utf8'))[
-      'protocol4.pt'
-    ] as {
-      cfg: Record<string, unknown>;
-      label_dict: Record<string, unknown>;
-      tensors: Record<string, { shape: number[]; values: number[] }>;
-    };
+    const references = JSON.parse(readFileSync(path.join(FIXTURES, 'checkpoint', 'reference.json'), 'utf8')) as Record<
+      string,
+      {
+        cfg: Record<string, unknown>;
+        label_dict: Record<string, unknown>;
+        tensors: Record<string, { shape: number[]; values: number[] }>;
+      }
+    >;
+    const reference = references['protocol4.pt']!;
     const ck = await readCheckpoint(path.join(FIXTURES, 'checkpoint', 'protocol4.pt'));
     expect(ck.cfg).toEqual(reference.cfg);
     expect(ck.labelDict).toEqual(reference.label_dict);
@@ -194,7 +197,7 @@ describe('interpreting the unpickled checkpoint', () => {
     );
     await expect(readCheckpoint(file)).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(/cfg\.w holds a tensor/),
+      message: expect.stringMatching(/cfg\.w holds a tensor/) as unknown,
     });
   });
 
@@ -202,7 +205,7 @@ describe('interpreting the unpickled checkpoint', () => {
     const notTensor = saveDict((p) => p.str('model').emptyDict().str('w').int(3).setitem().setitem());
     await expect(readCheckpoint(notTensor)).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(/state dict entry model\.w is a int, not a tensor/),
+      message: expect.stringMatching(/state dict entry model\.w is a int, not a tensor/) as unknown,
     });
     // cfg = {'l': l} where l = [l]
     const selfRef = saveDict((p) =>
@@ -222,7 +225,7 @@ describe('interpreting the unpickled checkpoint', () => {
     );
     await expect(readCheckpoint(selfRef)).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(/nested more than 64 levels deep \(or contains itself\)/),
+      message: expect.stringMatching(/nested more than 64 levels deep \(or contains itself\)/) as unknown,
     });
   });
 
@@ -242,7 +245,7 @@ describe('interpreting the unpickled checkpoint', () => {
     });
     await expect(readCheckpoint(file)).rejects.toMatchObject({
       code: 'BAD_INPUT',
-      message: expect.stringMatching(/more than 1000000 values/),
+      message: expect.stringMatching(/more than 1000000 values/) as unknown,
     });
   });
 

@@ -69,8 +69,8 @@ describe('BEATs embedder (tiny checkpoint)', () => {
       for (let f = 0; f < 8; f++) {
         for (let c = 0; c < 64; c++) {
           const v = layer1[(t * 8 + f) * 64 + c]!;
-          spatialRef[c] += v / 496;
-          spectralRef[t * 64 + c] += v / 8;
+          spatialRef[c]! += v / 496;
+          spectralRef[t * 64 + c]! += v / 8;
         }
       }
     }
@@ -97,7 +97,10 @@ describe('BEATs embedder (tiny checkpoint)', () => {
     await again.dispose();
     expect((await fsp.stat(path.join(dir, files[2]!))).mtimeMs).toBe(before);
     expect(first!.length).toBe(512);
-    expect(JSON.parse(await fsp.readFile(path.join(dir, 'arch.json'), 'utf8')).config.encoder_layers).toBe(2);
+    const arch = JSON.parse(await fsp.readFile(path.join(dir, 'arch.json'), 'utf8')) as {
+      config: { encoder_layers: number };
+    };
+    expect(arch.config.encoder_layers).toBe(2);
   });
 
   it('refuses a layer beyond the model (3 of 2) and honours cancellation', async () => {

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder, fbankStatistics } from '../../worker/src/embedders';
-import { DimInit, TensorDataType } from '../../worker/src/onnx/proto';
+import type { DimInit } from '../../worker/src/onnx/proto';
+import { TensorDataType } from '../../worker/src/onnx/proto';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
 import { genrepRejection as failure } from '../helpers/errors';
 
@@ -72,9 +73,47 @@ describe('user ONNX encoder', () => {
       { kind: 'onnx', path: file, input: 'waveform', output: 'embedding' },
       { threads: 1, device: 'cpu' },
     );
-    const [out] = await embedder.embed([ramp, ramp], { layers: [1], pooling: 'spatial', batchSize: 8 });
+    const [out] = await embedder.embed([ramp, ramp], { layers: [1], pooling: 'temporal', batchSize: 8 });
     expect(out!.length).toBe(4);
     expect(out![1]).toBeCloseTo(15999 / 160000, 6);
+    await embedder.dispose();
+  });
+
+  it('refuses a pooling it cannot honour: its vectors come out pooled by the model itself', async () => {
+    const file = await writeModel('wave_pooled', { dims: ['batch', 'samples'] }, meanMax);
+    const embedder = await createEmbedder(
+      { kind: 'onnx', path: file, input: 'waveform', output: 'embedding' },
+      { threads: 1, device: 'cpu' },
+    );
+    for (const pooling of ['spectral', 'spatial'] as const) {
+      const err = await failure(embedder.embed([ramp], { layers: [1], pooling }));
+      expect(err.code).toBe('BAD_INPUT');
+      expect(err.message).toBe(
+        `${file}: pooling '${pooling}' does not apply to this ONNX encoder, whose output 'embedding' is one vector ` +
+          "per clip, pooled by the model itself; use 'temporal'",
+      );
+      expect(err.data).toEqual({ file, field: 'pooling', expected: 'temporal' });
+      expect(() => embedder.dim(pooling)).toThrow(/pooling 'spatial'|pooling 'spectral'/);
+    }
+    expect(embedder.dim('temporal')).toBe(2);
+    await embedder.dispose();
+  });
+
+  it('names the model and the output when a run returns another size than the probe did', async () => {
+    // Mean over the batch: [1, 100] whatever the batch, which the probe (a batch of 1) cannot tell apart.
+    const file = await writeModel('batch_mean', { dims: ['batch', 100] }, (g, x) => {
+      g.op('ReduceMean', [x], { axes: ints([0]), keepdims: int(1) }, { outputs: ['embedding'] });
+      return [{ name: 'embedding', dims: [1, 100] }];
+    });
+    const embedder = await createEmbedder(
+      { kind: 'onnx', path: file, input: 'waveform', output: 'embedding' },
+      { threads: 1, device: 'cpu' },
+    );
+    const err = await failure(embedder.embed([ramp, ramp], { layers: [1], pooling: 'temporal', batchSize: 2 }));
+    expect(err.code).toBe('BAD_INPUT');
+    expect(err.message).toBe(
+      `${file}: output 'embedding' has shape [1, 100] (100 values) for a batch of 2; expected [2, 100]`,
+    );
     await embedder.dispose();
   });
 

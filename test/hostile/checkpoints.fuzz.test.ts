@@ -116,7 +116,7 @@ class Mutator {
           break;
         case 1:
           data[pos] = this.pick(OPCODES);
-          done.push(`opcode 0x${data[pos]!.toString(16)} at ${pos}`);
+          done.push(`opcode 0x${data[pos].toString(16)} at ${pos}`);
           break;
         case 2: {
           const n = 1 + this.int(16);

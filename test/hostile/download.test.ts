@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { downloadCheckpoint, type DownloadLimits } from '../../worker/src/models/download';
 import { GenrepError } from '../../worker/src/errors';
+import type { ChecksumRecords } from '../../worker/src/models/checksumRecords';
 import { FIXTURES } from '../helpers/golden';
 import { CLI_MAIN, isOneLineError, runCliProcess } from '../helpers/cliProcess';
 import { float32Bytes, statePickle, torchZip, writeTorchZip } from '../checkpoint/torchZip';
@@ -291,7 +292,7 @@ describe('checkpoint download from a hostile host', () => {
       const ms = Date.now() - started;
       times.push(`  ${c.name}: ${ms} ms`);
       // SHOW_MESSAGES=1 prints each message beside its time, for reviewing the wording.
-      if (process.env.SHOW_MESSAGES) times.push(`    ${(err as Error).message}`);
+      if (process.env['SHOW_MESSAGES']) times.push(`    ${(err as Error).message}`);
       expect(err).toBeInstanceOf(GenrepError);
       const message = (err as GenrepError).message;
       expect(message).toMatch(c.message);
@@ -316,7 +317,7 @@ describe('checkpoint download from a hostile host', () => {
       expect(good.sha256).toBe(payloadSha);
       expect(readFileSync(path.join(dir, FILE)).equals(payload)).toBe(true);
       expect(readdirSync(dir).sort()).toEqual([FILE, 'checksums.json']);
-      const records = JSON.parse(readFileSync(path.join(dir, 'checksums.json'), 'utf8'));
+      const records = JSON.parse(readFileSync(path.join(dir, 'checksums.json'), 'utf8')) as ChecksumRecords;
       expect(records[FILE]).toMatchObject({ sha256: payloadSha, size: payload.length, checked: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import { downloadCheckpoint } from '../../worker/src/models/download';
 import { main } from '../../worker/src/cli/main';
 import { FIXTURES } from '../helpers/golden';
 import { startDownloadServer, type DownloadServer } from './downloadServer';
+import type { ChecksumRecords } from '../../worker/src/models/checksumRecords';
 
 const payload = readFileSync(path.join(FIXTURES, 'golden-beats-tiny', 'checkpoint.pt'));
 const payloadSha = createHash('sha256').update(payload).digest('hex');
@@ -48,9 +49,9 @@ describe('checkpoint download', () => {
     expect(result.sha256).toBe(payloadSha);
     expect(readFileSync(path.join(dir, 'BEATs.pt')).equals(payload)).toBe(true);
     expect(progress.at(-1)).toBe(payload.length);
-    const records = JSON.parse(readFileSync(path.join(dir, 'checksums.json'), 'utf8'));
-    expect(records['BEATs.pt'].sha256).toBe(payloadSha);
-    expect(records['BEATs.pt'].size).toBe(payload.length);
+    const records = JSON.parse(readFileSync(path.join(dir, 'checksums.json'), 'utf8')) as ChecksumRecords;
+    expect(records['BEATs.pt']?.sha256).toBe(payloadSha);
+    expect(records['BEATs.pt']?.size).toBe(payload.length);
   });
 
   it('resumes an interrupted download with a Range request', async () => {
@@ -72,7 +73,7 @@ describe('checkpoint download', () => {
     rmSync(path.join(dir, 'BEATs.pt'));
     server.body = Buffer.from(payload);
     // Inside a tensor's storage: the file is still a well-formed checkpoint, only its bytes differ.
-    server.body[Math.floor(payload.length / 2)] ^= 0xff;
+    server.body[Math.floor(payload.length / 2)]! ^= 0xff;
     await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(
       /differs from the one recorded/,
     );
@@ -110,8 +111,8 @@ describe('checkpoint download', () => {
     expect(code).toBe(1);
   });
 
-  const records = (): Record<string, { sha256: string; size: number; checked?: boolean }> =>
-    JSON.parse(readFileSync(path.join(dir, 'checksums.json'), 'utf8'));
+  const records = (): ChecksumRecords =>
+    JSON.parse(readFileSync(path.join(dir, 'checksums.json'), 'utf8')) as ChecksumRecords;
   /** A record as GenRep wrote it before downloads were checked: the sha256 of a 1000-byte error page. */
   const pinnedGarbage = {
     sha256: 'e'.repeat(64),
@@ -141,7 +142,7 @@ describe('checkpoint download', () => {
     rmSync(path.join(dir, 'BEATs.pt'));
     const before = readFileSync(path.join(dir, 'checksums.json'), 'utf8');
     server.body = Buffer.from(payload);
-    server.body[100] ^= 0xff; // inside data.pkl: its CRC-32 fails
+    server.body[100]! ^= 0xff; // inside data.pkl: its CRC-32 fails
     await expect(downloadCheckpoint({ dir, file: 'BEATs.pt', url: server.url })).rejects.toThrow(
       /refused: the server sent 467947 bytes that are not a PyTorch checkpoint \(zip entry checkpoint\/data\.pkl fails/,
     );

@@ -117,7 +117,7 @@ export async function startDownloadServer(
     requests: [],
     cutAfter: undefined,
     body: payload,
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0]!;

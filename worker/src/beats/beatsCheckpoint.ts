@@ -4,6 +4,7 @@ import {
   readCheckpoint,
   type ReadCheckpointOptions,
 } from '../checkpoint';
+import { GenrepError } from '../errors';
 import { type ParsedBeatsConfig, parseBeatsConfig } from './config';
 import { checkStateDictShapes, parameterBytes } from './stateDict';
 
@@ -32,5 +33,7 @@ export async function readBeatsCheckpoint(
     },
   };
   const checkpoint = await readCheckpoint(file, { ...options, architecture });
-  return { checkpoint, parsed: parsed! };
+  if (parsed === undefined)
+    throw new GenrepError('readCheckpoint returned without checking the architecture', 'INTERNAL');
+  return { checkpoint, parsed };
 }

@@ -1,7 +1,7 @@
 import { fileError, GenrepError } from '../errors';
 
 /**
- * The BEATs configuration as the checkpoint's `cfg` dict states it (genrep-spec §2.1), field names as the
+ * The BEATs configuration as the checkpoint's `cfg` dict states it (docs/beats.md, "Checks"), field names as the
  * reference `BEATsConfig` spells them. Only what changes the inference graph is kept; dropouts, layer drop and the
  * gradient-decay ratio do nothing in eval mode.
  */
@@ -48,7 +48,7 @@ export const BEATS_DEFAULTS: BeatsConfig = {
   predictor_class: 527,
 };
 
-/** The configuration of the released BEATs_iter3(+) checkpoints (spec §2.1); the benchmark and tests build it. */
+/** The configuration of the released BEATs_iter3(+) checkpoints (Chen et al. 2022, BEATs); the benchmark and tests build it. */
 export const BEATS_OFFICIAL: BeatsConfig = {
   ...BEATS_DEFAULTS,
   input_patch_size: 16,
@@ -70,7 +70,7 @@ const TRAINING_ONLY_KEYS = new Set([
   'predictor_dropout',
 ]);
 
-/** BEATs consumes fixed 10 s clips: 998 fbank frames of 128 mel bins (spec §1.2). */
+/** BEATs consumes fixed 10 s clips: 998 fbank frames of 128 mel bins (docs/fbank.md, "API": beatsFbank). */
 export const FBANK_FRAMES = 998;
 export const FBANK_BINS = 128;
 

@@ -1,6 +1,9 @@
-import { BeatsConfig, parseBeatsConfig } from './config';
-import { BEATS_GRAPH_VERSION, BEATS_OPSET, BeatsGraphOptions, buildBeatsGraph } from './graph';
-import { checkStateDict, StateDict } from './stateDict';
+import type { BeatsConfig } from './config';
+import { parseBeatsConfig } from './config';
+import type { BeatsGraphOptions } from './graph';
+import { BEATS_GRAPH_VERSION, BEATS_OPSET, buildBeatsGraph } from './graph';
+import type { StateDict } from './stateDict';
+import { checkStateDict } from './stateDict';
 
 /** What a checkpoint contributes to a conversion (the checkpoint reader's Checkpoint satisfies this). */
 export interface BeatsWeights {

@@ -1,10 +1,11 @@
 import { GenrepError } from '../errors';
-import type { Pooling } from '../embedders/types';
+import type { Pooling } from '../protocol/vocabulary';
 import { float, GraphBuilder, int, ints } from '../onnx/graphBuilder';
 import { TensorDataType } from '../onnx/proto';
-import { BeatsConfig, beatsGeometry, checkLayers, FBANK_BINS, FBANK_FRAMES } from './config';
+import type { BeatsConfig } from './config';
+import { beatsGeometry, checkLayers, FBANK_BINS, FBANK_FRAMES } from './config';
 import { relativePositionBias } from './relativePosition';
-import { StateDict, WeightTensor } from './stateDict';
+import type { StateDict, WeightTensor } from './stateDict';
 
 /** Bumped whenever the graph this module writes changes, so cached conversions are rebuilt. */
 export const BEATS_GRAPH_VERSION = 1;
@@ -55,6 +56,7 @@ function transposed(w: WeightTensor, scale = 1): Float32Array {
   const out = new Float32Array(rows * cols);
   const src = w.data;
   const TILE = 64;
+  // The state dict's shapes were checked (stateDict.ts), so src holds rows·cols floats: r < rows, c < cols.
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(rows, r0 + TILE);
     for (let c0 = 0; c0 < cols; c0 += TILE) {
@@ -73,9 +75,10 @@ function transposed(w: WeightTensor, scale = 1): Float32Array {
  */
 export function foldWeightNorm(g: WeightTensor, v: WeightTensor): Float32Array {
   const [outCh, inCh, K] = v.shape as [number, number, number];
+  // Shapes checked (stateDict.ts): v.data holds outCh·inCh·K floats and g.data K, so i·K + k and k are in bounds.
   const sumSq = new Float64Array(K);
   for (let i = 0; i < outCh * inCh; i++) {
-    for (let k = 0; k < K; k++) sumSq[k] += v.data[i * K + k]! ** 2;
+    for (let k = 0; k < K; k++) sumSq[k]! += v.data[i * K + k]! ** 2;
   }
   const ratio = new Float32Array(K);
   for (let k = 0; k < K; k++) ratio[k] = g.data[k]! / Math.fround(Math.sqrt(sumSq[k]!));
@@ -87,14 +90,15 @@ export function foldWeightNorm(g: WeightTensor, v: WeightTensor): Float32Array {
 }
 
 /**
- * Writes the BEATs encoder (spec §2.4) as an ONNX graph: fbank [B, 998, 128] in, the requested layers' hidden
+ * Writes the BEATs encoder (docs/beats.md, "The graph") as an ONNX graph: fbank [B, 998, 128] in, the requested layers' hidden
  * states or pooled vectors out. Weights go in as initializers, pre-arranged for the ops that read them (MatMul
  * right operands transposed, q/k/v fused, 1/√d folded into k, weight norm folded, the relative-position bias
  * gathered into one [1, H, N, N] constant), so the runtime does no layout work per clip.
  */
 export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options: BeatsGraphOptions): GraphBuilder {
   const layers = checkLayers(options.layers, cfg.encoder_layers);
-  const lastLayer = layers[layers.length - 1]!;
+  const lastLayer = layers.at(-1);
+  if (lastLayer === undefined) throw new GenrepError('BEATs graph: checkLayers returned no layer', 'INTERNAL');
   const geo = beatsGeometry(cfg);
   const E = cfg.embed_dim;
   const C = cfg.encoder_embed_dim;
@@ -152,7 +156,7 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
     return quantizedLinear(g, x, name, weightT, inDim, outDim, b);
   };
 
-  // ---- patch embedding (spec §1.3) ----
+  // ---- patch embedding (docs/beats.md, "The graph") ----
   const fbank = g.input(BEATS_INPUT, TensorDataType.FLOAT, ['batch', FBANK_FRAMES, FBANK_BINS]);
   g.scope = 'patch';
   const image = g.op('Unsqueeze', [fbank, axis1]);
@@ -230,21 +234,18 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
       const scale = proj === 'k_proj' ? scaling : 1;
       const wT = transposed(get(stateDict, `${a}.${proj}.weight`), scale);
       for (let r = 0; r < C; r++) qkvWeight.set(wT.subarray(r * C, (r + 1) * C), r * 3 * C + slot * C);
-      const bias = get(stateDict, `${a}.${proj}.bias`).data;
+      const bias = get(stateDict, `${a}.${proj}.bias`).data; // [C], shape checked (stateDict.ts)
       for (let c = 0; c < C; c++) qkvBias[slot * C + c] = bias[c]! * scale;
     });
     const qkv = linear(h, `${a}.qkv`, qkvWeight, C, 3 * C, qkvBias);
-    const [q, k, v] = g.opMulti(
-      'Split',
-      [qkv, g.int64Tensor(`${a}.split`, [C, C, C])],
-      { axis: int(2) },
-      { outputs: 3 },
+    const [q, k, v] = tripleOf(
+      g.opMulti('Split', [qkv, g.int64Tensor(`${a}.split`, [C, C, C])], { axis: int(2) }, { outputs: 3 }),
     );
     const heads = (t: string, perm: number[]) =>
       g.op('Transpose', [g.op('Reshape', [t, toTokens])], { perm: ints(perm) });
-    const qh = heads(q!, [0, 2, 1, 3]); // [B, H, N, d]
-    const khT = heads(k!, [0, 2, 3, 1]); // [B, H, d, N]
-    const vh = heads(v!, [0, 2, 1, 3]);
+    const qh = heads(q, [0, 2, 1, 3]); // [B, H, N, d]
+    const khT = heads(k, [0, 2, 3, 1]); // [B, H, d, N]
+    const vh = heads(v, [0, 2, 1, 3]);
     let logits = g.op('MatMul', [qh, khT]); // [B, H, N, N]
 
     if (relBias) {
@@ -253,6 +254,7 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
         // The gate sums grep_linear's outputs in two groups of four; summing the weight rows instead is the same map.
         const grepW = get(stateDict, `${a}.grep_linear.weight`).data;
         const grepB = get(stateDict, `${a}.grep_linear.bias`).data;
+        // Shapes checked (stateDict.ts): grep_linear.weight is [8, d] and its bias [8]; j < d.
         const gateW = new Float32Array(d * 2);
         for (let j = 0; j < d; j++) {
           gateW[j * 2] = grepW[0 * d + j]! + grepW[1 * d + j]! + grepW[2 * d + j]! + grepW[3 * d + j]!;
@@ -266,15 +268,17 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
           g.op('MatMul', [qh, g.floatTensor(`${a}.gate.weight`, gateW, [d, 2])]),
           g.floatTensor(`${a}.gate.bias`, gateB, [2]),
         ]);
-        const [gateA, gateB2] = g.opMulti(
-          'Split',
-          [g.op('Sigmoid', [z]), g.int64Tensor(`${a}.gate.split`, [1, 1])],
-          { axis: int(3) },
-          { outputs: 2 },
+        const [gateA, gateB2] = pairOf(
+          g.opMulti(
+            'Split',
+            [g.op('Sigmoid', [z]), g.int64Tensor(`${a}.gate.split`, [1, 1])],
+            { axis: int(3) },
+            { outputs: 2 },
+          ),
         );
         const grepA = g.floatTensor(`${a}.grep_a`, get(stateDict, `${a}.grep_a`).data, [1, H, 1, 1]);
         // gate = g_a · (g_b · grep_a − 1) + 2, one value per head and query: [B, H, N, 1].
-        const gate = g.op('Add', [g.op('Mul', [gateA!, g.op('Sub', [g.op('Mul', [gateB2!, grepA]), one])]), two]);
+        const gate = g.op('Add', [g.op('Mul', [gateA, g.op('Sub', [g.op('Mul', [gateB2, grepA]), one])]), two]);
         bias = g.op('Mul', [gate, relBias]);
       }
       logits = g.op('Add', [logits, bias]);
@@ -352,6 +356,7 @@ function quantizedLinear(
 ): string {
   const scales = new Float32Array(outDim);
   const q = new Int8Array(weightT.length);
+  // weightT is [inDim, outDim]: r·outDim + o < inDim·outDim for r < inDim, o < outDim.
   for (let o = 0; o < outDim; o++) {
     let maxAbs = 0;
     for (let r = 0; r < inDim; r++) maxAbs = Math.max(maxAbs, Math.abs(weightT[r * outDim + o]!));
@@ -361,10 +366,25 @@ function quantizedLinear(
     scales[o] = scale;
     for (let r = 0; r < inDim; r++) q[r * outDim + o] = Math.round(weightT[r * outDim + o]! / scale);
   }
-  const [xq, xScale, xZero] = g.opMulti('DynamicQuantizeLinear', [x], {}, { outputs: 3 });
+  const [xq, xScale, xZero] = tripleOf(g.opMulti('DynamicQuantizeLinear', [x], {}, { outputs: 3 }));
   const w = g.int8Tensor(`${name}.weight_q`, q, [inDim, outDim]);
   const wZero = g.int8Tensor(`${name}.weight_zero`, new Int8Array(1), []);
-  const acc = g.op('MatMulInteger', [xq!, w, xZero!, wZero]);
-  const scale = g.op('Mul', [xScale!, g.floatTensor(`${name}.weight_scale`, scales, [outDim])]);
+  const acc = g.op('MatMulInteger', [xq, w, xZero, wZero]);
+  const scale = g.op('Mul', [xScale, g.floatTensor(`${name}.weight_scale`, scales, [outDim])]);
   return g.op('Add', [g.op('Mul', [g.op('Cast', [acc], { to: int(TensorDataType.FLOAT) }), scale]), bias]);
+}
+
+/** The outputs of a two- or three-output op (opMulti returns exactly as many as it was asked for). */
+function pairOf(outputs: readonly string[]): [string, string] {
+  const [first, second] = outputs;
+  if (first === undefined || second === undefined)
+    throw new GenrepError('BEATs graph: an op lost an output', 'INTERNAL');
+  return [first, second];
+}
+
+function tripleOf(outputs: readonly string[]): [string, string, string] {
+  const [first, second, third] = outputs;
+  if (first === undefined || second === undefined || third === undefined)
+    throw new GenrepError('BEATs graph: an op lost an output', 'INTERNAL');
+  return [first, second, third];
 }

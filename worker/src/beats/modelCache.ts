@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { fileError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { fsError } from '../io/fsErrors';
 import { readBeatsCheckpoint } from './beatsCheckpoint';
-import { BeatsConfig } from './config';
-import { BeatsWeights, convertBeats, validateBeats } from './convert';
-import { BEATS_GRAPH_VERSION, BeatsGraphOptions } from './graph';
+import type { BeatsConfig } from './config';
+import type { BeatsWeights } from './convert';
+import { convertBeats, validateBeats } from './convert';
+import type { BeatsGraphOptions } from './graph';
+import { BEATS_GRAPH_VERSION } from './graph';
 
 /** Hex SHA-256 of a file, streamed (a BEATs checkpoint is 344 MiB). */
 export async function sha256File(file: string): Promise<string> {
@@ -15,9 +16,6 @@ export async function sha256File(file: string): Promise<string> {
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a checkpoint file');
     throw fsError(err, file, { action: 'read', expected: 'a checkpoint file' });
   }
   return hash.digest('hex');

@@ -1,5 +1,6 @@
-import { BeatsConfig } from './config';
-import { expectedShapes, WeightTensor } from './stateDict';
+import type { BeatsConfig } from './config';
+import type { WeightTensor } from './stateDict';
+import { expectedShapes } from './stateDict';
 
 /**
  * A BEATs-shaped state dict with seeded random weights, for tests and benchmarks of the full-size graph (the real

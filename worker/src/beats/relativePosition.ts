@@ -1,9 +1,9 @@
-import { WeightTensor } from './stateDict';
+import type { WeightTensor } from './stateDict';
 
 const f32 = Math.fround;
 
 /**
- * T5-style bidirectional bucket of a relative position r = key − query (spec §2.4 step 4), with the reference's
+ * T5-style bidirectional bucket of a relative position r = key − query (docs/beats.md, "The graph": relative position bias), with the reference's
  * float32 arithmetic: half the buckets for r > 0, exact buckets below max_exact, logarithmic ones up to
  * max_distance, clamped to the last bucket beyond it.
  */
@@ -30,6 +30,8 @@ export function relativePositionBias(table: WeightTensor, tokens: number, maxDis
   for (let r = -(tokens - 1); r < tokens; r++)
     bucketOf[r + tokens - 1] = relativePositionBucket(r, numBuckets, maxDistance);
   const bias = new Float32Array(heads * tokens * tokens);
+  // j − i + tokens − 1 ∈ [0, 2·tokens − 2] indexes bucketOf; a bucket is < numBuckets, so bucket·heads + h is inside
+  // the [numBuckets, heads] table (its shape was checked against the cfg).
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < tokens; i++) {
       const row = (h * tokens + i) * tokens;

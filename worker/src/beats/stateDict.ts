@@ -1,6 +1,7 @@
-import { fileError } from '../errors';
+import { fileError, GenrepError } from '../errors';
 import { shortText } from '../checkpoint/pythonValues';
-import { BeatsConfig, beatsParameterCount } from './config';
+import type { BeatsConfig } from './config';
+import { beatsParameterCount } from './config';
 
 /** Structurally the checkpoint reader's Tensor: contiguous C-order float32. */
 export interface WeightTensor {
@@ -13,7 +14,7 @@ export type StateDict = ReadonlyMap<string, WeightTensor>;
 const IGNORED_PREFIXES = ['predictor.'];
 
 /**
- * Every state-dict key the reference module creates for this cfg, with its shape (spec §2.3). Loading in the
+ * Every state-dict key the reference module creates for this cfg, with its shape (docs/beats.md, "Checks"). Loading in the
  * reference is strict, so this list is exactly what a valid checkpoint holds.
  */
 export function expectedShapes(cfg: BeatsConfig): Map<string, number[]> {
@@ -83,15 +84,17 @@ export function checkStateDictShapes(
   file: string,
 ): void {
   const expected = expectedShapes(cfg);
-  const missing = [...expected.keys()].filter((key) => !shapes.has(key));
-  if (missing.length > 0) {
+  const missing = [...expected].filter(([key]) => !shapes.has(key));
+  const [firstMissing] = missing;
+  if (firstMissing !== undefined) {
+    const keys = missing.map(([key]) => key);
     throw fileError(
       file,
-      `state dict is missing ${missing.length === 1 ? 'key' : 'keys'} ${listed(missing)} (required by its cfg)`,
+      `state dict is missing ${keys.length === 1 ? 'key' : 'keys'} ${listed(keys)} (required by its cfg)`,
       'BAD_INPUT',
       {
-        field: `model.${missing[0]}`,
-        expected: `shape ${fmt(expected.get(missing[0]!)!)}`,
+        field: `model.${firstMissing[0]}`,
+        expected: `shape ${fmt(firstMissing[1])}`,
       },
     );
   }
@@ -107,7 +110,7 @@ export function checkStateDictShapes(
     );
   }
   for (const [key, shape] of expected) {
-    const actual = shapes.get(key)!;
+    const actual = required(shapes, key);
     const same = actual.length === shape.length && actual.every((n, i) => n === shape[i]);
     if (!same) {
       throw fileError(file, `state dict key ${key} has shape ${fmt(actual)}, expected ${fmt(shape)}`, 'BAD_INPUT', {
@@ -130,7 +133,7 @@ export function parameterBytes(cfg: BeatsConfig): number {
 export function checkStateDict(stateDict: StateDict, cfg: BeatsConfig, file: string): void {
   checkStateDictShapes(new Map([...stateDict].map(([key, t]) => [key, t.shape])), cfg, file);
   for (const [key, shape] of expectedShapes(cfg)) {
-    const tensor = stateDict.get(key)!;
+    const tensor = required(stateDict, key);
     const count = shape.reduce((x, y) => x * y, 1);
     if (tensor.data.length !== count) {
       throw fileError(
@@ -146,7 +149,16 @@ export function checkStateDict(stateDict: StateDict, cfg: BeatsConfig, file: str
   }
 }
 
+/** A key checkStateDictShapes has already required, so a miss is a bug here. */
+function required<T>(map: ReadonlyMap<string, T>, key: string): T {
+  const value = map.get(key);
+  if (value === undefined)
+    throw new GenrepError(`state dict check: ${key} missing after the keys were checked`, 'INTERNAL');
+  return value;
+}
+
 function checkFinite(file: string, key: string, data: Float32Array): void {
+  // i < data.length, and first indexes a weight found below when bad > 0.
   let first = -1;
   let bad = 0;
   for (let i = 0; i < data.length; i++) {

@@ -126,9 +126,6 @@ async function openCheckpointFile(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileError(file, 'no such file', 'NOT_FOUND');
-    if (code === 'EISDIR') throw fileError(file, 'is a directory, expected a .pt checkpoint');
     throw fsError(err, file, { action: 'open', expected: 'a .pt checkpoint' });
   }
 }
@@ -176,7 +173,8 @@ function recordPrefix(file: string, zip: ZipArchive): string {
       'UNSUPPORTED',
     );
   }
-  if (pickles.length !== 1) {
+  const [pickle, ...morePickles] = pickles;
+  if (pickle === undefined || morePickles.length > 0) {
     throw fileError(
       file,
       pickles.length === 0
@@ -186,7 +184,7 @@ function recordPrefix(file: string, zip: ZipArchive): string {
       { expected: 'a .pt file written by torch.save' },
     );
   }
-  return pickles[0]!.slice(0, -'data.pkl'.length);
+  return pickle.slice(0, -'data.pkl'.length);
 }
 
 async function isBigEndian(file: string, zip: ZipArchive, prefix: string): Promise<boolean> {
@@ -237,7 +235,10 @@ async function readArchive(
 
 async function readPickle(file: string, zip: ZipArchive, prefix: string): Promise<PyValue> {
   const pickleName = `${prefix}data.pkl`;
-  const pickleSize = zip.entries.get(pickleName)!.uncompressedSize;
+  const pickleEntry = zip.entries.get(pickleName);
+  // recordPrefix found the prefix from this very entry.
+  if (pickleEntry === undefined) throw new GenrepError(`checkpoint reader: no ${pickleName} entry`, 'INTERNAL');
+  const pickleSize = pickleEntry.uncompressedSize;
   if (pickleSize > MAX_PICKLE_BYTES) {
     throw fileError(
       file,
@@ -319,8 +320,7 @@ async function loadTensors(
   for (const storage of plan.storages) {
     const bytes = await zip.read(storage.entry, storage.bytes);
     const values = storageToFloat32(bytes, storage.dtype, bigEndian);
-    for (const key of storage.users) {
-      const t = top.model.get(key)!;
+    for (const { key, tensor: t } of storage.users) {
       // The storage array itself serves a tensor that is its sole, whole, contiguous view; others get copies,
       // so no two tensors ever share memory.
       const whole = isWholeView(t, storage.users.length);
@@ -334,8 +334,14 @@ async function loadTensors(
   const tensors = new Map<string, Tensor>();
   const dtypes = new Map<string, StorageDtype>();
   for (const [key, t] of top.model) {
-    tensors.set(key, materialised.get(key)!);
-    dtypes.set(key, t.storage.type.dtype!);
+    // planTensors gave every tensor a storage (and refused the ones without a float32 conversion).
+    const tensor = materialised.get(key);
+    const dtype = t.storage.type.dtype;
+    if (tensor === undefined || dtype === undefined) {
+      throw new GenrepError(`checkpoint reader: tensor ${key} was not planned`, 'INTERNAL');
+    }
+    tensors.set(key, tensor);
+    dtypes.set(key, dtype);
   }
   return { tensors, dtypes };
 }

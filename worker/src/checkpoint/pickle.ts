@@ -151,7 +151,7 @@ class Reader {
     }
   }
   u8(): number {
-    this.need(1);
+    this.need(1); // so pos < bytes.length
     return this.bytes[this.pos++]!;
   }
   u16(): number {
@@ -215,6 +215,7 @@ function decodeText(bytes: Uint8Array): string {
 function decodeLong(bytes: Uint8Array): number | bigint {
   if (bytes.length === 0) return 0;
   let value = 0n;
+  // 0 ≤ i < bytes.length, and bytes is not empty.
   for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
   if (bytes[bytes.length - 1]! & 0x80) value -= 1n << BigInt(8 * bytes.length);
   return narrowInt(value);
@@ -287,13 +288,16 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
   const push = (value: PyValue): void => {
     stack.push(value);
   };
+  // A PyValue is never undefined, so an undefined element means an empty stack.
   const pop = (): PyValue => {
-    if (stack.length === 0) throw new PickleFault(`pickle stack underflow at byte ${r.pos - 1}`, 'CORRUPT');
-    return stack.pop()!;
+    const value = stack.pop();
+    if (value === undefined) throw new PickleFault(`pickle stack underflow at byte ${r.pos - 1}`, 'CORRUPT');
+    return value;
   };
   const top = (): PyValue => {
-    if (stack.length === 0) throw new PickleFault(`pickle stack underflow at byte ${r.pos - 1}`, 'CORRUPT');
-    return stack[stack.length - 1]!;
+    const value = stack.at(-1);
+    if (value === undefined) throw new PickleFault(`pickle stack underflow at byte ${r.pos - 1}`, 'CORRUPT');
+    return value;
   };
   const popMark = (): PyValue[] => {
     const items = stack;
@@ -308,8 +312,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
     memo.set(index, value);
   };
   const memoGet = (index: number): PyValue => {
-    if (!memo.has(index)) throw new PickleFault(`pickle memo entry ${index} is missing`, 'CORRUPT');
-    return memo.get(index)!;
+    const value = memo.get(index);
+    if (value === undefined) throw new PickleFault(`pickle memo entry ${index} is missing`, 'CORRUPT');
+    return value;
   };
   const setItem = (target: PyValue, key: PyValue, value: PyValue): void => {
     if (!(target instanceof PyDict)) throw new PickleFault(`pickle sets an item on a ${pyTypeName(target)}`, 'CORRUPT');
@@ -488,6 +493,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
       case op.DICT: {
         const items = popMark();
         const dict = made(new PyDict(false), DICT_COST);
+        // i + 1 < items.length.
         for (let i = 0; i + 1 < items.length; i += 2) setItem(dict, items[i]!, items[i + 1]!);
         push(dict);
         break;
@@ -502,6 +508,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
         const items = popMark();
         if (items.length % 2 !== 0) throw new PickleFault('pickle SETITEMS has an odd number of items', 'CORRUPT');
         const target = top();
+        // items.length is even, so i < items.length means i + 1 < items.length.
         for (let i = 0; i < items.length; i += 2) setItem(target, items[i]!, items[i + 1]!);
         break;
       }

@@ -127,16 +127,9 @@ function hashKeyWithin(key: PyValue, depth: number, budget: KeyBudget): string {
 
 function scalarKey(key: PyValue): string | undefined {
   if (key === null) return 'None';
-  switch (typeof key) {
-    case 'boolean':
-      return `n:${key ? 1 : 0}`;
-    case 'number':
-    case 'bigint':
-      return `n:${key.toString()}`;
-    case 'string':
-      return `s:${key}`;
-    default:
-  }
+  if (typeof key === 'boolean') return `n:${key ? 1 : 0}`;
+  if (typeof key === 'number' || typeof key === 'bigint') return `n:${key.toString()}`;
+  if (typeof key === 'string') return `s:${key}`;
   if (key instanceof PyFloat) return `n:${key.value.toString()}`;
   if (key instanceof Uint8Array && key.length <= MAX_KEY_CHARS / 2) return `b:${Buffer.from(key).toString('hex')}`;
   return undefined;
@@ -150,17 +143,10 @@ function tupleKey(key: PyValue, depth: number, budget: KeyBudget): string {
 
 export function pyTypeName(value: PyValue): string {
   if (value === null) return 'None';
-  switch (typeof value) {
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return Number.isInteger(value) ? 'int' : 'float';
-    case 'bigint':
-      return 'int';
-    case 'string':
-      return 'str';
-    default:
-  }
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'bigint') return 'int';
+  if (typeof value === 'string') return 'str';
   if (value instanceof Uint8Array) return 'bytes';
   if (Array.isArray(value)) return 'list';
   return value.pyType;

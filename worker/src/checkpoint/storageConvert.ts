@@ -36,6 +36,8 @@ export function storageToFloat32(bytes: Uint8Array, dtype: StorageDtype, bigEndi
   const numel = bytes.byteLength / itemSize;
   if (bigEndian && itemSize > 1) byteSwap(bytes, itemSize);
   const { buffer, byteOffset } = bytes;
+  // In the loops below i < numel, the length of both the typed view read and the array written; a uint16 indexes
+  // the 65536-entry half-float table.
   switch (dtype) {
     case 'float32':
       return new Float32Array(buffer, byteOffset, numel);

@@ -1,7 +1,8 @@
 import { fileError } from '../errors';
 import { shortText } from './pythonValues';
 import { elementCount, isContiguous, viewExtent } from './tensorView';
-import { ITEM_SIZE, type StorageDtype, StorageRef, TensorRef } from './torchGlobals';
+import type { StorageRef, TensorRef } from './torchGlobals';
+import { ITEM_SIZE, type StorageDtype } from './torchGlobals';
 import type { ZipArchive } from './zipArchive';
 
 /**
@@ -13,11 +14,12 @@ import type { ZipArchive } from './zipArchive';
 export interface StoragePlan {
   ref: StorageRef;
   dtype: StorageDtype;
-  /** The storage's zip entry. */
+  /** The storage's zip entry, and where its local header starts (storages are read in that order). */
   entry: string;
+  offset: number;
   bytes: number;
-  /** The state-dict keys viewing it, in file order. */
-  users: string[];
+  /** The state-dict tensors viewing it, with their keys, in file order. */
+  users: Array<{ key: string; tensor: TensorRef }>;
 }
 
 export interface TensorPlan {
@@ -114,22 +116,20 @@ export function planTensors(
           { field: entry, expected: `${bytes} bytes` },
         );
       }
-      plan = { ref: storage, dtype, entry, bytes, users: [] };
+      plan = { ref: storage, dtype, entry, offset: info.entry.relativeOffsetOfLocalHeader, bytes, users: [] };
       byStorage.set(storage, plan);
     }
-    plan.users.push(key);
+    plan.users.push({ key, tensor: t });
   }
 
-  const offset = (s: StoragePlan): number => zip.entries.get(s.entry)!.entry.relativeOffsetOfLocalHeader;
-  const storages = [...byStorage.values()].sort((a, b) => offset(a) - offset(b));
+  const storages = [...byStorage.values()].sort((a, b) => a.offset - b.offset);
   let storageBytes = 0;
   let bytesNeeded = 0;
   for (const s of storages) {
     storageBytes += s.bytes;
     bytesNeeded += s.bytes + (s.dtype === 'float32' ? 0 : 4 * s.ref.numel);
-    for (const key of s.users) {
-      const t = model.get(key)!;
-      if (!isWholeView(t, s.users.length)) bytesNeeded += 4 * elementCount(t.size);
+    for (const { tensor } of s.users) {
+      if (!isWholeView(tensor, s.users.length)) bytesNeeded += 4 * elementCount(tensor.size);
     }
   }
   return { storages, storageBytes, bytesNeeded };

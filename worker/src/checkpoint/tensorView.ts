@@ -11,12 +11,14 @@ export function elementCount(size: readonly number[]): number {
 export function viewExtent(storageOffset: number, size: readonly number[], stride: readonly number[]): number {
   if (size.some((n) => n === 0)) return 0;
   let last = storageOffset;
+  // size and stride have the same rank (torchGlobals checks it when it rebuilds the tensor): d < both lengths.
   for (let d = 0; d < size.length; d++) last += (size[d]! - 1) * stride[d]!;
   return last + 1;
 }
 
 export function isContiguous(size: readonly number[], stride: readonly number[]): boolean {
   let expected = 1;
+  // d < size.length = stride.length.
   for (let d = size.length - 1; d >= 0; d--) {
     // a dimension of length 1 may carry any stride; torch calls such a view contiguous too
     if (size[d] !== 1 && stride[d] !== expected) return false;
@@ -36,6 +38,8 @@ export function gatherView(
   if (count === 0) return new Float32Array(0);
   if (isContiguous(size, stride)) return storage.slice(storageOffset, storageOffset + count);
   const out = new Float32Array(count);
+  // rank ≥ 1 here (a scalar view is contiguous) and stride has the same rank; d < rank = index.length; the odometer
+  // keeps o + i < count = out.length and, the extent having been checked, s < storage.length.
   const rank = size.length;
   const inner = size[rank - 1]!;
   const innerStride = stride[rank - 1]!;

@@ -1,5 +1,5 @@
 import { fileError } from '../errors';
-import { PyDict, PyFloat, PyObject, PySet, PyTuple, pyTypeName, shortText, type PyValue } from './pythonValues';
+import { PyDict, PyFloat, PySet, PyTuple, pyTypeName, shortText, type PyValue } from './pythonValues';
 import { TensorRef } from './torchGlobals';
 
 /**
@@ -122,7 +122,7 @@ function plainValue(file: string, value: PyValue, where: string, depth: number, 
     }
     return out;
   }
-  const what = value instanceof TensorRef ? 'tensor' : (value as PyObject).pyType;
+  const what = value instanceof TensorRef ? 'tensor' : value.pyType;
   const problem = `${where} holds a ${what}, expected plain data (numbers, strings, lists, dicts)`;
   throw fileError(file, problem, 'BAD_INPUT', { field: where });
 }

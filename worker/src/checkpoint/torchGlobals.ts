@@ -151,9 +151,10 @@ function orderedDict(args: readonly PyValue[]): PyDict {
   }
   if (args.length === 1 && (Array.isArray(source) || source instanceof PyTuple)) {
     for (const pair of Array.isArray(source) ? source : source.items) {
-      if (!(pair instanceof PyTuple) || pair.items.length !== 2)
+      const [key, value, ...more] = pair instanceof PyTuple ? pair.items : [];
+      if (key === undefined || value === undefined || more.length > 0)
         throw fault('OrderedDict built from something other than pairs');
-      dict.set(pair.items[0]!, pair.items[1]!);
+      dict.set(key, value);
     }
     return dict;
   }
@@ -215,7 +216,10 @@ export function torchUnpickleHooks(): TorchUnpickleState {
       let type = storageTypes.get(name);
       if (!type) {
         const dtype = Object.hasOwn(CONVERTIBLE, name) ? CONVERTIBLE[name] : undefined;
-        type = new StorageType(name, dtype, dtype ?? NOT_CONVERTIBLE[name]!);
+        // One of the two tables has `name` (checked above): a dtype we convert, or the name of one we cannot.
+        const dtypeName = dtype ?? NOT_CONVERTIBLE[name];
+        if (dtypeName === undefined) throw new PickleFault(`storage type ${name} is in neither table`, 'INTERNAL');
+        type = new StorageType(name, dtype, dtypeName);
         storageTypes.set(name, type);
       }
       return type;
@@ -235,16 +239,16 @@ export function torchUnpickleHooks(): TorchUnpickleState {
         'UNSAFE',
       );
     }
-    if (pid.items.length !== 5) throw fault(`storage persistent id has ${pid.items.length} fields, expected 5`);
-    const [, type, key, location, numel] = pid.items;
-    if (!(type instanceof StorageType))
-      throw fault(`storage type is ${describe(type!)}, expected a torch storage type`);
+    const [, type, key, location, numel, ...more] = pid.items;
+    if (type === undefined || key === undefined || location === undefined || numel === undefined || more.length > 0)
+      throw fault(`storage persistent id has ${pid.items.length} fields, expected 5`);
+    if (!(type instanceof StorageType)) throw fault(`storage type is ${describe(type)}, expected a torch storage type`);
     if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
-      throw fault(`storage key ${describe(key!)} is not a plain name; refusing to look it up in the archive`, 'UNSAFE');
+      throw fault(`storage key ${describe(key)} is not a plain name; refusing to look it up in the archive`, 'UNSAFE');
     }
     if (typeof location !== 'string')
-      throw fault(`storage location is ${describe(location!)}, expected a device string`);
-    const count = nonNegativeInt(numel!, `storage ${key} numel`);
+      throw fault(`storage location is ${describe(location)}, expected a device string`);
+    const count = nonNegativeInt(numel, `storage ${key} numel`);
     const existing = storages.get(key);
     if (existing) {
       if (existing.type !== type || existing.numel !== count) {

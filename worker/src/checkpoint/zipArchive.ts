@@ -76,7 +76,7 @@ class FileHandleReader extends yauzl.RandomAccessReader {
     callback: (err: Error | null) => void,
   ): void {
     // yauzl's own readers report bytesRead as a second argument; the typings omit it.
-    const done = callback as (err: Error | null, bytesRead?: number) => void;
+    const done: (err: Error | null, bytesRead?: number) => void = callback;
     readFully(this.handle, buffer, offset, length, position).then(
       (bytesRead) => done(null, bytesRead),
       (err: Error) => done(err),
@@ -124,12 +124,15 @@ function zipFailure(file: string, err: unknown): GenrepError {
   return fileError(file, `corrupt zip archive (${message}); fetch or save the checkpoint again`, 'CORRUPT');
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters in entry names is its purpose
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 /** Entry names are relative paths inside the archive; absolute, drive-letter, backslash or '..' names are refused. */
 function checkEntryName(file: string, name: string): void {
   const problem =
     name.length === 0
       ? 'is empty'
-      : /[\u0000-\u001f\u007f]/.test(name)
+      : CONTROL_CHARACTERS.test(name)
         ? 'contains control characters'
         : name.includes('\\')
           ? 'contains a backslash'

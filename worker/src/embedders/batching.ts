@@ -31,8 +31,3 @@ export async function forEachBatch(
     options.onProgress?.(end, count);
   }
 }
-
-/** Output matrices in the caller's layer order, one [clips × dim] array each. */
-export function allocateOutputs(layers: readonly number[], clips: number, dim: number): Float32Array[] {
-  return layers.map(() => new Float32Array(clips * dim));
-}

@@ -1,13 +1,15 @@
-import { BeatsConfig, checkLayers, FBANK_BINS, FBANK_FRAMES } from '../beats/config';
+import type { BeatsConfig } from '../beats/config';
+import { checkLayers, FBANK_BINS, FBANK_FRAMES } from '../beats/config';
 import { BEATS_INPUT, beatsOutputDim, beatsOutputName } from '../beats/graph';
 import { BeatsModelCache } from '../beats/modelCache';
 import { GenrepError } from '../errors';
 import { BEATS_SAMPLES, beatsFbank } from '../fbank';
-import { Device, openSession, OpenSession, ort } from '../onnx/runtime';
-import { allocateOutputs, checkBatchSize, forEachBatch } from './batching';
-import { Embedder, EmbedOptions, Pooling } from './types';
-
-const FBANK_SIZE = FBANK_FRAMES * FBANK_BINS;
+import type { Device, OpenSession } from '../onnx/runtime';
+import { openSession } from '../onnx/runtime';
+import type { Pooling } from '../protocol/vocabulary';
+import { checkPooling } from './pooling';
+import { perRequestedLayer, runOnnxBatches } from './onnxBatchRunner';
+import type { Embedder, EmbedOptions } from './types';
 
 export interface BeatsEmbedderOptions {
   cacheDir: string;
@@ -23,7 +25,7 @@ export interface BeatsEmbedderOptions {
  */
 export class BeatsEmbedder implements Embedder {
   readonly clipSamples = BEATS_SAMPLES;
-  private current: { key: string; open: OpenSession } | undefined;
+  private current: { key: string; open: OpenSession; file: string } | undefined;
 
   private constructor(
     private readonly cache: BeatsModelCache,
@@ -49,12 +51,13 @@ export class BeatsEmbedder implements Embedder {
   }
 
   dim(pooling: Pooling): number {
+    checkPooling('beats', pooling, { subject: 'BEATs', why: 'which pools its token grid only these ways' });
     return beatsOutputDim(this.config, pooling);
   }
 
-  private async session(deepest: number, pooling: Pooling): Promise<OpenSession> {
+  private async session(deepest: number, pooling: Pooling): Promise<{ open: OpenSession; file: string }> {
     const key = `${deepest}:${pooling}`;
-    if (this.current?.key === key) return this.current.open;
+    if (this.current?.key === key) return this.current;
     const layers = Array.from({ length: deepest + 1 }, (_, i) => i);
     const file = await this.cache.modelPath({
       layers,
@@ -69,42 +72,36 @@ export class BeatsEmbedder implements Embedder {
       ...(this.options.threads ? { threads: this.options.threads } : {}),
       device: this.options.device ?? 'auto',
     });
-    this.current = { key, open };
-    return open;
+    this.current = { key, open, file };
+    return this.current;
   }
 
   async embed(clips: readonly Float32Array[], options: EmbedOptions): Promise<Float32Array[]> {
     const wanted = checkLayers(options.layers, this.numLayers);
-    const deepest = wanted[wanted.length - 1]!;
+    const deepest = wanted.at(-1);
+    if (deepest === undefined) throw new GenrepError('checkLayers returned no layer', 'INTERNAL');
     const dim = this.dim(options.pooling);
-    const outputs = allocateOutputs(options.layers, clips.length, dim);
-    if (clips.length === 0) return outputs;
-    const { session } = await this.session(deepest, options.pooling);
-    // One clip per run is as fast per clip as larger batches on CPU (the matrices are already 496 rows tall) and
-    // keeps memory flat; callers on CUDA can ask for more.
-    const batchSize = checkBatchSize(options.batchSize, 1);
-    await forEachBatch(clips.length, batchSize, options, async (start, end) => {
-      const count = end - start;
-      const input = new Float32Array(count * FBANK_SIZE);
-      for (let i = 0; i < count; i++) input.set(beatsFbank(clips[start + i]!).data, i * FBANK_SIZE);
-      const fetches = [...new Set(options.layers)].map((layer) => beatsOutputName(layer, options.pooling));
-      const result = await session.run(
-        { [BEATS_INPUT]: new ort.Tensor('float32', input, [count, FBANK_FRAMES, FBANK_BINS]) },
-        fetches,
-      );
-      options.layers.forEach((layer, slot) => {
-        const value = result[beatsOutputName(layer, options.pooling)];
-        if (!value || value.data.length !== count * dim) {
-          throw new GenrepError(
-            `BEATs graph returned ${value?.data.length ?? 'nothing'} values for layer ${layer}, expected ${count * dim}`,
-            'INTERNAL',
-          );
-        }
-        outputs[slot]!.set(value.data as Float32Array, start * dim);
-      });
-      for (const value of Object.values(result)) value.dispose();
-    });
-    return outputs;
+    if (clips.length === 0) return options.layers.map(() => new Float32Array(0));
+    const { open, file } = await this.session(deepest, options.pooling);
+    const distinct = [...new Set(options.layers)];
+    const matrices = await runOnnxBatches(
+      clips,
+      {
+        session: open.session,
+        model: file,
+        inputName: BEATS_INPUT,
+        clipShape: [FBANK_FRAMES, FBANK_BINS],
+        clipInput: (clip) => beatsFbank(clip).data,
+        outputs: distinct.map((layer) => ({ name: beatsOutputName(layer, options.pooling), dim })),
+        // One clip per run is as fast per clip as larger batches on CPU (the matrices are already 496 rows tall)
+        // and keeps memory flat; callers on CUDA can ask for more.
+        defaultBatchSize: 1,
+        faultCode: 'INTERNAL',
+      },
+      options,
+    );
+    // k < distinct.length = matrices.length: one matrix per output asked for.
+    return perRequestedLayer(options.layers, new Map(distinct.map((layer, k) => [layer, matrices[k]!])));
   }
 
   async dispose(): Promise<void> {

@@ -3,24 +3,26 @@ import { BEATS_INPUT, beatsOutputName } from '../beats/graph';
 import { sha256File } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
 import { BEATS_SAMPLES, beatsFbank } from '../fbank';
-import { Device, openSession, OpenSession, ort } from '../onnx/runtime';
-import { allocateOutputs, checkBatchSize, forEachBatch } from './batching';
-import { Embedder, EmbedOptions, Pooling, POOLINGS } from './types';
+import type { Device, OpenSession, ort } from '../onnx/runtime';
+import { openSession } from '../onnx/runtime';
+import { perRequestedLayer, runOnnxBatches } from './onnxBatchRunner';
+import { EMBEDDER_POOLINGS, isPooling, type Pooling } from './pooling';
+import type { Embedder, EmbedOptions } from './types';
 
-const OUTPUT_PATTERN = /^layer(\d+)_(temporal|spectral|spatial)$/;
+const OUTPUT_PATTERN = /^layer(\d+)_([a-z]+)$/;
 
 /** Layers and poolings a converted BEATs graph offers, read from its output names; undefined if it is not one. */
 export function convertedBeatsOutputs(session: ort.InferenceSession): Map<Pooling, Map<number, number>> | undefined {
   if (session.inputNames.length !== 1 || session.inputNames[0] !== BEATS_INPUT) return undefined;
   const offered = new Map<Pooling, Map<number, number>>();
   for (const meta of session.outputMetadata) {
-    const match = OUTPUT_PATTERN.exec(meta.name);
-    if (!match || !meta.isTensor) return undefined;
+    const [, layer, pooling] = OUTPUT_PATTERN.exec(meta.name) ?? [];
+    if (layer === undefined || pooling === undefined || !meta.isTensor) return undefined;
+    if (!isPooling(pooling) || !EMBEDDER_POOLINGS['beats-onnx'].includes(pooling)) return undefined;
     const dim = meta.shape[1];
     if (typeof dim !== 'number') return undefined;
-    const pooling = match[2] as Pooling;
-    if (!offered.has(pooling)) offered.set(pooling, new Map());
-    offered.get(pooling)!.set(Number(match[1]), dim);
+    const layers = offered.get(pooling) ?? new Map<number, number>();
+    offered.set(pooling, layers.set(Number(layer), dim));
   }
   return offered.size > 0 ? offered : undefined;
 }
@@ -70,7 +72,7 @@ export class ConvertedBeatsEmbedder implements Embedder {
   private layersFor(pooling: Pooling): Map<number, number> {
     const layers = this.offered.get(pooling);
     if (!layers) {
-      const have = POOLINGS.filter((p) => this.offered.has(p));
+      const have = EMBEDDER_POOLINGS['beats-onnx'].filter((p) => this.offered.has(p));
       throw fileError(
         this.file,
         `this converted model has no '${pooling}' outputs (it has ${have.join(', ')})`,
@@ -82,7 +84,10 @@ export class ConvertedBeatsEmbedder implements Embedder {
   }
 
   dim(pooling: Pooling): number {
-    return [...this.layersFor(pooling).values()][0]!;
+    const [dim] = this.layersFor(pooling).values();
+    // convertedBeatsOutputs records a pooling only together with a layer.
+    if (dim === undefined) throw new GenrepError(`no '${pooling}' output width recorded`, 'INTERNAL');
+    return dim;
   }
 
   async embed(clips: readonly Float32Array[], options: EmbedOptions): Promise<Float32Array[]> {
@@ -102,23 +107,24 @@ export class ConvertedBeatsEmbedder implements Embedder {
       }
     }
     const dim = this.dim(options.pooling);
-    const outputs = allocateOutputs(options.layers, clips.length, dim);
-    const fetches = [...new Set(options.layers)].map((layer) => beatsOutputName(layer, options.pooling));
-    const size = FBANK_FRAMES * FBANK_BINS;
-    await forEachBatch(clips.length, checkBatchSize(options.batchSize, 1), options, async (start, end) => {
-      const count = end - start;
-      const input = new Float32Array(count * size);
-      for (let i = 0; i < count; i++) input.set(beatsFbank(clips[start + i]!).data, i * size);
-      const result = await this.open.session.run(
-        { [BEATS_INPUT]: new ort.Tensor('float32', input, [count, FBANK_FRAMES, FBANK_BINS]) },
-        fetches,
-      );
-      options.layers.forEach((layer, slot) =>
-        outputs[slot]!.set(result[beatsOutputName(layer, options.pooling)]!.data as Float32Array, start * dim),
-      );
-      for (const value of Object.values(result)) value.dispose();
-    });
-    return outputs;
+    const distinct = [...new Set(options.layers)];
+    const matrices = await runOnnxBatches(
+      clips,
+      {
+        session: this.open.session,
+        model: this.file,
+        inputName: BEATS_INPUT,
+        clipShape: [FBANK_FRAMES, FBANK_BINS],
+        clipInput: (clip) => beatsFbank(clip).data,
+        outputs: distinct.map((layer) => ({ name: beatsOutputName(layer, options.pooling), dim })),
+        defaultBatchSize: 1,
+        // The graph is a file the user gave: one that returns other sizes was not written by `genrep model convert`.
+        faultCode: 'BAD_INPUT',
+      },
+      options,
+    );
+    // k < distinct.length = matrices.length: one matrix per output asked for.
+    return perRequestedLayer(options.layers, new Map(distinct.map((layer, k) => [layer, matrices[k]!])));
   }
 
   async dispose(): Promise<void> {

@@ -6,8 +6,8 @@ import { FbankStatsEmbedder } from './fbankStats';
 import { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
 import type { Embedder, EmbedderOptions, EmbedderSpec } from './types';
 
-export type { Embedder, EmbedderOptions, EmbedderSpec, EmbedOptions, Pooling } from './types';
-export { POOLINGS } from './types';
+export type { Embedder, EmbedderOptions, EmbedderSpec, EmbedOptions } from './types';
+export { checkPooling, EMBEDDER_POOLINGS, isPooling, POOLINGS, type EmbedderKind, type Pooling } from './pooling';
 export { BeatsEmbedder } from './beatsEmbedder';
 export { ConvertedBeatsEmbedder } from './convertedBeatsEmbedder';
 export { FbankStatsEmbedder, fbankStatistics, FBANK_STATS_DIM } from './fbankStats';

@@ -3,9 +3,12 @@ import { FBANK_BINS, FBANK_FRAMES } from '../beats/config';
 import { sha256File } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
 import { BEATS_SAMPLES, beatsFbank } from '../fbank';
-import { Device, openSession, OpenSession, ort } from '../onnx/runtime';
-import { checkBatchSize, forEachBatch } from './batching';
-import { Embedder, EmbedOptions, Pooling } from './types';
+import type { Device, OpenSession } from '../onnx/runtime';
+import { openSession, ort } from '../onnx/runtime';
+import type { Pooling } from '../protocol/vocabulary';
+import { perRequestedLayer, runOnnxBatches } from './onnxBatchRunner';
+import { checkPooling } from './pooling';
+import type { Embedder, EmbedOptions } from './types';
 
 export interface OnnxEncoderSpec {
   path: string;
@@ -17,8 +20,9 @@ export interface OnnxEncoderSpec {
 /**
  * A user-supplied ONNX audio encoder: one float32 input, one named output holding a vector (or any fixed-size
  * array, flattened) per clip. Clips are cut or zero-padded to the model's fixed input length, or to 10 s when the
- * length is free, as GenRep does for BEATs. It has a single "layer" (1); pooling is the encoder's own business and
- * the option is accepted unchanged.
+ * length is free, as GenRep does for BEATs. It has a single "layer" (1), and its vectors come out pooled by the
+ * model itself: 'temporal', the default, is the one pooling it accepts (see EMBEDDER_POOLINGS), since asking for
+ * another could not change what it returns.
  */
 export class OnnxEncoderEmbedder implements Embedder {
   private constructor(
@@ -51,7 +55,9 @@ export class OnnxEncoderEmbedder implements Embedder {
     const open = await openSession(file, options);
     try {
       const { session } = open;
-      if (session.inputNames.length !== 1) {
+      const [inputName, ...otherInputs] = session.inputNames;
+      const [meta] = session.inputMetadata;
+      if (inputName === undefined || meta === undefined || otherInputs.length > 0) {
         throw fileError(
           file,
           `the model has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); an audio encoder with exactly one input is expected`,
@@ -61,7 +67,6 @@ export class OnnxEncoderEmbedder implements Embedder {
           },
         );
       }
-      const inputName = session.inputNames[0]!;
       if (!session.outputNames.includes(spec.output)) {
         throw fileError(
           file,
@@ -73,7 +78,6 @@ export class OnnxEncoderEmbedder implements Embedder {
           },
         );
       }
-      const meta = session.inputMetadata[0]!;
       const expectedShape = spec.input === 'waveform' ? '[batch, samples]' : `[batch, ${FBANK_FRAMES}, ${FBANK_BINS}]`;
       const misfit = (problem: string) =>
         fileError(
@@ -90,8 +94,10 @@ export class OnnxEncoderEmbedder implements Embedder {
       const shape = meta.shape;
       const rank = spec.input === 'waveform' ? 2 : 3;
       if (shape.length !== rank) throw misfit(`has rank ${shape.length} ([${shape.join(', ')}])`);
-      const fixed = (i: number) =>
-        typeof shape[i] === 'number' && (shape[i] as number) > 0 ? (shape[i] as number) : undefined;
+      const fixed = (i: number) => {
+        const size = shape[i];
+        return typeof size === 'number' && size > 0 ? size : undefined;
+      };
       let samples = BEATS_SAMPLES;
       if (spec.input === 'waveform') {
         samples = fixed(1) ?? BEATS_SAMPLES;
@@ -118,7 +124,10 @@ export class OnnxEncoderEmbedder implements Embedder {
       } catch (err) {
         throw misfit(`rejects a [${probeShape.join(', ')}] input: ${(err as Error).message.split('\n')[0]}`);
       }
-      const out = probe[spec.output]!;
+      const out = probe[spec.output];
+      if (out === undefined) {
+        throw fileError(file, `ONNX Runtime returned no output '${spec.output}'`, 'BAD_INPUT', { field: 'output' });
+      }
       if (out.dims.length < 2 || out.dims[0] !== batch) {
         throw fileError(
           file,
@@ -146,11 +155,16 @@ export class OnnxEncoderEmbedder implements Embedder {
   }
 
   dim(pooling: Pooling): number {
-    void pooling;
+    checkPooling('onnx', pooling, {
+      subject: 'this ONNX encoder',
+      why: `whose output '${this.spec.output}' is one vector per clip, pooled by the model itself`,
+      file: this.spec.path,
+    });
     return this.outputDim;
   }
 
   async embed(clips: readonly Float32Array[], options: EmbedOptions): Promise<Float32Array[]> {
+    const dim = this.dim(options.pooling);
     for (const layer of options.layers) {
       if (layer !== 1) {
         throw new GenrepError(`layers: a user ONNX encoder has a single layer (1), got ${layer}`, 'BAD_INPUT', {
@@ -161,36 +175,26 @@ export class OnnxEncoderEmbedder implements Embedder {
     }
     if (options.layers.length === 0)
       throw new GenrepError('layers: at least one layer is required', 'BAD_INPUT', { field: 'layers' });
-    const dim = this.outputDim;
-    const out = new Float32Array(clips.length * dim);
-    const batchSize = this.fixedBatch ?? checkBatchSize(options.batchSize, 4);
-    const perClip = this.spec.input === 'waveform' ? this.samples : FBANK_FRAMES * FBANK_BINS;
-    await forEachBatch(clips.length, batchSize, options, async (start, end) => {
-      const count = end - start;
-      // A fixed batch dimension is filled up with silence; those rows are dropped.
-      const rowsIn = this.fixedBatch ?? count;
-      const input = new Float32Array(rowsIn * perClip);
-      for (let i = 0; i < count; i++) {
-        const clip = clips[start + i]!;
-        if (this.spec.input === 'waveform') input.set(clip.subarray(0, this.samples), i * perClip);
-        else input.set(beatsFbank(clip).data, i * perClip);
-      }
-      const shape = this.spec.input === 'waveform' ? [rowsIn, this.samples] : [rowsIn, FBANK_FRAMES, FBANK_BINS];
-      const result = await this.open.session.run({ [this.inputName]: new ort.Tensor('float32', input, shape) }, [
-        this.spec.output,
-      ]);
-      const value = result[this.spec.output]!;
-      if (value.dims[0] !== rowsIn || value.data.length !== rowsIn * dim) {
-        throw fileError(
-          this.spec.path,
-          `output '${this.spec.output}' changed shape to [${value.dims.join(', ')}]; expected [${rowsIn}, ${dim}]`,
-          'BAD_INPUT',
-        );
-      }
-      out.set((value.data as Float32Array).subarray(0, count * dim), start * dim);
-      value.dispose();
-    });
-    return options.layers.map(() => out.slice());
+    const waveform = this.spec.input === 'waveform';
+    const samples = this.samples;
+    const [out] = await runOnnxBatches(
+      clips,
+      {
+        session: this.open.session,
+        model: this.spec.path,
+        inputName: this.inputName,
+        clipShape: waveform ? [samples] : [FBANK_FRAMES, FBANK_BINS],
+        // A waveform is cut to the model's length, or zero-padded up to it.
+        clipInput: waveform ? (clip) => clip.subarray(0, samples) : (clip) => beatsFbank(clip).data,
+        outputs: [{ name: this.spec.output, dim }],
+        fixedBatch: this.fixedBatch,
+        defaultBatchSize: 4,
+        faultCode: 'BAD_INPUT',
+      },
+      options,
+    );
+    if (out === undefined) throw new GenrepError('the batch runner returned no matrix', 'INTERNAL');
+    return perRequestedLayer(options.layers, new Map([[1, out]]));
   }
 
   async dispose(): Promise<void> {

@@ -5,8 +5,6 @@
  */
 
 import type { Pooling } from '../protocol/vocabulary';
-export type { Pooling } from '../protocol/vocabulary';
-export { POOLINGS } from '../protocol/vocabulary';
 
 export interface EmbedOptions {
   /** Layer indices as the embedder numbers them (BEATs: 1..L blocks, 0 = encoder input; others: 1). */
@@ -38,15 +36,7 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
-/** What to build an embedder from; the CLI and the run configuration both produce one of these. */
-export type EmbedderSpec =
-  | { kind: 'fbank-stats' }
-  /** A BEATs .pt checkpoint, converted once to ONNX and cached by its sha256. */
-  | { kind: 'beats'; checkpoint: string; quantize?: 'int8' }
-  /** A graph this project converted earlier (`genrep model convert`), recognised by its layer outputs. */
-  | { kind: 'beats-onnx'; path: string }
-  /** Any ONNX audio encoder: one input (waveform [B, samples] or fbank [B, 998, 128]) and a named output. */
-  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output: string };
+export type { EmbedderSpec } from '../models/spec';
 
 export interface EmbedderOptions {
   /** Where downloaded/official checkpoints live (Settings.modelDir); a model name needs it to resolve. */

@@ -61,14 +61,15 @@ async function hasEndRecord(handle: FileHandle, size: number): Promise<boolean> 
 
 async function archiveProblem(file: string, zip: ZipArchive): Promise<string | undefined> {
   const pickles = [...zip.entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
-  if (pickles.length !== 1) {
+  const [pickleName, ...morePickles] = pickles;
+  const pickleEntry = pickleName === undefined ? undefined : zip.entries.get(pickleName);
+  if (pickleName === undefined || pickleEntry === undefined || morePickles.length > 0) {
     return pickles.length === 0
       ? 'it is a zip archive without a <name>/data.pkl record, not a torch.save checkpoint'
       : `it holds ${pickles.length} data.pkl records; a torch.save checkpoint has one`;
   }
-  const pickleName = pickles[0]!;
   const prefix = pickleName.slice(0, -'data.pkl'.length);
-  const pickleSize = zip.entries.get(pickleName)!.uncompressedSize;
+  const pickleSize = pickleEntry.uncompressedSize;
   if (pickleSize > MAX_PICKLE_BYTES) return `${pickleName} is ${pickleSize} bytes, too large for a state dict's pickle`;
   const { hooks, storages } = torchUnpickleHooks();
   let root;

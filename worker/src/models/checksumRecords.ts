@@ -25,7 +25,8 @@ export const CHECKSUMS = 'checksums.json';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-export function isSha256(value: unknown): value is string {
+/** Not a type guard: a string that fails the test is still a string (one to quote in the error). */
+export function isSha256(value: unknown): boolean {
   return typeof value === 'string' && SHA256.test(value);
 }
 
@@ -52,7 +53,12 @@ export async function readChecksums(dir: string): Promise<ChecksumRecords> {
   for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
     const e = entry as Partial<ChecksumRecord> | null;
     const valid =
-      e !== null && typeof e === 'object' && isSha256(e.sha256) && Number.isSafeInteger(e.size) && e.size! >= 0;
+      e !== null &&
+      typeof e === 'object' &&
+      isSha256(e.sha256) &&
+      typeof e.size === 'number' &&
+      Number.isSafeInteger(e.size) &&
+      e.size >= 0;
     if (!valid) {
       throw fileError(file, `entry ${JSON.stringify(name)} needs a hex sha256 and a byte size; ${fix}`, 'CORRUPT', {
         field: name,

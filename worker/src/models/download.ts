@@ -255,8 +255,9 @@ function acceptResponse(
     if (encoding) throw refused(job, encoding, OTHER_MIRROR, 'UNSUPPORTED');
     const document = contentTypeProblem(response.header('content-type'));
     if (document) throw refused(job, document, BROWSER);
-    if (response.header('content-length') !== undefined && length === undefined) {
-      throw refused(job, `an invalid Content-Length (${response.header('content-length')!.slice(0, 40)})`, TRY_AGAIN);
+    const declaredLength = response.header('content-length');
+    if (declaredLength !== undefined && length === undefined) {
+      throw refused(job, `an invalid Content-Length (${declaredLength.slice(0, 40)})`, TRY_AGAIN);
     }
     if (total !== undefined && job.published.size !== undefined && total !== job.published.size) {
       const expected = `models/manifest.json gives this checkpoint's size as ${job.published.size}`;
@@ -302,10 +303,13 @@ async function receiveBody(
   let received = start;
   let head: Buffer | undefined = start === 0 ? Buffer.alloc(0) : undefined;
   let handle: FileHandle | undefined;
-  const write = async (bytes: Buffer): Promise<void> => {
+  /** The part file, once every byte is in it and synced. */
+  let written: FileHandle;
+  const write = async (bytes: Buffer): Promise<FileHandle> => {
     try {
       handle ??= await fsp.open(job.part, start > 0 ? 'a' : 'w');
       await handle.write(bytes);
+      return handle;
     } catch (err) {
       throw new WriteFailure(fsError(err, job.part, { action: 'write' }));
     }
@@ -338,8 +342,8 @@ async function receiveBody(
       options.onProgress?.(received, total);
     }
     await judgeHead(true);
-    if (handle === undefined) await write(Buffer.alloc(0));
-    await handle!.sync().catch((err: unknown) => {
+    written = handle ?? (await write(Buffer.alloc(0)));
+    await written.sync().catch((err: unknown) => {
       throw new WriteFailure(fsError(err, job.part, { action: 'write' }));
     });
   } catch (err) {
@@ -361,7 +365,7 @@ async function receiveBody(
     throw err;
   }
   try {
-    await handle!.close();
+    await written.close();
   } catch (err) {
     throw fsError(err, job.part, { action: 'write' });
   }

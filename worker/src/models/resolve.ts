@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileError, GenrepError } from '../errors';
-import type { EmbedderSpec } from '../embedders/types';
+import type { EmbedderSpec } from './spec';
 import { knownModels } from './manifest';
 
 /**

@@ -25,7 +25,8 @@ export function encodingProblem(contentEncoding: string | undefined): string | u
 /** Document media types: no checkpoint host labels a binary file text/html, but a login or error page is one. */
 export function contentTypeProblem(contentType: string | undefined): string | undefined {
   if (contentType === undefined) return undefined;
-  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  const parameters = contentType.indexOf(';');
+  const type = (parameters < 0 ? contentType : contentType.slice(0, parameters)).trim().toLowerCase();
   if (type === 'text/html' || type === 'application/xhtml+xml') {
     return `an HTML page (Content-Type: ${printable(type)}; a login or error page?), not a checkpoint`;
   }

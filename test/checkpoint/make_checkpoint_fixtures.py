@@ -1,7 +1,12 @@
-#!/usr/bin/python3
-"""Regenerates test/fixtures/checkpoint/ with PyTorch (dev-only; the tests never run this or need torch).
+#!/usr/bin/env python3
+"""Writes test/fixtures/checkpoint/: small checkpoints saved by torch itself, and what torch.load returns for them.
 
-    /usr/bin/python3 scripts/checkpoint/make-fixtures.py      # Debian python3-torch 1.13
+Dev-only: the tests read the committed files and never run this or need torch. It needs torch alone (no reference
+BEATs code), and reads ../fixtures/golden-beats-tiny/checkpoint.pt, so regenerate that one first if it changes
+(test/beats/make_golden_beats_tiny.py). Run from anywhere:
+
+    /usr/bin/python3 test/checkpoint/make_checkpoint_fixtures.py            # Debian python3-torch (1.13 made them)
+    /usr/bin/python3 test/checkpoint/make_checkpoint_fixtures.py --out /tmp/ckpt   # elsewhere, to compare
 
 Writes:
   dtypes.pt            torch.save of {'cfg', 'model', 'label_dict', 'note'}: storages of every dtype the reader
@@ -14,7 +19,9 @@ Writes:
                        '-inf', 'nan' as strings), plus
                        checksums of every tensor of ../golden-beats-tiny/checkpoint.pt (float64 sums over the
                        float32 values).
+Tests: test/checkpoint/golden.test.ts, dtypesAndViews.test.ts, pickle.test.ts.
 """
+import argparse
 import json
 import math
 import os
@@ -22,10 +29,8 @@ from collections import OrderedDict
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-OUT = os.path.join(ROOT, 'test', 'fixtures', 'checkpoint')
-GOLDEN = os.path.join(ROOT, 'test', 'fixtures', 'golden-beats-tiny', 'checkpoint.pt')
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'fixtures')
+GOLDEN = os.path.join(FIXTURES, 'golden-beats-tiny', 'checkpoint.pt')
 
 
 def as_float32_list(t):
@@ -87,15 +92,19 @@ def jsonable(value):
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    reference = {'generator': 'scripts/checkpoint/make-fixtures.py', 'torch': torch.__version__,
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--out', default=os.path.join(FIXTURES, 'checkpoint'),
+                        help='folder to write (default: %(default)s)')
+    out = parser.parse_args().out
+    os.makedirs(out, exist_ok=True)
+    reference = {'generator': 'test/checkpoint/make_checkpoint_fixtures.py', 'torch': torch.__version__,
                  'how': 'written by running the generator with /usr/bin/python3 (Debian python3-torch): each entry is '
                         'what torch.load returned for that file, tensors as float32 values in C order; for '
                         'golden-beats-tiny, float64 sums of each tensor\'s float32 values'}
 
     ck = dtypes_checkpoint()
-    torch.save(ck, os.path.join(OUT, 'dtypes.pt'))
-    loaded = torch.load(os.path.join(OUT, 'dtypes.pt'))
+    torch.save(ck, os.path.join(out, 'dtypes.pt'))
+    loaded = torch.load(os.path.join(out, 'dtypes.pt'))
     reference['dtypes.pt'] = {'cfg': jsonable(loaded['cfg']), 'label_dict': jsonable(loaded['label_dict']),
                               'extra_keys': ['note'], 'tensors': describe(loaded['model'])}
 
@@ -104,16 +113,16 @@ def main():
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g))
-    torch.save(net.state_dict(), os.path.join(OUT, 'plain-state-dict.pt'))
-    reference['plain-state-dict.pt'] = {'tensors': describe(torch.load(os.path.join(OUT, 'plain-state-dict.pt')))}
+    torch.save(net.state_dict(), os.path.join(out, 'plain-state-dict.pt'))
+    reference['plain-state-dict.pt'] = {'tensors': describe(torch.load(os.path.join(out, 'plain-state-dict.pt')))}
 
     p4 = {'cfg': {'name': 'p4', 'sizes': (2, 3), 'ratio': 0.25}, 'model': net.state_dict(), 'label_dict': {0: 'x'}}
-    torch.save(p4, os.path.join(OUT, 'protocol4.pt'), pickle_protocol=4)
-    loaded = torch.load(os.path.join(OUT, 'protocol4.pt'))
+    torch.save(p4, os.path.join(out, 'protocol4.pt'), pickle_protocol=4)
+    loaded = torch.load(os.path.join(out, 'protocol4.pt'))
     reference['protocol4.pt'] = {'cfg': jsonable(loaded['cfg']), 'label_dict': jsonable(loaded['label_dict']),
                                  'tensors': describe(loaded['model'])}
 
-    torch.save({'cfg': {'a': 1}, 'model': net.state_dict()}, os.path.join(OUT, 'legacy.pt'),
+    torch.save({'cfg': {'a': 1}, 'model': net.state_dict()}, os.path.join(out, 'legacy.pt'),
                _use_new_zipfile_serialization=False)
 
     golden = torch.load(GOLDEN)
@@ -124,7 +133,7 @@ def main():
                         'first': x[:4].tolist(), 'last': x[-1].item()}
     reference['golden-beats-tiny/checkpoint.pt'] = {'label_dict': jsonable(golden['label_dict']), 'tensors': checksums}
 
-    with open(os.path.join(OUT, 'reference.json'), 'w') as f:
+    with open(os.path.join(out, 'reference.json'), 'w') as f:
         json.dump(reference, f, indent=1, allow_nan=False)
         f.write('\n')
 
