@@ -25,7 +25,11 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        // vitest.config.mts sits at the root, whose tsconfig.json only references the projects.
+        projectService: { allowDefaultProject: ['vitest.config.mts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
       globals: { ...globals.node },
     },
     plugins: { genrep },
