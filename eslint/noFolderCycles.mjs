@@ -104,11 +104,15 @@ const rule = {
       if (!to || to === from || !graph) return;
       const back = findPath(graph, to, from);
       if (!back) return;
-      const steps = back.slice(0, -1).map((n, i) => `${graph?.get(n)?.get(back[i + 1] ?? '') ?? n}`);
+      // One importing file per step back, so the message says where the cycle closes, not only that it does.
+      const steps = back.slice(0, -1).map((n, i) => {
+        const next = back[i + 1] ?? '';
+        return `${graph?.get(n)?.get(next) ?? n} imports ${next}`;
+      });
       context.report({
         node,
         messageId: 'cycle',
-        data: { route: [from, ...back].join(' → '), back: steps.map((s) => `${s} imports onward`).join('; ') },
+        data: { route: [from, ...back].join(' → '), back: steps.join('; ') },
       });
     };
     return {
