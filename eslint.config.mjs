@@ -16,6 +16,20 @@ const vscodeOnlyInExtension = {
   message:
     'Only extension/ may import vscode: the worker runs headless (CLI, worker process) and the panel is a web page.',
 };
+const workerNotEditor = {
+  group: ['**/extension/**', '**/webview-ui/**'],
+  message: 'worker/ never imports the editor side.',
+};
+
+/**
+ * A config block in which `files` may not import what `restricted` names (no-restricted-imports' `paths` and
+ * `patterns`). A later block's list replaces an earlier one's for the files both match, so each list is whole.
+ * @param {string[]} files
+ * @param {{ paths?: object[], patterns: object[] }} restricted
+ */
+function restrictImports(files, restricted) {
+  return { files, rules: { '@typescript-eslint/no-restricted-imports': ['error', restricted] } };
+}
 
 export default tseslint.config(
   {
@@ -53,99 +67,59 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   // worker/: all computation, no editor. It never imports vscode, the extension or the panel.
-  {
-    files: ['worker/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOnlyInExtension],
-          patterns: [
-            { group: ['**/extension/**', '**/webview-ui/**'], message: 'worker/ never imports the editor side.' },
-          ],
-        },
-      ],
-    },
-  },
+  restrictImports(['worker/**/*.ts'], { paths: [vscodeOnlyInExtension], patterns: [workerNotEditor] }),
   // The numeric stages never reach up into orchestration: they are usable (and testable) on their own.
-  {
-    files: NUMERIC_STAGES.map((stage) => `worker/src/${stage}/**/*.ts`),
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
+  restrictImports(
+    NUMERIC_STAGES.map((stage) => `worker/src/${stage}/**/*.ts`),
+    {
+      paths: [vscodeOnlyInExtension],
+      patterns: [
+        workerNotEditor,
         {
-          paths: [vscodeOnlyInExtension],
-          patterns: [
-            { group: ['**/extension/**', '**/webview-ui/**'], message: 'worker/ never imports the editor side.' },
-            {
-              group: ABOVE_NUMERIC.map((folder) => `**/${folder}/**`).concat(ABOVE_NUMERIC.map((f) => `../${f}`)),
-              message: `The numeric stages (${NUMERIC_STAGES.join(', ')}) never import ${ABOVE_NUMERIC.join(', ')}.`,
-            },
-          ],
+          group: ABOVE_NUMERIC.map((folder) => `**/${folder}/**`).concat(ABOVE_NUMERIC.map((f) => `../${f}`)),
+          message: `The numeric stages (${NUMERIC_STAGES.join(', ')}) never import ${ABOVE_NUMERIC.join(', ')}.`,
         },
       ],
     },
-  },
+  ),
   // The protocol is a leaf: the wire and config vocabulary, importing nothing else of ours.
-  {
-    files: ['worker/src/protocol/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOnlyInExtension],
-          patterns: [{ group: ['../*', '../**'], message: 'worker/src/protocol/ imports nothing outside itself.' }],
-        },
-      ],
-    },
-  },
+  restrictImports(['worker/src/protocol/**/*.ts'], {
+    paths: [vscodeOnlyInExtension],
+    patterns: [{ group: ['../*', '../**'], message: 'worker/src/protocol/ imports nothing outside itself.' }],
+  }),
   // The extension and the panel see the worker only through its protocol, and only as types (nothing of the
   // worker is bundled into them).
+  restrictImports(['extension/**/*.ts', 'webview-ui/**/*.ts'], {
+    patterns: [
+      {
+        regex: '(^|/)worker/(?!src/protocol/)',
+        message: 'The editor side imports worker code only from worker/src/protocol/.',
+      },
+      {
+        regex: '(^|/)worker/src/protocol/',
+        allowTypeImports: true,
+        message: 'Import the protocol as types only (import type), so no worker code reaches the bundle.',
+      },
+    ],
+  }),
   {
-    files: ['extension/**/*.ts', 'webview-ui/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
+    ...restrictImports(['webview-ui/**/*.ts'], {
+      paths: [vscodeOnlyInExtension],
+      patterns: [
         {
-          patterns: [
-            {
-              regex: '(^|/)worker/(?!src/protocol/)',
-              message: 'The editor side imports worker code only from worker/src/protocol/.',
-            },
-            {
-              regex: '(^|/)worker/src/protocol/',
-              allowTypeImports: true,
-              message: 'Import the protocol as types only (import type), so no worker code reaches the bundle.',
-            },
-          ],
+          regex: '(^|/)worker/(?!src/protocol/)',
+          message: 'The panel imports worker code only from worker/src/protocol/.',
         },
+        {
+          regex: '(^|/)worker/src/protocol/(?!chartSpecs$)',
+          allowTypeImports: true,
+          message:
+            'Import the protocol as types only (import type); the chart specs are the one runtime module the panel shares.',
+        },
+        { group: ['**/extension/**'], message: 'The panel talks to the extension by messages only.' },
       ],
-    },
-  },
-  {
-    files: ['webview-ui/**/*.ts'],
+    }),
     languageOptions: { globals: { ...globals.browser } },
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [vscodeOnlyInExtension],
-          patterns: [
-            {
-              regex: '(^|/)worker/(?!src/protocol/)',
-              message: 'The panel imports worker code only from worker/src/protocol/.',
-            },
-            {
-              regex: '(^|/)worker/src/protocol/(?!chartSpecs$)',
-              allowTypeImports: true,
-              message:
-                'Import the protocol as types only (import type); the chart specs are the one runtime module the panel shares.',
-            },
-            { group: ['**/extension/**'], message: 'The panel talks to the extension by messages only.' },
-          ],
-        },
-      ],
-    },
   },
   prettier,
 );

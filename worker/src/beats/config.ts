@@ -85,6 +85,30 @@ export interface BeatsGeometry {
   alpha: number;
 }
 
+/**
+ * The cfg's widths under the names the shape formulas use: patch embedding E, encoder C, feed-forward F, heads H,
+ * patch size p, positional-convolution kernel K.
+ */
+export interface BeatsDims {
+  E: number;
+  C: number;
+  F: number;
+  H: number;
+  p: number;
+  K: number;
+}
+
+export function beatsDims(cfg: BeatsConfig): BeatsDims {
+  return {
+    E: cfg.embed_dim,
+    C: cfg.encoder_embed_dim,
+    F: cfg.encoder_ffn_embed_dim,
+    H: cfg.encoder_attention_heads,
+    p: cfg.input_patch_size,
+    K: cfg.conv_pos,
+  };
+}
+
 export function beatsGeometry(cfg: BeatsConfig): BeatsGeometry {
   const p = cfg.input_patch_size;
   const patchesT = Math.floor((FBANK_FRAMES - p) / p) + 1;
@@ -274,12 +298,7 @@ export function parseBeatsConfig(
  * that a cfg is judged before any per-layer list is built.
  */
 export function beatsParameterCount(cfg: BeatsConfig): number {
-  const E = cfg.embed_dim;
-  const C = cfg.encoder_embed_dim;
-  const F = cfg.encoder_ffn_embed_dim;
-  const H = cfg.encoder_attention_heads;
-  const p = cfg.input_patch_size;
-  const K = cfg.conv_pos;
+  const { E, C, F, H, p, K } = beatsDims(cfg);
   const patch = E * p * p + (cfg.conv_bias ? E : 0) + 2 * E + (E !== C ? C * E + C : 0);
   const posConv = K + C * (C / cfg.conv_pos_groups) * K + C + 2 * C;
   const gru = cfg.gru_rel_pos ? 8 * (C / H) + 8 + H : 0;

@@ -3,7 +3,7 @@ import type { Pooling } from '../protocol/vocabulary';
 import { float, GraphBuilder, int, ints } from '../onnx/graphBuilder';
 import { TensorDataType } from '../onnx/proto';
 import type { BeatsConfig } from './config';
-import { beatsGeometry, checkLayers, FBANK_BINS, FBANK_FRAMES } from './config';
+import { beatsDims, beatsGeometry, checkLayers, FBANK_BINS, FBANK_FRAMES } from './config';
 import { relativePositionBias } from './relativePosition';
 import type { StateDict, WeightTensor } from './stateDict';
 
@@ -100,12 +100,9 @@ export function buildBeatsGraph(stateDict: StateDict, cfg: BeatsConfig, options:
   const lastLayer = layers.at(-1);
   if (lastLayer === undefined) throw new GenrepError('BEATs graph: checkLayers returned no layer', 'INTERNAL');
   const geo = beatsGeometry(cfg);
-  const E = cfg.embed_dim;
-  const C = cfg.encoder_embed_dim;
-  const H = cfg.encoder_attention_heads;
+  const { E, C, H, p } = beatsDims(cfg);
   const d = geo.headDim;
   const N = geo.tokens;
-  const p = cfg.input_patch_size;
   const g = new GraphBuilder('beats');
   const quantize = options.quantize === 'int8';
 

@@ -1,7 +1,7 @@
 import { fileError, GenrepError } from '../errors';
 import { shortText } from '../checkpoint/pythonValues';
 import type { BeatsConfig } from './config';
-import { beatsParameterCount } from './config';
+import { beatsDims, beatsParameterCount } from './config';
 
 /** Structurally the checkpoint reader's Tensor: contiguous C-order float32. */
 export interface WeightTensor {
@@ -18,12 +18,7 @@ const IGNORED_PREFIXES = ['predictor.'];
  * reference is strict, so this list is exactly what a valid checkpoint holds.
  */
 export function expectedShapes(cfg: BeatsConfig): Map<string, number[]> {
-  const E = cfg.embed_dim;
-  const C = cfg.encoder_embed_dim;
-  const F = cfg.encoder_ffn_embed_dim;
-  const H = cfg.encoder_attention_heads;
-  const p = cfg.input_patch_size;
-  const K = cfg.conv_pos;
+  const { E, C, F, H, p, K } = beatsDims(cfg);
   const shapes = new Map<string, number[]>();
   shapes.set('patch_embedding.weight', [E, 1, p, p]);
   if (cfg.conv_bias) shapes.set('patch_embedding.bias', [E]);

@@ -51,3 +51,33 @@ export function runProgressReporter(stream: NodeJS.WriteStream = process.stderr)
   };
   return { onProgress, stop };
 }
+
+/**
+ * A bar on stderr that starts at the first report and draws only on a terminal (a pipe or CI log gets nothing):
+ * for synthesis, whose progress comes before or without a run's stages. `payload` fills the format's own fields.
+ */
+export function lazyProgressBar(
+  format: string,
+  options: { hideCursor?: boolean } = {},
+): {
+  update: (p: { done: number; total: number }, payload?: Record<string, unknown>) => void;
+  stop: () => void;
+} {
+  const tty = process.stderr.isTTY === true;
+  let bar: SingleBar | undefined;
+  return {
+    update: (p, payload) => {
+      if (!tty) return;
+      if (!bar) {
+        bar = new SingleBar({ format, stream: process.stderr, ...options }, Presets.shades_classic);
+        bar.start(p.total, p.done, payload);
+      } else {
+        bar.update(p.done, payload);
+      }
+    },
+    stop: () => {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

@@ -16,65 +16,74 @@ export type Classified =
 
 export type LayoutRule = (split: Split, parts: string[], scoringOnly: boolean) => Classified;
 
-const DCASE2023_TRAIN = 'section_XX_{source,target}_train_normal_NNNN[_<attributes>].wav';
-const DCASE2023_TEST =
-  'section_XX_{source,target}_test_{normal,anomaly}_NNNN[_<attributes>].wav or section_XX_NNNN.wav';
-
-/** DCASE 2021–2025 Task 2: `<type>/{train,test}/section_XX_…` (2023 is the year the reference uses). */
-export const dcase2023Rule: LayoutRule = (split, parts) => {
-  const expected = split === 'train' ? DCASE2023_TRAIN : DCASE2023_TEST;
-  const [name] = parts;
-  if (parts.length !== 1 || name === undefined)
-    return {
-      kind: 'unrecognised',
-      reason: `in a subfolder of ${split}/; the dcase2023 layout expects ${split}/${expected}`,
+/** A DCASE name as the layout rules read it: 2023 names also carry their split, domain and attributes. */
+type DcaseName =
+  | { kind: 'eval'; section: string }
+  | {
+      kind: 'labelled';
+      section: string;
+      split?: Split;
+      domain?: Domain;
+      label: Label;
+      attributes?: Record<string, string>;
     };
-  const named = parseDcase2023Name(name);
-  if (named === undefined)
-    return { kind: 'unrecognised', reason: `name does not fit the dcase2023 layout (${split}/${expected})` };
-  if (named.kind === 'eval') {
-    if (split === 'train')
-      return { kind: 'unrecognised', reason: `an unlabelled eval test name in train/ (expected ${DCASE2023_TRAIN})` };
-    return { kind: 'eval', section: named.section };
-  }
-  if (named.split !== split)
-    return { kind: 'unrecognised', reason: `name says ${named.split} but the file is in ${split}/` };
-  if (split === 'train' && named.label !== 'normal')
-    return { kind: 'unrecognised', reason: 'training clips must be normal' };
-  return {
-    kind: 'clip',
-    section: named.section,
-    domain: named.domain,
-    label: named.label,
-    attributes: named.attributes,
-  };
-};
 
-/** DCASE 2020 Task 2: `<type>/train/normal_id_XX_NNNNNNNN.wav`, `<type>/test/{normal,anomaly}_id_XX_…` or eval `id_XX_…`. */
-export const dcase2020Rule: LayoutRule = (split, parts) => {
-  const expected =
-    split === 'train' ? 'normal_id_XX_NNNNNNNN.wav' : '{normal,anomaly}_id_XX_NNNNNNNN.wav or id_XX_NNNNNNNN.wav';
-  const [name] = parts;
-  if (parts.length !== 1 || name === undefined)
-    return {
-      kind: 'unrecognised',
-      reason: `in a subfolder of ${split}/; the dcase2020 layout expects ${split}/${expected}`,
-    };
-  const named = parseDcase2020Name(name);
-  if (named === undefined)
-    return { kind: 'unrecognised', reason: `name does not fit the dcase2020 layout (${split}/${expected})` };
-  if (named.kind === 'eval') {
-    if (split === 'train')
+/**
+ * A DCASE layout: one file directly in train/ or test/, named as `parse` reads it, `train` and `test` being the
+ * name patterns each folder expects (shown when a file does not fit).
+ */
+function dcaseRule(
+  layout: string,
+  expected: { train: string; test: string },
+  parse: (name: string) => DcaseName | undefined,
+): LayoutRule {
+  return (split, parts) => {
+    const pattern = expected[split];
+    const [name] = parts;
+    if (parts.length !== 1 || name === undefined)
       return {
         kind: 'unrecognised',
-        reason: 'an unlabelled eval test name in train/ (expected normal_id_XX_NNNNNNNN.wav)',
+        reason: `in a subfolder of ${split}/; the ${layout} layout expects ${split}/${pattern}`,
       };
-    return { kind: 'eval', section: named.section };
-  }
-  if (split === 'train' && named.label !== 'normal')
-    return { kind: 'unrecognised', reason: 'training clips must be normal' };
-  return { kind: 'clip', section: named.section, domain: undefined, label: named.label, attributes: {} };
-};
+    const named = parse(name);
+    if (named === undefined)
+      return { kind: 'unrecognised', reason: `name does not fit the ${layout} layout (${split}/${pattern})` };
+    if (named.kind === 'eval') {
+      if (split === 'train')
+        return { kind: 'unrecognised', reason: `an unlabelled eval test name in train/ (expected ${expected.train})` };
+      return { kind: 'eval', section: named.section };
+    }
+    // Only DCASE 2023 names say their split.
+    if (named.split !== undefined && named.split !== split)
+      return { kind: 'unrecognised', reason: `name says ${named.split} but the file is in ${split}/` };
+    if (split === 'train' && named.label !== 'normal')
+      return { kind: 'unrecognised', reason: 'training clips must be normal' };
+    return {
+      kind: 'clip',
+      section: named.section,
+      domain: named.domain,
+      label: named.label,
+      attributes: named.attributes ?? {},
+    };
+  };
+}
+
+/** DCASE 2021–2025 Task 2: `<type>/{train,test}/section_XX_…` (2023 is the year the reference uses). */
+export const dcase2023Rule: LayoutRule = dcaseRule(
+  'dcase2023',
+  {
+    train: 'section_XX_{source,target}_train_normal_NNNN[_<attributes>].wav',
+    test: 'section_XX_{source,target}_test_{normal,anomaly}_NNNN[_<attributes>].wav or section_XX_NNNN.wav',
+  },
+  parseDcase2023Name,
+);
+
+/** DCASE 2020 Task 2: `<type>/train/normal_id_XX_NNNNNNNN.wav`, `<type>/test/{normal,anomaly}_id_XX_…` or eval `id_XX_…`. */
+export const dcase2020Rule: LayoutRule = dcaseRule(
+  'dcase2020',
+  { train: 'normal_id_XX_NNNNNNNN.wav', test: '{normal,anomaly}_id_XX_NNNNNNNN.wav or id_XX_NNNNNNNN.wav' },
+  parseDcase2020Name,
+);
 
 const DOMAINS = new Set(['source', 'target']);
 const LABELS = new Set(['normal', 'anomaly']);

@@ -4,7 +4,7 @@ import { BEATS_INPUT, beatsOutputDim, beatsOutputName } from '../beats/graph';
 import { BeatsModelCache } from '../beats/modelCache';
 import { GenrepError } from '../errors';
 import { BEATS_SAMPLES, beatsFbank } from '../fbank';
-import type { Device, OpenSession } from '../onnx/runtime';
+import type { Device, OpenSession, ort } from '../onnx/runtime';
 import { openSession } from '../onnx/runtime';
 import type { Pooling } from '../protocol/vocabulary';
 import { checkPooling } from './pooling';
@@ -83,25 +83,7 @@ export class BeatsEmbedder implements Embedder {
     const dim = this.dim(options.pooling);
     if (clips.length === 0) return options.layers.map(() => new Float32Array(0));
     const { open, file } = await this.session(deepest, options.pooling);
-    const distinct = [...new Set(options.layers)];
-    const matrices = await runOnnxBatches(
-      clips,
-      {
-        session: open.session,
-        model: file,
-        inputName: BEATS_INPUT,
-        clipShape: [FBANK_FRAMES, FBANK_BINS],
-        clipInput: (clip) => beatsFbank(clip).data,
-        outputs: distinct.map((layer) => ({ name: beatsOutputName(layer, options.pooling), dim })),
-        // One clip per run is as fast per clip as larger batches on CPU (the matrices are already 496 rows tall)
-        // and keeps memory flat; callers on CUDA can ask for more.
-        defaultBatchSize: 1,
-        faultCode: 'INTERNAL',
-      },
-      options,
-    );
-    // k < distinct.length = matrices.length: one matrix per output asked for.
-    return perRequestedLayer(options.layers, new Map(distinct.map((layer, k) => [layer, matrices[k]!])));
+    return runPooledBeatsGraph(clips, options, { session: open.session, model: file, dim, faultCode: 'INTERNAL' });
   }
 
   async dispose(): Promise<void> {
@@ -109,4 +91,35 @@ export class BeatsEmbedder implements Embedder {
     this.current = undefined;
     this.cache.releaseWeights();
   }
+}
+
+/**
+ * Runs a pooled BEATs graph (fbank in, `layer<k>_<pooling>` outputs of `dim` floats a clip) over the clips: one
+ * matrix per requested layer, each distinct layer fetched once. `faultCode` says whose fault a wrong-size output is
+ * (INTERNAL for a graph written here, BAD_INPUT for a converted graph the user gave).
+ */
+export async function runPooledBeatsGraph(
+  clips: readonly Float32Array[],
+  options: EmbedOptions,
+  graph: { session: ort.InferenceSession; model: string; dim: number; faultCode: 'INTERNAL' | 'BAD_INPUT' },
+): Promise<Float32Array[]> {
+  const distinct = [...new Set(options.layers)];
+  const matrices = await runOnnxBatches(
+    clips,
+    {
+      session: graph.session,
+      model: graph.model,
+      inputName: BEATS_INPUT,
+      clipShape: [FBANK_FRAMES, FBANK_BINS],
+      clipInput: (clip) => beatsFbank(clip).data,
+      outputs: distinct.map((layer) => ({ name: beatsOutputName(layer, options.pooling), dim: graph.dim })),
+      // One clip per run is as fast per clip as larger batches on CPU (the matrices are already 496 rows tall)
+      // and keeps memory flat; callers on CUDA can ask for more.
+      defaultBatchSize: 1,
+      faultCode: graph.faultCode,
+    },
+    options,
+  );
+  // k < distinct.length = matrices.length: one matrix per output asked for.
+  return perRequestedLayer(options.layers, new Map(distinct.map((layer, k) => [layer, matrices[k]!])));
 }

@@ -1,11 +1,10 @@
-import { FBANK_BINS, FBANK_FRAMES } from '../beats/config';
-import { BEATS_INPUT, beatsOutputName } from '../beats/graph';
+import { BEATS_INPUT } from '../beats/graph';
 import { sha256File } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
-import { BEATS_SAMPLES, beatsFbank } from '../fbank';
+import { BEATS_SAMPLES } from '../fbank';
 import type { Device, OpenSession, ort } from '../onnx/runtime';
 import { openSession } from '../onnx/runtime';
-import { perRequestedLayer, runOnnxBatches } from './onnxBatchRunner';
+import { runPooledBeatsGraph } from './beatsEmbedder';
 import { EMBEDDER_POOLINGS, isPooling, type Pooling } from './pooling';
 import type { Embedder, EmbedOptions } from './types';
 
@@ -107,24 +106,13 @@ export class ConvertedBeatsEmbedder implements Embedder {
       }
     }
     const dim = this.dim(options.pooling);
-    const distinct = [...new Set(options.layers)];
-    const matrices = await runOnnxBatches(
-      clips,
-      {
-        session: this.open.session,
-        model: this.file,
-        inputName: BEATS_INPUT,
-        clipShape: [FBANK_FRAMES, FBANK_BINS],
-        clipInput: (clip) => beatsFbank(clip).data,
-        outputs: distinct.map((layer) => ({ name: beatsOutputName(layer, options.pooling), dim })),
-        defaultBatchSize: 1,
-        // The graph is a file the user gave: one that returns other sizes was not written by `genrep model convert`.
-        faultCode: 'BAD_INPUT',
-      },
-      options,
-    );
-    // k < distinct.length = matrices.length: one matrix per output asked for.
-    return perRequestedLayer(options.layers, new Map(distinct.map((layer, k) => [layer, matrices[k]!])));
+    // The graph is a file the user gave: one that returns other sizes was not written by `genrep model convert`.
+    return runPooledBeatsGraph(clips, options, {
+      session: this.open.session,
+      model: this.file,
+      dim,
+      faultCode: 'BAD_INPUT',
+    });
   }
 
   async dispose(): Promise<void> {

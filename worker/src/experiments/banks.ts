@@ -1,7 +1,13 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { EmbedderConfig } from '../protocol/runConfig';
-import { PAPER_DEFAULTS, type MemMixup, type Pooling } from '../protocol/vocabulary';
+import type {
+  BuildBankParams,
+  BuildBankResult,
+  ScoreFilesParams,
+  ScoreFilesResult,
+  WorkDoneProgressParams,
+} from '../protocol/workerProtocol';
+import { PAPER_DEFAULTS, type Pooling } from '../protocol/vocabulary';
 import { discoverDataset, type Layout } from '../datasets';
 import { POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';
@@ -31,16 +37,8 @@ import type { RunProgress } from './runContext';
  */
 export const BANK_EXTENSION = '.grbank';
 
-export interface BuildBankOptions {
-  root: string;
-  layout?: Layout;
-  machineType: string;
-  embedder: EmbedderConfig;
-  layer: number;
-  pooling: Pooling;
-  K_n: number;
-  mixup: MemMixup | null;
-  out: string;
+/** What a bank job takes besides its request: the audio channel, the folders and threads, cancellation, progress. */
+export interface BankJobOptions {
   channel?: number | 'mean';
   /** The folders and threads (worker/src/settings.ts). */
   settings: Settings;
@@ -48,9 +46,16 @@ export interface BuildBankOptions {
   onProgress?: (p: RunProgress) => void;
 }
 
-export async function buildBankFromDataset(
-  o: BuildBankOptions,
-): Promise<{ file: string; rows: { source: number; target: number }; header: BankFileHeader }> {
+/**
+ * genrep/buildBank's fields (documented there) without the progress token; `layout` may also be any layout the
+ * dataset reader knows, such as 'files'.
+ */
+export interface BuildBankOptions
+  extends Omit<BuildBankParams, keyof WorkDoneProgressParams | 'layout'>, BankJobOptions {
+  layout?: Layout;
+}
+
+export async function buildBankFromDataset(o: BuildBankOptions): Promise<BuildBankResult> {
   const dataset = await discoverDataset({
     root: o.root,
     ...(o.layout ? { layout: o.layout } : {}),
@@ -63,33 +68,17 @@ export async function buildBankFromDataset(
   const embedder = await openEmbedder(o.embedder, o.settings);
   try {
     checkLayer(embedder, o.layer);
-    const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.settings.cacheDir, {
-      embedderId: embedder.id,
-      pooling: o.pooling,
-      channel,
-      dim: embedder.dim(o.pooling),
-    });
-    const extracted = await extractFeatures(
+    const extracted = await extractLayer(
       embedder,
       machine.train.map((c) => c.path),
-      {
-        layers: [o.layer],
-        pooling: o.pooling,
-        channel,
-        cache,
-        batchSize: 4,
-        skipUnreadable: false,
-        ...(o.signal ? { signal: o.signal } : {}),
-        onProgress: (done, total) =>
-          o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
-      },
+      o.layer,
+      o.pooling,
+      o,
     );
     const domains = machine.train.map((c) => c.domain);
     const hasDomains = domains.every((d): d is Domain => d !== undefined);
-    const train = onlyLayer(extracted.features);
     const banks = buildBanks({
-      train,
+      train: extracted.features,
       dim: extracted.dim,
       ...(hasDomains ? { trainDomains: domains } : {}),
       kn: o.K_n,
@@ -109,24 +98,10 @@ export async function buildBankFromDataset(
   }
 }
 
-export interface ScoreFilesOptions {
-  bankFile: string;
-  files: string[];
-  dn: 'inductive' | 'none';
-  /** The embedder the caller has selected; it must be the one the bank was built with. Default: fbank-stats. */
-  embedder?: EmbedderConfig;
-  channel?: number | 'mean';
-  /** The folders and threads (worker/src/settings.ts). */
-  settings: Settings;
-  signal?: AbortSignal;
-  onProgress?: (p: RunProgress) => void;
-}
+/** genrep/scoreFiles's fields (documented there; the embedder defaults to fbank-stats) without the progress token. */
+export type ScoreFilesOptions = Omit<ScoreFilesParams, keyof WorkDoneProgressParams> & BankJobOptions;
 
-export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
-  bank: BankFileHeader;
-  files: Array<{ path: string; score: number; d_source: number | null; d_target: number | null; decision: 0 | 1 }>;
-  threshold: number;
-}> {
+export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<Omit<ScoreFilesResult, 'bankFile'>> {
   if (o.files.length === 0) throw new GenrepError('no files to score', 'BAD_INPUT', { field: 'files' });
   for (const f of o.files) {
     if (!/\.wav$/i.test(f))
@@ -155,27 +130,10 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<{
       const problem = `was built from layer ${layer}, but ${embedder.id} has layers 1..${embedder.numLayers}`;
       throw fileError(o.bankFile, problem, 'BAD_INPUT', { field: 'layer', expected: `1..${embedder.numLayers}` });
     }
-    const channel = o.channel ?? 0;
-    const cache = new FeatureCache(o.settings.cacheDir, {
-      embedderId: embedder.id,
-      pooling,
-      channel,
-      dim: embedder.dim(pooling),
-    });
-    const extracted = await extractFeatures(embedder, o.files, {
-      layers: [layer],
-      pooling,
-      channel,
-      cache,
-      batchSize: 4,
-      skipUnreadable: false,
-      ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (done, total) =>
-        o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
-    });
+    const extracted = await extractLayer(embedder, o.files, layer, pooling, o);
     const scored = await scoreMachine({
       banks,
-      test: onlyLayer(extracted.features),
+      test: extracted.features,
       testDim: extracted.dim,
       dnMode: o.dn,
       threshold: true,
@@ -224,11 +182,35 @@ export async function listBanks(
   return out;
 }
 
-/** The features of the one layer a bank is built from or scored at. */
-function onlyLayer(features: Float32Array[]): Float32Array {
-  const [layer] = features;
-  if (!layer) throw new GenrepError('bank: no features extracted for the layer', 'INTERNAL');
-  return layer;
+/** The features of the one layer a bank is built from or scored at, four clips a batch through the feature cache. */
+async function extractLayer(
+  embedder: Embedder,
+  files: string[],
+  layer: number,
+  pooling: Pooling,
+  o: BankJobOptions,
+): Promise<{ features: Float32Array; dim: number }> {
+  const channel = o.channel ?? 0;
+  const cache = new FeatureCache(o.settings.cacheDir, {
+    embedderId: embedder.id,
+    pooling,
+    channel,
+    dim: embedder.dim(pooling),
+  });
+  const extracted = await extractFeatures(embedder, files, {
+    layers: [layer],
+    pooling,
+    channel,
+    cache,
+    batchSize: 4,
+    skipUnreadable: false,
+    ...(o.signal ? { signal: o.signal } : {}),
+    onProgress: (done, total) =>
+      o.onProgress?.({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
+  });
+  const [features] = extracted.features;
+  if (!features) throw new GenrepError('bank: no features extracted for the layer', 'INTERNAL');
+  return { features, dim: extracted.dim };
 }
 
 const isPooling = (p: string): p is Pooling => (POOLINGS as readonly string[]).includes(p);

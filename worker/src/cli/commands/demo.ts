@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { DEMO_SIZES, runDemo } from '../../experiments/demo';
 import { formatResultsTable } from '../../report/table';
 import { withInterrupt } from '../interrupt';
-import { runProgressReporter } from '../progressBar';
+import { lazyProgressBar, runProgressReporter } from '../progressBar';
 
 /** `genrep demo`: the README's main command. */
 export function registerDemoCommand(program: Command): void {
@@ -16,8 +15,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'synthetic dataset seed', (v) => Number(v), 1)
     .action(async (opts: { dir: string; seed: number }) => {
       const t0 = performance.now();
-      const tty = process.stderr.isTTY === true;
-      let synthBar: SingleBar | undefined;
+      const synthBar = lazyProgressBar('synth    [{bar}] {value}/{total} clips | ETA {eta_formatted}', {
+        hideCursor: true,
+      });
       const bar = runProgressReporter();
       try {
         process.stderr.write(`synthesising the demo dataset in ${opts.dir}/data …\n`);
@@ -27,24 +27,9 @@ export function registerDemoCommand(program: Command): void {
             seed: opts.seed,
             env: process.env,
             signal,
-            onSynthProgress: (p) => {
-              if (!tty) return;
-              if (!synthBar) {
-                synthBar = new SingleBar(
-                  {
-                    format: 'synth    [{bar}] {value}/{total} clips | ETA {eta_formatted}',
-                    stream: process.stderr,
-                    hideCursor: true,
-                  },
-                  Presets.shades_classic,
-                );
-                synthBar.start(p.total, p.done);
-              }
-              synthBar.update(p.done);
-            },
+            onSynthProgress: (p) => synthBar.update(p),
             onProgress: (p) => {
-              synthBar?.stop();
-              synthBar = undefined;
+              synthBar.stop();
               bar.onProgress(p);
             },
             log: (line) => process.stderr.write(`${line}\n`),
@@ -59,7 +44,7 @@ export function registerDemoCommand(program: Command): void {
             `config:  ${outcome.configFile}\nresults: ${outcome.resultsFile}\nreport:  ${outcome.reportFile}\n`,
         );
       } finally {
-        synthBar?.stop();
+        synthBar.stop();
         bar.stop();
       }
     });

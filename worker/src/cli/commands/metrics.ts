@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { fileError, GenrepError } from '../../errors';
-import { writeFileAtomic } from '../../io/atomicWrite';
+import { writeJsonResult } from '../jsonOutput';
 import { dcaseMetrics, DEFAULT_MAX_FPR, rocCurve } from '../../metrics';
 import { readDomainsFile, readLabelsFile, readScoresFile } from '../../scoring/inputFiles';
 
@@ -83,9 +83,7 @@ export async function runMetrics(opts: MetricsOptions): Promise<MetricsJson> {
       thresholds: Array.from(roc.thresholds, (t) => (Number.isFinite(t) ? t : null)),
     };
   }
-  const text = `${JSON.stringify(out)}\n`;
-  if (opts.out !== undefined) await writeFileAtomic(opts.out, text);
-  else process.stdout.write(text);
+  await writeJsonResult(out, opts.out);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { fileError, GenrepError } from '../../errors';
-import { writeFileAtomic } from '../../io/atomicWrite';
+import { writeJsonResult } from '../jsonOutput';
 import { decide } from '../../metrics';
 import { DN_MODES, PAPER_DEFAULTS, type DnMode, type DnStats, type IndexChoice } from '../../protocol/vocabulary';
 import { buildBanks, checkSavable, loadBank, saveBank, scoreMachine } from '../../scoring';
@@ -232,9 +232,7 @@ export async function runScoreFeatures(opts: ScoreFeaturesOptions): Promise<Mach
     threshold: thresholdQuantile !== undefined ? { quantile: thresholdQuantile } : false,
   });
   if (opts.saveBank !== undefined) await saveBank(opts.saveBank, banks);
-  const text = `${JSON.stringify(scoresToJson(result))}\n`;
-  if (opts.out !== undefined) await writeFileAtomic(opts.out, text);
-  else process.stdout.write(text);
+  await writeJsonResult(scoresToJson(result), opts.out);
   return result;
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { Presets, SingleBar } from 'cli-progress';
 import { MACHINE_MODELS, synthesizeDataset } from '../../synth';
 import { withInterrupt } from '../interrupt';
+import { lazyProgressBar } from '../progressBar';
 
 function integerOption(value: string): number {
   const n = Number(value);
@@ -67,12 +67,7 @@ export function registerSynthCommand(program: Command): Command {
     .option('--sample-rate <hz>', 'sample rate', integerOption, 16000)
     .option('--severity <x>', 'fault size multiplier (1 = nominal, smaller = subtler anomalies)', numberOption, 1)
     .action(async (opts: SynthCliOptions) => {
-      const showBar = process.stderr.isTTY === true;
-      const bar = new SingleBar(
-        { format: 'synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}', stream: process.stderr },
-        Presets.shades_classic,
-      );
-      let barStarted = false;
+      const bar = lazyProgressBar('synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}');
       const started = Date.now();
       const result = await withInterrupt((signal) =>
         synthesizeDataset({
@@ -86,19 +81,9 @@ export function registerSynthCommand(program: Command): Command {
           sampleRate: opts.sampleRate,
           severity: opts.severity,
           signal,
-          onProgress: (p) => {
-            if (!showBar) return;
-            if (!barStarted) {
-              bar.start(p.total, p.done, { machine: p.machine });
-              barStarted = true;
-            } else {
-              bar.update(p.done, { machine: p.machine });
-            }
-          },
+          onProgress: (p) => bar.update(p, { machine: p.machine }),
         }),
-      ).finally(() => {
-        if (barStarted) bar.stop();
-      });
+      ).finally(() => bar.stop());
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(
         `${opts.out}: ${result.files} files for ${result.machines.join(', ')} (${result.written} written, ${result.kept} already present) in ${seconds} s\n`,
