@@ -103,6 +103,19 @@ class Pickle {
   }
 }
 
+/**
+ * The fields a zip local header and its central-directory record share, in the same order from "version needed to
+ * extract" (at `at`: 4 in the local header, 6 in the central record) to the name length, for a stored entry with no
+ * flags, time or extra field (those stay zero).
+ */
+function writeSharedZipFields(header: Buffer, at: number, crc: number, size: number, nameLength: number): void {
+  header.writeUInt16LE(20, at); // version needed to extract
+  header.writeUInt32LE(crc, at + 10);
+  header.writeUInt32LE(size, at + 14); // compressed
+  header.writeUInt32LE(size, at + 18); // uncompressed
+  header.writeUInt16LE(nameLength, at + 22);
+}
+
 /** Writes the checkpoint entry by entry (stored), never holding more than one storage. */
 function writeBeatsCheckpoint(file: string): { bytes: number; params: number } {
   const shapes = beatsShapes();
@@ -133,19 +146,11 @@ function writeBeatsCheckpoint(file: string): { bytes: number; params: number } {
     const crc = crc32(data);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
+    writeSharedZipFields(local, 4, crc, data.length, nameBytes.length);
     const cd = Buffer.alloc(46);
     cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(20, 4);
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(data.length, 20);
-    cd.writeUInt32LE(data.length, 24);
-    cd.writeUInt16LE(nameBytes.length, 28);
+    cd.writeUInt16LE(20, 4); // version made by
+    writeSharedZipFields(cd, 6, crc, data.length, nameBytes.length);
     cd.writeUInt32LE(offset, 42);
     central.push(cd, nameBytes);
     offset += writeSync(fd, local) + writeSync(fd, nameBytes) + writeSync(fd, data);

@@ -9,9 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as FbankModule from '../worker/src/fbank';
+import type * as Mulberry32Module from '../worker/src/util/mulberry32';
 import { builtWorker } from './builtWorker';
 
 const { BEATS_FBANK_OPTIONS, BEATS_SAMPLES, beatsFbank, FbankComputer } = builtWorker<typeof FbankModule>('fbank');
+const { mulberry32 } = builtWorker<typeof Mulberry32Module>('util/mulberry32');
 
 const PYTHON = '/usr/bin/python3';
 const SAMPLE_RATE = 16000;
@@ -21,20 +23,9 @@ function argument(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-/** mulberry32: small seeded uniform generator, so every run benchmarks the same clips. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** Seeded, so every run benchmarks the same clips. */
 function syntheticClip(seed: number): Float32Array {
-  const rand = uniform(seed);
+  const rand = mulberry32(seed);
   const clip = new Float32Array(BEATS_SAMPLES);
   const noise = 0.01 + 0.1 * rand();
   const tones = Array.from({ length: 3 }, () => ({

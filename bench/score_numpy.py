@@ -28,9 +28,21 @@ def knn_mean(d2, kn):
     return np.partition(d, kn - 1, axis=1)[:, :kn].mean(axis=1)
 
 
+def sq_norms(A):
+    """||a||^2 of every row of A."""
+    return (A * A).sum(1)
+
+
+def float64_rows(train, test, n_source):
+    """The training rows X and test rows Y in float64, and X's source bank S and target rows T."""
+    X = train.astype(np.float64)
+    Y = test.astype(np.float64)
+    return X, Y, X[:n_source], X[n_source:]
+
+
 def mixup_neighbours(T, S, ks):
-    tn = (T * T).sum(1)
-    sn = (S * S).sum(1)
+    tn = sq_norms(T)
+    sn = sq_norms(S)
     ts = T @ S.T
     d2 = tn[:, None] + sn[None, :] - 2 * ts
     idx = np.argsort(d2, axis=1, kind="stable")[:, :ks]
@@ -38,10 +50,8 @@ def mixup_neighbours(T, S, ks):
 
 
 def score_reference(train, test, n_source, ks, kn, lam):
-    X = train.astype(np.float64)
-    Y = test.astype(np.float64)
-    S, T = X[:n_source], X[n_source:]
-    yn = (Y * Y).sum(1)
+    X, Y, S, T = float64_rows(train, test, n_source)
+    yn = sq_norms(Y)
     if ks > 0:
         idx, _ = mixup_neighbours(T, S, ks)
         aug = lam * T[:, None, :] + (1 - lam) * S[idx]
@@ -49,17 +59,15 @@ def score_reference(train, test, n_source, ks, kn, lam):
         del aug
     else:
         bank_t = T
-    d_s = knn_mean(yn[:, None] + (S * S).sum(1)[None, :] - 2 * Y @ S.T, kn)
-    d_t = knn_mean(yn[:, None] + (bank_t * bank_t).sum(1)[None, :] - 2 * Y @ bank_t.T, kn)
+    d_s = knn_mean(yn[:, None] + sq_norms(S)[None, :] - 2 * Y @ S.T, kn)
+    d_t = knn_mean(yn[:, None] + sq_norms(bank_t)[None, :] - 2 * Y @ bank_t.T, kn)
     return d_s, d_t
 
 
 def score_expanded(train, test, n_source, ks, kn, lam):
-    X = train.astype(np.float64)
-    Y = test.astype(np.float64)
-    S, T = X[:n_source], X[n_source:]
-    xn = (X * X).sum(1)
-    yn = (Y * Y).sum(1)
+    X, Y, S, T = float64_rows(train, test, n_source)
+    xn = sq_norms(X)
+    yn = sq_norms(Y)
     G = Y @ X.T
     d2 = yn[:, None] + xn[None, :] - 2 * G
     d_s = knn_mean(d2[:, :n_source], kn)

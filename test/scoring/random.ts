@@ -1,14 +1,7 @@
+import { mulberry32 } from '../../worker/src/util/mulberry32';
+
 /** Seeded pseudo-random data for tests (mulberry32), so every run sees the same features. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** rows × dim standard-normal float32 values (Box–Muller), optionally shifted by `offset`. */
 export function gaussian(rows: number, dim: number, seed: number, offset = 0, scale = 1): Float32Array {

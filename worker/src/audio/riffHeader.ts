@@ -121,15 +121,8 @@ function notRiffWave(file: string, head: Uint8Array): never {
   });
 }
 
-interface FmtFields {
-  formatTag: number;
-  encoding: 'pcm' | 'float';
-  extensible: boolean;
-  bitsPerSample: number;
-  channels: number;
-  sampleRate: number;
-  blockAlign: number;
-}
+/** What the fmt chunk says: the header's sample format and frame layout. */
+type FmtFields = Omit<WavHeader, 'file' | 'frames' | 'durationSec' | 'dataOffset' | 'dataBytes'>;
 
 /** Validates the fmt chunk; `size` is its declared size, `bytes` its first min(size, 40) bytes. */
 function parseFmt(file: string, bytes: Uint8Array, size: number): FmtFields {

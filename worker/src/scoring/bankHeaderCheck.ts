@@ -1,7 +1,7 @@
 import { fileError, type GenrepError } from '../errors';
 import { at } from '../util/at';
-import type { BankKind, DnStats, HnswOptions, IndexKind, MemMixup } from '../protocol/vocabulary';
-import type { BankGroup } from './banks';
+import type { BankKind, DnStats, HnswOptions, MemMixup } from '../protocol/vocabulary';
+import type { BankGroup, MemoryBanksInit } from './banks';
 import { DEFAULT_HNSW, domainGroups, groupRows } from './banks';
 import type { BankMeta } from './types';
 import { describeValue, hnswProblem, MAX_AUGMENTED_ROWS } from './validate';
@@ -37,17 +37,11 @@ export function bankNameProblem(name: string): string | null {
   return `the section name '${name}' is reserved in bank files (${why}); rename the section`;
 }
 
-/** What a bank file's header describes, checked: everything MemoryBanks needs except the rows themselves. */
-export interface CheckedHeader {
-  kind: BankKind;
-  dim: number;
-  groups: BankGroup[];
-  rowGroup: Int32Array;
-  kn: number;
-  mixup: MemMixup | null;
-  index: IndexKind;
-  hnsw: HnswOptions;
-  meta: BankMeta;
+/**
+ * What a bank file's header describes, checked: everything MemoryBanks needs except the rows themselves (and the
+ * origin, which is the file), plus the inductive statistics saved with them.
+ */
+export interface CheckedHeader extends Omit<MemoryBanksInit, 'features' | 'origin'> {
   inductive: { kn: number; stats: DnStats[] }[];
 }
 

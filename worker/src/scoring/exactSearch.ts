@@ -2,7 +2,7 @@ import { GenrepError } from '../errors';
 import { at } from '../util/at';
 import type { MemoryBanks } from './banks';
 import { squaredNorms } from './gram';
-import { gramBackend } from './gramBackend';
+import { type GramBackend, gramBackend } from './gramBackend';
 import { returnBlock, takeBlock } from './scratch';
 import { SmallestK } from './topk';
 
@@ -38,6 +38,30 @@ export interface ExactKnnOptions {
   queryNorms?: Float64Array;
 }
 
+/** G = the Gram rows of rows aStart..aStart+aRows of A against every training row: (aRows, banks.rows), packed. */
+function gramAgainstBank(
+  backend: GramBackend,
+  A: Float32Array,
+  aStart: number,
+  aRows: number,
+  banks: MemoryBanks,
+  G: Float64Array,
+): Promise<void> {
+  const n = banks.rows;
+  return backend.gramInto({
+    A,
+    aStart,
+    aRows,
+    B: banks.features,
+    bStart: 0,
+    bRows: n,
+    dim: banks.dim,
+    out: G,
+    outOffset: 0,
+    outStride: n,
+  });
+}
+
 /** Distances of external query rows (e.g. test clips) to each bank. */
 export async function exactKnn(
   banks: MemoryBanks,
@@ -52,23 +76,11 @@ export async function exactKnn(
   const result = allocate(banks, nq, options);
   const block = Math.max(4, Math.min(nq, Math.floor(GRAM_BLOCK_VALUES / Math.max(1, n))));
   const G = takeBlock(block * n);
-  const F = banks.features;
   try {
     for (let q0 = 0; q0 < nq; q0 += block) {
       const m = Math.min(block, nq - q0);
       const Q = queries.subarray(q0 * dim, (q0 + m) * dim);
-      await backend.gramInto({
-        A: Q,
-        aStart: 0,
-        aRows: m,
-        B: F,
-        bStart: 0,
-        bRows: n,
-        dim,
-        out: G,
-        outOffset: 0,
-        outStride: n,
-      });
+      await gramAgainstBank(backend, Q, 0, m, banks, G);
       const qNorms = options.queryNorms ? options.queryNorms.subarray(q0, q0 + m) : squaredNorms(Q, m, dim);
       knnFromGram(banks, G, n, qNorms, m, q0, null, options, result);
     }
@@ -100,18 +112,7 @@ export async function exactKnnLeaveOneOut(banks: MemoryBanks, options: ExactKnnO
     } else {
       for (let q0 = 0; q0 < n; q0 += block) {
         const m = Math.min(block, n - q0);
-        await backend.gramInto({
-          A: F,
-          aStart: q0,
-          aRows: m,
-          B: F,
-          bStart: 0,
-          bRows: n,
-          dim,
-          out: G,
-          outOffset: 0,
-          outStride: n,
-        });
+        await gramAgainstBank(backend, F, q0, m, banks, G);
         knnFromGram(banks, G, n, norms.subarray(q0, q0 + m), m, q0, q0, options, result);
       }
     }

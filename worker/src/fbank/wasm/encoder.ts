@@ -102,22 +102,29 @@ export class FunctionBody {
     return this.params.length + this.localTypes.length - 1;
   }
 
-  localGet(index: number): this {
-    this.bytes.byte(0x20);
+  /** An instruction without immediates. */
+  private op(opcode: number): this {
+    this.bytes.byte(opcode);
+    return this;
+  }
+
+  /** An instruction whose one immediate is unsigned LEB128 (a local index, a branch depth, a SIMD sub-opcode). */
+  private withIndex(opcode: number, index: number): this {
+    this.bytes.byte(opcode);
     unsignedLeb(index, this.bytes);
     return this;
+  }
+
+  localGet(index: number): this {
+    return this.withIndex(0x20, index);
   }
 
   localSet(index: number): this {
-    this.bytes.byte(0x21);
-    unsignedLeb(index, this.bytes);
-    return this;
+    return this.withIndex(0x21, index);
   }
 
   localTee(index: number): this {
-    this.bytes.byte(0x22);
-    unsignedLeb(index, this.bytes);
-    return this;
+    return this.withIndex(0x22, index);
   }
 
   /** `loop` with no result; close it with end(). */
@@ -128,24 +135,19 @@ export class FunctionBody {
 
   /** Branch to the enclosing block `depth` levels out (0 = innermost; for a loop, its start) if the i32 on top is non-zero. */
   brIf(depth: number): this {
-    this.bytes.byte(0x0d);
-    unsignedLeb(depth, this.bytes);
-    return this;
+    return this.withIndex(0x0d, depth);
   }
 
   end(): this {
-    this.bytes.byte(0x0b);
-    return this;
+    return this.op(0x0b);
   }
 
   i32Add(): this {
-    this.bytes.byte(0x6a);
-    return this;
+    return this.op(0x6a);
   }
 
   i32LtU(): this {
-    this.bytes.byte(0x49);
-    return this;
+    return this.op(0x49);
   }
 
   i32Const(value: number): this {
@@ -154,11 +156,9 @@ export class FunctionBody {
     return this;
   }
 
-  /** A SIMD instruction without immediates. */
+  /** A SIMD instruction without immediates: the 0xfd prefix, then the sub-opcode as unsigned LEB128. */
   simd(op: number): this {
-    this.bytes.byte(0xfd);
-    unsignedLeb(op, this.bytes);
-    return this;
+    return this.withIndex(0xfd, op);
   }
 
   /** A SIMD memory instruction: alignment hint (log2 bytes) and a constant byte offset added to the address operand. */

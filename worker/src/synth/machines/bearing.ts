@@ -1,7 +1,8 @@
 import { at } from '../../util/at';
 import { addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
+import { sourceCondition, targetCondition } from './conditions';
 
 /** Defect frequencies per revolution of a 9-ball bearing with d/D 0.2, contact angle 0 (standard formulas). */
 const BPFO = 3.6;
@@ -25,29 +26,10 @@ const HEARD = { A: [1, 0.6, 0.4], B: [0.45, 1, 0.9] };
 export const bearing: MachineModel = {
   name: 'bearing',
   description: 'bearing test rig: shaft harmonics, rolling noise through housing modes; outer/inner/ball defects',
-  source: [1800, 2400, 3000].map((rpm) => ({
-    attributes: [
-      ['vel', String(rpm)],
-      ['loc', 'A'],
-    ],
-    rpm,
-    load: 0.5,
-    background: 'A' as const,
-    location: 'A' as const,
-  })),
-  target: [
-    {
-      attributes: [
-        ['vel', '2700'],
-        ['loc', 'B'],
-      ],
-      rpm: 2700,
-      load: 0.5,
-      background: 'B',
-      location: 'B',
-      ...TARGET_SETUP,
-    },
-  ],
+  source: [1800, 2400, 3000].map((rpm) =>
+    sourceCondition({ vel: rpm, loc: 'A' }, { rpm, load: 0.5, background: 'A', location: 'A' }),
+  ),
+  target: [targetCondition({ vel: 2700, loc: 'B' }, { rpm: 2700, load: 0.5, background: 'B', location: 'B' })],
   faultScale: 0.9,
   anomalies: ['outer', 'inner', 'ball'],
   render(ctx, condition, anomaly) {

@@ -1,16 +1,6 @@
 import { at } from '../../util/at';
 import { type ShaftPartial, addImpulses, addResonance, faultTimes, speedTrack } from '../dsp';
-import type { Condition, RenderContext } from '../model';
-
-/**
- * What every machine's target-domain recordings share besides their own operating point and hall: a less steady
- * machine (off-design running) and an acoustic path that changes from one recording to the next. With the 10-clip
- * target bank this is what makes domain normalisation matter (docs/synth.md, "The domain shift").
- */
-export const TARGET_SETUP: Pick<Condition, 'unsteadiness' | 'reflections'> = {
-  unsteadiness: 1.3,
-  reflections: { count: 6, maxDelayMs: 8, gain: 0.065 },
-};
+import type { RenderContext } from '../model';
 
 /** A structural mode of a housing: its frequency, quality and how loudly the microphone hears it. */
 export interface Mode {

@@ -1,7 +1,8 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
 import { at } from '../../util/at';
-import { type Mode, TARGET_SETUP, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { sourceCondition, targetCondition } from './conditions';
 
 const BLADES = 7;
 /** Outer-race defect frequency of the motor bearing (8 balls, d/D 0.22): 4 × (1 − 0.22) per revolution. */
@@ -26,27 +27,8 @@ const BEARING_MODES: Mode[] = [
 export const fan: MachineModel = {
   name: 'fan',
   description: 'axial fan: 7-blade pass tone and harmonics, speed-dependent aerodynamic noise, duct resonances',
-  source: [1200, 1350, 1500].map((rpm) => ({
-    attributes: [
-      ['spd', String(rpm)],
-      ['bg', 'A'],
-    ],
-    rpm,
-    load: 0.5,
-    background: 'A' as const,
-  })),
-  target: [
-    {
-      attributes: [
-        ['spd', '1800'],
-        ['bg', 'C'],
-      ],
-      rpm: 1800,
-      load: 0.5,
-      background: 'C',
-      ...TARGET_SETUP,
-    },
-  ],
+  source: [1200, 1350, 1500].map((rpm) => sourceCondition({ spd: rpm, bg: 'A' }, { rpm, load: 0.5, background: 'A' })),
+  target: [targetCondition({ spd: 1800, bg: 'C' }, { rpm: 1800, load: 0.5, background: 'C' })],
   faultScale: 0.7,
   anomalies: ['imbalance', 'bearing'],
   render(ctx, condition, anomaly) {

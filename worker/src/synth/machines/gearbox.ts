@@ -1,6 +1,7 @@
 import { addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { sourceCondition, targetCondition } from './conditions';
 
 /** Pinion and wheel teeth: mesh at 23 × the input shaft; the output shaft turns at 23/41 of it. */
 const PINION = 23;
@@ -22,29 +23,11 @@ export const gearbox: MachineModel = {
   name: 'gearbox',
   description:
     'spur gearbox 23/41 teeth: gear-mesh harmonics with shaft sidebands, torque-dependent, housing resonances',
-  source: [20, 50, 80].map((load) => ({
-    attributes: [
-      ['spd', '1500'],
-      ['load', String(load)],
-      ['bg', 'A'],
-    ],
-    rpm: 1500,
-    load: load / 100,
-    background: 'A' as const,
-  })),
+  source: [20, 50, 80].map((load) =>
+    sourceCondition({ spd: 1500, load, bg: 'A' }, { rpm: 1500, load: load / 100, background: 'A' }),
+  ),
   target: [
-    {
-      attributes: [
-        ['spd', '1200'],
-        ['load', '50'],
-        ['bg', 'B'],
-      ],
-      rpm: 1200,
-      load: 0.5,
-      background: 'B',
-      backgroundGainDb: -4,
-      ...TARGET_SETUP,
-    },
+    targetCondition({ spd: 1200, load: 50, bg: 'B' }, { rpm: 1200, load: 0.5, background: 'B', backgroundGainDb: -4 }),
   ],
   faultScale: 0.6,
   anomalies: ['tooth', 'misalignment'],

@@ -1,6 +1,7 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import { type Mode, TARGET_SETUP, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { type Mode, boost, faultImpulses, partials, shaftTrack, structureBorneNoise } from './common';
+import { sourceCondition, targetCondition } from './conditions';
 
 const LINE_HZ = 50;
 const ROTOR_BARS = 28;
@@ -20,27 +21,10 @@ const FRAME_MODES: Mode[] = [{ hz: 1250, q: 6, gain: 1 }];
 export const motor: MachineModel = {
   name: 'motor',
   description: '4-pole induction motor: 100 Hz magnetic hum, rotor-slot harmonics, cooling fan; slip grows with load',
-  source: [25, 50, 75].map((load) => ({
-    attributes: [
-      ['load', String(load)],
-      ['bg', 'A'],
-    ],
-    rpm: 1500,
-    load: load / 100,
-    background: 'A' as const,
-  })),
-  target: [
-    {
-      attributes: [
-        ['load', '100'],
-        ['bg', 'C'],
-      ],
-      rpm: 1500,
-      load: 1,
-      background: 'C',
-      ...TARGET_SETUP,
-    },
-  ],
+  source: [25, 50, 75].map((load) =>
+    sourceCondition({ load, bg: 'A' }, { rpm: 1500, load: load / 100, background: 'A' }),
+  ),
+  target: [targetCondition({ load: 100, bg: 'C' }, { rpm: 1500, load: 1, background: 'C' })],
   faultScale: 0.65,
   anomalies: ['misalignment', 'looseness'],
   render(ctx, condition, anomaly) {

@@ -1,15 +1,7 @@
 import { addFixedTones, addShaftPartials } from '../dsp';
 import type { MachineModel } from '../model';
-import {
-  type Mode,
-  TARGET_SETUP,
-  boost,
-  faultImpulses,
-  loadZone,
-  partials,
-  shaftTrack,
-  structureBorneNoise,
-} from './common';
+import { type Mode, boost, faultImpulses, loadZone, partials, shaftTrack, structureBorneNoise } from './common';
+import { sourceCondition, targetCondition } from './conditions';
 
 const VANES = 6;
 /** Inner-race defect frequency (9 balls, d/D 0.1): 4.5 × (1 + 0.1) per revolution. */
@@ -33,27 +25,10 @@ const CASING_MODES: Mode[] = [
 export const pump: MachineModel = {
   name: 'pump',
   description: 'centrifugal pump: 6-vane pass tone, flow turbulence, pipe resonances; motor slip grows with load',
-  source: [40, 55, 70].map((flow) => ({
-    attributes: [
-      ['flow', String(flow)],
-      ['bg', 'A'],
-    ],
-    rpm: 3000,
-    load: flow / 100,
-    background: 'A' as const,
-  })),
-  target: [
-    {
-      attributes: [
-        ['flow', '100'],
-        ['bg', 'C'],
-      ],
-      rpm: 3000,
-      load: 1,
-      background: 'C',
-      ...TARGET_SETUP,
-    },
-  ],
+  source: [40, 55, 70].map((flow) =>
+    sourceCondition({ flow, bg: 'A' }, { rpm: 3000, load: flow / 100, background: 'A' }),
+  ),
+  target: [targetCondition({ flow: 100, bg: 'C' }, { rpm: 3000, load: 1, background: 'C' })],
   faultScale: 0.75,
   anomalies: ['looseness', 'bearing'],
   render(ctx, condition, anomaly) {
