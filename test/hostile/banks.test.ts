@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWavPcm16 } from '../../worker/src/audio';
 import { encodeNpy } from '../../worker/src/io/npy';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
-import { tempDir } from '../helpers/cli';
+import { scoreFeaturesArgs, tempDir } from '../helpers/cli';
 import { expectOneLineError, runCliProcess } from '../helpers/cliProcess';
 import { rejectionOf, startWorker, stopWorker } from '../server/workerProcess';
 import { hostilePath } from './corpus';
@@ -125,17 +125,7 @@ describe('hostile bank files: one line naming the file and the field, or a corre
   });
 
   it('refuses a negative K_s naming the option (K_s = 0 is off)', async () => {
-    const args = [
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('D.txt'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'none',
-    ];
+    const args = scoreFeaturesArgs(f, ['--dn', 'none']);
     await expectOneLine(
       [...args, '--mixup-ks', '-3'],
       /^genrep: --mixup-ks: K_s must be 0 \(MemMixup off\) or a positive integer, got -3$/m,
