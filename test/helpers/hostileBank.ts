@@ -20,5 +20,5 @@ export function writeValidBankInputs(file: (name: string) => string): void {
 export const HOSTILE_BOUNDS = { timeMs: 10_000, rssMb: 200 } as const;
 
 /** The CLI run with `args` ends in one line matching `pattern`, within HOSTILE_BOUNDS. */
-export const expectHostileOneLine = (args: string[], pattern: RegExp): Promise<void> =>
+export const expectHostileOneLine = (args: string[], pattern: RegExp): ReturnType<typeof expectOneLineError> =>
   expectOneLineError(args, pattern, HOSTILE_BOUNDS);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { tempDir } from '../helpers/cli';
-import { expectHostileOneLine, HOSTILE_BOUNDS, writeValidBankInputs } from '../helpers/hostileBank';
+import { expectHostileOneLine, writeValidBankInputs } from '../helpers/hostileBank';
 import { hostilePath } from './corpus';
 import { npyBytes } from './generators/arrays';
 import { BANK_DIM } from './generators/banks';

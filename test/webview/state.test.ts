@@ -83,9 +83,14 @@ describe('the panel reducer', () => {
     expect(failed.clip?.errors).toEqual(['clipAudio: /d/b.wav: not a WAV file']);
     expect(failed.pending).toEqual({ 2: { method: 'clipAudio', file: '/d/a.wav' } });
     // A reply nobody asked for changes nothing.
-    expect(
-      reduce(failed, { type: 'reply', requestId: 99, method: 'spectrogram', ok: true, result: oneBinSpectrogram('/x') }),
-    ).toBe(failed);
+    const unasked: Action = {
+      type: 'reply',
+      requestId: 99,
+      method: 'spectrogram',
+      ok: true,
+      result: oneBinSpectrogram('/x'),
+    };
+    expect(reduce(failed, unasked)).toBe(failed);
   });
 
   it('shows a clip sent by the host (Play Clip) with its requests', () => {
