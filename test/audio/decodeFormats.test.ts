@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeWav, encodeWavPcm16, readWav, readWavInfo } from '../../worker/src/audio';
 import { GenrepError } from '../../worker/src/errors';
-import { chunk, fmtChunk, floatBytes, listInfoChunk, pcmBytes, riff, wav } from './wavBytes';
+import { chunk, fmtChunk, floatBytes, listInfoChunk, pcmBytes, riff, wav, type FmtSpec } from './wavBytes';
 
 const F = 'synthetic.wav';
 const native = { targetSampleRate: null };
@@ -66,17 +66,16 @@ describe('decodeWav: sample formats scale like torchaudio.load', () => {
 });
 
 describe('decodeWav: WAVE_FORMAT_EXTENSIBLE', () => {
+  /** A 16 kHz WAVE_FORMAT_EXTENSIBLE file (format tag 0xFFFE) with the given sub-format fields. */
+  const extensibleWav = (
+    channels: number,
+    bitsPerSample: number,
+    extensible: NonNullable<FmtSpec['extensible']>,
+    data: Uint8Array,
+  ): Uint8Array => wav({ formatTag: 0xfffe, channels, sampleRate: 16000, bitsPerSample, extensible }, data);
+
   it('PCM sub-format, 2 channels', () => {
-    const bytes = wav(
-      {
-        formatTag: 0xfffe,
-        channels: 2,
-        sampleRate: 16000,
-        bitsPerSample: 16,
-        extensible: { subFormat: 1, channelMask: 3 },
-      },
-      pcmBytes([100, -200, 300, -400], 16),
-    );
+    const bytes = extensibleWav(2, 16, { subFormat: 1, channelMask: 3 }, pcmBytes([100, -200, 300, -400], 16));
     const audio = decodeWav(bytes, F, { channel: 1 });
     expect(Array.from(audio.samples)).toEqual([-200 / 32768, -400 / 32768]);
     expect(audio.info).toMatchObject({ formatTag: 0xfffe, encoding: 'pcm', extensible: true, channels: 2, frames: 2 });
@@ -84,29 +83,15 @@ describe('decodeWav: WAVE_FORMAT_EXTENSIBLE', () => {
 
   it('24 valid bits in a 32-bit container scale by the container (= int24 / 2^23)', () => {
     const int24 = [-8388608, -3, 0, 5, 8388607];
-    const bytes = wav(
-      {
-        formatTag: 0xfffe,
-        channels: 1,
-        sampleRate: 16000,
-        bitsPerSample: 32,
-        extensible: { subFormat: 1, validBits: 24 },
-      },
-      pcmBytes(
-        int24.map((v) => v * 256),
-        32,
-      ),
-    );
+    const container = int24.map((v) => v * 256);
+    const bytes = extensibleWav(1, 32, { subFormat: 1, validBits: 24 }, pcmBytes(container, 32));
     const audio = decodeWav(bytes, F);
     expect(Array.from(audio.samples)).toEqual(int24.map((v) => v / 2 ** 23));
     expect(audio.info.bitsPerSample).toBe(32);
   });
 
   it('IEEE float sub-format', () => {
-    const bytes = wav(
-      { formatTag: 0xfffe, channels: 1, sampleRate: 16000, bitsPerSample: 32, extensible: { subFormat: 3 } },
-      floatBytes([0.5, -0.25, 0.125], 32),
-    );
+    const bytes = extensibleWav(1, 32, { subFormat: 3 }, floatBytes([0.5, -0.25, 0.125], 32));
     const audio = decodeWav(bytes, F);
     expect(Array.from(audio.samples)).toEqual([0.5, -0.25, 0.125]);
     expect(audio.info).toMatchObject({ encoding: 'float', extensible: true, formatTag: 0xfffe });

@@ -2,15 +2,14 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeWav, readWav, readWavInfo } from '../../worker/src/audio';
+import { AUDIO_FIXTURES, fixtureClipInfo, MIMII_8CH } from '../helpers/audioFixtures';
 
 /**
  * Real clips (test/fixtures/audio/README.md). Expectations come from the raw bytes, located here by a plain search
  * for the "data" chunk id, not by the reader under test.
  */
-const DIR = path.join(__dirname, '..', 'fixtures', 'audio');
-const DCASE = path.join(DIR, 'dcase2023_fan_test_section_00_source_test_anomaly_0022_m-n_W.wav');
-const MIMII_8CH = path.join(DIR, 'mimii_fab969_8ch.wav');
-const MIMII_CH0 = path.join(DIR, 'mimii_fab969_mono_ch0.wav');
+const DCASE = path.join(AUDIO_FIXTURES, 'dcase2023_fan_test_section_00_source_test_anomaly_0022_m-n_W.wav');
+const MIMII_CH0 = path.join(AUDIO_FIXTURES, 'mimii_fab969_mono_ch0.wav');
 
 /** The int16 samples after the data chunk header, de-interleaved into channels. */
 function rawInt16Channels(file: string, channels: number): Int16Array[] {
@@ -28,6 +27,11 @@ function rawInt16Channels(file: string, channels: number): Int16Array[] {
   return out;
 }
 
+/** int16 samples as the reader scales them: v / 32768. */
+function int16ToFloat(raw: Int16Array): Float32Array {
+  return Float32Array.from(raw, (v) => v / 32768);
+}
+
 function sameFloats(a: Float32Array, b: Float32Array): boolean {
   return (
     a.length === b.length &&
@@ -38,7 +42,7 @@ function sameFloats(a: Float32Array, b: Float32Array): boolean {
 describe('a DCASE 2023 clip (mono, 16-bit, 16 kHz)', () => {
   it('decodes to int16/32768 of its data, bit for bit', async () => {
     const [raw] = rawInt16Channels(DCASE, 1);
-    const expected = Float32Array.from(raw!, (v) => v / 32768);
+    const expected = int16ToFloat(raw!);
     const audio = await readWav(DCASE);
     expect(audio.sampleRate).toBe(16000);
     expect(audio.samples.length).toBe(160000);
@@ -47,17 +51,7 @@ describe('a DCASE 2023 clip (mono, 16-bit, 16 kHz)', () => {
   });
 
   it('has the expected header', async () => {
-    expect(await readWavInfo(DCASE)).toEqual({
-      file: DCASE,
-      formatTag: 1,
-      encoding: 'pcm',
-      extensible: false,
-      bitsPerSample: 16,
-      channels: 1,
-      sampleRate: 16000,
-      frames: 160000,
-      durationSec: 10,
-    });
+    expect(await readWavInfo(DCASE)).toEqual(fixtureClipInfo(DCASE, 1, false));
   });
 });
 
@@ -65,17 +59,7 @@ describe('a MIMII original (8-channel WAVE_FORMAT_EXTENSIBLE)', () => {
   const raw = rawInt16Channels(MIMII_8CH, 8);
 
   it('has the expected header', async () => {
-    expect(await readWavInfo(MIMII_8CH)).toEqual({
-      file: MIMII_8CH,
-      formatTag: 0xfffe,
-      encoding: 'pcm',
-      extensible: true,
-      bitsPerSample: 16,
-      channels: 8,
-      sampleRate: 16000,
-      frames: 160000,
-      durationSec: 10,
-    });
+    expect(await readWavInfo(MIMII_8CH)).toEqual(fixtureClipInfo(MIMII_8CH, 8, true));
   });
 
   it("channel 0 (the default) equals the data set's own mono channel-0 copy", async () => {
@@ -83,28 +67,13 @@ describe('a MIMII original (8-channel WAVE_FORMAT_EXTENSIBLE)', () => {
     const mono = await readWav(MIMII_CH0);
     expect(ch0.samples.length).toBe(160000);
     expect(sameFloats(ch0.samples, mono.samples)).toBe(true);
-    expect(
-      sameFloats(
-        ch0.samples,
-        Float32Array.from(raw[0]!, (v) => v / 32768),
-      ),
-    ).toBe(true);
+    expect(sameFloats(ch0.samples, int16ToFloat(raw[0]!))).toBe(true);
   });
 
   it("channel 5 equals that channel's raw samples", async () => {
     const ch5 = await readWav(MIMII_8CH, { channel: 5 });
-    expect(
-      sameFloats(
-        ch5.samples,
-        Float32Array.from(raw[5]!, (v) => v / 32768),
-      ),
-    ).toBe(true);
-    expect(
-      sameFloats(
-        ch5.samples,
-        Float32Array.from(raw[0]!, (v) => v / 32768),
-      ),
-    ).toBe(false);
+    expect(sameFloats(ch5.samples, int16ToFloat(raw[5]!))).toBe(true);
+    expect(sameFloats(ch5.samples, int16ToFloat(raw[0]!))).toBe(false);
   });
 
   it('"mean" equals the mean of the eight channels', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resample } from '../../worker/src/audio';
 import { GenrepError } from '../../worker/src/errors';
+import { hannGoertzelPower } from '../helpers/goertzel';
 
 /**
  * The resampler's documented specification (worker/src/audio/resample.ts, docs/audio.md), checked from outside:
@@ -57,27 +58,11 @@ function fitSinusoid(y: Float32Array, freq: number, rate: number): { amplitude: 
   return { amplitude: Math.hypot(a, b), residualRms: Math.sqrt(r / y.length) };
 }
 
-/** Goertzel power of `y` at `freq` (Hann-windowed, so the peak search is not fooled by leakage). */
-function goertzelPower(y: Float32Array, freq: number, rate: number): number {
-  const w = (2 * Math.PI * freq) / rate;
-  const coeff = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  const n = y.length;
-  for (let i = 0; i < n; i++) {
-    const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1));
-    const s0 = y[i]! * hann + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return s1 * s1 + s2 * s2 - coeff * s1 * s2;
-}
-
 function peakFrequency(y: Float32Array, rate: number, lo: number, hi: number, step: number): number {
   let best = lo;
   let bestPower = -1;
   for (let f = lo; f <= hi + 1e-9; f += step) {
-    const p = goertzelPower(y, f, rate);
+    const p = hannGoertzelPower(y, f, rate);
     if (p > bestPower) {
       bestPower = p;
       best = f;

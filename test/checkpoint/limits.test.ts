@@ -6,7 +6,7 @@ import { type ArchitectureInput, type CheckpointArchitecture, readCheckpoint } f
 import { PickleFault, unpickle } from '../../worker/src/checkpoint/pickle';
 import { PyFloat } from '../../worker/src/checkpoint/pythonValues';
 import { torchUnpickleHooks } from '../../worker/src/checkpoint/torchGlobals';
-import { genrepRejection } from '../helpers/errors';
+import { genrepRejection, thrownOf } from '../helpers/errors';
 import { float32Bytes, PickleBuilder, statePickle, torchZip, writeTorchZip, type TensorSpec } from './torchZip';
 
 /**
@@ -207,15 +207,7 @@ describe('zip sizes', () => {
 
 describe('the unpickler object budget', () => {
   const hooks = () => torchUnpickleHooks().hooks;
-  const fault = (fn: () => unknown): PickleFault => {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof PickleFault) return err;
-      throw err;
-    }
-    throw new Error('expected a PickleFault');
-  };
+  const fault = (fn: () => unknown): PickleFault => thrownOf(fn, PickleFault);
 
   it('refuses a pickle of many one-byte dicts once their estimated memory passes the budget', () => {
     const p = new PickleBuilder().proto(2).emptyList();

@@ -2,7 +2,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Dataset, discoverDataset } from '../../worker/src/datasets';
-import { pad, range, removeTempDirs, tempDir, writeTinyWavs } from './tinyWav';
+import { pad, range, removeTempDirs, tempDir, tinyWavTree } from './tinyWav';
 import { genrepRejection as failure } from '../helpers/errors';
 
 afterAll(removeTempDirs);
@@ -25,9 +25,8 @@ function dcaseDevFiles(type: string, attrs = 'spd_1'): string[] {
 
 describe('DCASE 2023 dev layout', () => {
   it('parses real dev names into domains, labels and attributes', async () => {
-    const root = await tempDir('dev2023');
-    await writeTinyWavs(
-      root,
+    const root = await tinyWavTree(
+      'dev2023',
       DEV_NAMES.map((line) => {
         const m = /^(\w+?)_(train|test)_(section_.*)$/.exec(line)!;
         return `${m[1]}/${m[2]}/${m[3]}`;
@@ -67,8 +66,7 @@ describe('DCASE 2023 dev layout', () => {
   });
 
   it('orders training clips source first, then target, each by name', async () => {
-    const root = await tempDir('order');
-    await writeTinyWavs(root, dcaseDevFiles('valve'));
+    const root = await tinyWavTree('order', dcaseDevFiles('valve'));
     const [valve] = (await discoverDataset({ root })).machines;
     expect(valve!.train.map((c) => c.name)).toEqual([
       ...range(4).map((i) => `section_00_source_train_normal_${pad(i, 4)}_spd_1.wav`),
@@ -88,8 +86,7 @@ describe('DCASE 2023 dev layout', () => {
   });
 
   it('merges attributes_00.csv into the attributes from the name', async () => {
-    const root = await tempDir('attrcsv');
-    await writeTinyWavs(root, dcaseDevFiles('pump'));
+    const root = await tinyWavTree('attrcsv', dcaseDevFiles('pump'));
     await fsp.writeFile(
       path.join(root, 'pump', 'attributes_00.csv'),
       'file_name,d1p,d1v,d2p,d2v\npump/train/section_00_source_train_normal_0000_spd_1.wav,spd,1,load_kind,heavy_duty\n',
@@ -100,8 +97,7 @@ describe('DCASE 2023 dev layout', () => {
   });
 
   it('filters machine types and sections, and names the ones that do not exist', async () => {
-    const root = await tempDir('filter');
-    await writeTinyWavs(root, [...dcaseDevFiles('fan'), ...dcaseDevFiles('pump')]);
+    const root = await tinyWavTree('filter', [...dcaseDevFiles('fan'), ...dcaseDevFiles('pump')]);
     const only = await discoverDataset({ root, machineTypes: ['pump'], sections: ['00'] });
     expect(only.machines.map((m) => m.machineType)).toEqual(['pump']);
     const noType = await failure(discoverDataset({ root, machineTypes: ['pump', 'drill'] }));
@@ -112,9 +108,8 @@ describe('DCASE 2023 dev layout', () => {
   });
 
   it('accepts a root that is itself one machine type folder', async () => {
-    const root = await tempDir('single');
-    await writeTinyWavs(
-      root,
+    const root = await tinyWavTree(
+      'single',
       dcaseDevFiles('slider').map((f) => f.replace(/^slider\//, 'slider/')),
     );
     const dataset = await discoverDataset({ root: path.join(root, 'slider') });
@@ -124,14 +119,13 @@ describe('DCASE 2023 dev layout', () => {
 
 describe('DCASE 2020 layout', () => {
   it('uses machine IDs as sections and carries no domain', async () => {
-    const root = await tempDir('dcase2020');
     const files: string[] = [];
     for (const id of ['00', '02']) {
       for (const i of range(3)) files.push(`fan/train/normal_id_${id}_${pad(i, 8)}.wav`);
       for (const i of range(2))
         files.push(`fan/test/normal_id_${id}_${pad(i, 8)}.wav`, `fan/test/anomaly_id_${id}_${pad(i, 8)}.wav`);
     }
-    await writeTinyWavs(root, files);
+    const root = await tinyWavTree('dcase2020', files);
     const dataset = await discoverDataset({ root });
     expect(dataset.layout).toBe('dcase2020');
     const [fan] = dataset.machines;
@@ -149,8 +143,7 @@ describe('DCASE 2020 layout', () => {
   });
 
   it('labels eval files id_XX_… from an eval_data_list CSV', async () => {
-    const root = await tempDir('dcase2020eval');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('dcase2020eval', [
       'ToyCar/train/normal_id_05_00000000.wav',
       'ToyCar/test/id_05_00000000.wav',
       'ToyCar/test/id_05_00000001.wav',
@@ -170,8 +163,7 @@ describe('DCASE 2020 layout', () => {
 
 describe('generic layout', () => {
   it('reads train/, train/{source,target}/ and test/{source,target}/{normal,anomaly}/ in either nesting', async () => {
-    const root = await tempDir('generic');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('generic', [
       'drill/train/source/b.wav',
       'drill/train/source/a.wav',
       'drill/train/target/c.wav',
@@ -201,8 +193,8 @@ describe('generic layout', () => {
 
 describe('explicit file lists', () => {
   it('takes the listed files, filling fields from DCASE names', async () => {
-    const root = await tempDir('list');
-    await writeTinyWavs(root, ['a/one.wav', 'a/two.wav', 'b/section_00_target_test_anomaly_0001_spd_3.wav']);
+    const onDisk = ['a/one.wav', 'a/two.wav', 'b/section_00_target_test_anomaly_0001_spd_3.wav'];
+    const root = await tinyWavTree('list', onDisk);
     const dataset = await discoverDataset({
       root,
       files: [
@@ -221,8 +213,7 @@ describe('explicit file lists', () => {
   });
 
   it('refuses paths that escape the root and files that do not exist', async () => {
-    const root = await tempDir('list-bad');
-    await writeTinyWavs(root, ['in/a.wav']);
+    const root = await tinyWavTree('list-bad', ['in/a.wav']);
     const escape = await failure(
       discoverDataset({ root, files: [{ path: '../outside.wav', machineType: 'm', split: 'train' }] }),
     );
@@ -262,8 +253,7 @@ describe('bad input', () => {
   });
 
   it('a machine type without training clips', async () => {
-    const root = await tempDir('notrain');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('notrain', [
       ...dcaseDevFiles('fan'),
       ...dcaseDevFiles('pump').filter((f) => !f.includes('/train/')),
     ]);
@@ -272,9 +262,8 @@ describe('bad input', () => {
   });
 
   it('a one-class test set, accepted only for scoring-only runs', async () => {
-    const root = await tempDir('oneclass');
-    await writeTinyWavs(
-      root,
+    const root = await tinyWavTree(
+      'oneclass',
       dcaseDevFiles('fan').filter((f) => !f.includes('anomaly')),
     );
     const err = await failure(discoverDataset({ root }));
@@ -284,8 +273,7 @@ describe('bad input', () => {
   });
 
   it('a file that fits no rule is named, and skipped only when asked', async () => {
-    const root = await tempDir('unrecognised');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('unrecognised', [
       ...dcaseDevFiles('fan'),
       'fan/train/recording_17.wav',
       'fan/test/section_00_source_train_normal_0099_spd_1.wav',
@@ -306,10 +294,8 @@ describe('bad input', () => {
   });
 
   it('a symbolic link leading out of the root is refused, or skipped when asked', async () => {
-    const outside = await tempDir('outside');
-    await writeTinyWavs(outside, ['secret.wav']);
-    const root = await tempDir('links');
-    await writeTinyWavs(root, dcaseDevFiles('fan'));
+    const outside = await tinyWavTree('outside', ['secret.wav']);
+    const root = await tinyWavTree('links', dcaseDevFiles('fan'));
     await fsp.symlink(
       path.join(outside, 'secret.wav'),
       path.join(root, 'fan', 'train', 'section_00_source_train_normal_0099_spd_1.wav'),
@@ -325,8 +311,7 @@ describe('bad input', () => {
   });
 
   it('machine types in different layouts must be told which layout to use', async () => {
-    const root = await tempDir('mixed');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('mixed', [
       ...dcaseDevFiles('fan'),
       'pump/train/normal_id_00_00000000.wav',
       'pump/test/normal_id_00_00000000.wav',

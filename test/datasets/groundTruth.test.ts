@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { discoverDataset, readGroundTruth } from '../../worker/src/datasets';
 import { GenrepError } from '../../worker/src/errors';
 import { genrepRejection } from '../helpers/errors';
-import { pad, range, removeTempDirs, tempDir, writeTinyWavs } from './tinyWav';
+import { pad, range, removeTempDirs, tempDir, tinyWavTree } from './tinyWav';
 
 afterAll(removeTempDirs);
 
@@ -104,14 +104,13 @@ describe('readGroundTruth (DCASE 2023 evaluator folders)', () => {
 
 describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => {
   it('labels every eval test clip with the evaluator counts', async () => {
-    const root = await tempDir('eval2023');
     const files: string[] = [];
     for (const type of EVAL_TYPES) {
       for (const i of range(3)) files.push(`${type}/train/section_00_source_train_normal_${pad(i, 4)}_a_${i}.wav`);
       for (const i of range(2)) files.push(`${type}/train/section_00_target_train_normal_${pad(i, 4)}_a_9.wav`);
       for (const i of range(200)) files.push(`${type}/test/section_00_${pad(i, 4)}.wav`);
     }
-    await writeTinyWavs(root, files);
+    const root = await tinyWavTree('eval2023', files);
     const dataset = await discoverDataset({ root, groundTruthDir: GROUND_TRUTH });
     expect(dataset.layout).toBe('dcase2023');
     expect(dataset.machines.map((m) => m.machineType)).toEqual(EVAL_TYPES);
@@ -138,8 +137,7 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
   });
 
   it('says which file, machine type and CSV are missing when the ground truth is absent', async () => {
-    const root = await tempDir('eval-nogt');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('eval-nogt', [
       'fan/train/section_00_source_train_normal_0000_x_1.wav',
       'fan/test/section_00_0000.wav',
       'fan/test/section_00_0001.wav',
@@ -162,8 +160,7 @@ describe('an eval-layout folder labelled by the DCASE 2023 ground truth', () => 
   });
 
   it('names an eval file the CSV does not list', async () => {
-    const root = await tempDir('eval-unlisted');
-    await writeTinyWavs(root, [
+    const root = await tinyWavTree('eval-unlisted', [
       'bandsaw/train/section_00_source_train_normal_0000_vel_1.wav',
       'bandsaw/test/section_00_0000.wav',
       'bandsaw/test/section_00_0999.wav',

@@ -25,6 +25,13 @@ export async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
+/** A fresh temporary folder (see tempDir) holding a tiny WAV at each of `relPaths`. */
+export async function tinyWavTree(prefix: string, relPaths: string[]): Promise<string> {
+  const root = await tempDir(prefix);
+  await writeTinyWavs(root, relPaths);
+  return root;
+}
+
 export async function removeTempDirs(): Promise<void> {
   await Promise.all(created.splice(0).map((d) => fsp.rm(d, { recursive: true, force: true })));
 }

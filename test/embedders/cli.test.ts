@@ -27,20 +27,14 @@ afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
+/** `genrep embed` with `options`, writing the features to `out`, over `clips`. */
+const embed = (options: string[], out: string, ...clips: string[]) =>
+  run(['embed', ...options, '--out', out, ...clips]);
+
 describe('genrep embed', () => {
   it('writes fbank-stats features as float32 [layers, files, dim]', async () => {
     const out = path.join(dir, 'stats.npy');
-    const { code, stdout, stderr } = await run([
-      'embed',
-      '--model',
-      'fbank-stats',
-      '--layers',
-      '1',
-      '--out',
-      out,
-      toyWav,
-      FAN_WAV,
-    ]);
+    const { code, stdout, stderr } = await embed(['--model', 'fbank-stats', '--layers', '1'], out, toyWav, FAN_WAV);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('[1, 2, 256] float32 (fbank-stats:v1');
@@ -53,23 +47,12 @@ describe('genrep embed', () => {
   it('runs a .pt checkpoint (converted into the cache) and matches the reference features', async () => {
     const out = path.join(dir, 'beats.npy');
     const cache = path.join(dir, 'cache');
-    const { code, stderr } = await run([
-      'embed',
-      '--model',
-      TINY_CHECKPOINT,
-      '--layers',
-      'all',
-      '--threads',
-      '1',
-      '--device',
-      'cpu',
-      '--cache-dir',
-      cache,
-      '--out',
+    const { code, stderr } = await embed(
+      ['--model', TINY_CHECKPOINT, '--layers', 'all', '--threads', '1', '--device', 'cpu', '--cache-dir', cache],
       out,
       toyWav,
       FAN_WAV,
-    ]);
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const npy = await readNpy(out);
@@ -98,7 +81,7 @@ describe('genrep embed', () => {
     expect(converted.code).toBe(0);
     expect(converted.stdout).toContain('BEATs 2×64, layers 1,2, temporal');
     const out = path.join(dir, 'converted.npy');
-    const { code } = await run(['embed', '--model', onnx, '--layers', '2,1', '--device', 'cpu', '--out', out, FAN_WAV]);
+    const { code } = await embed(['--model', onnx, '--layers', '2,1', '--device', 'cpu'], out, FAN_WAV);
     expect(code).toBe(0);
     const npy = await readNpy(out);
     expect(npy.shape).toEqual([2, 1, 512]);
@@ -109,18 +92,7 @@ describe('genrep embed', () => {
       cosine(npy.data.subarray(512), rows(golden.f32('beats/pooled_temporal/layer1').data, 512)[1]!),
     ).toBeGreaterThanOrEqual(0.99999);
 
-    const missing = await run([
-      'embed',
-      '--model',
-      onnx,
-      '--layers',
-      '1',
-      '--pooling',
-      'spatial',
-      '--out',
-      out,
-      FAN_WAV,
-    ]);
+    const missing = await embed(['--model', onnx, '--layers', '1', '--pooling', 'spatial'], out, FAN_WAV);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("has no 'spatial' outputs (it has temporal)");
   });
@@ -131,23 +103,16 @@ describe('genrep embed', () => {
       (await run(['model', 'convert', TINY_CHECKPOINT, '--out', hidden, '--layers', '2', '--pooling', 'none'])).code,
     ).toBe(0);
     const out = path.join(dir, 'x.npy');
-    const notPooled = await run(['embed', '--model', hidden, '--out', out, FAN_WAV]);
+    const notPooled = await embed(['--model', hidden], out, FAN_WAV);
     expect(notPooled.stderr).toContain('not a pooled BEATs graph');
-    const tooDeep = await run([
-      'embed',
-      '--model',
-      TINY_CHECKPOINT,
-      '--cache-dir',
-      path.join(dir, 'cache'),
-      '--layers',
-      '3',
-      '--out',
+    const tooDeep = await embed(
+      ['--model', TINY_CHECKPOINT, '--cache-dir', path.join(dir, 'cache'), '--layers', '3'],
       out,
       FAN_WAV,
-    ]);
+    );
     expect(tooDeep.code).toBe(1);
     expect(tooDeep.stderr).toContain('layer 3 is out of range; this model has layers 1..2');
-    const bad = await run(['embed', '--model', 'fbank-stats', '--layers', '1-3', '--out', out, FAN_WAV]);
+    const bad = await embed(['--model', 'fbank-stats', '--layers', '1-3'], out, FAN_WAV);
     expect(bad.stderr).toContain("--layers '1-3': expected a layer number");
     const convertTooDeep = await run(['model', 'convert', TINY_CHECKPOINT, '--out', hidden, '--layers', '13']);
     expect(convertTooDeep.stderr).toContain('layer 13 is out of range');
@@ -163,27 +128,18 @@ describe('genrep embed', () => {
     const model = path.join(dir, 'rms.onnx');
     await fsp.writeFile(model, g.encode({ opsets: [{ domain: '', version: 17 }], producerVersion: 'test' }));
     const out = path.join(dir, 'rms.npy');
-    const { code } = await run([
-      'embed',
-      '--model',
-      model,
-      '--input-kind',
-      'waveform',
-      '--output',
-      'rms',
-      '--layers',
-      '1',
-      '--out',
+    const { code } = await embed(
+      ['--model', model, '--input-kind', 'waveform', '--output', 'rms', '--layers', '1'],
       out,
       toyWav,
-    ]);
+    );
     expect(code).toBe(0);
     const wave = golden.f32('beats/input_wave').data.subarray(0, 160000);
     const rms = Math.sqrt(wave.reduce((s, v) => s + v * v, 0) / wave.length);
     const npy = await readNpy(out);
     expect(npy.shape).toEqual([1, 1, 1]);
     expect(npy.data[0]).toBeCloseTo(rms, 5);
-    const half = await run(['embed', '--model', model, '--input-kind', 'waveform', '--out', out, toyWav]);
+    const half = await embed(['--model', model, '--input-kind', 'waveform'], out, toyWav);
     expect(half.stderr).toContain('needs both --input-kind and --output');
   });
 });

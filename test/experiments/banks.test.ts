@@ -6,6 +6,7 @@ import { buildBankFromDataset, listBanks, scoreFilesWithBank } from '../../worke
 import { buildBanks, saveBank } from '../../worker/src/scoring';
 import { resolveSettings, type Settings } from '../../worker/src/settings';
 import { writeTinyDataset } from '../helpers/tinyDataset';
+import { fanBankRecipe } from '../helpers/tinyRuns';
 import { FIXTURES } from '../helpers/golden';
 
 let dir: string;
@@ -23,17 +24,7 @@ function settings(): Settings {
 describe('memory bank files for the editor', () => {
   it('builds a bank from a machine type and scores new clips with it; anomalies score higher', async () => {
     const out = path.join(dir, 'banks', 'fan-L1.grbank');
-    const built = await buildBankFromDataset({
-      root: path.join(dir, 'data'),
-      machineType: 'fan',
-      embedder: 'fbank-stats',
-      layer: 1,
-      pooling: 'temporal',
-      K_n: 1,
-      mixup: { K_s: 10, lambda: 0.9 },
-      out,
-      settings: settings(),
-    });
+    const built = await buildBankFromDataset({ ...fanBankRecipe(dir, out, 10), settings: settings() });
     expect(built.rows).toEqual({ source: 30, target: 5 });
     expect(built.header.inductiveStats?.length).toBe(1);
     const test = path.join(dir, 'data', 'fan', 'test');

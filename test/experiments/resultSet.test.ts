@@ -47,6 +47,11 @@ async function writeSet(tag: string): Promise<void> {
   }
 }
 
+/** The report.html of the result set in `folder`. */
+function reportIn(folder: string): string {
+  return readFileSync(path.join(folder, 'report.html'), 'utf8');
+}
+
 /** Everything next to the output folder that is not the folder itself (lock, staging, backup). */
 function besideOut(): string[] {
   return readdirSync(dir).filter((n) => n !== 'out');
@@ -55,11 +60,11 @@ function besideOut(): string[] {
 describe('ResultSet', () => {
   it('writes a new folder, then replaces it as a whole, leaving nothing beside it', async () => {
     await writeSet('a');
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe('<p>a</p>\n');
+    expect(reportIn(out)).toBe('<p>a</p>\n');
     writeFileSync(path.join(out, 'anomaly_score_fan_section_00_test.csv'), 'old\n');
     await writeSet('b');
     expect(readdirSync(out).sort()).toEqual(['report.html', 'results.json']);
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe('<p>b</p>\n');
+    expect(reportIn(out)).toBe('<p>b</p>\n');
     expect(besideOut()).toEqual([]);
   });
 
@@ -68,7 +73,7 @@ describe('ResultSet', () => {
     const set = await ResultSet.open(out);
     await writeFileAtomic(path.join(set.dir, 'report.html'), '<p>half</p>\n');
     await set.abort();
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe('<p>a</p>\n');
+    expect(reportIn(out)).toBe('<p>a</p>\n');
     expect(besideOut()).toEqual([]);
   });
 
@@ -105,7 +110,7 @@ describe('ResultSet', () => {
     renameSync(out, path.join(dir, `.out.old.${pid}.0123456789ab`));
     writeFileSync(path.join(dir, '.out.genrep-lock'), JSON.stringify({ pid, host: os.hostname(), startedAt: 'then' }));
     const set = await ResultSet.open(out);
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe('<p>a</p>\n');
+    expect(reportIn(out)).toBe('<p>a</p>\n');
     await set.abort();
     expect(besideOut()).toEqual([]);
   });
@@ -128,7 +133,7 @@ describe('ResultSet', () => {
     writeFileSync(path.join(out, 'draft.md'), 'mine');
     await expect(set.commit()).rejects.toThrow(/"draft\.md"/);
     await set.abort();
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe('<p>a</p>\n');
+    expect(reportIn(out)).toBe('<p>a</p>\n');
     expect(besideOut()).toEqual([]);
   });
 
@@ -157,8 +162,8 @@ describe('ResultSet', () => {
     chmodSync(real, 0o750);
     symlinkSync(real, out);
     await writeSet('a');
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe('<p>a</p>\n');
-    expect(readFileSync(path.join(real, 'report.html'), 'utf8')).toBe('<p>a</p>\n');
+    expect(reportIn(out)).toBe('<p>a</p>\n');
+    expect(reportIn(real)).toBe('<p>a</p>\n');
     expect(statSync(real).mode & 0o777).toBe(0o750);
     expect(readdirSync(dir).sort()).toEqual(['out', 'real']);
   });

@@ -7,7 +7,8 @@ import {
 } from '../../extension/src/panelMessages';
 import type { RunResults } from '../../worker/src/protocol/results';
 import type { PanelContent, ToWebview } from '../../worker/src/protocol/webviewProtocol';
-import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
+import type { ClipAudioResult } from '../../worker/src/protocol/workerProtocol';
+import { oneBinSpectrogram } from '../helpers/spectrogram';
 
 const CLIP = '/data/fan/test/section_00_source_test_normal_0000.wav';
 const OTHER = '/home/me/.ssh/id_rsa';
@@ -26,16 +27,7 @@ function fakeHost(overrides: Partial<PanelHost> = {}) {
   const host: PanelHost = {
     spectrogram: (file) => {
       calls.push(`spectrogram ${file}`);
-      return Promise.resolve({
-        file,
-        frames: 1,
-        bins: 1,
-        frameShiftMs: 10,
-        durationSec: 0.01,
-        data: 'AAAAAA==',
-        min: 0,
-        max: 0,
-      } satisfies SpectrogramResult);
+      return Promise.resolve(oneBinSpectrogram(file));
     },
     clipAudio: (file) => {
       calls.push(`clipAudio ${file}`);

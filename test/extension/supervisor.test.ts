@@ -14,6 +14,7 @@ import {
 } from '../../extension/src/supervisor';
 import type { WorkDoneProgressValue } from '../../worker/src/protocol/workerProtocol';
 import { writeTinyDataset } from '../helpers/tinyDataset';
+import { CLIP_BY_CLIP_RUN } from '../helpers/tinyRuns';
 import { nodeLauncher, rejectionOf } from '../server/workerProcess';
 
 describe('WorkerSupervisor with the real worker process', () => {
@@ -27,17 +28,7 @@ describe('WorkerSupervisor with the real worker process', () => {
       testPerGroup: 6,
       seconds: 4,
     });
-    writeFileSync(
-      path.join(dir, 'run.genrep.json'),
-      JSON.stringify({
-        dataset: { root: 'data' },
-        embedder: 'fbank-stats',
-        mixup: { K_s: 5, lambda: 0.9 },
-        batchSize: 1,
-        cacheDir: 'cache',
-        output: 'out',
-      }),
-    );
+    writeFileSync(path.join(dir, 'run.genrep.json'), JSON.stringify(CLIP_BY_CLIP_RUN));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -152,16 +143,24 @@ function fakeClock(): Clock & { sleeps: number[]; advance(ms: number): void } {
 describe('WorkerSupervisor restart policy', () => {
   const policy = { maxCrashes: 3, windowMs: 60_000, backoffMs: [0, 100, 1000] };
 
-  it('backs off between restarts and gives up after too many crashes within the window', async () => {
+  /** A started supervisor over a fake launcher and clock, with the crash reports it gives. */
+  async function startedSupervisor() {
     const fake = fakeLauncher();
     const clock = fakeClock();
     const crashes: CrashReport[] = [];
     const supervisor = new WorkerSupervisor(fake.launcher, { onCrash: (c) => crashes.push(c) }, policy, clock);
     await supervisor.start();
-    for (let id = 1; id <= 3; id++) {
+    /** Crashes worker `id` and waits until its replacement is the current worker. */
+    const crashAndAwaitRestart = async (id: number): Promise<void> => {
       fake.crash(id);
       await waitFor(() => supervisor.current?.id === id + 1 || undefined);
-    }
+    };
+    return { fake, clock, crashes, supervisor, crashAndAwaitRestart };
+  }
+
+  it('backs off between restarts and gives up after too many crashes within the window', async () => {
+    const { fake, clock, crashes, supervisor, crashAndAwaitRestart } = await startedSupervisor();
+    for (let id = 1; id <= 3; id++) await crashAndAwaitRestart(id);
     expect(clock.sleeps).toEqual([100, 1000]); // the first restart is immediate
     fake.crash(4);
     await waitFor(() => supervisor.state === 'failed' || undefined);
@@ -178,15 +177,10 @@ describe('WorkerSupervisor restart policy', () => {
   });
 
   it('forgets crashes older than the window', async () => {
-    const fake = fakeLauncher();
-    const clock = fakeClock();
-    const crashes: CrashReport[] = [];
-    const supervisor = new WorkerSupervisor(fake.launcher, { onCrash: (c) => crashes.push(c) }, policy, clock);
-    await supervisor.start();
+    const { clock, crashes, crashAndAwaitRestart } = await startedSupervisor();
     for (let id = 1; id <= 6; id++) {
       clock.advance(61_000);
-      fake.crash(id);
-      await waitFor(() => supervisor.current?.id === id + 1 || undefined);
+      await crashAndAwaitRestart(id);
     }
     expect(crashes.every((c) => c.crashesInWindow === 1 && c.willRestart)).toBe(true);
   });

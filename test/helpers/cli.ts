@@ -33,3 +33,25 @@ export function tempDir(prefix: string): { dir: string; file: (name: string) => 
 export function readJson<T = Record<string, unknown>>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
+
+/** The `score-features` file options a test gives by default: banks from `train.npy` with per-row domains in `D.txt`. */
+const SCORE_FEATURES_FILES: Readonly<Record<string, string | null>> = {
+  train: 'train.npy',
+  'train-domains': 'D.txt',
+  test: 'test.npy',
+};
+
+/**
+ * `score-features` arguments: its file options (by option name, each a file in the folder `file` resolves into;
+ * `files` overrides the defaults, null leaves one out), followed by `extra`.
+ */
+export function scoreFeaturesArgs(
+  file: (name: string) => string,
+  extra: string[] = [],
+  files: Record<string, string | null> = {},
+): string[] {
+  const fileArgs = Object.entries({ ...SCORE_FEATURES_FILES, ...files }).flatMap(([option, name]) =>
+    name === null ? [] : [`--${option}`, file(name)],
+  );
+  return ['score-features', ...fileArgs, ...extra];
+}

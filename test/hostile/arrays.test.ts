@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { encodeNpy } from '../../worker/src/io/npy';
 import { tempDir } from '../helpers/cli';
-import { expectOneLineError } from '../helpers/cliProcess';
+import { expectHostileOneLine, writeValidBankInputs } from '../helpers/hostileBank';
 import { hostilePath } from './corpus';
 import { npyBytes } from './generators/arrays';
-import { BANK_DIM, validBankBytes } from './generators/banks';
+import { BANK_DIM } from './generators/banks';
 
 /**
  * Hostile .npy inputs through the built CLI in a child process: NaN / ±Infinity named with the file and the row or
@@ -14,31 +13,18 @@ import { BANK_DIM, validBankBytes } from './generators/banks';
  * chunk — never an ERR_FS_FILE_TOO_LARGE stack. Measured on the 2-core development VM (time inside the child): every
  * case 4–31 ms at 66–70 MB peak RSS, the 2 GiB files included (a bare child is ~65 MB).
  */
-const TIME_MS = 10_000;
-const RSS_MB = 200;
-
 const tmp = tempDir('genrep-hostile-arrays-');
 const f = tmp.file;
 
 beforeAll(() => {
-  writeFileSync(f('valid.grbank'), validBankBytes());
-  writeFileSync(
-    f('test.npy'),
-    encodeNpy(
-      Float32Array.from({ length: 5 * BANK_DIM }, (_, i) => ((i * 7) % 11) / 5 - 1),
-      [5, BANK_DIM],
-    ),
-  );
+  writeValidBankInputs(f);
   writeFileSync(f('L8.txt'), '0\n1\n0\n1\n0\n1\n0\n1\n');
 });
 afterAll(() => tmp.cleanup());
 
-const expectOneLine = (args: string[], pattern: RegExp) =>
-  expectOneLineError(args, pattern, { timeMs: TIME_MS, rssMb: RSS_MB });
-
 describe('hostile arrays: NaN / ±Infinity named with the file and the row or index', () => {
   it('a NaN score in a .npy given to genrep metrics', async () => {
-    await expectOneLine(
+    await expectHostileOneLine(
       ['metrics', '--scores', hostilePath('arrays/scores-nan.npy'), '--labels', f('L8.txt')],
       /scores-nan\.npy: index 5 is NaN; scores must be finite numbers/,
     );
@@ -57,11 +43,11 @@ describe('hostile arrays: NaN / ±Infinity named with the file and the row or in
       ],
     ];
     for (const [file, pattern] of cases) {
-      await expectOneLine(
+      await expectHostileOneLine(
         ['score-features', '--bank', f('valid.grbank'), '--test', hostilePath(file), '--dn', 'none'],
         pattern,
       );
-      await expectOneLine(
+      await expectHostileOneLine(
         ['score-features', '--train', hostilePath(file), '--test', f('test.npy'), '--dn', 'none'],
         pattern,
       );
@@ -88,7 +74,7 @@ describe('.npy files over 2 GiB (sparse, made here): refused from the header or 
 
   it('NaN in row 3 of a 2 GiB feature file: the row is named, nothing past the first chunk is read', async () => {
     const file = sparseNpy('big-nan.npy', [rows, BANK_DIM], { index: 3 * BANK_DIM + 1, value: NaN });
-    await expectOneLine(
+    await expectHostileOneLine(
       ['score-features', '--bank', f('valid.grbank'), '--test', file, '--dn', 'none'],
       /big-nan\.npy: row 3, column 1 is NaN/,
     );
@@ -96,7 +82,7 @@ describe('.npy files over 2 GiB (sparse, made here): refused from the header or 
 
   it('a 2 GiB feature file of the wrong dimension: refused from its header', async () => {
     const file = sparseNpy('big-dim.npy', [2 ** 26 + 8, 8]);
-    await expectOneLine(
+    await expectHostileOneLine(
       ['score-features', '--bank', f('valid.grbank'), '--test', file, '--dn', 'none'],
       /big-dim\.npy: features have 8 dimensions but the bank \(.*valid\.grbank\) has 4/,
     );
@@ -104,7 +90,7 @@ describe('.npy files over 2 GiB (sparse, made here): refused from the header or 
 
   it('a 2 GiB score file against 8 labels: refused from its header', async () => {
     const file = sparseNpy('big-scores.npy', [2 ** 29 + 64]);
-    await expectOneLine(
+    await expectHostileOneLine(
       ['metrics', '--scores', file, '--labels', f('L8.txt')],
       /L8\.txt: has 8 labels but .*big-scores\.npy has 536870976 scores/,
     );
@@ -113,22 +99,25 @@ describe('.npy files over 2 GiB (sparse, made here): refused from the header or 
 
 describe('inputs that are not regular files', () => {
   it('a device as features or as a bank: refused at once (reading /dev/zero would never end)', async () => {
-    await expectOneLine(
+    await expectHostileOneLine(
       ['score-features', '--bank', f('valid.grbank'), '--test', '/dev/zero', '--dn', 'none'],
       /^genrep: \/dev\/zero: is not a regular file/m,
     );
-    await expectOneLine(
+    await expectHostileOneLine(
       ['score-features', '--bank', '/dev/zero', '--test', f('test.npy'), '--dn', 'none'],
       /^genrep: \/dev\/zero: is not a regular file/m,
     );
-    await expectOneLine(['metrics', '--scores', tmp.dir, '--labels', f('L8.txt')], /is a directory/);
+    await expectHostileOneLine(['metrics', '--scores', tmp.dir, '--labels', f('L8.txt')], /is a directory/);
   });
 
   it('a FIFO nobody writes to: refused without opening it (opening would block forever)', async () => {
     const fifo = f('fifo.npy');
     execFileSync('mkfifo', [fifo]);
-    await expectOneLine(['metrics', '--scores', fifo, '--labels', f('L8.txt')], /fifo\.npy: is not a regular file/);
-    await expectOneLine(
+    await expectHostileOneLine(
+      ['metrics', '--scores', fifo, '--labels', f('L8.txt')],
+      /fifo\.npy: is not a regular file/,
+    );
+    await expectHostileOneLine(
       ['score-features', '--bank', fifo, '--test', f('test.npy')],
       /fifo\.npy: is not a regular file/,
     );

@@ -4,37 +4,30 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWavPcm16 } from '../../worker/src/audio';
 import { encodeNpy } from '../../worker/src/io/npy';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
-import { tempDir } from '../helpers/cli';
-import { expectOneLineError, runCliProcess } from '../helpers/cliProcess';
+import { scoreFeaturesArgs, tempDir } from '../helpers/cli';
+import { runCliProcess } from '../helpers/cliProcess';
+import { expectHostileOneLine, HOSTILE_BOUNDS, writeValidBankInputs } from '../helpers/hostileBank';
 import { rejectionOf, startWorker, stopWorker } from '../server/workerProcess';
 import { hostilePath } from './corpus';
-import { BANK_DIM, validBankBytes } from './generators/banks';
+import { BANK_DIM } from './generators/banks';
 
 /**
  * Hostile bank files through the built CLI in a child process (crashes, hangs and memory show there) and through
  * the worker: each ends in one line naming the file and the field or row, or in a correct result. Measured on the
  * 2-core development VM (time inside the child, after Node's start): every error case 4–70 ms at 66–67 MB peak RSS
  * (a bare child is ~65 MB; the z-score case loads onnxruntime: 100 MB), the valid bank 40–50 ms at 100 MB. The
- * bounds leave room for a loaded CI machine.
+ * bounds (HOSTILE_BOUNDS) leave room for a loaded CI machine.
  */
-const TIME_MS = 10_000;
-const RSS_MB = 200;
-
 const tmp = tempDir('genrep-hostile-banks-');
 const f = tmp.file;
 
 beforeAll(() => {
-  writeFileSync(f('valid.grbank'), validBankBytes());
-  const test = Float32Array.from({ length: 5 * BANK_DIM }, (_, i) => ((i * 7) % 11) / 5 - 1);
-  writeFileSync(f('test.npy'), encodeNpy(test, [5, BANK_DIM]));
+  writeValidBankInputs(f);
   const train = Float32Array.from({ length: 24 * BANK_DIM }, (_, i) => ((i * 13) % 17) / 8 - 1);
   writeFileSync(f('train.npy'), encodeNpy(train, [24, BANK_DIM]));
   writeFileSync(f('D.txt'), Array.from({ length: 24 }, (_, i) => (i % 6 === 5 ? 'target' : 'source')).join('\n'));
 });
 afterAll(() => tmp.cleanup());
-
-const expectOneLine = (args: string[], pattern: RegExp) =>
-  expectOneLineError(args, pattern, { timeMs: TIME_MS, rssMb: RSS_MB });
 
 const scoreBank = (bank: string, ...extra: string[]): string[] => [
   'score-features',
@@ -52,7 +45,7 @@ describe('hostile bank files: one line naming the file and the field, or a corre
     for (const dn of ['inductive', 'none', 'transductive']) {
       const run = await runCliProcess(
         ['score-features', '--bank', f('valid.grbank'), '--test', f('test.npy'), '--dn', dn],
-        { timeoutMs: TIME_MS * 2 },
+        { timeoutMs: HOSTILE_BOUNDS.timeMs * 2 },
       );
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
@@ -60,7 +53,7 @@ describe('hostile bank files: one line naming the file and the field, or a corre
       expect(out.index).toBe('hnsw');
       expect(out.score).toHaveLength(5);
       for (const s of out.score) expect(Number.isFinite(s)).toBe(true);
-      expect(run.maxRssMb).toBeLessThan(RSS_MB);
+      expect(run.maxRssMb).toBeLessThan(HOSTILE_BOUNDS.rssMb);
     }
   });
 
@@ -91,7 +84,7 @@ describe('hostile bank files: one line naming the file and the field, or a corre
   };
   for (const [file, pattern] of Object.entries(expected)) {
     it(`${file}: genrep score-features --bank`, async () => {
-      await expectOneLine(scoreBank(hostilePath(file)), pattern);
+      await expectHostileOneLine(scoreBank(hostilePath(file)), pattern);
     });
   }
 
@@ -111,12 +104,12 @@ describe('hostile bank files: one line naming the file and the field, or a corre
         '--dn',
         'none',
       ];
-      await expectOneLine(
+      await expectHostileOneLine(
         [...args, '--save-bank', out],
         new RegExp(`${name}\\.grbank: cannot save the bank: the section name '${name}' is reserved in bank files`),
       );
       expect(existsSync(out)).toBe(false);
-      const scored = await runCliProcess(args, { timeoutMs: TIME_MS * 2 });
+      const scored = await runCliProcess(args, { timeoutMs: HOSTILE_BOUNDS.timeMs * 2 });
       expect(scored.code).toBe(0);
       expect(
         Object.keys((JSON.parse(scored.stdout) as { distances: Record<string, number[]> }).distances).sort(),
@@ -125,22 +118,12 @@ describe('hostile bank files: one line naming the file and the field, or a corre
   });
 
   it('refuses a negative K_s naming the option (K_s = 0 is off)', async () => {
-    const args = [
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('D.txt'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'none',
-    ];
-    await expectOneLine(
+    const args = scoreFeaturesArgs(f, ['--dn', 'none']);
+    await expectHostileOneLine(
       [...args, '--mixup-ks', '-3'],
       /^genrep: --mixup-ks: K_s must be 0 \(MemMixup off\) or a positive integer, got -3$/m,
     );
-    const off = await runCliProcess([...args, '--mixup-ks', '0'], { timeoutMs: TIME_MS * 2 });
+    const off = await runCliProcess([...args, '--mixup-ks', '0'], { timeoutMs: HOSTILE_BOUNDS.timeMs * 2 });
     expect(off.code).toBe(0);
     expect((JSON.parse(off.stdout) as { mixup: unknown }).mixup).toBeNull();
   });

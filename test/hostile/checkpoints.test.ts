@@ -43,7 +43,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const corpus = (name: string): string => hostilePath(`checkpoints/${name}`);
 
 interface Expectation {
-  file: () => string;
+  /** The checkpoint; absent: the corpus file of the case's name. */
+  file?: () => string;
   /** What the one error line must say after `genrep: <file>: `. */
   error: RegExp;
   /** Also run `genrep embed --model <file>` (the path the worker and runs take). */
@@ -51,18 +52,13 @@ interface Expectation {
 }
 
 const CASES: Record<string, Expectation> = {
-  'stride0-2p29.pt': {
-    file: () => corpus('stride0-2p29.pt'),
-    error: /cfg\.input_patch_size = -1, expected a patch size between 1 and 128/,
-  },
-  'stride0-2p30m1.pt': { file: () => corpus('stride0-2p30m1.pt'), error: /cfg\.input_patch_size = -1/ },
+  'stride0-2p29.pt': { error: /cfg\.input_patch_size = -1, expected a patch size between 1 and 128/ },
+  'stride0-2p30m1.pt': { error: /cfg\.input_patch_size = -1/ },
   'micro-stride0-view.pt': {
-    file: () => corpus('micro-stride0-view.pt'),
     error: /tensor encoder\.layers\.0\.fc1\.bias \(shape \[16\], stride \[0\]\) repeats one storage element/,
     embed: true,
   },
   'deflated-zeros-32mib.pt': {
-    file: () => corpus('deflated-zeros-32mib.pt'),
     error: /zip entry archive\/data\/0 would inflate \d+ bytes to 33554432 \(more than 100:1.*refusing a zip bomb/,
   },
   'deflated-zeros-1gib.pt (generated)': {
@@ -74,47 +70,30 @@ const CASES: Record<string, Expectation> = {
     file: () => big.threeGiB,
     error: /zip entry archive\/data\/0 would inflate \d+ bytes to 1073741824/,
   },
-  'views-3000-on-4mib.pt': {
-    file: () => corpus('views-3000-on-4mib.pt'),
-    error: /would inflate \d+ bytes to 4194304 .*zip bomb/,
-  },
+  'views-3000-on-4mib.pt': { error: /would inflate \d+ bytes to 4194304 .*zip bomb/ },
   'cfg-encoder-layers-1e6.pt': {
-    file: () => corpus('cfg-encoder-layers-1e6.pt'),
     error: /cfg\.encoder_layers = 1000000, expected an integer from 1 to 48$/,
     embed: true,
   },
-  'cfg-encoder-layers-1e8.pt': {
-    file: () => corpus('cfg-encoder-layers-1e8.pt'),
-    error: /cfg\.encoder_layers = 100000000, expected an integer from 1 to 48$/,
-  },
-  'cfg-encoder-layers-2e9.pt': {
-    file: () => corpus('cfg-encoder-layers-2e9.pt'),
-    error: /cfg\.encoder_layers = 2000000000, expected an integer from 1 to 48$/,
-  },
+  'cfg-encoder-layers-1e8.pt': { error: /cfg\.encoder_layers = 100000000, expected an integer from 1 to 48$/ },
+  'cfg-encoder-layers-2e9.pt': { error: /cfg\.encoder_layers = 2000000000, expected an integer from 1 to 48$/ },
   'cfg-encoder-layers-2p64.pt': {
-    file: () => corpus('cfg-encoder-layers-2p64.pt'),
     error: /cfg\.encoder_layers = 18446744073709551616, expected an integer from 1 to 48$/,
     embed: true,
   },
   'cfg-encoder-layers-float.pt': {
-    file: () => corpus('cfg-encoder-layers-float.pt'),
     error: /cfg\.encoder_layers is 2\.0 \(a float\), expected an integer$/,
     embed: true,
   },
   'global-name-escapes.pt': {
-    file: () => corpus('global-name-escapes.pt'),
     // the newlines and ESC/BEL come out as visible escapes, so the name can neither forge a line nor drive a terminal
     error: /forbidden pickle global os\\ngenrep: all checks passed\\n\\x1b\[2J\.system\\x1b\]0;pwned\\x07\\x1b\[31m: /,
   },
   'nan-weights.pt': {
-    file: () => corpus('nan-weights.pt'),
     error: /state dict key encoder\.layers\.0\.fc1\.weight holds NaN at index 5 \(1 of its 128 weights/,
     embed: true,
   },
-  'inf-weights.pt': {
-    file: () => corpus('inf-weights.pt'),
-    error: /state dict key encoder\.pos_conv\.0\.weight_g holds Infinity at index 0/,
-  },
+  'inf-weights.pt': { error: /state dict key encoder\.pos_conv\.0\.weight_g holds Infinity at index 0/ },
 };
 
 function embedArgs(checkpoint: string, out: string): string[] {
@@ -142,7 +121,7 @@ describe('hostile checkpoints through the CLI', () => {
 
   for (const [name, c] of Object.entries(CASES)) {
     it(`${name}: one error line, bounded time and memory`, async () => {
-      const file = c.file();
+      const file = c.file?.() ?? corpus(name);
       const convertArgs = ['model', 'convert', file, '--out', path.join(dir, 'out.onnx')];
       const convert = await expectRefused(convertArgs, file, c.error);
       figures.push(`${name} convert: ${convert.ms.toFixed(0)} ms, ${convert.maxRssMb.toFixed(0)} MB`);

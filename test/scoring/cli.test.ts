@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../../worker/src/io/npy';
-import { runCli, readJson, tempDir } from '../helpers/cli';
+import { runCli, readJson, scoreFeaturesArgs, tempDir } from '../helpers/cli';
 import { loadGoldenScoring, maxRelativeError } from './goldenHelpers';
 
 const golden = loadGoldenScoring();
@@ -32,23 +32,7 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
         ['none', 'score_nodn', c.metricsNodn],
       ] as const) {
         const out = f(`${c.name}_${dn}.json`);
-        const args = [
-          'score-features',
-          '--train',
-          f('train.npy'),
-          '--train-domains',
-          f('D.txt'),
-          '--test',
-          f('test.npy'),
-          '--kn',
-          String(c.kn),
-          '--dn',
-          dn,
-          '--index',
-          'exact',
-          '--out',
-          out,
-        ];
+        const args = scoreFeaturesArgs(f, ['--kn', String(c.kn), '--dn', dn, '--index', 'exact', '--out', out]);
         if (c.ks > 0) args.push('--mixup-ks', String(c.ks), '--mixup-lambda', String(c.lambda));
         const run = await runCli(args);
         expect(run.stderr).toBe('');
@@ -116,42 +100,16 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
   it('score-features saves a bank that scores new clips identically without the training features', async () => {
     const direct = f('direct.json');
     const common = ['--kn', '3', '--mixup-ks', '100', '--dn', 'inductive'];
-    expect(
-      (
-        await runCli([
-          'score-features',
-          '--train',
-          f('train.npy'),
-          '--train-domains',
-          f('D.txt'),
-          '--test',
-          f('test.npy'),
-          ...common,
-          '--save-bank',
-          f('m.grbank'),
-          '--layer',
-          '4',
-          '--embedder',
-          'beats_ft1',
-          '--pooling',
-          'temporal',
-          '--out',
-          direct,
-        ])
-      ).code,
-    ).toBe(0);
+    const saveBank = ['--save-bank', f('m.grbank'), '--layer', '4', '--embedder', 'beats_ft1', '--pooling', 'temporal'];
+    expect((await runCli(scoreFeaturesArgs(f, [...common, ...saveBank, '--out', direct]))).code).toBe(0);
     const viaBank = f('viaBank.json');
-    const run = await runCli([
-      'score-features',
-      '--bank',
-      f('m.grbank'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'inductive',
-      '--out',
-      viaBank,
-    ]);
+    const run = await runCli(
+      scoreFeaturesArgs(f, ['--dn', 'inductive', '--out', viaBank], {
+        train: null,
+        'train-domains': null,
+        bank: 'm.grbank',
+      }),
+    );
     expect(run.stderr).toBe('');
     const a = readJson<ScoresJson>(direct);
     const b = readJson<ScoresJson>(viaBank);
@@ -161,21 +119,7 @@ describe('golden scoring through the CLI (score-features → metrics)', () => {
 
   it('score-features writes a decision threshold and decisions on request', async () => {
     const out = f('thr.json');
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('D.txt'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'none',
-      '--threshold-quantile',
-      '0.9',
-      '--out',
-      out,
-    ]);
+    const run = await runCli(scoreFeaturesArgs(f, ['--dn', 'none', '--threshold-quantile', '0.9', '--out', out]));
     expect(run.code).toBe(0);
     const j = readJson<{ threshold: number; threshold_quantile: number; decision: number[]; score: number[] }>(out);
     expect(j.threshold_quantile).toBe(0.9);
@@ -188,19 +132,12 @@ describe('score-features DCASE 2020 variants', () => {
   it('--train-sections: one bank per section, distances per section in the JSON', async () => {
     writeFileSync(f('S.txt'), Array.from({ length: 1000 }, (_, i) => (i % 2 ? 'id_02' : 'id_00')).join('\n'));
     const out = f('sections.json');
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-sections',
-      f('S.txt'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'transductive',
-      '--out',
-      out,
-    ]);
+    const run = await runCli(
+      scoreFeaturesArgs(f, ['--dn', 'transductive', '--out', out], {
+        'train-domains': null,
+        'train-sections': 'S.txt',
+      }),
+    );
     expect(run.stderr).toBe('');
     const j = readJson<{ distances: Record<string, number[]>; score: number[]; kind: string }>(out);
     expect(j.kind).toBe('section');
@@ -215,17 +152,7 @@ describe('score-features DCASE 2020 variants', () => {
 
   it('no domains or sections: label-free kNN over all training clips', async () => {
     const out = f('pooled.json');
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'none',
-      '--out',
-      out,
-    ]);
+    const run = await runCli(scoreFeaturesArgs(f, ['--dn', 'none', '--out', out], { 'train-domains': null }));
     expect(run.code).toBe(0);
     const j = readJson<{ distances: { all: number[] }; score: number[]; kind: string }>(out);
     expect(j.kind).toBe('pooled');

@@ -5,7 +5,7 @@ import { writeNpy } from '../../worker/src/io/npy';
 import { dcaseMetrics, rocAuc } from '../../worker/src/metrics';
 import type { Domain } from '../../worker/src/protocol/vocabulary';
 import { buildBanks, scoreMachine } from '../../worker/src/scoring';
-import { readJson, runCli, tempDir } from '../helpers/cli';
+import { readJson, runCli, scoreFeaturesArgs, tempDir } from '../helpers/cli';
 import { gaussian } from './random';
 
 const dim = 4;
@@ -31,17 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-const score = (...extra: string[]) =>
-  runCli([
-    'score-features',
-    '--train',
-    f('train.npy'),
-    '--train-domains',
-    f('D.txt'),
-    '--test',
-    f('test.npy'),
-    ...extra,
-  ]);
+const score = (...extra: string[]) => runCli(scoreFeaturesArgs(f, extra));
 
 async function expectLibError(fn: () => unknown, pattern: RegExp, field?: string): Promise<void> {
   let caught: unknown;
@@ -57,15 +47,7 @@ async function expectLibError(fn: () => unknown, pattern: RegExp, field?: string
 
 describe('bad input: each a clear error naming the file or field', () => {
   it('domain file with a different row count than the features', async () => {
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('D29.txt'),
-      '--test',
-      f('test.npy'),
-    ]);
+    const run = await runCli(scoreFeaturesArgs(f, [], { 'train-domains': 'D29.txt' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/D29\.txt: has 29 lines but .*train\.npy has 30 rows/);
     await expectLibError(
@@ -85,15 +67,7 @@ describe('bad input: each a clear error naming the file or field', () => {
   });
 
   it('a domain that is neither source nor target, with its line number', async () => {
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('Dbad.txt'),
-      '--test',
-      f('test.npy'),
-    ]);
+    const run = await runCli(scoreFeaturesArgs(f, [], { 'train-domains': 'Dbad.txt' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Dbad\.txt: line 5 is 'sorce'/);
   });
@@ -124,15 +98,7 @@ describe('bad input: each a clear error naming the file or field', () => {
     const bad = train.slice();
     bad[5 * dim + 2] = NaN;
     await writeNpy(f('nan.npy'), bad, [30, dim]);
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('nan.npy'),
-      '--train-domains',
-      f('D.txt'),
-      '--test',
-      f('test.npy'),
-    ]);
+    const run = await runCli(scoreFeaturesArgs(f, [], { train: 'nan.npy' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/nan\.npy: row 5, column 2 is NaN/);
     const badTest = test.slice();
@@ -167,32 +133,12 @@ describe('bad input: each a clear error naming the file or field', () => {
   });
 
   it('an empty target bank with DN on; DN none scores against the source bank alone', async () => {
-    const run = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('Dsrc.txt'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'transductive',
-    ]);
+    const run = await runCli(scoreFeaturesArgs(f, ['--dn', 'transductive'], { 'train-domains': 'Dsrc.txt' }));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/train\.npy: the target bank is empty; domain normalisation needs/);
-    const ok = await runCli([
-      'score-features',
-      '--train',
-      f('train.npy'),
-      '--train-domains',
-      f('Dsrc.txt'),
-      '--test',
-      f('test.npy'),
-      '--dn',
-      'none',
-      '--out',
-      f('src.json'),
-    ]);
+    const ok = await runCli(
+      scoreFeaturesArgs(f, ['--dn', 'none', '--out', f('src.json')], { 'train-domains': 'Dsrc.txt' }),
+    );
     expect(ok.code).toBe(0);
     const j = readJson<{ d_source: number[]; d_target: null; score: number[] }>(f('src.json'));
     expect(j.d_target).toBeNull();

@@ -1,5 +1,6 @@
 import { GoldenSet, shape2 } from '../helpers/golden';
 import type { Domain } from '../../worker/src/protocol/vocabulary';
+import { buildBanks } from '../../worker/src/scoring';
 
 /** The golden-scoring fixture (reference NumPy float64 distances, sklearn metrics) and its case parameters. */
 export interface GoldenCase {
@@ -53,6 +54,18 @@ export function loadGoldenScoring(): GoldenScoring {
     metricsNodn: c.metrics_nodn,
   }));
   return { set, dim, train: train.data, test: test.data, trainDomains, testDomains, testLabels, cases };
+}
+
+/** The exact-search banks of a golden case: the fixture's training rows and domains with the case's K_n and MemMixup. */
+export function goldenCaseBanks(golden: GoldenScoring, c: GoldenCase): ReturnType<typeof buildBanks> {
+  return buildBanks({
+    train: golden.train,
+    dim: golden.dim,
+    trainDomains: golden.trainDomains,
+    kn: c.kn,
+    mixup: { K_s: c.ks, lambda: c.lambda },
+    index: 'exact',
+  });
 }
 
 /** Largest |a − b| / |b| over the arrays. */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GramBackend } from '../../worker/src/scoring';
-import { buildBanks, gram, gramBackend, gramInto, scoreMachine, setGramBackend } from '../../worker/src/scoring';
-import { loadGoldenScoring, maxRelativeError } from './goldenHelpers';
+import { gram, gramBackend, gramInto, scoreMachine, setGramBackend } from '../../worker/src/scoring';
+import { goldenCaseBanks, loadGoldenScoring, maxRelativeError } from './goldenHelpers';
 import { gaussian } from './random';
 
 // Both Gram backends — ONNX Runtime's float64 GEMM and the JavaScript kernel — on the same inputs: products, the
@@ -151,14 +151,7 @@ describe('scoring on both backends', () => {
 
   async function scoreWith(choice: 'onnxruntime' | 'js') {
     await use(choice);
-    const banks = buildBanks({
-      train: golden.train,
-      dim: golden.dim,
-      trainDomains: golden.trainDomains,
-      kn: c.kn,
-      mixup: { K_s: c.ks, lambda: c.lambda },
-      index: 'exact',
-    });
+    const banks = goldenCaseBanks(golden, c);
     const transductive = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
     // Inductive DN and the threshold add the leave-one-out training × training product.
     const inductive = await scoreMachine({ banks, test: golden.test, dnMode: 'inductive', threshold: true });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { buildBanks, gramBackend, scoreMachine, setGramBackend } from '../../worker/src/scoring';
-import { loadGoldenScoring, maxRelativeError } from './goldenHelpers';
+import { gramBackend, scoreMachine, setGramBackend } from '../../worker/src/scoring';
+import { goldenCaseBanks, loadGoldenScoring, maxRelativeError } from './goldenHelpers';
 
 // onnxruntime-node failing to load (no native binary for the platform, a broken install) must not break scoring:
 // `auto` falls back to the JavaScript kernel, says why, and the results still meet the reference.
@@ -23,14 +23,7 @@ describe('Gram backend fallback when onnxruntime-node cannot load', () => {
     setGramBackend('auto');
     const golden = loadGoldenScoring();
     const c = golden.cases.find((x) => x.name === 'Ks100_Kn3')!;
-    const banks = buildBanks({
-      train: golden.train,
-      dim: golden.dim,
-      trainDomains: golden.trainDomains,
-      kn: c.kn,
-      mixup: { K_s: c.ks, lambda: c.lambda },
-      index: 'exact',
-    });
+    const banks = goldenCaseBanks(golden, c);
     const r = await scoreMachine({ banks, test: golden.test, dnMode: 'transductive' });
     expect(maxRelativeError(r.d_target!, golden.set.f32(`${c.name}/d_target`).data)).toBeLessThan(1e-5);
     expect(maxRelativeError(r.score, golden.set.f32(`${c.name}/score_dn`).data)).toBeLessThan(1e-5);

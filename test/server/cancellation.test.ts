@@ -7,6 +7,7 @@ import { FBANK_STATS_DIM } from '../../worker/src/embedders';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
 import type { WorkDoneProgressValue } from '../../worker/src/protocol/workerProtocol';
 import { writeTinyDataset } from '../helpers/tinyDataset';
+import { CLIP_BY_CLIP_RUN } from '../helpers/tinyRuns';
 import { rejectionOf, startWorker, stopWorker, type TestWorker } from './workerProcess';
 
 const MACHINES = ['fan', 'pump'];
@@ -54,17 +55,7 @@ describe('cancelling a run through $/cancelRequest', () => {
   it('stops during feature extraction, leaves only complete cache entries, and a re-run completes from them', async () => {
     const configFile = path.join(dir, 'cancel.genrep.json');
     // batchSize 1: the worker checks for cancellation between clips, and each clip is cached as soon as it is done.
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        dataset: { root: 'data' },
-        embedder: 'fbank-stats',
-        mixup: { K_s: 5, lambda: 0.9 },
-        batchSize: 1,
-        cacheDir: 'cache',
-        output: 'out',
-      }),
-    );
+    writeFileSync(configFile, JSON.stringify(CLIP_BY_CLIP_RUN));
     const cacheDir = path.join(dir, 'cache');
 
     const source = new CancellationTokenSource();

@@ -12,6 +12,7 @@ import {
 } from '../../worker/src/protocol/workerProtocol';
 import { FIXTURES } from '../helpers/golden';
 import { writeTinyDataset } from '../helpers/tinyDataset';
+import { fanBankRecipe } from '../helpers/tinyRuns';
 import { rejectionOf, startWorker, stopWorker, type TestWorker } from './workerProcess';
 
 let dir: string;
@@ -150,16 +151,7 @@ describe('the worker process over stdio', () => {
 
   it('builds a memory bank, lists it and scores new files with it', async () => {
     const out = path.join(dir, 'banks', 'fan-L1.grbank');
-    const built = await worker.request('genrep/buildBank', {
-      root: path.join(dir, 'data'),
-      machineType: 'fan',
-      embedder: 'fbank-stats',
-      layer: 1,
-      pooling: 'temporal',
-      K_n: 1,
-      mixup: { K_s: 5, lambda: 0.9 },
-      out,
-    });
+    const built = await worker.request('genrep/buildBank', fanBankRecipe(dir, out, 5));
     expect(built.rows).toEqual({ source: 12, target: 3 });
     const { banks } = await worker.request('genrep/listBanks', {
       dirs: [path.join(dir, 'banks'), path.join(dir, 'no-banks-here')],

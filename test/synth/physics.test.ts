@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type Anomaly, type Condition, machineModel, renderClip } from '../../worker/src/synth';
+import { hannGoertzelPower } from '../helpers/goertzel';
 
 const RATE = 16000;
 
-/** Power of `x` at `hz` (Hann-windowed Goertzel over the whole clip: 0.5 Hz resolution for 2 s). */
+/** Power of `x` at `hz` (0.5 Hz resolution for 2 s). */
 function powerAt(x: Float32Array, hz: number): number {
-  const w = (2 * Math.PI * hz) / RATE;
-  const coeff = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  const n = x.length;
-  for (let i = 0; i < n; i++) {
-    const s = x[i]! * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1))) + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s;
-  }
-  return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return hannGoertzelPower(x, hz, RATE);
 }
 
 /** The frequency with the most power in [lo, hi], on a 0.5 Hz grid. */

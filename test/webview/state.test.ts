@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResults } from '../../worker/src/protocol/results';
 import type { PanelContent } from '../../worker/src/protocol/webviewProtocol';
-import type { SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
+import { oneBinSpectrogram } from '../helpers/spectrogram';
 import { initialState, newRequests, reduce, type Action, type PanelViewState } from '../../webview-ui/src/state';
 
 const results = { variants: [{ id: 'dn=transductive' }, { id: 'dn=inductive' }] } as unknown as RunResults;
 const content: PanelContent = { kind: 'results', file: '/r/results.json', results };
-const spectrogram = (file: string): SpectrogramResult => ({
-  file,
-  frames: 1,
-  bins: 1,
-  frameShiftMs: 10,
-  durationSec: 0.01,
-  data: 'AAAAAA==',
-  min: 0,
-  max: 0,
-});
 
 function run(...actions: Action[]): PanelViewState {
   return actions.reduce(reduce, initialState);
@@ -71,7 +61,7 @@ describe('the panel reducer', () => {
       requestId: 1,
       method: 'spectrogram',
       ok: true,
-      result: spectrogram('/d/a.wav'),
+      result: oneBinSpectrogram('/d/a.wav'),
     });
     expect(late.clip).toEqual({ file: '/d/b.wav', errors: [] });
     expect(late.pending[1]).toBeUndefined();
@@ -80,7 +70,7 @@ describe('the panel reducer', () => {
       requestId: 3,
       method: 'spectrogram',
       ok: true,
-      result: spectrogram('/d/b.wav'),
+      result: oneBinSpectrogram('/d/b.wav'),
     });
     expect(filled.clip?.spectrogram?.file).toBe('/d/b.wav');
     const failed = reduce(filled, {
@@ -93,9 +83,14 @@ describe('the panel reducer', () => {
     expect(failed.clip?.errors).toEqual(['clipAudio: /d/b.wav: not a WAV file']);
     expect(failed.pending).toEqual({ 2: { method: 'clipAudio', file: '/d/a.wav' } });
     // A reply nobody asked for changes nothing.
-    expect(
-      reduce(failed, { type: 'reply', requestId: 99, method: 'spectrogram', ok: true, result: spectrogram('/x') }),
-    ).toBe(failed);
+    const unasked: Action = {
+      type: 'reply',
+      requestId: 99,
+      method: 'spectrogram',
+      ok: true,
+      result: oneBinSpectrogram('/x'),
+    };
+    expect(reduce(failed, unasked)).toBe(failed);
   });
 
   it('shows a clip sent by the host (Play Clip) with its requests', () => {

@@ -106,6 +106,15 @@ function microWithTensor(key: string, edit: (t: MicroTensor) => MicroTensor): Ui
   );
 }
 
+/** The micro checkpoint with one value of tensor `key` (at flat `index`) replaced by `value`. */
+function microWithValueAt(key: string, index: number, value: number): Uint8Array {
+  return microWithTensor(key, (t) => {
+    const data = t.data.slice();
+    data[index] = value;
+    return { ...t, data };
+  });
+}
+
 export function microCheckpoint(): Uint8Array {
   return beatsCheckpoint(MICRO_CFG, microTensors());
 }
@@ -258,21 +267,11 @@ export const cases: HostileCase[] = [
   {
     file: 'checkpoints/nan-weights.pt',
     note: 'the micro BEATs checkpoint with NaN in encoder.layers.0.fc1.weight; converted and embedded to NaN features',
-    bytes: () =>
-      microWithTensor('encoder.layers.0.fc1.weight', (t) => {
-        const data = t.data.slice();
-        data[5] = NaN;
-        return { ...t, data };
-      }),
+    bytes: () => microWithValueAt('encoder.layers.0.fc1.weight', 5, NaN),
   },
   {
     file: 'checkpoints/inf-weights.pt',
     note: 'the micro BEATs checkpoint with +Infinity in encoder.pos_conv.0.weight_g',
-    bytes: () =>
-      microWithTensor('encoder.pos_conv.0.weight_g', (t) => {
-        const data = t.data.slice();
-        data[0] = Infinity;
-        return { ...t, data };
-      }),
+    bytes: () => microWithValueAt('encoder.pos_conv.0.weight_g', 0, Infinity),
   },
 ];
