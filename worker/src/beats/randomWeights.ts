@@ -1,6 +1,7 @@
 import type { BeatsConfig } from './config';
 import type { WeightTensor } from './stateDict';
 import { expectedShapes } from './stateDict';
+import { mulberry32 } from '../util/mulberry32';
 
 /**
  * A BEATs-shaped state dict with seeded random weights, for tests and benchmarks of the full-size graph (the real
@@ -8,15 +9,7 @@ import { expectedShapes } from './stateDict';
  * weights uniform with variance 1/fan_in, LayerNorm gains near 1, biases and gates small.
  */
 export function randomBeatsWeights(cfg: BeatsConfig, seed = 1): Map<string, WeightTensor> {
-  let state = seed >>> 0;
-  // mulberry32: tiny, fast and reproducible; statistical quality is irrelevant here.
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const tensors = new Map<string, WeightTensor>();
   for (const [key, shape] of expectedShapes(cfg)) {
     const count = shape.reduce((a, b) => a * b, 1);
