@@ -2,17 +2,17 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PaperDefaults } from '../../worker/src/protocol/vocabulary';
-import type { BankListing } from '../../worker/src/protocol/workerProtocol';
 import type { CommandId } from './commandIds';
 import { addDatasetRoot, config, removeDatasetRoot, workspaceFolder } from './config';
 import { runConfigTemplate, slug } from './configTemplate';
+import { isNode, pathOf, relativeLabel } from './commandArgs';
 import { openAt, type Ctx } from './ctx';
 import { configRoots, type DatasetTreeProvider } from './datasetTree';
-import { clipPathsOf, type DatasetNode } from './datasetTreeModel';
+import type { DatasetNode } from './datasetTreeModel';
 import { revealFile, ResultsPanel } from './resultsPanel';
 import type { RunConfigDiagnostics } from './runConfigDiagnostics';
 import { chooseRunTarget } from './runTargets';
-import { listForMessage, partitionWavs } from './wavSelection';
+import { buildBankCommand, scoreSelectedFiles } from './scoreCommands';
 
 /**
  * One factory per command (rust-analyzer's commands.ts): each takes the extension's services and returns the
@@ -27,24 +27,8 @@ export interface Services {
 
 type Handler = (...args: unknown[]) => Promise<unknown>;
 
-function isNode(value: unknown): value is DatasetNode {
-  return typeof value === 'object' && value !== null && 'kind' in value && 'id' in value;
-}
-
-function pathOf(arg: unknown): string | undefined {
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  if (typeof arg === 'string') return arg;
-  if (isNode(arg) && arg.kind === 'clip') return arg.clip.path;
-  return undefined;
-}
-
 async function findRunConfigs(): Promise<string[]> {
   return (await vscode.workspace.findFiles('**/*.genrep.json', '**/node_modules/**', 500)).map((u) => u.fsPath);
-}
-
-function relativeLabel(file: string): string {
-  const folder = workspaceFolder();
-  return folder && file.startsWith(folder + path.sep) ? path.relative(folder, file) : file;
 }
 
 async function pickFile(files: readonly string[], placeHolder: string): Promise<string | undefined> {
@@ -183,92 +167,6 @@ async function pickRoot(s: Services): Promise<string | undefined> {
   return picked?.[0]?.fsPath;
 }
 
-/** A machine type to build a bank for: the node's, or picked among the listed datasets. */
-async function pickMachine(
-  s: Services,
-  node: unknown,
-): Promise<{ root: string; machineType: string; sourceClips: number } | undefined> {
-  if (isNode(node) && node.kind === 'machine') {
-    return {
-      root: node.root,
-      machineType: node.machine.machineType,
-      sourceClips: node.machine.train.filter((c) => c.domain !== 'target').length,
-    };
-  }
-  const only = isNode(node) && node.kind === 'root' ? node.spec.path : undefined;
-  const items = (await s.tree.currentDatasets())
-    .filter((d) => only === undefined || d.spec.path === only)
-    .flatMap((d) =>
-      d.listing?.status === 'ok'
-        ? d.listing.machines.map((m) => ({
-            label: m.machineType,
-            description: path.basename(d.spec.path),
-            detail: `${m.train.length} training clips`,
-            value: {
-              root: d.spec.path,
-              machineType: m.machineType,
-              sourceClips: m.train.filter((c) => c.domain !== 'target').length,
-            },
-          }))
-        : [],
-    );
-  if (items.length === 0) {
-    const choice = await vscode.window.showWarningMessage(
-      'No dataset with machine types is listed in the Dataset Explorer.',
-      'Add Dataset Root',
-    );
-    if (choice) await vscode.commands.executeCommand('genrep.addDatasetRoot');
-    return undefined;
-  }
-  if (items.length === 1) return items[0]!.value;
-  return (
-    await vscode.window.showQuickPick(items, { placeHolder: 'Machine type whose training clips form the memory bank' })
-  )?.value;
-}
-
-async function bestLayer(s: Services, embedder: string, paper: PaperDefaults): Promise<number> {
-  if (embedder === 'fbank-stats') return paper.fbankStatsLayer;
-  try {
-    const { models } = await s.ctx.request('genrep/listModels', {});
-    return models.find((m) => m.name === embedder || embedder.endsWith(m.file))?.bestLayer ?? 1;
-  } catch {
-    return 1;
-  }
-}
-
-async function pickBank(s: Services): Promise<BankListing | undefined> {
-  const dir = config.bankDirectory();
-  if (!dir) {
-    void vscode.window.showErrorMessage(
-      'Open a folder (or set genrep.bankDirectory to an absolute path) to keep memory banks.',
-    );
-    return undefined;
-  }
-  const { banks, problems } = await s.ctx.request('genrep/listBanks', { dirs: [dir] });
-  for (const p of problems) s.ctx.log.warn(`memory bank ${p.path}: ${p.message}`);
-  if (banks.length === 0) {
-    const choice = await vscode.window.showWarningMessage(
-      `No memory bank in ${dir}. Build one from a machine type's training clips first.`,
-      'Build Memory Bank',
-    );
-    if (choice) await vscode.commands.executeCommand('genrep.buildBank');
-    return undefined;
-  }
-  if (banks.length === 1) return banks[0];
-  const choice = await vscode.window.showQuickPick(
-    banks.map((b) => ({
-      label: path.basename(b.file),
-      description: `layer ${b.header.layer ?? '?'} · ${b.header.embedder ?? 'unknown embedder'}`,
-      detail: Object.entries(b.header.counts)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(', '),
-      bank: b,
-    })),
-    { placeHolder: 'Memory bank to score against' },
-  );
-  return choice?.bank;
-}
-
 export function createCommands(s: Services): Record<CommandId, Handler> {
   const { ctx, tree } = s;
   return {
@@ -300,123 +198,9 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
       if (file) await runConfigFile(s, file);
     },
 
-    'genrep.scoreSelectedFiles': async (arg, multi) => {
-      let selected: string[];
-      if (Array.isArray(multi) && multi.length > 0)
-        selected = multi.map(pathOf).filter((p): p is string => p !== undefined);
-      else if (isNode(arg)) selected = clipPathsOf(arg);
-      else if (pathOf(arg)) selected = [pathOf(arg)!];
-      else {
-        const active = vscode.window.activeTextEditor?.document.fileName;
-        if (active && /\.wav$/i.test(active)) selected = [active];
-        else {
-          const picked = await vscode.window.showOpenDialog({
-            canSelectMany: true,
-            filters: { 'WAV audio': ['wav', 'WAV'] },
-            openLabel: 'Score',
-          });
-          if (!picked) return;
-          selected = picked.map((u) => u.fsPath);
-        }
-      }
-      const { wavs, others } = partitionWavs(selected);
-      if (others.length > 0) {
-        const message = `${others.length === 1 ? 'This is' : `These ${others.length} are`} not WAV files and ${others.length === 1 ? 'is' : 'are'} left out: ${listForMessage(others, (p) => path.basename(p))}`;
-        if (wavs.length === 0) {
-          void vscode.window.showErrorMessage(`Nothing to score. ${message}.`);
-          return;
-        }
-        void vscode.window.showWarningMessage(`${message}.`);
-      }
-      if (wavs.length === 0) {
-        void vscode.window.showErrorMessage('Nothing to score: select one or more .wav files.');
-        return;
-      }
-      let bank: BankListing | undefined;
-      try {
-        bank = await pickBank(s);
-      } catch (err) {
-        ctx.reportFailure('Listing the memory banks', err);
-        return;
-      }
-      if (!bank) return;
-      const what = `Scoring ${wavs.length} file${wavs.length === 1 ? '' : 's'}`;
-      try {
-        const scored = await ctx.job(
-          'genrep/scoreFiles',
-          { bankFile: bank.file, files: wavs, dn: config.scoringDn(), embedder: config.embedder() },
-          `GenRep: ${what.toLowerCase()}`,
-        );
-        ResultsPanel.show(ctx, {
-          kind: 'scored',
-          title: `${wavs.length} file${wavs.length === 1 ? '' : 's'} scored against ${path.basename(bank.file)}`,
-          scored,
-        });
-      } catch (err) {
-        ctx.reportFailure(what, err);
-      }
-    },
+    'genrep.scoreSelectedFiles': (arg, multi) => scoreSelectedFiles(s, arg, multi),
 
-    'genrep.buildBank': async (arg) => {
-      const target = await pickMachine(s, arg);
-      if (!target) return;
-      const dir = config.bankDirectory();
-      if (!dir) {
-        void vscode.window.showErrorMessage(
-          'Open a folder (or set genrep.bankDirectory to an absolute path) to keep memory banks.',
-        );
-        return;
-      }
-      const embedder = config.embedder();
-      const what = `Building the ${target.machineType} memory bank`;
-      let paper: PaperDefaults;
-      try {
-        paper = await ctx.paperDefaults();
-      } catch (err) {
-        ctx.reportFailure(what, err);
-        return;
-      }
-      let layer = await bestLayer(s, embedder, paper);
-      if (embedder !== 'fbank-stats') {
-        const answer = await vscode.window.showInputBox({
-          prompt: `Layer of ${embedder} whose features form the bank`,
-          value: String(layer),
-          validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 ? undefined : 'a layer number, 1 or more'),
-        });
-        if (answer === undefined) return;
-        layer = Number(answer.trim());
-      }
-      const out = path.join(
-        dir,
-        `${target.machineType}-${slug(path.basename(embedder).replace(/\.(pt|onnx)$/i, ''))}-L${layer}.grbank`,
-      );
-      // MemMixup as the paper, with K_s capped at the source clips there are.
-      const mixup =
-        target.sourceClips > 0 ? { ...paper.mixup, K_s: Math.min(paper.mixup.K_s, target.sourceClips) } : null;
-      try {
-        const built = await ctx.job(
-          'genrep/buildBank',
-          {
-            root: target.root,
-            machineType: target.machineType,
-            embedder,
-            layer,
-            pooling: paper.pooling,
-            K_n: paper.K_n,
-            mixup,
-            out,
-          },
-          `GenRep: building the ${target.machineType} memory bank`,
-        );
-        const choice = await vscode.window.showInformationMessage(
-          `Memory bank saved: ${relativeLabel(built.file)} (${built.rows.source} source + ${built.rows.target} target clips, layer ${layer}).`,
-          'Score WAV Files…',
-        );
-        if (choice) await vscode.commands.executeCommand('genrep.scoreSelectedFiles');
-      } catch (err) {
-        ctx.reportFailure(what, err);
-      }
-    },
+    'genrep.buildBank': (arg) => buildBankCommand(s, arg),
 
     'genrep.openResults': async (arg) => {
       let file = pathOf(arg);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildBankFromDataset, listBanks, scoreFilesWithBank } from '../../worker/src/experiments/banks';
@@ -8,6 +8,7 @@ import { resolveSettings, type Settings } from '../../worker/src/settings';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { fanBankRecipe } from '../helpers/tinyRuns';
 import { FIXTURES } from '../helpers/golden';
+import { genrepRejection } from '../helpers/errors';
 
 let dir: string;
 beforeAll(() => {
@@ -66,6 +67,61 @@ describe('memory bank files for the editor', () => {
     ).rejects.toThrow(
       /fan-L1\.grbank: was built with embedder 'fbank-stats[^']*', but the selected embedder is 'beats/,
     );
+  });
+
+  it('records the machine type and section, and refuses clips of another type unless allowed', async () => {
+    const out = path.join(dir, 'banks', 'fan-L1.grbank');
+    const [listed] = await listBanks(path.join(dir, 'banks'));
+    expect(listed?.header).toMatchObject({ machineType: 'fan', section: '00' });
+    // A pump clip (the same sound, in a pump dataset's folder): refused before any feature is extracted.
+    const fanClip = path.join(dir, 'data', 'fan', 'test', 'section_00_source_test_normal_0000_spd_200.wav');
+    const pumpDir = path.join(dir, 'other', 'pump', 'test');
+    mkdirSync(pumpDir, { recursive: true });
+    const pumpClip = path.join(pumpDir, 'section_00_source_test_normal_0000_spd_200.wav');
+    copyFileSync(fanClip, pumpClip);
+    const refused = await genrepRejection(
+      scoreFilesWithBank({ bankFile: out, files: [fanClip, pumpClip], dn: 'none', settings: settings() }),
+    );
+    expect(refused.code).toBe('BAD_INPUT');
+    expect(refused.data).toMatchObject({ file: out, field: 'allowOtherMachineType', expected: 'fan' });
+    expect(refused.message).toMatch(
+      /fan-L1\.grbank: is a memory bank of machine type 'fan', but 1 file is of machine type 'pump' \(section_00_source_test_normal_0000_spd_200\.wav: outside every dataset root: machine type pump from the folder above test\/, the rest from the DCASE 2023 file name\)/,
+    );
+    // Inside a dataset root the root decides, so the same refusal names the root.
+    const inRoot = await genrepRejection(
+      scoreFilesWithBank({
+        bankFile: out,
+        files: [pumpClip],
+        dn: 'none',
+        datasetRoots: [path.join(dir, 'other')],
+        settings: settings(),
+      }),
+    );
+    expect(inRoot.message).toMatch(/in dataset root .*other: machine type pump from its folder/);
+    const allowed = await scoreFilesWithBank({
+      bankFile: out,
+      files: [pumpClip],
+      dn: 'none',
+      allowOtherMachineType: true,
+      settings: settings(),
+    });
+    expect(allowed.files).toHaveLength(1);
+    expect(allowed.bank.machineType).toBe('fan');
+    // A file whose type nothing says is scored: nothing says it differs.
+    const loose = path.join(dir, 'other', 'take.wav');
+    copyFileSync(fanClip, loose);
+    const unknown = await scoreFilesWithBank({ bankFile: out, files: [loose], dn: 'none', settings: settings() });
+    expect(unknown.files).toHaveLength(1);
+  });
+
+  it('builds a bank of one section when asked, and refuses a section that is not there', async () => {
+    const out = path.join(dir, 'banks-section', 'fan-s00.grbank');
+    const built = await buildBankFromDataset({ ...fanBankRecipe(dir, out, 5), section: '00', settings: settings() });
+    expect(built.header).toMatchObject({ machineType: 'fan', section: '00' });
+    const missing = await genrepRejection(
+      buildBankFromDataset({ ...fanBankRecipe(dir, out, 5), section: '07', settings: settings() }),
+    );
+    expect(missing.message).toMatch(/07/);
   });
 
   it('lists an unreadable bank with its error instead of hiding it', async () => {

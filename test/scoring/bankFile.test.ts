@@ -6,6 +6,7 @@ import type { BankFileHeader } from '../../worker/src/protocol/bankHeader';
 import type { Domain } from '../../worker/src/protocol/vocabulary';
 import {
   BANK_MAGIC,
+  bankHeader,
   buildBanks,
   buildHnsw,
   decodeBank,
@@ -88,6 +89,33 @@ describe('bank files', () => {
     });
     expect(bytes.length).toBe(16 + h + 60 * dim * 4 + 32);
     expect(new Float32Array(bytes.slice(16 + h, 16 + h + 4).buffer)[0]).toBe(train[0]);
+  });
+
+  it('records the machine type and section after pooling only when known; old headers read back unchanged', () => {
+    const headerText = (bytes: Uint8Array): string =>
+      Buffer.from(bytes.subarray(16, 16 + Buffer.from(bytes).readUInt32LE(12))).toString('utf8');
+    const plain = encodeBank(bank());
+    expect(headerText(plain)).not.toMatch(/machineType|section"/);
+    // A bank without them (every bank written before they were recorded) re-encodes to the same bytes.
+    expect(Buffer.from(encodeBank(decodeBank(plain)))).toEqual(Buffer.from(plain));
+    expect(bankHeader(decodeBank(plain)).machineType).toBeUndefined();
+
+    const typed = encodeBank(bank(), { machineType: 'fan', section: '00' });
+    expect(headerText(typed)).toContain('"pooling":"temporal","machineType":"fan","section":"00","dim":8,');
+    const loaded = decodeBank(typed);
+    expect(loaded.meta).toMatchObject({ machineType: 'fan', section: '00' });
+    expect(bankHeader(loaded, loaded.meta)).toMatchObject({ machineType: 'fan', section: '00', embedder: 'beats_ft1' });
+    expect(Buffer.from(encodeBank(loaded))).toEqual(Buffer.from(typed));
+    // The rows are the same bytes; only the header (and so the checksum) grew.
+    const rows = (b: Uint8Array): Buffer => {
+      const h = Buffer.from(b).readUInt32LE(12);
+      return Buffer.from(b.subarray(16 + h, b.length - 32));
+    };
+    expect(rows(typed)).toEqual(rows(plain));
+    // A section is left out when null (a bank mixing sections), the type kept.
+    expect(headerText(encodeBank(bank(), { machineType: 'pump', section: null }))).toMatch(
+      /"machineType":"pump","dim"/,
+    );
   });
 
   it("keeps format 1's spelling on disk: MemMixup's K_s is written and read as `ks`", async () => {
@@ -203,6 +231,8 @@ describe('bank files read as data (every header field checked, the rows finite, 
       [(h) => (h.counts['extra'] = 1), 'counts.extra', /counts rows of no bank/],
       [(h) => (h['groups'] = ['source', 'source']), 'groups[1]', /repeats the bank name "source"/],
       [(h) => (h['layer'] = -2), 'layer', /non-negative integer or null, got -2/],
+      [(h) => (h['machineType'] = ''), 'machineType', /must be a non-empty name, got ""/],
+      [(h) => (h['section'] = 0), 'section', /must be a non-empty name, got 0/],
       [
         (h) => (h['inductiveStats'] = [{ kn: 2, banks: { source: { mean: 1, std: 1 } } }]),
         'inductiveStats[0].banks.target',

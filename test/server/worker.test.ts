@@ -36,6 +36,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 function writeConfig(name: string, config: Record<string, unknown>): string {
   const file = path.join(dir, name);
   writeFileSync(
@@ -153,10 +155,12 @@ describe('the worker process over stdio', () => {
     const out = path.join(dir, 'banks', 'fan-L1.grbank');
     const built = await worker.request('genrep/buildBank', fanBankRecipe(dir, out, 5));
     expect(built.rows).toEqual({ source: 12, target: 3 });
+    expect(built.header).toMatchObject({ machineType: 'fan', section: '00' });
     const { banks } = await worker.request('genrep/listBanks', {
       dirs: [path.join(dir, 'banks'), path.join(dir, 'no-banks-here')],
     });
     expect(banks.map((b) => b.file)).toEqual([out]);
+    expect(banks[0]!.header).toMatchObject({ machineType: 'fan', section: '00' });
     const test = (name: string): string => path.join(dir, 'data', 'fan', 'test', name);
     const files = [
       test('section_00_source_test_normal_0000_spd_200.wav'),
@@ -180,6 +184,56 @@ describe('the worker process over stdio', () => {
     expect(err.message).toMatch(/notes\.txt: is not a \.wav file/);
     const err2 = await rejectionOf(worker.request('genrep/scoreFiles', { bankFile, files: [disguised], dn: 'none' }));
     expect(err2.data).toMatchObject({ file: disguised });
+  });
+
+  it('resolves clips against the roots, refuses a pump clip for the fan bank unless allowed, and logs each job', async () => {
+    const logs: string[] = [];
+    const listener = worker.connection.onNotification('window/logMessage', (m: { message: string }) =>
+      logs.push(m.message),
+    );
+    const bankFile = path.join(dir, 'banks', 'fan-L1.grbank');
+    const root = path.join(dir, 'data');
+    const pumpClip = path.join(root, 'pump', 'test', 'section_00_source_test_normal_0000_spd_250.wav');
+    const loose = path.join(dir, 'loose.wav');
+    const { clips } = await worker.request('genrep/resolveClips', { files: [pumpClip, loose], roots: [root] });
+    expect(clips).toMatchObject([
+      { path: pumpClip, how: 'dataset', root, machineType: 'pump', section: '00', domain: 'source', split: 'test' },
+      { path: loose, how: 'unknown', machineType: null },
+    ]);
+    const err = await rejectionOf(
+      worker.request('genrep/scoreFiles', { bankFile, files: [pumpClip], dn: 'none', datasetRoots: [root] }),
+    );
+    expect(err.code).toBe(WORKER_ERROR_CODES.BAD_INPUT);
+    expect(err.data).toMatchObject({ file: bankFile, field: 'allowOtherMachineType', expected: 'fan' });
+    expect(err.message).toMatch(/machine type 'fan', but 1 file is of machine type 'pump'/);
+    const scored = await worker.request('genrep/scoreFiles', {
+      bankFile,
+      files: [pumpClip],
+      dn: 'none',
+      datasetRoots: [root],
+      allowOtherMachineType: true,
+    });
+    expect(scored.bank).toMatchObject({ machineType: 'fan', section: '00' });
+    const pumpBank = path.join(dir, 'banks', 'pump-L1.grbank');
+    await worker.request('genrep/buildBank', { ...fanBankRecipe(dir, pumpBank, 5), machineType: 'pump' });
+    listener.dispose();
+    const building = `building the pump memory bank from ${root} (layer 1) into ${pumpBank}`;
+    expect(logs).toContain(`${building}: started`);
+    expect(logs).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^${escape(building)}: saved, 12 source \\+ 3 target clips, embedder fbank-stats`),
+      ),
+    );
+    const scoring = `scoring 1 file against ${bankFile}`;
+    expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^${escape(scoring)}: started$`)));
+    expect(logs).toContainEqual(
+      expect.stringMatching(new RegExp(`^${escape(scoring)}: failed: .*machine type 'pump'`)),
+    );
+    expect(logs).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^${escape(scoring)}: [01] of 1 flagged as anomalous \\(threshold .*\\) \\(\\d+\\.\\d s\\)$`),
+      ),
+    );
   });
 
   it('refuses a bank built with another embedder than the one selected', async () => {

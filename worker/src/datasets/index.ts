@@ -24,3 +24,4 @@ export {
   parseDcase2020Name,
   parseDcase2023Name,
 } from './fileNames';
+export { resolveClip, resolveClips, type ResolveOptions } from './resolveClip';

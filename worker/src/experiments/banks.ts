@@ -4,11 +4,12 @@ import type {
   BuildBankParams,
   BuildBankResult,
   ScoreFilesParams,
+  ResolvedClip,
   ScoreFilesResult,
   WorkDoneProgressParams,
 } from '../protocol/workerProtocol';
 import { PAPER_DEFAULTS, type Pooling } from '../protocol/vocabulary';
-import { discoverDataset, type Layout } from '../datasets';
+import { discoverDataset, resolveClips, type Layout } from '../datasets';
 import { POOLINGS, type Embedder } from '../embedders';
 import { fileError, GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
@@ -56,15 +57,24 @@ export interface BuildBankOptions
 }
 
 export async function buildBankFromDataset(o: BuildBankOptions): Promise<BuildBankResult> {
+  o.onProgress?.({ stage: 'discover', done: 0, total: 1, message: `finding the ${o.machineType} training clips` });
   const dataset = await discoverDataset({
     root: o.root,
     ...(o.layout ? { layout: o.layout } : {}),
     machineTypes: [o.machineType],
+    ...(o.section !== undefined ? { sections: [o.section] } : {}),
     scoringOnly: true,
   });
   // discoverDataset keeps exactly the one machine type asked for, or says it is missing.
   const [machine] = dataset.machines;
   if (!machine) throw new GenrepError(`bank: no machine type ${o.machineType} in ${o.root}`, 'INTERNAL');
+  if (machine.train.length === 0) {
+    const which = o.section !== undefined ? ` of section ${o.section}` : '';
+    throw fileError(o.root, `machine type ${o.machineType} has no training clips${which}`, 'BAD_INPUT', {
+      field: 'machineType',
+      expected: `${o.machineType}/train/*.wav`,
+    });
+  }
   const embedder = await openEmbedder(o.embedder, o.settings);
   try {
     checkLayer(embedder, o.layer);
@@ -77,20 +87,29 @@ export async function buildBankFromDataset(o: BuildBankOptions): Promise<BuildBa
     );
     const domains = machine.train.map((c) => c.domain);
     const hasDomains = domains.every((d): d is Domain => d !== undefined);
+    // The type and (when there is only one) the section, so that scoring can tell a clip of another type.
+    const sections = [...new Set(machine.train.map((c) => c.section))];
+    const meta = {
+      embedder: embedder.id,
+      layer: o.layer,
+      pooling: o.pooling,
+      machineType: o.machineType,
+      section: sections.length === 1 ? sections[0]! : null,
+    };
     const banks = buildBanks({
       train: extracted.features,
       dim: extracted.dim,
       ...(hasDomains ? { trainDomains: domains } : {}),
       kn: o.K_n,
       mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { K_s: o.mixup.K_s, lambda: o.mixup.lambda } : null,
-      meta: { embedder: embedder.id, layer: o.layer, pooling: o.pooling },
+      meta,
       names: { train: `${o.machineType} training clips` },
     });
     o.onProgress?.({ stage: 'score', done: 0, total: 1, message: 'leave-one-out statistics for inductive DN' });
     // Computed now and stored in the header, so scoring a few clips later needs no pass over the training rows.
     if (hasDomains) await inductiveStats(banks);
-    await saveBank(o.out, banks, { embedder: embedder.id, layer: o.layer, pooling: o.pooling });
-    const header = bankHeader(banks, { embedder: embedder.id, layer: o.layer, pooling: o.pooling });
+    await saveBank(o.out, banks, meta);
+    const header = bankHeader(banks, meta);
     const source = hasDomains ? domains.filter((d) => d === 'source').length : machine.train.length;
     return { file: o.out, rows: { source, target: machine.train.length - source }, header };
   } finally {
@@ -109,6 +128,9 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<Omit<Sco
   }
   const banks = await loadBank(o.bankFile);
   const header = bankHeader(banks, banks.meta);
+  if (header.machineType !== undefined && o.allowOtherMachineType !== true) {
+    checkMachineType(o.bankFile, header.machineType, await resolveClips(o.files, o.datasetRoots ?? []));
+  }
   const embedder = await openEmbedder(o.embedder ?? 'fbank-stats', o.settings);
   try {
     if (header.embedder !== null && header.embedder !== embedder.id) {
@@ -156,6 +178,28 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<Omit<Sco
   } finally {
     await embedder.dispose();
   }
+}
+
+/**
+ * Refuses clips whose machine type is known and differs from the bank's: their distances to another machine's
+ * normal sounds say nothing about anomalies (issue: a pump clip scored against the fan bank without a question).
+ * Files of unknown type pass, since nothing says they differ.
+ */
+export function checkMachineType(bankFile: string, bankType: string, clips: readonly ResolvedClip[]): void {
+  const other = clips.filter((c) => c.machineType !== null && c.machineType !== bankType);
+  const [first] = other;
+  if (!first) return;
+  const types = [...new Set(other.map((c) => c.machineType))].join("', '");
+  const count = other.length === 1 ? '1 file is' : `${other.length} files are`;
+  throw fileError(
+    bankFile,
+    `is a memory bank of machine type '${bankType}', but ${count} of machine type '${types}' ` +
+      `(${path.basename(first.path)}: ${first.reason}); score ${other.length === 1 ? 'it' : 'them'} against a ` +
+      `'${first.machineType}' bank, or allow another machine type explicitly (allowOtherMachineType, ` +
+      '--allow-other-machine-type)',
+    'BAD_INPUT',
+    { field: 'allowOtherMachineType', expected: bankType },
+  );
 }
 
 /** Every readable bank file in a folder (not recursive), with its header; unreadable ones are reported, not hidden. */

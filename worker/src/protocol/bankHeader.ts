@@ -9,6 +9,13 @@ export interface BankFileHeader {
   embedder: string | null;
   layer: number | null;
   pooling: string | null;
+  /**
+   * The machine type whose training clips the bank holds, when it was built from a dataset (absent in banks written
+   * before it was recorded and in banks of bare features): scoring refuses clips of another type unless told.
+   */
+  machineType?: string;
+  /** The section of those clips when they all come from one (absent when the bank mixes sections). */
+  section?: string;
   dim: number;
   dtype: 'float32';
   kind: BankKind;

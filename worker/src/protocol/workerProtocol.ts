@@ -238,6 +238,8 @@ export interface BuildBankParams extends WorkDoneProgressParams {
   mixup: MemMixup | null;
   /** The .grbank file to write. */
   out: string;
+  /** Only this section's training clips (default: every section of the machine type). */
+  section?: string;
 }
 
 export interface BuildBankResult {
@@ -257,6 +259,16 @@ export interface ScoreFilesParams extends WorkDoneProgressParams {
    * (BAD_INPUT, field 'embedder', expected = the bank's embedder id) instead of scoring in another feature space.
    */
   embedder?: EmbedderConfig;
+  /**
+   * Dataset roots to work out each file's machine type from (resolveClips); files outside them are resolved from
+   * their folder and DCASE file names.
+   */
+  datasetRoots?: string[];
+  /**
+   * Score files whose machine type differs from the one the bank records. Without it such a selection is refused
+   * (BAD_INPUT, field 'allowOtherMachineType', naming both types); files of unknown type are never refused.
+   */
+  allowOtherMachineType?: boolean;
 }
 
 export interface ScoredFile {
@@ -289,6 +301,46 @@ export interface ListBanksResult {
   banks: BankListing[];
   /** Files that look like banks but cannot be read, and folders that do not exist. */
   problems: { path: string; message: string }[];
+}
+
+/** How resolveClips worked out a file's machine type. */
+export type ClipResolutionKind =
+  /** Inside a dataset root, at `<root>/<type>/{train,test}/…` (or `<root>/{train,test}/…` for a one-type root). */
+  | 'dataset'
+  /** Outside every root: the folder above train/ or test/ and the DCASE file-name rules. */
+  | 'file-name'
+  /** The roots (or a symbolic link's two paths) name different machine types: see `candidates`. */
+  | 'ambiguous'
+  /** Nothing says which machine type it is. */
+  | 'unknown';
+
+export interface ResolvedClip {
+  /** The file as given, made absolute. */
+  path: string;
+  how: ClipResolutionKind;
+  /** The dataset root the file lies in ('dataset'), else null. */
+  root: string | null;
+  /** null for 'ambiguous' and 'unknown'. */
+  machineType: string | null;
+  /** DCASE section or machine ID, "00" in the generic layout; null where nothing says. */
+  section: string | null;
+  domain: Domain | null;
+  split: 'train' | 'test' | null;
+  /** One sentence saying how it was resolved (for logs and pickers). */
+  reason: string;
+  /** For 'ambiguous': each root and the machine type it gives. */
+  candidates?: { root: string; machineType: string }[];
+}
+
+export interface ResolveClipsParams {
+  files: string[];
+  /** Dataset roots (the genrep.datasetRoots setting and the workspace's run configs' roots). */
+  roots: string[];
+}
+
+export interface ResolveClipsResult {
+  /** One per file, in the order given. */
+  clips: ResolvedClip[];
 }
 
 // ─── Clips: spectrogram and playable audio for the results panel ──────────────────────────────────────────────────
@@ -398,6 +450,7 @@ export interface WorkerRequests {
   'genrep/buildBank': { params: BuildBankParams; result: BuildBankResult };
   'genrep/scoreFiles': { params: ScoreFilesParams; result: ScoreFilesResult };
   'genrep/listBanks': { params: ListBanksParams; result: ListBanksResult };
+  'genrep/resolveClips': { params: ResolveClipsParams; result: ResolveClipsResult };
   'genrep/spectrogram': { params: SpectrogramParams; result: SpectrogramResult };
   'genrep/clipAudio': { params: ClipAudioParams; result: ClipAudioResult };
   'genrep/listModels': { params: ListModelsParams; result: ListModelsResult };
@@ -442,6 +495,10 @@ export const WORKER_REQUESTS = {
   },
   'genrep/scoreFiles': { job: true, summary: 'Score WAV files against a saved memory bank.' },
   'genrep/listBanks': { job: false, summary: 'List the .grbank files in folders, with their headers.' },
+  'genrep/resolveClips': {
+    job: false,
+    summary: "Work out each WAV file's dataset root, machine type, section, domain and split, and how.",
+  },
   'genrep/spectrogram': { job: false, summary: "A clip's log-mel fbank, downsampled, for display." },
   'genrep/clipAudio': { job: false, summary: 'A clip as 16-bit PCM WAV bytes, for playback.' },
   'genrep/listModels': { job: false, summary: 'The known BEATs checkpoints and whether each is present.' },

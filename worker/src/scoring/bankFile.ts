@@ -63,6 +63,9 @@ export function bankHeader(bank: MemoryBanks, meta: BankMeta = {}): BankFileHead
     embedder: m.embedder ?? null,
     layer: m.layer ?? null,
     pooling: m.pooling ?? null,
+    // Written only when known, so banks without them keep the header (and bytes) they always had.
+    ...(typeof m.machineType === 'string' ? { machineType: m.machineType } : {}),
+    ...(typeof m.section === 'string' ? { section: m.section } : {}),
     dim: bank.dim,
     dtype: 'float32',
     kind: bank.kind,

@@ -244,7 +244,21 @@ function checkMeta(header: Json, file: string): BankMeta {
   if (layer !== null && !isInt(layer, 0, Number.MAX_SAFE_INTEGER)) {
     throw bad(file, 'layer', `must be a non-negative integer or null, got ${describeValue(layer)}`);
   }
-  return { embedder: text('embedder'), layer, pooling: text('pooling') };
+  // Optional names (absent in banks written before they were recorded): kept out of the meta when absent, so the
+  // header read back is the header written.
+  const optional = (field: 'machineType' | 'section'): BankMeta => {
+    if (!Object.hasOwn(header, field)) return {};
+    const v = header[field];
+    if (typeof v !== 'string' || v === '') throw bad(file, field, `must be a non-empty name, got ${describeValue(v)}`);
+    return { [field]: v };
+  };
+  return {
+    embedder: text('embedder'),
+    layer,
+    pooling: text('pooling'),
+    ...optional('machineType'),
+    ...optional('section'),
+  };
 }
 
 /**

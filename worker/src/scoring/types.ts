@@ -14,6 +14,9 @@ export interface BankMeta {
   embedder?: string | null;
   layer?: number | null;
   pooling?: string | null;
+  /** Recorded in bank files (BankFileHeader.machineType), never compared by checkExpected. */
+  machineType?: string | null;
+  section?: string | null;
 }
 
 /** Names the inputs in error messages (file paths in the CLI). */

@@ -16,7 +16,7 @@ import {
 } from '../protocol/workerProtocol';
 import { PAPER_DEFAULTS } from '../protocol/vocabulary';
 import { toResponseError } from './errorMapping';
-import { buildBank, listBanks, scoreFiles } from './handlers/banks';
+import { buildBank, listBanks, resolveClipFiles, scoreFiles } from './handlers/banks';
 import { clipAudio, spectrogram } from './handlers/clips';
 import { listDatasets } from './handlers/datasets';
 import { results, run, validateConfig } from './handlers/experiments';
@@ -84,14 +84,15 @@ const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
   'genrep/buildBank': job(
     'genrep/buildBank',
     (p) => `GenRep: building the ${p.machineType} memory bank (layer ${p.layer})`,
-    (p, ctx, s) => buildBank(p, ctx, s.settings()),
+    (p, ctx, s) => buildBank(p, ctx, s.settings(), (type, line) => s.log(type, line)),
   ),
   'genrep/scoreFiles': job(
     'genrep/scoreFiles',
     (p) => `GenRep: scoring ${p.files.length} file${p.files.length === 1 ? '' : 's'}`,
-    (p, ctx, s) => scoreFiles(p, ctx, s.settings()),
+    (p, ctx, s) => scoreFiles(p, ctx, s.settings(), (type, line) => s.log(type, line)),
   ),
   'genrep/listBanks': (p) => listBanks(p),
+  'genrep/resolveClips': (p) => resolveClipFiles(p),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
   'genrep/listModels': (p, s) => Promise.resolve(listModels(s.settings({ modelDir: p.modelDir }))),
