@@ -54,6 +54,8 @@ export interface BankJobOptions {
 export interface BuildBankOptions
   extends Omit<BuildBankParams, keyof WorkDoneProgressParams | 'layout'>, BankJobOptions {
   layout?: Layout;
+  /** Lower a K_s above the source clips to their number instead of refusing it (the CLI's default K_s is 990). */
+  capKs?: boolean;
 }
 
 export async function buildBankFromDataset(o: BuildBankOptions): Promise<BuildBankResult> {
@@ -96,12 +98,14 @@ export async function buildBankFromDataset(o: BuildBankOptions): Promise<BuildBa
       machineType: o.machineType,
       section: sections.length === 1 ? sections[0]! : null,
     };
+    const sources = domains.filter((d) => d === 'source').length;
+    const ks = (K_s: number): number => (o.capKs === true ? Math.max(1, Math.min(K_s, sources)) : K_s);
     const banks = buildBanks({
       train: extracted.features,
       dim: extracted.dim,
       ...(hasDomains ? { trainDomains: domains } : {}),
       kn: o.K_n,
-      mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { K_s: o.mixup.K_s, lambda: o.mixup.lambda } : null,
+      mixup: hasDomains && o.mixup && o.mixup.K_s > 0 ? { K_s: ks(o.mixup.K_s), lambda: o.mixup.lambda } : null,
       meta,
       names: { train: `${o.machineType} training clips` },
     });

@@ -9,6 +9,8 @@ import { registerDemoCommand } from './demo';
 import { registerScoreFeaturesCommand } from './scoreFeatures';
 import { registerMetricsCommand } from './metrics';
 import { registerSynthCommand } from './synth';
+import { registerBankCommand } from './bank';
+import { registerScoreCommand } from './score';
 
 /** Each command lives in its own module and registers itself here; the order is the order `--help` lists them. */
 export function registerCommands(program: Command): void {
@@ -18,6 +20,8 @@ export function registerCommands(program: Command): void {
   registerFbankCommand(program);
   registerRunCommand(program);
   registerDemoCommand(program);
+  registerBankCommand(program);
+  registerScoreCommand(program);
   registerScoreFeaturesCommand(program);
   registerMetricsCommand(program);
   registerSynthCommand(program);
