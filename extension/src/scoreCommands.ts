@@ -245,6 +245,10 @@ async function decide(
     }
     case 'pickAny': {
       const why = group.files[0]?.reason ?? 'machine type unknown';
+      if (plan.banks.length === 0) {
+        s.ctx.log.warn(`score: no memory bank to score the ${files} of unknown machine type against (${why})`);
+        return 'skip';
+      }
       const bank = await pickBankFor(
         group,
         plan.banks,
