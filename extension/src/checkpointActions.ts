@@ -10,8 +10,26 @@ import * as vscode from 'vscode';
 export async function openModelsFolder(modelDir: string): Promise<void> {
   const uri = vscode.Uri.file(modelDir);
   await vscode.workspace.fs.createDirectory(uri);
-  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
-  else await vscode.commands.executeCommand('revealFileInOS', uri);
+  if (vscode.workspace.getWorkspaceFolder(uri)) {
+    await vscode.commands.executeCommand('revealInExplorer', uri);
+    return;
+  }
+  // The OS file manager is on this machine only in a local desktop window; in a browser (code-server) or a remote
+  // window it would open nothing, so the folder is offered as a workspace folder (files can be dropped on it there).
+  if (vscode.env.uiKind === vscode.UIKind.Desktop && vscode.env.remoteName === undefined) {
+    await vscode.commands.executeCommand('revealFileInOS', uri);
+    return;
+  }
+  const choice = await vscode.window.showInformationMessage(
+    `GenRep: the model folder is ${modelDir}.`,
+    'Add to Workspace',
+    'Copy Path',
+  );
+  if (choice === 'Copy Path') await vscode.env.clipboard.writeText(modelDir);
+  if (choice === 'Add to Workspace') {
+    const at = vscode.workspace.workspaceFolders?.length ?? 0;
+    vscode.workspace.updateWorkspaceFolders(at, 0, { uri, name: 'GenRep models' });
+  }
 }
 
 /**

@@ -186,7 +186,10 @@ export function runItemView(entry: RunEntry, now?: Date): RunItemView {
   };
 }
 
-/** Open Results' QuickPick row: the run's name, its date, and the folder (relative to the workspace when inside). */
+/**
+ * A QuickPick row for a run (Open Results and the Runs commands): its name, its date and score, and its folder (the
+ * config of a run without one), relative to the workspace when inside it.
+ */
 export function resultsPickRow(
   entry: RunEntry,
   relative: (file: string) => string,
@@ -196,7 +199,7 @@ export function resultsPickRow(
   return {
     label: entry.name,
     description: [entry.date ? shortTime(entry.date, now) : '', score ?? ''].filter((p) => p !== '').join(' · '),
-    detail: entry.folder ? relative(entry.folder) : '',
+    detail: entry.folder ? relative(entry.folder) : entry.configFile ? relative(entry.configFile) : '',
   };
 }
 

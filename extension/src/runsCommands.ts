@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
-import { comparisonMarkdown, type RunEntry } from './runEntries';
+import { openReport } from './reportView';
+import { comparisonMarkdown, resultsPickRow, type RunEntry } from './runEntries';
 import type { RunsTreeProvider } from './runsTree';
 import { revealFile, ResultsPanel } from './resultsPanel';
 
@@ -29,14 +30,21 @@ async function pickRun(
 ): Promise<RunEntry | undefined> {
   const entries = (await runs.refresh()).filter(keep);
   if (entries.length === 0) {
-    void vscode.window.showInformationMessage('GenRep: no run in this workspace fits; run an experiment first.');
+    offerRun('GenRep: no run in this workspace fits; run an experiment first.');
     return undefined;
   }
   const choice = await vscode.window.showQuickPick(
-    entries.map((e) => ({ label: e.name, description: e.date, detail: e.folder ?? e.configFile, entry: e })),
+    entries.map((e) => ({ ...resultsPickRow(e, (f) => vscode.workspace.asRelativePath(f)), entry: e })),
     { placeHolder, matchOnDescription: true, matchOnDetail: true },
   );
   return choice?.entry;
+}
+
+/** A notice that there is nothing to act on yet, with the way to make something. */
+function offerRun(message: string): void {
+  void vscode.window.showInformationMessage(message, 'Run Experiment').then(async (choice) => {
+    if (choice) await vscode.commands.executeCommand('genrep.runExperiment');
+  });
 }
 
 export function createRunsCommands(ctx: Ctx, runs: RunsTreeProvider): Record<RunsCommandId, Handler> {
@@ -55,15 +63,7 @@ export function createRunsCommands(ctx: Ctx, runs: RunsTreeProvider): Record<Run
 
     'genrep.runs.openReport': async (arg) => {
       const entry = await entryOr(arg, 'Run whose report to open', (e) => e.reportFile !== undefined);
-      if (!entry?.reportFile) return;
-      const opened = await vscode.env.openExternal(vscode.Uri.file(entry.reportFile));
-      if (!opened) {
-        const choice = await vscode.window.showWarningMessage(
-          `GenRep: the browser did not open ${entry.reportFile}.`,
-          'Reveal Run Folder',
-        );
-        if (choice && entry.folder) await revealFile(entry.folder);
-      }
+      if (entry?.reportFile) await openReport({ ...entry, reportFile: entry.reportFile });
     },
 
     'genrep.runs.compare': async (arg, selected) => {
@@ -77,7 +77,7 @@ export function createRunsCommands(ctx: Ctx, runs: RunsTreeProvider): Record<Run
       if (finished.length < 2) {
         const all = (await runs.refresh()).filter((e) => e.status === 'complete');
         if (all.length < 2) {
-          void vscode.window.showInformationMessage(
+          offerRun(
             'GenRep: comparing needs two or more finished runs; this workspace has ' +
               `${all.length === 0 ? 'none' : 'one'}.`,
           );
@@ -85,9 +85,7 @@ export function createRunsCommands(ctx: Ctx, runs: RunsTreeProvider): Record<Run
         }
         const picks = await vscode.window.showQuickPick(
           all.map((e) => ({
-            label: e.name,
-            description: e.date,
-            detail: e.folder,
+            ...resultsPickRow(e, (f) => vscode.workspace.asRelativePath(f)),
             picked: finished.some((f) => f.key === e.key),
             entry: e,
           })),

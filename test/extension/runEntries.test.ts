@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   comparisonMarkdown,
@@ -9,7 +12,12 @@ import {
   type RunEntry,
   type RunRecord,
 } from '../../extension/src/runEntries';
+import { parseRunConfig } from '../../worker/src/config/loadConfig';
+import { readResults } from '../../worker/src/experiments/readResults';
+import { runExperiment } from '../../worker/src/experiments/run';
 import type { Metrics } from '../../worker/src/protocol/results';
+import { resolveSettings } from '../../worker/src/settings';
+import { writeTinyDataset } from '../helpers/tinyDataset';
 
 // Local-time dates, so the expected "HH:MM" hold in any time zone.
 const now = new Date(2026, 11, 3, 18, 0);
@@ -172,5 +180,51 @@ describe('run history entries', () => {
     expect(text).toContain('| **overall** | 50.00% | — |');
     expect(text).toContain('## pAUC');
     expect(text).toContain('| pump | 52.00% | 52.00% |');
+  });
+});
+
+describe('run history of a real run', () => {
+  it('reads what genrep run writes: name, embedder, official score, folder and report', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-runs-view-'));
+    try {
+      writeTinyDataset(path.join(dir, 'data'), { machines: ['fan'], trainSource: 8, trainTarget: 2, testPerGroup: 2 });
+      const configFile = path.join(dir, 'tiny.genrep.json');
+      const text = JSON.stringify({
+        name: 'tiny',
+        dataset: { root: 'data' },
+        embedder: 'fbank-stats',
+        mixup: { K_s: 4, lambda: 0.9 },
+        cacheDir: 'cache',
+        output: 'runs/tiny',
+      });
+      writeFileSync(configFile, text);
+      const loaded = parseRunConfig(text, configFile);
+      const outcome = await runExperiment(loaded, resolveSettings({ runConfig: loaded.config, env: process.env }));
+      const results = await readResults(outcome.resultsFile);
+      const entry = parsed(readFileSync(outcome.resultsFile, 'utf8'), outcome.resultsFile);
+      expect(entry).toMatchObject({
+        name: 'tiny',
+        status: 'complete',
+        folder: path.join(dir, 'runs', 'tiny'),
+        configFile,
+        embedder: results.embedder.id,
+        overall: results.variants[0]!.overall,
+      });
+      expect(entry.reportFile && existsSync(entry.reportFile)).toBe(true);
+      expect(entry.machines).toEqual([{ machineType: 'fan', metrics: results.variants[0]!.machines[0]!.metrics }]);
+      const official = results.variants[0]!.overall!.official!;
+      expect(runItemView(entry).description).toContain(`official ${(official * 100).toFixed(2)}%`);
+      // A run of the same config that finished after a cancelled one supersedes its record.
+      const cancelled: RunRecord = {
+        id: 'r',
+        configFile,
+        name: 'tiny',
+        startedAt: results.startedAt,
+        status: 'cancelled',
+      };
+      expect(runHistory([entry], [cancelled]).map((e) => e.status)).toEqual(['complete']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
