@@ -19,12 +19,22 @@ export const COMMANDS = {
   'genrep.removeDatasetRoot': 'Remove Dataset Root',
   'genrep.playClip': 'Play Clip',
   'genrep.revealClip': 'Reveal in File Explorer',
+  'genrep.runs.open': 'Open Run',
+  'genrep.runs.revealFolder': 'Reveal Run Folder',
+  'genrep.runs.openReport': 'Open Report in Browser',
+  'genrep.runs.compare': 'Compare Runs',
+  'genrep.runs.runAgain': 'Run Again',
+  'genrep.runs.refresh': 'Refresh Runs',
+  'genrep.gettingStarted': 'Get Started',
 } as const;
 
 export type CommandId = keyof typeof COMMANDS;
 
 export const VIEW_CONTAINER_ID = 'genrep';
 export const DATASET_VIEW_ID = 'genrep.datasets';
+export const RUNS_VIEW_ID = 'genrep.runs';
+/** The walkthrough as workbench.action.openWalkthrough names it: `<publisher>.<name>#<id in package.json>`. */
+export const WALKTHROUGH_ID = 'genrep.genrep#gettingStarted';
 export const RESULTS_PANEL_TYPE = 'genrep.results';
 
 /**

@@ -2,15 +2,20 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PaperDefaults } from '../../worker/src/protocol/vocabulary';
-import type { CommandId } from './commandIds';
+import type { ModelListing } from '../../worker/src/protocol/workerProtocol';
+import { WALKTHROUGH_ID, type CommandId } from './commandIds';
 import { addDatasetRoot, config, removeDatasetRoot, workspaceFolder } from './config';
 import { runConfigTemplate, slug } from './configTemplate';
 import { isNode, pathOf, relativeLabel } from './commandArgs';
 import { openAt, type Ctx } from './ctx';
 import { configRoots, type DatasetTreeProvider } from './datasetTree';
 import type { DatasetNode } from './datasetTreeModel';
+import { featuresKeptAfter } from './errorPresentation';
 import { revealFile, ResultsPanel } from './resultsPanel';
 import type { RunConfigDiagnostics } from './runConfigDiagnostics';
+import { resultsPickRow } from './runEntries';
+import { createRunsCommands } from './runsCommands';
+import type { RunsTreeProvider } from './runsTree';
 import { chooseRunTarget } from './runTargets';
 import { buildBankCommand, scoreSelectedFiles } from './scoreCommands';
 
@@ -23,6 +28,7 @@ export interface Services {
   ctx: Ctx;
   tree: DatasetTreeProvider;
   diagnostics: RunConfigDiagnostics;
+  runs: RunsTreeProvider;
 }
 
 type Handler = (...args: unknown[]) => Promise<unknown>;
@@ -60,12 +66,26 @@ async function runConfigFile(s: Services, file: string): Promise<void> {
     return;
   }
   let outcome;
+  // The Runs view shows it as running, and keeps it as cancelled or failed: those runs leave no files behind.
+  const record = await s.runs.startRun(file, name.replace(/\.genrep\.json$/i, ''));
+  let featuresKept: number | undefined;
   try {
-    outcome = await s.ctx.job('genrep/run', { configFile: file }, `GenRep: running ${name}`);
+    outcome = await s.ctx.job('genrep/run', { configFile: file }, `GenRep: running ${name}`, (value) => {
+      featuresKept = featuresKeptAfter(featuresKept, value);
+    });
   } catch (err) {
-    s.ctx.reportFailure(`Running ${name}`, err, { retry: () => runConfigFile(s, file) });
+    const view = s.ctx.reportFailure(`Running ${name}`, err, {
+      retry: () => runConfigFile(s, file),
+      context: { kind: 'run', featuresKept },
+    });
+    await s.runs.finishRun(record, {
+      status: view.cancelled ? 'cancelled' : 'failed',
+      message: view.message,
+      ...(featuresKept !== undefined ? { featuresKept } : {}),
+    });
     return;
   }
+  await s.runs.finishRun(record, { status: 'complete' });
   s.ctx.log.info(`run ${outcome.name} finished in ${outcome.totalSec.toFixed(1)} s: ${outcome.resultsFile}`);
   await ResultsPanel.showResultsFile(s.ctx, outcome.resultsFile);
   const score = outcome.overall
@@ -167,9 +187,34 @@ async function pickRoot(s: Services): Promise<string | undefined> {
   return picked?.[0]?.fsPath;
 }
 
+/** Downloads a known checkpoint; a failure offers the ways that need no network (errorPresentation.ts). */
+async function downloadModel(s: Services, model: ModelListing, modelDir: string): Promise<void> {
+  try {
+    const result = await s.ctx.job(
+      'genrep/downloadCheckpoint',
+      { name: model.name },
+      `GenRep: downloading ${model.name}`,
+    );
+    const action = await vscode.window.showInformationMessage(
+      `${model.name}: ${result.status} (${result.path}).`,
+      'Use for Memory Banks',
+    );
+    if (action)
+      await vscode.workspace
+        .getConfiguration('genrep')
+        .update('embedder', model.name, vscode.ConfigurationTarget.Global);
+  } catch (err) {
+    s.ctx.reportFailure(`Downloading ${model.name}`, err, {
+      retry: () => downloadModel(s, model, modelDir),
+      context: { kind: 'download', name: model.name, file: model.file, modelDir },
+    });
+  }
+}
+
 export function createCommands(s: Services): Record<CommandId, Handler> {
   const { ctx, tree } = s;
   return {
+    ...createRunsCommands(ctx, s.runs),
     'genrep.runExperiment': async (arg) => {
       let explicit: string | undefined;
       if (isNode(arg)) {
@@ -205,12 +250,15 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
     'genrep.openResults': async (arg) => {
       let file = pathOf(arg);
       if (!file || !file.endsWith('.json')) {
-        const found = (await vscode.workspace.findFiles('**/results.json', '**/node_modules/**', 200)).map(
-          (u) => u.fsPath,
-        );
-        if (found.length === 1) file = found[0];
-        else if (found.length > 1) file = await pickFile(found, 'Results to open');
-        else {
+        const found = (await s.runs.refresh()).filter((e) => e.resultsFile !== undefined);
+        if (found.length === 1) file = found[0]!.resultsFile;
+        else if (found.length > 1) {
+          const choice = await vscode.window.showQuickPick(
+            found.map((entry) => ({ ...resultsPickRow(entry, relativeLabel), entry })),
+            { placeHolder: 'Run to open', matchOnDescription: true, matchOnDetail: true },
+          );
+          file = choice?.entry.resultsFile;
+        } else {
           const picked = await vscode.window.showOpenDialog({
             filters: { 'GenRep results': ['json'] },
             openLabel: 'Open Results',
@@ -239,23 +287,7 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
         { placeHolder: `BEATs checkpoint to download into ${models.modelDir} (~345 MiB each)` },
       );
       if (!choice) return;
-      try {
-        const result = await ctx.job(
-          'genrep/downloadCheckpoint',
-          { name: choice.model.name },
-          `GenRep: downloading ${choice.model.name}`,
-        );
-        const action = await vscode.window.showInformationMessage(
-          `${choice.model.name}: ${result.status} (${result.path}).`,
-          'Use for Memory Banks',
-        );
-        if (action)
-          await vscode.workspace
-            .getConfiguration('genrep')
-            .update('embedder', choice.model.name, vscode.ConfigurationTarget.Global);
-      } catch (err) {
-        ctx.reportFailure(`Downloading ${choice.model.name}`, err);
-      }
+      await downloadModel(s, choice.model, models.modelDir);
     },
 
     'genrep.createRunConfig': async (arg) => {
@@ -322,6 +354,10 @@ export function createCommands(s: Services): Record<CommandId, Handler> {
     'genrep.revealClip': async (arg) => {
       const file = pathOf(arg);
       if (file) await revealFile(file);
+    },
+
+    'genrep.gettingStarted': async () => {
+      await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
     },
   };
 }

@@ -8,7 +8,8 @@ import type {
   WorkerMethod,
   WorkerStatus,
 } from '../../worker/src/protocol/workerProtocol';
-import { presentFailure, type FailureAction, type FailureView } from './errorPresentation';
+import { chooseLocalCheckpoint, openModelsFolder, useFbankStats } from './checkpointActions';
+import { actionLabel, presentFailure, type FailureContext, type FailureView } from './errorPresentation';
 import { statusBarView } from './statusBarModel';
 import { describeExit, WorkerSupervisor, type WorkerState } from './supervisor';
 import { createLauncher, type RunningWorker } from './workerClient';
@@ -92,6 +93,8 @@ export class Ctx implements vscode.Disposable {
     method: M,
     params: Omit<ParamsOf<M>, 'workDoneToken'>,
     title: string,
+    /** Sees every progress report (a cancelled run's Run Again says how many clips' features it kept). */
+    observe?: (value: WorkDoneProgressValue) => void,
   ): Promise<ResultOf<M>> {
     return Promise.resolve(
       vscode.window.withProgress(
@@ -101,6 +104,7 @@ export class Ctx implements vscode.Disposable {
           const workDoneToken = `genrep-${process.pid}-${this.nextToken++}`;
           let shown = 0;
           const subscription = worker.client.onProgress(workDone, workDoneToken, (value) => {
+            observe?.(value);
             if (value.kind === 'end') return;
             const percentage = value.percentage ?? shown;
             progress.report({
@@ -126,19 +130,10 @@ export class Ctx implements vscode.Disposable {
   reportFailure(
     what: string,
     err: unknown,
-    extra: { retry?: () => unknown; buildBank?: () => unknown } = {},
+    extra: { retry?: () => unknown; buildBank?: () => unknown; context?: FailureContext } = {},
   ): FailureView {
-    const view = presentFailure(what, err);
+    const view = presentFailure(what, err, extra.context);
     this.log[view.cancelled ? 'info' : 'error'](view.message);
-    const labels: Record<FailureAction, string> = {
-      openLocation: 'Open File',
-      showLog: 'Show Log',
-      restartWorker: 'Restart Worker',
-      downloadCheckpoint: 'Download Checkpoint',
-      selectEmbedder: 'Change Embedder Setting',
-      buildBank: 'Build Memory Bank',
-      retry: 'Run Again',
-    };
     const actions = view.actions.filter((a) => a !== 'retry' || extra.retry !== undefined);
     const show =
       view.severity === 'info'
@@ -146,8 +141,8 @@ export class Ctx implements vscode.Disposable {
         : view.severity === 'warning'
           ? vscode.window.showWarningMessage
           : vscode.window.showErrorMessage;
-    void show(view.message, ...actions.map((a) => labels[a])).then(async (choice) => {
-      const action = actions.find((a) => labels[a] === choice);
+    void show(view.message, ...actions.map((a) => actionLabel(a, view))).then(async (choice) => {
+      const action = actions.find((a) => actionLabel(a, view) === choice);
       switch (action) {
         case 'openLocation':
           if (view.location) await openAt(view.location.file, view.location.range);
@@ -169,6 +164,15 @@ export class Ctx implements vscode.Disposable {
           break;
         case 'retry':
           await extra.retry?.();
+          break;
+        case 'openModelsFolder':
+          if (view.checkpoint) await openModelsFolder(view.checkpoint.modelDir);
+          break;
+        case 'chooseLocalCheckpoint':
+          if (view.checkpoint) await chooseLocalCheckpoint(this, view.checkpoint);
+          break;
+        case 'useFbankStats':
+          await useFbankStats();
           break;
         case undefined: // dismissed
           break;

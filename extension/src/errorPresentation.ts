@@ -9,7 +9,24 @@ import type { Range } from '../../worker/src/protocol/positions';
  * to actions).
  */
 export type FailureAction =
-  'openLocation' | 'showLog' | 'restartWorker' | 'downloadCheckpoint' | 'selectEmbedder' | 'buildBank' | 'retry';
+  | 'openLocation'
+  | 'showLog'
+  | 'restartWorker'
+  | 'downloadCheckpoint'
+  | 'selectEmbedder'
+  | 'buildBank'
+  | 'retry'
+  | 'openModelsFolder'
+  | 'chooseLocalCheckpoint'
+  | 'useFbankStats';
+
+/**
+ * What the failed request was, when the next step depends on it: a checkpoint download (whose way out offline is
+ * putting the file in place by hand) or an experiment run (cancelled runs resume from the feature cache).
+ */
+export type FailureContext =
+  | { kind: 'download'; name: string; file: string; modelDir: string }
+  | { kind: 'run'; featuresKept?: number | undefined };
 
 export interface FailureView {
   severity: 'error' | 'warning' | 'info';
@@ -21,6 +38,59 @@ export interface FailureView {
   cancelled: boolean;
   /** The worker died under the request (it is being restarted). */
   workerLost: boolean;
+  /** A cancelled run: clips whose features are in the cache, so running again starts from there. */
+  featuresKept?: number;
+  /** Where a checkpoint download's file goes (`<modelDir>/<file>`), for its actions. */
+  checkpoint?: { name: string; target: string; modelDir: string };
+}
+
+/** Each action's button; Run Again on a cancelled run says what it keeps. */
+export function actionLabel(action: FailureAction, view: Pick<FailureView, 'featuresKept' | 'checkpoint'>): string {
+  switch (action) {
+    case 'openLocation':
+      return 'Open File';
+    case 'showLog':
+      return 'Show Log';
+    case 'restartWorker':
+      return 'Restart Worker';
+    case 'downloadCheckpoint':
+      return 'Download Checkpoint';
+    case 'selectEmbedder':
+      return 'Change Embedder Setting';
+    case 'buildBank':
+      return 'Build Memory Bank';
+    case 'retry':
+      if (view.checkpoint) return 'Retry';
+      return view.featuresKept !== undefined ? `Run Again (${view.featuresKept} features kept)` : 'Run Again';
+    case 'openModelsFolder':
+      return 'Open Models Folder';
+    case 'chooseLocalCheckpoint':
+      return 'Choose a Local .pt…';
+    case 'useFbankStats':
+      return 'Use fbank-stats';
+    default: {
+      const unreachable: never = action;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Clips whose features are cached so far, from a job's progress reports: the extract stage reports after each
+ * batch is written to the cache (worker/src/experiments/extract.ts), counting cache hits too. Keeps the previous
+ * count for reports of other stages.
+ */
+export function featuresKeptAfter(
+  previous: number | undefined,
+  value: { kind: string; stage?: string; done?: number },
+): number | undefined {
+  return value.kind === 'report' && value.stage === 'extract' && typeof value.done === 'number' ? value.done : previous;
+}
+
+/** The file name a downloaded checkpoint must have in the model folder (joined with the folder's own separator). */
+export function checkpointTarget(modelDir: string, file: string): string {
+  const sep = modelDir.includes('\\') && !modelDir.includes('/') ? '\\' : '/';
+  return `${modelDir.replace(/[\\/]+$/, '')}${sep}${file}`;
 }
 
 interface ErrorLike {
@@ -45,7 +115,59 @@ const CODES = {
 /** vscode-jsonrpc's own: pending requests rejected because the connection was disposed, or sent on a closed one. */
 const CONNECTION_LOST = new Set<number>([ErrorCodes.PendingResponseRejected, ErrorCodes.ConnectionInactive]);
 
-export function presentFailure(what: string, err: unknown): FailureView {
+export function presentFailure(what: string, err: unknown, context?: FailureContext): FailureView {
+  const view = presentWorkerFailure(what, err);
+  if (context?.kind === 'download') return forDownload(view, context);
+  if (context?.kind === 'run') return forRun(view, context);
+  return view;
+}
+
+/**
+ * A download that failed (offline: `getaddrinfo ENOTFOUND`, a proxy, a refused response) has a way out that needs
+ * no network: the file put in the model folder by hand, a local copy chosen here, or the weight-free embedder. A
+ * cancelled download resumes from its .part file.
+ */
+function forDownload(view: FailureView, c: Extract<FailureContext, { kind: 'download' }>): FailureView {
+  const checkpoint = { name: c.name, target: checkpointTarget(c.modelDir, c.file), modelDir: c.modelDir };
+  if (view.cancelled) {
+    return {
+      ...view,
+      message: `${view.message} Retry picks up from what was downloaded so far.`,
+      actions: ['retry'],
+      checkpoint,
+    };
+  }
+  if (view.workerLost) return { ...view, checkpoint };
+  return {
+    ...view,
+    message:
+      `${view.message.replace(/\.?$/, '.')} Without a connection, download ${c.file} on another machine and place ` +
+      `it at ${checkpoint.target}, choose a local copy, or use fbank-stats (no weights needed).`,
+    actions: ['openModelsFolder', 'chooseLocalCheckpoint', 'useFbankStats', 'retry'],
+    checkpoint,
+  };
+}
+
+/** A cancelled run resumes from the features it cached; a failed one has its story in the log. */
+function forRun(view: FailureView, c: Extract<FailureContext, { kind: 'run' }>): FailureView {
+  if (view.cancelled) {
+    const kept =
+      c.featuresKept !== undefined
+        ? ` The features of ${c.featuresKept} clip${c.featuresKept === 1 ? '' : 's'} are cached, so running again resumes from there.`
+        : ' Features extracted so far are cached, so running again resumes from there.';
+    return {
+      ...view,
+      message: `${view.message}${kept}`,
+      actions: ['retry'],
+      ...(c.featuresKept !== undefined ? { featuresKept: c.featuresKept } : {}),
+    };
+  }
+  if (view.severity === 'error' && !view.actions.includes('showLog'))
+    return { ...view, actions: [...view.actions, 'showLog'] };
+  return view;
+}
+
+function presentWorkerFailure(what: string, err: unknown): FailureView {
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
   const code = typeof e.code === 'number' ? e.code : undefined;
   const message = typeof e.message === 'string' ? e.message : String(err);

@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
 import { createCommands } from './commands';
-import { COMMANDS, DATASET_VIEW_ID, RESTART_SETTINGS, type CommandId } from './commandIds';
+import { COMMANDS, DATASET_VIEW_ID, RESTART_SETTINGS, RUNS_VIEW_ID, type CommandId } from './commandIds';
 import { Ctx } from './ctx';
 import { DatasetTreeProvider } from './datasetTree';
 import { registerResultsPanelSerializer } from './resultsPanel';
 import { RunConfigDiagnostics } from './runConfigDiagnostics';
+import { RunsTreeProvider } from './runsTree';
 
 /**
  * GenRep for VS Code. activate() reads as the table of contents: the worker context, the Dataset Explorer, run-config
- * diagnostics, the results panel's serializer, the commands, and the settings that need a worker restart. The
+ * diagnostics, the Runs view, the results panels' serializer, the commands, and the settings that need a worker restart. The
  * worker starts with the first request (listing the datasets), not before.
  */
 let ctx: Ctx | undefined;
@@ -17,14 +18,20 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx = new Ctx(context);
   const tree = new DatasetTreeProvider(ctx);
   const diagnostics = new RunConfigDiagnostics(ctx);
+  const runs = new RunsTreeProvider(ctx);
+  // Several runs selected at once are compared (genrep.runs.compare receives them, or reads the selection).
+  const runsView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runs, canSelectMany: true });
+  runs.selection = () => runsView.selection;
   context.subscriptions.push(
     tree,
     diagnostics,
+    runs,
     vscode.window.createTreeView(DATASET_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
+    runsView,
     registerResultsPanelSerializer(ctx),
   );
 
-  const handlers = createCommands({ ctx, tree, diagnostics });
+  const handlers = createCommands({ ctx, tree, diagnostics, runs });
   for (const id of Object.keys(COMMANDS) as CommandId[]) {
     const handler = handlers[id];
     context.subscriptions.push(
@@ -58,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 
   void tree.refresh();
+  void runs.refresh();
 }
 
 export async function deactivate(): Promise<void> {

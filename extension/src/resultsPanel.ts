@@ -4,32 +4,72 @@ import { RESULTS_PANEL_TYPE } from './commandIds';
 import { openAt, type Ctx } from './ctx';
 import { makeNonce, panelHtml } from './panelHtml';
 import { allowedFilesOf, handlePanelMessage } from './panelMessages';
+import { bankMachineType, clipPanelTitle, runPanelTitle, scoresPanelTitle, uniqueTitle } from './panelTitles';
 
 /**
- * The results panel (webview-sample's shape): one panel, created or revealed, showing a run's results or files
- * scored against a bank. All data reaches the page as messages (no file access from the page: localResourceRoots is
- * the bundle's folder alone); the page asks for a clip's spectrogram and audio with requests the host checks against
- * the shown content before passing them to the worker.
+ * The results panels (webview-sample's shape), one per document: a run's results (keyed by its results.json, so
+ * opening the run again reveals its panel), each scoring of files against a bank, and one panel for clips played
+ * from the Dataset Explorer that no open run contains. All data reaches a page as messages (no file access from the
+ * page: localResourceRoots is the bundle's folder alone); a page asks for a clip's spectrogram and audio with
+ * requests the host checks against that panel's own content before passing them to the worker.
+ *
+ * After a window reload VS Code hands each panel back to the serializer with the state its page saved (a run's
+ * results.json) and its title; scorings are not files, so their content is kept in workspaceState under the
+ * panel's title (the latest MAX_SAVED; not removed when a panel closes, since a window closing disposes its panels
+ * too) and found again by it.
  */
+const SAVED_KEY = 'genrep.panels';
+const MAX_SAVED = 20;
+type SavedPanel = { kind: 'scored'; content: PanelContent } | { kind: 'clip'; file: string };
+
 export class ResultsPanel {
-  private static current: ResultsPanel | undefined;
+  /** Open panels by key: `results:<results.json>`, `scores:<title>`, `clips`. */
+  private static readonly panels = new Map<string, ResultsPanel>();
+  /** Keys, most recently active last: a clip goes to the latest panel that shows it. */
+  private static readonly activeOrder: string[] = [];
   private content: PanelContent | undefined;
   private clip: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
+  /** Shows content in its own panel: a run's in that run's panel, a scoring in a new one. */
   static show(ctx: Ctx, content: PanelContent): void {
-    const panel = ResultsPanel.createOrReveal(ctx);
+    let key: string;
+    let title: string;
+    if (content.kind === 'results') {
+      key = `results:${content.file}`;
+      title = runPanelTitle(content.results.name, content.results.finishedAt);
+    } else {
+      const taken = new Set([...ResultsPanel.panels.values()].map((p) => p.panel.title));
+      title = uniqueTitle(
+        scoresPanelTitle(bankMachineType(content.scored.bankFile, content.scored.bank), new Date()),
+        taken,
+      );
+      key = `scores:${title}`;
+      void saveContent(ctx, title, { kind: 'scored', content });
+    }
+    const panel = ResultsPanel.createOrReveal(ctx, key, title);
     panel.content = content;
     panel.post({ type: 'show', content });
   }
 
+  /** Plays a clip in the panel of the run or scoring it belongs to, else in the clip panel. */
   static showClip(ctx: Ctx, file: string): void {
-    const panel = ResultsPanel.createOrReveal(ctx);
+    const owner = [...ResultsPanel.activeOrder]
+      .reverse()
+      .map((key) => ResultsPanel.panels.get(key))
+      .find((p) => p !== undefined && p.content !== undefined && allowedFilesOf(p.content).has(file));
+    const title = clipPanelTitle(file);
+    const panel = owner ?? ResultsPanel.createOrReveal(ctx, 'clips', title);
+    if (owner) owner.panel.reveal(undefined, true);
+    else {
+      panel.panel.title = title;
+      void saveContent(ctx, title, { kind: 'clip', file });
+    }
     panel.clip = file;
     panel.post({ type: 'showClip', file });
   }
 
-  /** Opens a results.json in the panel (the worker reads and checks it). */
+  /** Opens a results.json in its run's panel (the worker reads and checks it). */
   static async showResultsFile(ctx: Ctx, file: string): Promise<void> {
     try {
       const { results } = await ctx.request('genrep/results', { file });
@@ -39,32 +79,57 @@ export class ResultsPanel {
     }
   }
 
-  /** After a window reload: the serializer hands back the panel and the state the page saved. */
+  /** After a window reload: the serializer hands back each panel with the state its page saved. */
   static async revive(ctx: Ctx, webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
-    const panel = new ResultsPanel(ctx, webviewPanel);
-    ResultsPanel.current = panel;
-    if (state?.resultsFile) await ResultsPanel.showResultsFile(ctx, state.resultsFile);
+    const file = state?.resultsFile;
+    const saved = file === undefined ? savedContents(ctx)[webviewPanel.title] : undefined;
+    const key =
+      file !== undefined
+        ? `results:${file}`
+        : saved?.kind === 'scored'
+          ? `scores:${webviewPanel.title}`
+          : saved?.kind === 'clip'
+            ? 'clips'
+            : undefined;
+    if (key === undefined || ResultsPanel.panels.has(key)) {
+      // Nothing to show again (a panel closed before its content arrived): an empty tab helps no one.
+      webviewPanel.dispose();
+      return;
+    }
+    const panel = new ResultsPanel(ctx, webviewPanel, key);
+    if (file !== undefined) await ResultsPanel.showResultsFile(ctx, file);
+    else if (saved?.kind === 'scored') {
+      panel.content = saved.content;
+      panel.post({ type: 'show', content: saved.content });
+    } else if (saved?.kind === 'clip') {
+      panel.clip = saved.file;
+      panel.post({ type: 'showClip', file: saved.file });
+    }
   }
 
-  private static createOrReveal(ctx: Ctx): ResultsPanel {
-    if (ResultsPanel.current) {
-      ResultsPanel.current.panel.reveal(undefined, true);
-      return ResultsPanel.current;
+  private static createOrReveal(ctx: Ctx, key: string, title: string): ResultsPanel {
+    const existing = ResultsPanel.panels.get(key);
+    if (existing) {
+      existing.panel.title = title;
+      existing.panel.reveal(undefined, true);
+      return existing;
     }
     const webviewPanel = vscode.window.createWebviewPanel(
       RESULTS_PANEL_TYPE,
-      'GenRep Results',
+      title,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
       webviewOptions(ctx.context),
     );
-    ResultsPanel.current = new ResultsPanel(ctx, webviewPanel);
-    return ResultsPanel.current;
+    return new ResultsPanel(ctx, webviewPanel, key);
   }
 
   private constructor(
     ctx: Ctx,
     private readonly panel: vscode.WebviewPanel,
+    private readonly key: string,
   ) {
+    ResultsPanel.panels.set(key, this);
+    ResultsPanel.markActive(key);
     const webview = panel.webview;
     webview.options = webviewOptions(ctx.context);
     const asset = (name: string): string =>
@@ -77,6 +142,9 @@ export class ResultsPanel {
     });
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) ResultsPanel.markActive(this.key);
+      }),
       webview.onDidReceiveMessage((raw: unknown) =>
         handlePanelMessage(raw, {
           spectrogram: (file) => ctx.request('genrep/spectrogram', { file }),
@@ -100,10 +168,30 @@ export class ResultsPanel {
     void this.panel.webview.postMessage(message);
   }
 
+  private static markActive(key: string): void {
+    const at = ResultsPanel.activeOrder.indexOf(key);
+    if (at >= 0) ResultsPanel.activeOrder.splice(at, 1);
+    ResultsPanel.activeOrder.push(key);
+  }
+
   private dispose(): void {
-    if (ResultsPanel.current === this) ResultsPanel.current = undefined;
+    if (ResultsPanel.panels.get(this.key) === this) {
+      ResultsPanel.panels.delete(this.key);
+      const at = ResultsPanel.activeOrder.indexOf(this.key);
+      if (at >= 0) ResultsPanel.activeOrder.splice(at, 1);
+    }
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+function savedContents(ctx: Ctx): Record<string, SavedPanel> {
+  return ctx.context.workspaceState.get<Record<string, SavedPanel>>(SAVED_KEY, {});
+}
+
+async function saveContent(ctx: Ctx, title: string, saved: SavedPanel): Promise<void> {
+  const entries = Object.entries(savedContents(ctx)).filter(([t]) => t !== title);
+  entries.push([title, saved]);
+  await ctx.context.workspaceState.update(SAVED_KEY, Object.fromEntries(entries.slice(-MAX_SAVED)));
 }
 
 function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewOptions & vscode.WebviewPanelOptions {

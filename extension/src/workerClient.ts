@@ -9,6 +9,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { InitializeResult, WorkerStatus } from '../../worker/src/protocol/workerProtocol';
 import { config, workerSettings } from './config';
+import { LineBuffer, parseClientLine } from './logLines';
 import type { ExitInfo, Launcher } from './supervisor';
 
 /**
@@ -56,7 +57,7 @@ export function createLauncher(o: {
         return Promise.resolve(child);
       };
       const client = new LanguageClient('genrep', 'GenRep Worker', serverOptions, {
-        outputChannel: o.log,
+        outputChannel: clientChannel(o.log),
         revealOutputChannelOn: RevealOutputChannelOn.Never,
         initializationOptions: workerSettings(),
         // No document sync or language features: the worker only answers genrep/ requests.
@@ -101,5 +102,29 @@ export function createLauncher(o: {
       clearTimeout(timer);
       await worker.client.dispose().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * The channel the language client writes to: its `[Info  - time]` prefix becomes the log's own level (logLines.ts),
+ * so lines are not stamped twice; the worker's stderr, written in pieces, is logged a whole line at a time.
+ */
+function clientChannel(log: vscode.LogOutputChannel): vscode.OutputChannel {
+  const stderr = new LineBuffer();
+  const write = (line: string): void => {
+    const { level, message } = parseClientLine(line);
+    log[level](message);
+  };
+  return {
+    name: log.name,
+    append: (text) => stderr.push(text).forEach(write),
+    appendLine: (text) => write(text),
+    replace: (text) => log.replace(text),
+    clear: () => log.clear(),
+    show: (column?: unknown, preserveFocus?: boolean) =>
+      typeof column === 'boolean' ? log.show(column) : log.show(preserveFocus),
+    hide: () => log.hide(),
+    // The log belongs to Ctx, which disposes it; a stopped client must not close it.
+    dispose: () => undefined,
   };
 }
