@@ -95,6 +95,8 @@ function render(before: PanelViewState, after: PanelViewState): void {
     renderTables(after);
   }
   if (before.clip !== after.clip) renderClip(after);
+  // A narrow panel stacks the pane above the results: bring a newly opened clip into view (docked, it already is).
+  if (after.clip && before.clip?.file !== after.clip.file) clipHolder.scrollIntoView({ block: 'nearest' });
 }
 
 function renderContent(s: PanelViewState): void {

@@ -167,7 +167,7 @@ export function fileTable(
       button,
     );
   });
-  const body = sorted.map((row) => {
+  const bodyRows: HTMLTableRowElement[] = sorted.map((row) => {
     const cells = columns.map((c) => {
       const value = cellOf(row, c.key);
       if (c.key === 'decision')
@@ -207,7 +207,6 @@ export function fileTable(
     });
     return tr;
   });
-  const bodyRows = body;
   const select = (file: string): void =>
     cb.dispatch({ type: 'ui/selectClip', file, ...(machineType !== undefined ? { machineType } : {}) });
   // One Tab stop (roving tabindex): the selected row, else the first.
