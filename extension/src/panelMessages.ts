@@ -6,7 +6,9 @@ import type {
   PanelReply,
   ToWebview,
 } from '../../worker/src/protocol/webviewProtocol';
+import type { ChartFormat } from '../../worker/src/protocol/webviewProtocol';
 import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
+import { CHART_FORMATS, chartBytes, chartFileName, MAX_COPY_CHARS } from './panelExports';
 
 /**
  * The host's side of the panel's messages, without `vscode`. Messages from a webview are untrusted input: each is
@@ -18,6 +20,10 @@ export interface PanelHost {
   clipAudio(file: string): Promise<ClipAudioResult>;
   openFile(file: string): Promise<void>;
   revealFile(file: string): Promise<void>;
+  /** Put text on the editor's clipboard; `what` names it in the confirmation. */
+  copyText(text: string, what: string): Promise<void>;
+  /** Ask where to save a chart and write it; `fileName` is already safe (chartFileName). */
+  saveChart(fileName: string, format: ChartFormat, bytes: Uint8Array): Promise<void>;
   post(message: ToWebview): void;
   /** The panel (re)loaded: send it what it should show. */
   ready(): void;
@@ -38,6 +44,17 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
     case 'openFile':
     case 'revealFile':
       return typeof m['file'] === 'string' ? { type: m['type'], file: m['file'] } : undefined;
+    case 'copyText':
+      return typeof m['text'] === 'string' && typeof m['what'] === 'string'
+        ? { type: 'copyText', text: m['text'], what: m['what'].slice(0, 80) }
+        : undefined;
+    case 'saveChart': {
+      const format = m['format'];
+      if (typeof format !== 'string' || !(CHART_FORMATS as readonly string[]).includes(format)) return undefined;
+      return typeof m['name'] === 'string' && typeof m['data'] === 'string'
+        ? { type: 'saveChart', name: m['name'], format: format as ChartFormat, data: m['data'] }
+        : undefined;
+    }
     case 'request': {
       const requestId = m['requestId'];
       const method = m['method'];
@@ -69,6 +86,30 @@ export async function handlePanelMessage(raw: unknown, host: PanelHost): Promise
         return;
       }
       await (message.type === 'openFile' ? host.openFile(message.file) : host.revealFile(message.file));
+      return;
+    }
+    case 'copyText':
+      if (message.text.length > MAX_COPY_CHARS) {
+        host.warn(`results panel: refused to copy ${message.text.length} characters (more than ${MAX_COPY_CHARS})`);
+        return;
+      }
+      try {
+        await host.copyText(message.text, message.what);
+      } catch (err) {
+        host.post({ type: 'error', message: `Copying ${message.what} failed: ${errorText(err)}` });
+      }
+      return;
+    case 'saveChart': {
+      const checked = chartBytes(message.format, message.data);
+      if ('error' in checked) {
+        host.post({ type: 'error', message: `Saving the chart failed: ${checked.error}` });
+        return;
+      }
+      try {
+        await host.saveChart(chartFileName(message.name, message.format), message.format, checked.bytes);
+      } catch (err) {
+        host.post({ type: 'error', message: `Saving the chart failed: ${errorText(err)}` });
+      }
       return;
     }
     case 'request': {
@@ -122,6 +163,10 @@ function addRunFiles(files: Set<string>, results: RunResults, resultsFile: strin
   if (results.configFile) files.add(results.configFile);
   const dir = resultsFile.slice(0, Math.max(resultsFile.lastIndexOf('/'), resultsFile.lastIndexOf('\\')) + 1);
   for (const out of results.outputs) files.add(`${dir}${out}`);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function safeJson(value: unknown): string {

@@ -3,6 +3,8 @@ import type { PanelContent, PanelState, ToWebview } from '../../worker/src/proto
 import { RESULTS_PANEL_TYPE } from './commandIds';
 import { openAt, type Ctx } from './ctx';
 import { makeNonce, panelHtml } from './panelHtml';
+import { copyToClipboard, saveChartAs } from './panelExportHost';
+import { exportFolderOf } from './panelExports';
 import { allowedFilesOf, handlePanelMessage } from './panelMessages';
 import { bankMachineType, clipPanelTitle, runPanelTitle, scoresPanelTitle, uniqueTitle } from './panelTitles';
 
@@ -151,6 +153,8 @@ export class ResultsPanel {
           clipAudio: (file) => ctx.request('genrep/clipAudio', { file }),
           openFile: (file) => (/\.html?$/i.test(file) ? openExternally(file) : openAt(file)),
           revealFile: (file) => revealFile(file),
+          copyText: copyToClipboard,
+          saveChart: (name, format, bytes) => saveChartAs(name, format, bytes, exportFolderOf(this.content)),
           post: (message) => this.post(message),
           ready: () => {
             // The page (re)loaded — first open, or shown again after being hidden: give it its content back.

@@ -43,6 +43,11 @@ describe('memory bank files for the editor', () => {
       mean(scored.files.slice(0, 3).map((f) => f.score)),
     );
     expect(Number.isFinite(scored.threshold)).toBe(true);
+    // The training clips' leave-one-out scores travel with the result: one per bank row, the threshold among them.
+    const train = scored.trainScores ?? [];
+    expect(train).toHaveLength(35);
+    expect(scored.threshold).toBeGreaterThanOrEqual(Math.min(...train));
+    expect(scored.threshold).toBeLessThanOrEqual(Math.max(...train));
     const listed = await listBanks(path.join(dir, 'banks'));
     expect(listed.map((b) => path.basename(b.file))).toEqual(['fan-L1.grbank']);
     expect(listed[0]!.header!.embedder).toMatch(/^fbank-stats/);

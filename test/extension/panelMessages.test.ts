@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_COPY_CHARS } from '../../extension/src/panelExports';
 import {
   allowedFilesOf,
   handlePanelMessage,
@@ -45,6 +46,14 @@ function fakeHost(overrides: Partial<PanelHost> = {}) {
     },
     revealFile: (file) => {
       calls.push(`reveal ${file}`);
+      return Promise.resolve();
+    },
+    copyText: (text, what) => {
+      calls.push(`copy ${what}: ${text}`);
+      return Promise.resolve();
+    },
+    saveChart: (fileName, format, bytes) => {
+      calls.push(`save ${fileName} ${format} ${bytes.length} bytes`);
       return Promise.resolve();
     },
     post: (m) => posted.push(m),
@@ -153,5 +162,52 @@ describe('the host side of the panel messages', () => {
       '/x/played.wav',
     ]);
     expect(allowedFilesOf(undefined).size).toBe(0);
+  });
+
+  it('copies table text to the host clipboard, and refuses an oversized one', async () => {
+    const { host, calls, warnings } = fakeHost();
+    await handlePanelMessage({ type: 'copyText', text: '| a |\n', what: 'the metric table as Markdown' }, host);
+    await handlePanelMessage({ type: 'copyText', text: 'x'.repeat(MAX_COPY_CHARS + 1), what: 'big' }, host);
+    expect(calls).toEqual(['copy the metric table as Markdown: | a |\n']);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('saves a chart under a safe name, and refuses data that is not the format it claims', async () => {
+    const { host, calls, posted } = fakeHost();
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"></svg>';
+    await handlePanelMessage({ type: 'saveChart', name: '../../etc/histogram fan', format: 'svg', data: svg }, host);
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]).toString('base64');
+    await handlePanelMessage({ type: 'saveChart', name: 'roc-plot-fan', format: 'png', data: png }, host);
+    await handlePanelMessage(
+      { type: 'saveChart', name: 'x', format: 'png', data: Buffer.from('GIF89a').toString('base64') },
+      host,
+    );
+    await handlePanelMessage({ type: 'saveChart', name: 'x', format: 'svg', data: '<script>alert(1)</script>' }, host);
+    expect(calls).toEqual([`save etc_histogram_fan.svg svg ${svg.length} bytes`, 'save roc-plot-fan.png png 12 bytes']);
+    expect(posted).toEqual([
+      { type: 'error', message: 'Saving the chart failed: the PNG does not start with the PNG signature' },
+      { type: 'error', message: 'Saving the chart failed: the SVG does not start with an <svg> element' },
+    ]);
+  });
+
+  it('reports a failed save in the panel instead of throwing', async () => {
+    const { host, posted } = fakeHost({
+      saveChart: () => Promise.reject(new Error('/ro/a.svg: cannot write it (EACCES)')),
+    });
+    await handlePanelMessage({ type: 'saveChart', name: 'a', format: 'svg', data: '<svg></svg>' }, host);
+    expect(posted).toEqual([
+      { type: 'error', message: 'Saving the chart failed: /ro/a.svg: cannot write it (EACCES)' },
+    ]);
+  });
+
+  it('parses the export messages and drops unknown chart formats', () => {
+    expect(parseFromWebview({ type: 'saveChart', name: 'a', format: 'gif', data: '' })).toBeUndefined();
+    expect(parseFromWebview({ type: 'copyText', text: 1, what: 'x' })).toBeUndefined();
+    expect(parseFromWebview({ type: 'saveChart', name: 'a', format: 'png', data: 'AA==', x: 1 })).toEqual({
+      type: 'saveChart',
+      name: 'a',
+      format: 'png',
+      data: 'AA==',
+    });
   });
 });

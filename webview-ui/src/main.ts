@@ -1,8 +1,8 @@
 import type { View } from 'vega';
-import type { FromWebview, PanelState, ToWebview } from '../../worker/src/protocol/webviewProtocol';
+import type { ChartFormat, FromWebview, PanelState, ToWebview } from '../../worker/src/protocol/webviewProtocol';
 import { renderChart } from './charts';
 import { h } from './dom';
-import { drawSpectrogram } from './spectrogram';
+import { drawColourBar, drawSpectrogram } from './spectrogram';
 import { initialState, newRequests, reduce, type Action, type PanelViewState } from './state';
 import { themeFromVariables } from './theme';
 import {
@@ -30,11 +30,15 @@ const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
 const status = h('div', { class: 'status', role: 'status', 'data-testid': 'panel-status' });
 const content = h('div', { class: 'content' });
-const clipHolder = h('div', { class: 'clip-holder' });
-app.replaceChildren(status, content, clipHolder);
+// The clip pane is a column of the layout beside the content (below it in a narrow panel), never an overlay.
+const clipHolder = h('aside', { class: 'clip-holder', 'aria-label': 'clip' });
+const layout = h('div', { class: 'layout' }, content, clipHolder);
+app.replaceChildren(status, layout);
 
 let state: PanelViewState = initialState;
 let views: View[] = [];
+/** Each rendered chart's view, by the element it was rendered into (for Save as SVG / PNG). */
+const viewOf = new Map<HTMLElement, View>();
 let charts: ChartSlot[] = [];
 let tables = new Map<string, HTMLElement>();
 let audioUrl: string | undefined;
@@ -43,7 +47,37 @@ const callbacks: ViewCallbacks = {
   dispatch: (action) => dispatch(action),
   reveal: (file) => vscode.postMessage({ type: 'revealFile', file }),
   open: (file) => vscode.postMessage({ type: 'openFile', file }),
+  copy: (text, what) => vscode.postMessage({ type: 'copyText', text, what }),
+  saveChart: (element, name, format) => void saveChart(element, name, format),
 };
+
+/**
+ * A chart as a file: the live view rendered once more on the panel's own background (the panel draws charts on a
+ * transparent one, which would leave a saved picture unreadable in the other theme), sent to the host to save.
+ */
+async function saveChart(element: HTMLElement, name: string, format: ChartFormat): Promise<void> {
+  const view = viewOf.get(element);
+  if (!view) {
+    dispatch({ type: 'error', message: 'That chart has not finished drawing yet; try again in a moment.' });
+    return;
+  }
+  const previous = view.background();
+  try {
+    view.background(getComputedStyle(document.body).backgroundColor);
+    await view.runAsync();
+    const data =
+      format === 'svg' ? await view.toSVG() : (await view.toImageURL('png', 2)).replace(/^data:image\/png;base64,/, '');
+    vscode.postMessage({ type: 'saveChart', name, format, data });
+  } catch (err) {
+    dispatch({
+      type: 'error',
+      message: `Saving the chart failed: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  } finally {
+    view.background(previous);
+    await view.runAsync();
+  }
+}
 
 function dispatch(action: Action): void {
   const before = state;
@@ -61,11 +95,14 @@ function render(before: PanelViewState, after: PanelViewState): void {
     renderTables(after);
   }
   if (before.clip !== after.clip) renderClip(after);
+  // A narrow panel stacks the pane above the results: bring a newly opened clip into view (docked, it already is).
+  if (after.clip && before.clip?.file !== after.clip.file) clipHolder.scrollIntoView({ block: 'nearest' });
 }
 
 function renderContent(s: PanelViewState): void {
   for (const v of views) v.finalize();
   views = [];
+  viewOf.clear();
   const c = s.content;
   if (!c) {
     content.replaceChildren(
@@ -108,7 +145,10 @@ async function renderCharts(): Promise<void> {
       const view = await renderChart(slot.element, slot.spec, theme);
       if (charts !== slots)
         view.finalize(); // the content changed while this one rendered
-      else views.push(view);
+      else {
+        views.push(view);
+        viewOf.set(slot.element, view);
+      }
     } catch (err) {
       slot.element.replaceChildren(
         h('p', { class: 'error' }, `chart failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -118,16 +158,30 @@ async function renderCharts(): Promise<void> {
 }
 
 function renderClip(s: PanelViewState): void {
-  for (const row of content.querySelectorAll('tr.selected')) row.classList.remove('selected');
+  for (const row of content.querySelectorAll('tr.selected')) {
+    row.classList.remove('selected');
+    row.setAttribute('aria-selected', 'false');
+  }
   if (!s.clip) {
+    const wasOpen = clipHolder.contains(document.activeElement);
     clipHolder.replaceChildren();
+    layout.classList.remove('with-clip');
+    if (audioUrl) URL.revokeObjectURL(audioUrl);
+    audioUrl = undefined;
+    // Closing from inside the pane returns the focus to the table the clip was opened from.
+    if (wasOpen) content.querySelector<HTMLElement>('table.files tbody tr[tabindex="0"]')?.focus();
     return;
   }
   for (const row of content.querySelectorAll<HTMLTableRowElement>('tr[data-path]'))
-    if (row.dataset['path'] === s.clip.file) row.classList.add('selected');
-  const { root, canvas, audio } = clipDetail(s.clip, callbacks);
+    if (row.dataset['path'] === s.clip.file) {
+      row.classList.add('selected');
+      row.setAttribute('aria-selected', 'true');
+    }
+  const { root, canvas, colourBar, audio } = clipDetail(s.clip, callbacks);
   clipHolder.replaceChildren(root);
+  layout.classList.add('with-clip');
   if (canvas && s.clip.spectrogram) drawSpectrogram(canvas, s.clip.spectrogram);
+  if (colourBar) drawColourBar(colourBar);
   if (audioUrl) URL.revokeObjectURL(audioUrl);
   audioUrl = undefined;
   if (audio && s.clip.audio) {
@@ -138,6 +192,11 @@ function renderClip(s: PanelViewState): void {
     void audio.play().catch(() => undefined); // autoplay may be refused without a click in the page; the controls remain
   }
 }
+
+// Escape closes the clip pane (unless a control of its own, such as a select, uses the key).
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !event.defaultPrevented && state.clip) dispatch({ type: 'ui/closeClip' });
+});
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const data = event.data as ToWebview | undefined;

@@ -36,7 +36,9 @@ export type UiAction =
   | { type: 'ui/selectVariant'; index: number }
   | { type: 'ui/sort'; table: string; column: FileColumn }
   /** A row was clicked: the caller then sends the requests `clipRequests` lists. */
-  | { type: 'ui/selectClip'; file: string; machineType?: string };
+  | { type: 'ui/selectClip'; file: string; machineType?: string }
+  /** The clip pane's close button or Escape: answers still in flight for the clip are then dropped. */
+  | { type: 'ui/closeClip' };
 
 export type Action = ToWebview | UiAction;
 
@@ -97,6 +99,8 @@ export function reduce(state: PanelViewState, action: Action): PanelViewState {
       };
     case 'ui/selectClip':
       return selectClip(state, action.file, action.machineType);
+    case 'ui/closeClip':
+      return state.clip ? { ...state, clip: undefined } : state;
     default: {
       const unreachable: never = action;
       return unreachable;

@@ -1,20 +1,38 @@
 import type { FileScore, MachineResult, Metrics, RunResults, VariantResult } from '../../worker/src/protocol/results';
 import type { ScoreFilesResult, ScoredFile } from '../../worker/src/protocol/workerProtocol';
-import { histogramSpec, layerSweepSpec, rocSpec, type VegaLiteSpec } from '../../worker/src/protocol/chartSpecs';
+import type { ChartFormat } from '../../worker/src/protocol/webviewProtocol';
+import {
+  histogramSpec,
+  layerSweepSpec,
+  rocSpec,
+  type ScoreContext,
+  type VegaLiteSpec,
+} from '../../worker/src/protocol/chartSpecs';
 import { h, testId } from './dom';
+import { gridKey } from './gridKeys';
+import { colourBarTicks, frequencyTicks, timeTicks, type AxisTick } from './spectrogram';
 import { sortRows, type SortSpec } from './sorting';
 import type { ClipView, FileColumn, UiAction } from './state';
+import { formatScore, METRIC_COLUMNS, metricCellsText, metricTableData, toCsv, toMarkdown } from './tableExport';
+import { readableTimestamp } from './timestamp';
 
 /**
  * The panel's DOM, built from state. Stable data-testid attributes name everything a test or a person may look for:
  * metric-row-<machineType>, roc-plot-<machineType>, histogram-<machineType>, file-table-<machineType>,
  * file-row-<machineType>-<clip name>, layer-sweep, scored-table, scored-row-<clip name>, clip-detail, spectrogram,
- * clip-audio. Charts are placeholders here, filled by the caller (rendering is asynchronous).
+ * clip-audio; strip-plot-<machineType> replaces histogram-<machineType> below STRIP_PLOT_BELOW clips; exports:
+ * copy-markdown-metrics, copy-csv-metrics, save-svg-<chart testid>, save-png-<chart testid>, open-report;
+ * clip-close, spectrogram-colorbar, run-time. Charts are placeholders here, filled by the caller (rendering is
+ * asynchronous).
  */
 export interface ViewCallbacks {
   dispatch(action: UiAction): void;
   reveal(file: string): void;
   open(file: string): void;
+  /** Put text on the clipboard through the host; `what` names it ("the metric table as Markdown"). */
+  copy(text: string, what: string): void;
+  /** Save the chart rendered into `element`; `name` suggests the file name. */
+  saveChart(element: HTMLElement, name: string, format: ChartFormat): void;
 }
 
 export interface ChartSlot {
@@ -22,30 +40,47 @@ export interface ChartSlot {
   spec: VegaLiteSpec;
 }
 
-export function fmt(x: number | null | undefined, digits = 4): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
-}
+/** Scores and thresholds: four decimals. AUC, pAUC and the official score go through formatPercent instead. */
+export const fmt = formatScore;
 
+const METRIC_KEYS: (keyof Metrics)[] = ['auc', 'pauc', 'auc_source', 'auc_target', 'official'];
+
+/** Displayed in percent (the convention report.html and the CLI share); data-value keeps the fraction. */
 function metricCells(m: Metrics | null): HTMLTableCellElement[] {
-  const keys: (keyof Metrics)[] = ['auc', 'pauc', 'auc_source', 'auc_target', 'official'];
-  return keys.map((k) => {
+  const text = metricCellsText(m);
+  return METRIC_KEYS.map((k, i) => {
     const value = m ? m[k] : null;
     return h(
       'td',
       { class: 'num', 'data-metric': k, 'data-value': value === null ? undefined : String(value) },
-      fmt(value),
+      text[i] ?? '—',
     );
   });
 }
 
-function metricTable(variant: VariantResult): HTMLElement {
-  const head = h(
-    'tr',
-    {},
-    ...['machine type', 'layer', 'AUC', 'pAUC', 'source AUC', 'target AUC', 'official', 'threshold'].map((t) =>
-      h('th', {}, t),
-    ),
+/** Copy as Markdown / Copy as CSV above a metric table. */
+function tableExports(variant: VariantResult, cb: ViewCallbacks): HTMLElement {
+  const button = (format: 'markdown' | 'csv', label: string): HTMLButtonElement => {
+    const b = h('button', { type: 'button', class: 'action', 'data-testid': `copy-${format}-metrics` }, label);
+    b.addEventListener('click', () => {
+      const data = metricTableData(variant);
+      cb.copy(
+        format === 'markdown' ? toMarkdown(data) : toCsv(data),
+        `the metric table (${variant.id}) as ${format === 'markdown' ? 'Markdown' : 'CSV'}`,
+      );
+    });
+    return b;
+  };
+  return h(
+    'div',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'export the metric table' },
+    button('markdown', 'Copy as Markdown'),
+    button('csv', 'Copy as CSV'),
   );
+}
+
+function metricTable(variant: VariantResult): HTMLElement {
+  const head = h('tr', {}, ...METRIC_COLUMNS.map((c) => h('th', { class: c.numeric ? 'num' : undefined }, c.title)));
   const rows = variant.machines.map((m) =>
     h(
       'tr',
@@ -125,53 +160,95 @@ export function fileTable(
     return h(
       'th',
       {
+        role: 'columnheader',
         class: c.numeric ? 'num' : undefined,
         'aria-sort': sort?.column === c.key ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined,
       },
       button,
     );
   });
-  const body = sorted.map((row) => {
+  const bodyRows: HTMLTableRowElement[] = sorted.map((row) => {
     const cells = columns.map((c) => {
       const value = cellOf(row, c.key);
       if (c.key === 'decision')
-        return h('td', { class: 'num', 'data-value': String(value) }, value === 1 ? 'anomaly' : 'normal');
+        return h(
+          'td',
+          { role: 'gridcell', class: 'num', 'data-value': String(value) },
+          value === 1 ? 'anomaly' : 'normal',
+        );
       return h(
         'td',
-        { class: c.numeric ? 'num' : undefined, 'data-value': value === null ? undefined : String(value) },
+        {
+          role: 'gridcell',
+          class: c.numeric ? 'num' : undefined,
+          'data-value': value === null ? undefined : String(value),
+        },
         typeof value === 'number' ? fmt(value) : (value ?? '—'),
       );
     });
     const tr = h(
       'tr',
       {
+        role: 'row',
         class: row.path === selected ? 'selected' : undefined,
+        'aria-selected': row.path === selected ? 'true' : 'false',
         'data-testid': rowId(row),
         'data-path': row.path,
-        tabindex: '0',
-        title: `${row.path}\nclick: play and show the spectrogram`,
+        tabindex: '-1',
+        title: `${row.path}\nclick or Enter: play and show the spectrogram`,
       },
       ...cells,
     );
     if ('label' in row && row.label === 'anomaly') tr.classList.add('anomaly');
     if (row.decision === 1) tr.classList.add('flagged');
-    const select = (): void =>
-      cb.dispatch({ type: 'ui/selectClip', file: row.path, ...(machineType !== undefined ? { machineType } : {}) });
-    tr.addEventListener('click', select);
-    tr.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        select();
-      }
+    tr.addEventListener('click', () => {
+      focusRow(bodyRows, bodyRows.indexOf(tr), false);
+      select(row.path);
     });
     return tr;
   });
+  const select = (file: string): void =>
+    cb.dispatch({ type: 'ui/selectClip', file, ...(machineType !== undefined ? { machineType } : {}) });
+  // One Tab stop (roving tabindex): the selected row, else the first.
+  const start = Math.max(
+    0,
+    sorted.findIndex((r) => r.path === selected),
+  );
+  bodyRows[start]?.setAttribute('tabindex', '0');
+  const tbody = h('tbody', {}, ...bodyRows);
+  tbody.addEventListener('keydown', (e) => {
+    const index = bodyRows.indexOf(e.target as HTMLTableRowElement);
+    if (index < 0) return;
+    const outcome = gridKey(e.key, index, bodyRows.length);
+    if (!outcome) return;
+    e.preventDefault();
+    if (outcome.kind === 'focus') focusRow(bodyRows, outcome.index, true);
+    // gridKey clamps the index into 0..count-1, and `sorted` holds the rows in bodyRows' order.
+    else select(sorted[outcome.index]!.path);
+  });
   return h(
     'table',
-    { class: 'files', 'data-testid': table === 'scored' ? 'scored-table' : testId('file-table', table) },
-    h('thead', {}, h('tr', {}, ...headers)),
-    h('tbody', {}, ...body),
+    {
+      class: 'files',
+      role: 'grid',
+      'aria-label': table === 'scored' ? 'scored clips' : `${table} test clips`,
+      'aria-rowcount': String(rows.length + 1),
+      'data-testid': table === 'scored' ? 'scored-table' : testId('file-table', table),
+    },
+    h('thead', {}, h('tr', { role: 'row' }, ...headers)),
+    tbody,
   );
+}
+
+/** Moves the table's one Tab stop to row `index` (and the focus with it, for keyboard moves). */
+function focusRow(rows: readonly HTMLTableRowElement[], index: number, focus: boolean): void {
+  const target = rows[index];
+  if (!target) return;
+  for (const r of rows) r.setAttribute('tabindex', r === target ? '0' : '-1');
+  if (focus) {
+    target.focus();
+    target.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 export function resultFileTable(
@@ -206,11 +283,45 @@ export function baseName(p: string): string {
   return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
 }
 
-function chartBox(testid: string, spec: VegaLiteSpec | null, slots: ChartSlot[], emptyText: string): HTMLElement {
-  const element = h('div', { class: 'chart', 'data-testid': testid });
-  if (spec) slots.push({ element, spec });
-  else element.append(h('p', { class: 'muted' }, emptyText));
-  return element;
+/**
+ * A chart's place: the element vega renders into, with Save as SVG / PNG under it. A score chart drawn as a strip
+ * plot (few clips) is named strip-plot-<…> instead of histogram-<…>.
+ */
+function chartBox(
+  testid: string,
+  spec: VegaLiteSpec | null,
+  slots: ChartSlot[],
+  emptyText: string,
+  cb: ViewCallbacks,
+): HTMLElement {
+  const strip = (spec?.['usermeta'] as { chart?: string } | undefined)?.chart === 'strip';
+  const name = strip ? testid.replace(/^histogram-/, 'strip-plot-') : testid;
+  const element = h('div', { class: 'chart', 'data-testid': name });
+  if (!spec) {
+    element.append(h('p', { class: 'muted' }, emptyText));
+    return element;
+  }
+  slots.push({ element, spec });
+  const save = (format: ChartFormat): HTMLButtonElement => {
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        class: 'action',
+        'data-testid': `save-${format}-${name}`,
+        title: `save this chart as ${format}`,
+      },
+      `Save as ${format.toUpperCase()}`,
+    );
+    b.addEventListener('click', () => cb.saveChart(element, name, format));
+    return b;
+  };
+  return h(
+    'figure',
+    { class: 'chart-box' },
+    element,
+    h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'save the chart' }, save('svg'), save('png')),
+  );
 }
 
 /** The whole results view for one variant; returns the chart slots to fill and the table holders to refresh on sort. */
@@ -223,10 +334,16 @@ export function resultsView(
   const variant = results.variants[variantIndex] ?? results.variants[0]!;
   const charts: ChartSlot[] = [];
   const tables = new Map<string, HTMLElement>();
+  const when = h(
+    'time',
+    { datetime: results.finishedAt, title: results.finishedAt, 'data-testid': 'run-time' },
+    readableTimestamp(results.finishedAt),
+  );
   const meta = h(
     'p',
     { class: 'meta' },
-    `${results.finishedAt} · embedder ${results.embedder.id} (${results.embedder.provider}, ${results.embedder.dim} dims, ${results.embedder.pooling} pooling) · dataset ${results.dataset.root ?? '—'} (${results.dataset.layout}) · features ${results.cache.hits} cached, ${results.cache.extracted} extracted · ${results.timings.totalSec.toFixed(1)} s`,
+    when,
+    ` · embedder ${results.embedder.id} (${results.embedder.provider}, ${results.embedder.dim} dims, ${results.embedder.pooling} pooling) · dataset ${results.dataset.root ?? '—'} (${results.dataset.layout}) · features ${results.cache.hits} cached, ${results.cache.extracted} extracted · ${results.timings.totalSec.toFixed(1)} s`,
   );
   const links = h('p', { class: 'links' });
   const openResults = h(
@@ -240,6 +357,17 @@ export function resultsView(
     const openConfig = h('button', { type: 'button', class: 'link', 'data-testid': 'open-config' }, 'run config');
     openConfig.addEventListener('click', () => cb.open(results.configFile!));
     links.append(' · ', openConfig);
+  }
+  if (results.outputs.includes('report.html')) {
+    // The run folder is results.json's; the host opens an .html file in the external browser.
+    const report = `${file.slice(0, Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1)}report.html`;
+    const openReport = h(
+      'button',
+      { type: 'button', class: 'action', 'data-testid': 'open-report', title: `open ${report} in the browser` },
+      'Open Report',
+    );
+    openReport.addEventListener('click', () => cb.open(report));
+    links.append(' ', openReport);
   }
   const header = h('header', {}, h('h1', { 'data-testid': 'results-title' }, results.name), meta, links);
   if (variant.layerSelection === 'oracle') {
@@ -272,6 +400,7 @@ export function resultsView(
         `Metrics — ${variant.id}`,
         h('small', {}, ` K_n = ${variant.K_n}, ${variant.layerSelection} layer selection`),
       ),
+      tableExports(variant, cb),
       metricTable(variant),
     ),
   ];
@@ -281,7 +410,7 @@ export function resultsView(
         'section',
         {},
         h('h2', {}, 'Layer sweep'),
-        chartBox('layer-sweep', layerSweepSpec(variant), charts, 'no labelled layers to compare'),
+        chartBox('layer-sweep', layerSweepSpec(variant), charts, 'no labelled layers to compare', cb),
       ),
     );
   for (const m of variant.machines) {
@@ -300,8 +429,8 @@ export function resultsView(
         h(
           'div',
           { class: 'charts' },
-          chartBox(testId('roc-plot', m.machineType), rocSpec(m), charts, 'no ROC: the test clips are unlabelled'),
-          chartBox(testId('histogram', m.machineType), histogramSpec(m), charts, ''),
+          chartBox(testId('roc-plot', m.machineType), rocSpec(m), charts, 'no ROC: the test clips are unlabelled', cb),
+          chartBox(testId('histogram', m.machineType), histogramSpec(m), charts, '', cb),
         ),
         holder,
       ),
@@ -319,12 +448,16 @@ export function scoredView(
   const holder = h('div', { class: 'table-holder' });
   const b = scored.bank;
   const flagged = scored.files.filter((f) => f.decision === 1).length;
-  // The shared histogram spec draws FileScores of a machine type; scored files are unlabelled ones.
-  const pseudo = {
+  // Scored files are unlabelled; the bank's training scores (when the worker sends them) show where they sit.
+  const input = {
     machineType: 'scored files',
     threshold: scored.threshold,
-    files: scored.files.map((f) => ({ ...f, name: baseName(f.path), section: '', domain: null, label: null })),
-  } as unknown as MachineResult;
+    files: scored.files.map((f) => ({ score: f.score, name: baseName(f.path), label: 'scored clips' })),
+  };
+  const context: ScoreContext | undefined =
+    scored.trainScores && scored.trainScores.length > 0
+      ? { label: 'bank training clips (LOO)', scores: scored.trainScores }
+      : undefined;
   const bankLink = h(
     'button',
     { type: 'button', class: 'link', 'data-testid': 'reveal-bank' },
@@ -347,24 +480,50 @@ export function scoredView(
       ),
       h('p', { 'data-testid': 'scored-summary' }, `${flagged} of ${scored.files.length} flagged as anomalous`),
     ),
-    h('section', {}, h('div', { class: 'charts' }, chartBox('histogram-scored', histogramSpec(pseudo), charts, ''))),
+    h(
+      'section',
+      {},
+      h('div', { class: 'charts' }, chartBox('histogram-scored', histogramSpec(input, context), charts, '', cb)),
+    ),
     h('section', {}, holder),
   );
   return { root, charts, tables: new Map([['scored', holder]]) };
 }
 
+/**
+ * The clip pane, docked beside the results (never over them): name, reveal and close (Escape closes it too), the
+ * spectrogram with its time axis (s), frequency axis (Hz, on the mel-spaced rows) and colour bar (dB), the audio.
+ */
 export function clipDetail(
   clip: ClipView,
   cb: ViewCallbacks,
-): { root: HTMLElement; canvas: HTMLCanvasElement | undefined; audio: HTMLAudioElement | undefined } {
+): {
+  root: HTMLElement;
+  canvas: HTMLCanvasElement | undefined;
+  colourBar: HTMLCanvasElement | undefined;
+  audio: HTMLAudioElement | undefined;
+} {
   const reveal = h('button', { type: 'button', class: 'link', 'data-testid': 'reveal-clip' }, 'reveal');
   reveal.addEventListener('click', () => cb.reveal(clip.file));
+  const close = h(
+    'button',
+    {
+      type: 'button',
+      class: 'close',
+      'data-testid': 'clip-close',
+      'aria-label': 'Close the clip pane',
+      title: 'close (Escape)',
+    },
+    '×',
+  );
+  close.addEventListener('click', () => cb.dispatch({ type: 'ui/closeClip' }));
   const root = h(
     'section',
-    { class: 'clip-detail', 'data-testid': 'clip-detail', 'data-path': clip.file },
-    h('h3', {}, baseName(clip.file), ' ', reveal),
+    { class: 'clip-detail', 'data-testid': 'clip-detail', 'data-path': clip.file, 'aria-label': 'clip' },
+    h('div', { class: 'clip-head' }, h('h3', { title: clip.file }, baseName(clip.file), ' ', reveal), close),
   );
   let canvas: HTMLCanvasElement | undefined;
+  let colourBar: HTMLCanvasElement | undefined;
   let audio: HTMLAudioElement | undefined;
   if (clip.spectrogram) {
     const s = clip.spectrogram;
@@ -372,12 +531,23 @@ export function clipDetail(
       'data-testid': 'spectrogram',
       'aria-label': `log-mel spectrogram of ${baseName(clip.file)}`,
     });
+    colourBar = h('canvas', { class: 'colour-bar', 'data-testid': 'spectrogram-colorbar', 'aria-hidden': 'true' });
     root.append(
-      canvas,
+      h(
+        'figure',
+        { class: 'spectrogram-figure' },
+        h('div', { class: 'axis-title area-ytitle' }, 'Hz'),
+        axis('y', frequencyTicks(s.bins), 'spectrogram-frequency-axis', 'yaxis'),
+        canvas,
+        colourBar,
+        axis('y', colourBarTicks(s.min, s.max), 'spectrogram-colorbar-axis', 'caxis'),
+        axis('x', timeTicks(s.durationSec), 'spectrogram-time-axis', 'xaxis'),
+        h('div', { class: 'axis-title area-xtitle' }, 'time (s)'),
+      ),
       h(
         'p',
         { class: 'muted' },
-        `log-mel fbank: ${s.bins} mel bins (low at the bottom), ${s.frames} frames of ${s.frameShiftMs} ms, ${s.durationSec.toFixed(2)} s`,
+        `log-mel fbank: ${s.bins} mel bins, 20 Hz – 8 kHz (mel-spaced, low at the bottom), ${s.frames} frames of ${s.frameShiftMs} ms, ${s.durationSec.toFixed(2)} s; colour: energy in dB (10·log10 of the mel power)`,
       ),
     );
   } else if (clip.errors.length === 0) {
@@ -390,5 +560,21 @@ export function clipDetail(
       root.append(h('p', { class: 'muted' }, `playing the first ${clip.audio.durationSec.toFixed(0)} s`));
   }
   for (const e of clip.errors) root.append(h('p', { class: 'error' }, e));
-  return { root, canvas, audio };
+  return { root, canvas, colourBar, audio };
+}
+
+/** Tick labels placed along an axis by fraction (CSSOM positions, which the panel's CSP allows). */
+function axis(direction: 'x' | 'y', ticks: readonly AxisTick[], testid: string, area: string): HTMLElement {
+  const element = h('div', {
+    class: `axis ${direction}-axis area-${area}`,
+    'data-testid': testid,
+    'aria-hidden': 'true',
+  });
+  for (const t of ticks) {
+    const label = h('span', {}, t.label);
+    if (direction === 'x') label.style.left = `${(100 * t.fraction).toFixed(2)}%`;
+    else label.style.bottom = `${(100 * t.fraction).toFixed(2)}%`;
+    element.append(label);
+  }
+  return element;
 }

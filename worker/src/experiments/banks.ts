@@ -178,6 +178,8 @@ export async function scoreFilesWithBank(o: ScoreFilesOptions): Promise<Omit<Sco
         d_target: scored.d_target ? scored.d_target[i]! : null,
         decision: decisions[i] === 1 ? 1 : 0,
       })),
+      // Computed anyway for the threshold; sent so the panel can show where the scored clips sit among them.
+      ...(scored.trainScores ? { trainScores: Array.from(scored.trainScores).filter((x) => Number.isFinite(x)) } : {}),
     };
   } finally {
     await embedder.dispose();

@@ -14,6 +14,15 @@ import type { MachineResult, VariantResult } from './results';
 export type VegaLiteSpec = Record<string, unknown>;
 
 const WIDTH = 260;
+
+/**
+ * The one display convention for AUC, pAUC and the official score, as DCASE papers print them: percent with two
+ * decimals (0.7379 → "73.79"). The panel, report.html, the CLI tables and the layer-sweep chart all show it;
+ * results.json keeps fractions.
+ */
+export function formatPercent(x: number | null | undefined, missing = '—'): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? missing : (100 * x).toFixed(2);
+}
 const HEIGHT = 220;
 
 /** ROC curves of one machine type: all clips, and each domain's normals against all anomalies. */
@@ -56,34 +65,159 @@ export function rocSpec(machine: MachineResult): VegaLiteSpec | null {
   };
 }
 
-/** Score histograms of normal and anomalous test clips, with the decision threshold as a rule. */
-export function histogramSpec(machine: MachineResult): VegaLiteSpec {
-  const values = machine.files.map((f) => ({ score: f.score, label: f.label ?? 'unlabelled' }));
-  const layers: VegaLiteSpec[] = [
-    {
-      mark: { type: 'bar', opacity: 0.6 },
+/**
+ * Below this many scored clips the score chart is a strip plot (one mark per clip) rather than a histogram: bars of
+ * height one or two say less than the clips themselves, and a count axis over so few clips shows fractional ticks.
+ */
+export const STRIP_PLOT_BELOW = 8;
+
+/** The scores a chart needs of a machine type (a run's MachineResult, or files scored against a bank). */
+export interface ScoreChartInput {
+  machineType: string;
+  threshold: number;
+  files: readonly { score: number; label?: string | null; name?: string }[];
+}
+
+/**
+ * Where the scored clips sit relative to the bank's own training clips: their leave-one-out anomaly scores (the
+ * distribution the decision threshold is a quantile of), drawn grey behind the clips.
+ */
+export interface ScoreContext {
+  label: string;
+  scores: readonly number[];
+}
+
+/** A score axis that never crowds its labels, whatever the width or the number of clips. */
+const SCORE_AXIS = { labelOverlap: true, tickCount: 5, labelFlush: true };
+
+/**
+ * The score distribution of normal and anomalous test clips with the decision threshold as a dashed rule: a
+ * histogram with whole-number count ticks from STRIP_PLOT_BELOW clips on, a strip plot below that. `context`, when
+ * given, adds the bank's training scores (a grey row in the strip plot, a grey 5–95 % band behind the histogram).
+ */
+export function histogramSpec(machine: ScoreChartInput, context?: ScoreContext): VegaLiteSpec {
+  const values = machine.files.map((f) => ({
+    score: f.score,
+    label: f.label ?? 'unlabelled',
+    ...(f.name !== undefined ? { name: f.name } : {}),
+  }));
+  const training = context ? context.scores.filter((x) => Number.isFinite(x)) : [];
+  const threshold: VegaLiteSpec[] = Number.isFinite(machine.threshold)
+    ? [
+        {
+          data: { values: [{ threshold: machine.threshold }] },
+          mark: { type: 'rule', strokeDash: [6, 3], strokeWidth: 2 },
+          encoding: { x: { field: 'threshold', type: 'quantitative' } },
+        },
+      ]
+    : [];
+  const colour = { field: 'label', type: 'nominal', title: null, sort: ['normal', 'anomaly'] };
+  if (values.length < STRIP_PLOT_BELOW) {
+    const rows = [...new Set(values.map((v) => v.label))].sort(labelOrder);
+    const withContext = context !== undefined && training.length > 0;
+    // On the point and tick layers only: the threshold rule has no row and spans them all.
+    const y = {
+      field: 'row',
+      type: 'nominal',
+      title: null,
+      sort: [...rows, ...(withContext ? [context.label] : [])],
+      axis: { labelLimit: 200 },
+    };
+    const contextRows: VegaLiteSpec[] = withContext
+      ? [
+          {
+            data: { values: training.map((score) => ({ score, row: context.label })) },
+            mark: { type: 'tick', color: '#888888', opacity: 0.45, thickness: 1 },
+            encoding: { x: { field: 'score', type: 'quantitative' }, y },
+          },
+        ]
+      : [];
+    const tooltip = [
+      ...(values.some((v) => 'name' in v) ? [{ field: 'name', type: 'nominal', title: 'clip' }] : []),
+      { field: 'score', type: 'quantitative', format: '.4f' },
+    ];
+    return {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: `${machine.machineType} — ${values.length} ${values.length === 1 ? 'clip' : 'clips'} (threshold dashed)`,
+      usermeta: { chart: 'strip' },
+      width: WIDTH,
+      height: { step: 34 },
+      data: { values: values.map((v) => ({ ...v, row: v.label })) },
       encoding: {
-        x: { field: 'score', type: 'quantitative', bin: { maxbins: 30 }, title: 'anomaly score' },
-        y: { aggregate: 'count', type: 'quantitative', stack: null, title: 'clips' },
-        color: { field: 'label', type: 'nominal', title: null, sort: ['normal', 'anomaly'] },
+        x: { field: 'score', type: 'quantitative', title: 'anomaly score', scale: { zero: false }, axis: SCORE_AXIS },
       },
-    },
-  ];
-  if (Number.isFinite(machine.threshold)) {
-    layers.push({
-      data: { values: [{ threshold: machine.threshold }] },
-      mark: { type: 'rule', strokeDash: [6, 3], strokeWidth: 2 },
-      encoding: { x: { field: 'threshold', type: 'quantitative' } },
-    });
+      layer: [
+        ...contextRows,
+        {
+          mark: { type: 'point', filled: true, size: 70, opacity: 0.9 },
+          encoding: { y, color: colour, tooltip },
+        },
+        ...threshold,
+      ],
+    };
   }
+  // About two bins per √n clips (at least 5, at most 30), so bins hold several clips rather than one each.
+  const maxbins = Math.min(30, Math.max(5, Math.round(2 * Math.sqrt(values.length))));
+  const band: VegaLiteSpec[] =
+    context && training.length > 0
+      ? [
+          {
+            data: {
+              values: [{ lo: quantile(training, 0.05), hi: quantile(training, 0.95), what: context.label }],
+            },
+            mark: { type: 'rect', color: '#888888', opacity: 0.18 },
+            encoding: {
+              x: { field: 'lo', type: 'quantitative' },
+              x2: { field: 'hi' },
+              tooltip: [{ field: 'what', type: 'nominal', title: '5–95 % of' }],
+            },
+          },
+        ]
+      : [];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `${machine.machineType} — scores (threshold dashed)`,
+    usermeta: { chart: 'histogram' },
     width: WIDTH,
     height: HEIGHT,
     data: { values },
-    layer: layers,
+    layer: [
+      ...band,
+      {
+        mark: { type: 'bar', opacity: 0.6 },
+        encoding: {
+          x: { field: 'score', type: 'quantitative', bin: { maxbins }, title: 'anomaly score', axis: SCORE_AXIS },
+          // Counts are whole clips: no 0.5 ticks, and an axis of at least one clip.
+          y: {
+            aggregate: 'count',
+            type: 'quantitative',
+            stack: null,
+            title: 'clips',
+            axis: { tickMinStep: 1, format: 'd' },
+          },
+          color: colour,
+        },
+      },
+      ...threshold,
+    ],
   };
+}
+
+/** Strip-plot rows: normal, anomaly, then anything else alphabetically. */
+function labelOrder(a: string, b: string): number {
+  const rank = (l: string): number => (l === 'normal' ? 0 : l === 'anomaly' ? 1 : 2);
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
+/** Linear-interpolated quantile (numpy's default) of a non-empty list. */
+function quantile(xs: readonly number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  // q ∈ [0, 1], so i and i + 1 (clamped) index the sorted list.
+  const at = q * (sorted.length - 1);
+  const i = Math.floor(at);
+  const lo = sorted[i]!;
+  const hi = sorted[Math.min(sorted.length - 1, i + 1)]!;
+  return lo + (at - i) * (hi - lo);
 }
 
 /** The paper's Fig. 1: the summary score of every layer with all machine types at that layer. */
@@ -93,10 +227,10 @@ export function layerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
     .flatMap((l) => {
       const m = l.metrics!;
       const rows = [
-        { layer: l.layer, metric: 'AUC', value: m.auc },
-        { layer: l.layer, metric: 'pAUC', value: m.pauc },
+        { layer: l.layer, metric: 'AUC', value: 100 * m.auc },
+        { layer: l.layer, metric: 'pAUC', value: 100 * m.pauc },
       ];
-      if (m.official !== null) rows.push({ layer: l.layer, metric: 'official', value: m.official });
+      if (m.official !== null) rows.push({ layer: l.layer, metric: 'official', value: 100 * m.official });
       return rows;
     });
   if (values.length === 0) return null;
@@ -108,12 +242,13 @@ export function layerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'layer', type: 'ordinal', title: 'layer' },
+      x: { field: 'layer', type: 'ordinal', title: 'layer', axis: { labelAngle: 0 } },
       y: {
         field: 'value',
         type: 'quantitative',
-        title: variant.summaryStyle === 'dcase2023' ? 'harmonic mean over machine types' : 'mean over machine types',
+        title: `${variant.summaryStyle === 'dcase2023' ? 'harmonic mean' : 'mean'} over machine types (%)`,
         scale: { zero: false },
+        axis: { labelOverlap: true },
       },
       color: { field: 'metric', type: 'nominal', title: null },
     },

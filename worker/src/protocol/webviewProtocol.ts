@@ -49,4 +49,14 @@ export type FromWebview =
   /** Open a file of the shown content (its config, results.json, report.html, or a clip) in the editor. */
   | { type: 'openFile'; file: string }
   /** Reveal a clip in the explorer / the OS file manager. */
-  | { type: 'revealFile'; file: string };
+  | { type: 'revealFile'; file: string }
+  /**
+   * Put text on the clipboard (a metric table as Markdown or CSV): the host's clipboard, since a webview's
+   * navigator.clipboard is not reliably allowed. `what` names it in the confirmation.
+   */
+  | { type: 'copyText'; text: string; what: string }
+  /** Save a chart the panel rendered: SVG markup, or PNG bytes as base64; the host asks where (a save dialog). */
+  | { type: 'saveChart'; name: string; format: ChartFormat; data: string };
+
+/** The formats a chart can be saved in. */
+export type ChartFormat = 'svg' | 'png';

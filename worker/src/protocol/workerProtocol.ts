@@ -285,6 +285,11 @@ export interface ScoreFilesResult {
   bank: BankFileHeader;
   threshold: number;
   files: ScoredFile[];
+  /**
+   * Leave-one-out anomaly scores of the bank's own training clips (finite ones, training row order): the distribution the
+   * threshold is a quantile of, which the panel draws behind the scored clips. Absent from older workers.
+   */
+  trainScores?: number[];
 }
 
 export interface ListBanksParams {

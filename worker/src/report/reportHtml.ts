@@ -1,6 +1,6 @@
 import { GenrepError } from '../errors';
 import type { Metrics, RunResults, VariantResult } from '../protocol/results';
-import { histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
+import { formatPercent, histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
 import { renderSvg } from './renderSvg';
 import { ablationOrder } from './table';
 
@@ -92,7 +92,8 @@ function cells(m: Metrics | null): string {
   return [m.auc, m.pauc, m.auc_source, m.auc_target, m.official].map((x) => `<td>${pct(x)}</td>`).join('');
 }
 
-const pct = (x: number | null): string => (x === null ? '–' : (100 * x).toFixed(2));
+/** AUC, pAUC and the official score in percent, as the panel and the CLI show them (chartSpecs.formatPercent). */
+const pct = (x: number | null): string => formatPercent(x, '–');
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

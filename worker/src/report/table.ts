@@ -1,4 +1,5 @@
 import type { Metrics, RunResults, VariantResult } from '../protocol/results';
+import { formatPercent } from '../protocol/chartSpecs';
 
 /** The results as a plain-text table for the terminal: per variant, per machine type, then the summary row. */
 export function formatResultsTable(results: RunResults): string {
@@ -8,7 +9,8 @@ export function formatResultsTable(results: RunResults): string {
   return lines.join('\n');
 }
 
-const pct = (x: number | null): string => (x === null ? '   -  ' : (100 * x).toFixed(2).padStart(6));
+/** AUC, pAUC and the official score in percent, as the panel and report.html show them (chartSpecs.formatPercent). */
+const pct = (x: number | null): string => (x === null ? '   -  ' : formatPercent(x, '-').padStart(6));
 
 function row(name: string, layer: string, m: Metrics | null): string {
   return `${name.padEnd(14)} ${layer.padStart(5)}  ${m ? [m.auc, m.pauc, m.auc_source, m.auc_target, m.official].map(pct).join('  ') : '   (unlabelled test set: no metrics)'}`;
