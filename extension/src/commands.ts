@@ -13,7 +13,7 @@ import type { DatasetNode } from './datasetTreeModel';
 import { featuresKeptAfter } from './errorPresentation';
 import { revealFile, ResultsPanel } from './resultsPanel';
 import type { RunConfigDiagnostics } from './runConfigDiagnostics';
-import { resultsPickRow } from './runEntries';
+import { percent, resultsPickRow } from './runEntries';
 import { createRunsCommands } from './runsCommands';
 import type { RunsTreeProvider } from './runsTree';
 import { chooseRunTarget } from './runTargets';
@@ -89,7 +89,7 @@ async function runConfigFile(s: Services, file: string): Promise<void> {
   s.ctx.log.info(`run ${outcome.name} finished in ${outcome.totalSec.toFixed(1)} s: ${outcome.resultsFile}`);
   await ResultsPanel.showResultsFile(s.ctx, outcome.resultsFile);
   const score = outcome.overall
-    ? ` — ${outcome.overall.official !== null ? `official score ${outcome.overall.official.toFixed(3)}` : `AUC ${outcome.overall.auc.toFixed(3)}`}`
+    ? ` — ${outcome.overall.official !== null ? `official score ${percent(outcome.overall.official)}` : `AUC ${percent(outcome.overall.auc)}`}`
     : '';
   void vscode.window
     .showInformationMessage(
