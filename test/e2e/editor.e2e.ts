@@ -14,9 +14,11 @@ import {
   findInFrames,
   notificationTexts,
   openWorkbench,
+  notificationButtons,
   pickQuickPickItem,
   runCommand,
   selectInExplorerAndOpenMenu,
+  tabTitles,
 } from './harness/workbench';
 import {
   createWorkspace,
@@ -24,6 +26,8 @@ import {
   E2E_CLIPS_PER_MACHINE,
   E2E_MACHINES,
   E2E_USER_SETTINGS,
+  SECOND_CONFIG,
+  SECOND_CONFIG_NAME,
   type E2eWorkspace,
 } from './harness/workspace';
 
@@ -191,6 +195,111 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     for (const row of rows) expect(Number.isFinite(row.score)).toBe(true);
     const summary = await frame.locator('[data-testid="scored-summary"]').innerText();
     expect(summary).toMatch(/of 2 flagged as anomalous/);
+    // Two clips: a strip plot (one point per clip), not a histogram with fractional counts.
+    await frame.locator('[data-testid="strip-plot-scored"] svg').first().waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await frame.locator('[data-testid^="histogram-"]').count()).toBe(0);
+    expect((await tabTitles(page)).some((title) => title.startsWith(`Scores · ${machine} · `))).toBe(true);
     await screenshot(page, '06-scored-files');
+  });
+
+  it('scoring a clip whose machine type has no bank offers a choice, and building the bank scores it', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-no-bank-choice');
+      console.error('notifications:', await allNotificationTexts(page));
+    });
+    const machine = E2E_MACHINES[1];
+    const { folder, name } = workspace.otherClip;
+    await runCommand(page, 'View: Show Explorer');
+    await runCommand(page, 'File: Collapse Folders in Explorer');
+    await expandExplorerFolders(page, folder);
+    await selectInExplorerAndOpenMenu(page, [name]);
+    await clickContextMenuItem(page, 'Score Selected WAV Files');
+
+    const widget = page.locator('.quick-input-widget');
+    const build = widget.locator('.monaco-list-row', { hasText: `Build ${machine} bank now` });
+    await build.waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await widget.innerText()).toContain(`No ${machine} memory bank`);
+    for (const choice of ['Use another bank…', 'Skip these files']) {
+      expect(await widget.locator('.monaco-list-row', { hasText: choice }).count()).toBe(1);
+    }
+    await screenshot(page, '07-no-bank-choice');
+    await build.click();
+
+    const { frame } = await findInFrames(page, `[data-testid^="scored-row-"][data-path$="${name}"]`, 180_000);
+    const scores = await numericValues(frame, `[data-testid^="scored-row-"][data-path$="${name}"] td:nth-child(2)`);
+    expect(scores).toHaveLength(1);
+    expect(Number.isFinite(scores[0])).toBe(true);
+    const bankDir = path.join(workspace.dir, '.genrep', 'banks');
+    expect(
+      readdirSync(bankDir).filter((file) => file.startsWith(`${machine}-`) && file.endsWith('.grbank')),
+    ).toHaveLength(1);
+    await waitFor(`a "Scores · ${machine}" tab`, 30_000, async () =>
+      (await tabTitles(page)).some((title) => title.startsWith(`Scores · ${machine} · `)) ? true : undefined,
+    );
+    await screenshot(page, '08-scored-after-building-bank');
+  });
+
+  it('a second run opens in its own titled panel, and the Runs view lists both runs', async ({ onTestFailed }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-two-runs');
+      console.error('notifications:', await allNotificationTexts(page));
+    });
+    await runCommand(page, 'GenRep: Run Experiment');
+    await pickQuickPickItem(page, SECOND_CONFIG_NAME);
+    await waitFor(`the "${SECOND_CONFIG.name}" run's panel`, 180_000, async () =>
+      (await tabTitles(page)).some((title) => title.startsWith(`${SECOND_CONFIG.name} · `)) ? true : undefined,
+    );
+    const titles = await tabTitles(page);
+    expect(titles.filter((title) => /^e2e demo · \d\d:\d\d/.test(title))).toHaveLength(1);
+    expect(titles.filter((title) => /^e2e second · \d\d:\d\d/.test(title))).toHaveLength(1);
+    expect(existsSync(path.join(workspace.dir, SECOND_CONFIG.output, 'results.json'))).toBe(true);
+
+    await runCommand(page, 'GenRep: Focus on Runs View');
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Runs/ }) });
+    for (const run of [DEMO_CONFIG.name, SECOND_CONFIG.name]) {
+      const row = view.locator('.monaco-list-row', { hasText: run });
+      await row.first().waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await row.first().innerText()).toMatch(/official \d+\.\d\d%.*complete/s);
+    }
+    await screenshot(page, '09-two-runs-and-history');
+  });
+
+  it('an offline checkpoint download says where to put the file and offers the ways that need no network', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-offline-download');
+      console.error('notifications:', await allNotificationTexts(page));
+    });
+    await runCommand(page, 'GenRep: Download BEATs Checkpoint');
+    await pickQuickPickItem(page, 'beats_ft1');
+    const text = 'Without a connection';
+    const buttons = await waitFor('the failed-download notification', 120_000, async () => {
+      const found = await notificationButtons(page, text);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(buttons).toEqual(['Open Models Folder', 'Choose a Local .pt…', 'Use fbank-stats', 'Retry']);
+    const message = (await notificationTexts(page)).find((t) => t.includes(text)) ?? '';
+    expect(message).toMatch(/place it at .*BEATs_iter3_plus_AS2M_finetuned_on_AS2M_cpt1\.pt/);
+    await screenshot(page, '10-offline-download');
+    await page
+      .locator('.notifications-toasts .notification-list-item', { hasText: text })
+      .locator('.monaco-button', { hasText: 'Use fbank-stats' })
+      .click();
+  });
+
+  it('"GenRep: Get Started" opens the walkthrough', async ({ onTestFailed }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-walkthrough');
+    });
+    await runCommand(page, 'GenRep: Get Started');
+    const walkthrough = page.locator('.gettingStartedContainer', { hasText: 'Get Started with GenRep' });
+    await walkthrough.first().waitFor({ state: 'visible', timeout: 60_000 });
+    for (const step of ['dataset', 'config', 'BEATs']) {
+      expect(await walkthrough.first().innerText()).toContain(step);
+    }
+    await screenshot(page, '11-walkthrough');
   });
 });

@@ -146,3 +146,29 @@ export async function allNotificationTexts(page: Page): Promise<string[]> {
   await runCommand(page, 'Notifications: Show Notifications', 15_000).catch(() => undefined);
   return page.locator('.notifications-center .notification-list-item-message').allInnerTexts();
 }
+
+/** The titles of the editor tabs now open (webview panels included), from each tab's aria-label. */
+export async function tabTitles(page: Page): Promise<string[]> {
+  return page
+    .locator('.tabs-container .tab')
+    .evaluateAll((tabs) => tabs.map((tab) => tab.getAttribute('aria-label') ?? ''));
+}
+
+/** The buttons of the toast whose message contains `text` (empty when no such toast is shown). */
+export async function notificationButtons(page: Page, text: string): Promise<string[]> {
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
+  if ((await toast.count()) === 0) return [];
+  return toast.locator('.notification-list-item-buttons-container .monaco-button').allInnerTexts();
+}
+
+/** Opens a workspace file by name through Quick Open (Ctrl+P). */
+export async function quickOpen(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(name);
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click();
+}

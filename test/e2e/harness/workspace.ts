@@ -27,12 +27,18 @@ export const DEMO_CONFIG = {
   cacheDir: '.genrep-cache',
 };
 
+/** A second run of the same dataset under another name: two runs, two titled panels, both in the Runs view. */
+export const SECOND_CONFIG_NAME = 'second.genrep.json';
+export const SECOND_CONFIG = { ...DEMO_CONFIG, name: 'e2e second', dn: 'none', output: 'results-second' };
+
 export interface E2eWorkspace {
   dir: string;
   configFile: string;
   dataDir: string;
   /** Two test clips of one machine type to score from the explorer: the folder (relative, a/b/c) and their names. */
   clipsToScore: { folder: string; names: [string, string] };
+  /** One test clip of the other machine type, for which no bank is built before it is scored. */
+  otherClip: { folder: string; name: string };
 }
 
 /**
@@ -63,13 +69,21 @@ export function createWorkspace(dir: string): E2eWorkspace {
   execFileSync(process.execPath, [GENREP_CLI, ...synthArgs], { stdio: 'pipe', timeout: 180_000 });
   const configFile = path.join(dir, DEMO_CONFIG_NAME);
   writeFileSync(configFile, `${JSON.stringify(DEMO_CONFIG, null, 2)}\n`);
+  writeFileSync(path.join(dir, SECOND_CONFIG_NAME), `${JSON.stringify(SECOND_CONFIG, null, 2)}\n`);
   // The worker's feature cache in the workspace too (the extension's default is ~/.cache/genrep).
   mkdirSync(path.join(dir, '.vscode'));
   writeFileSync(
     path.join(dir, '.vscode', 'settings.json'),
     `${JSON.stringify({ 'genrep.cacheDirectory': '.genrep-cache' }, null, 2)}\n`,
   );
-  return { dir, configFile, dataDir, clipsToScore: pickClipsToScore(dataDir, E2E_MACHINES[0]) };
+  const other = pickClipsToScore(dataDir, E2E_MACHINES[1]);
+  return {
+    dir,
+    configFile,
+    dataDir,
+    clipsToScore: pickClipsToScore(dataDir, E2E_MACHINES[0]),
+    otherClip: { folder: other.folder, name: other.names[0] },
+  };
 }
 
 /** One anomalous and one normal test clip of `machine`, from the folder `genrep synth` wrote them to. */
