@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { createCommands } from './commands';
 import { COMMANDS, DATASET_VIEW_ID, RESTART_SETTINGS, type CommandId } from './commandIds';
+import { registerConfigQuickFixes } from './configQuickFixes';
 import { Ctx } from './ctx';
 import { DatasetTreeProvider } from './datasetTree';
 import { registerResultsPanelSerializer } from './resultsPanel';
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     tree,
     diagnostics,
+    registerConfigQuickFixes(diagnostics),
     vscode.window.createTreeView(DATASET_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
     registerResultsPanelSerializer(ctx),
   );
