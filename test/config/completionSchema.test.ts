@@ -63,23 +63,28 @@ const DROPPED = new Set([
   'multipleOf',
 ]);
 
-/** What a property's key completion inserts without `type`: VS Code falls back to the bare key otherwise. */
+/**
+ * What a property's key completion inserts without `type` (VS Code falls back to the bare key otherwise), cursor
+ * inside. Not for the branches of an anyOf, whose property already offers its values.
+ */
 const TYPE_SNIPPETS: Record<string, Json> = {
-  object: { defaultSnippets: [{ body: {} }] },
-  array: { defaultSnippets: [{ body: [] }] },
-  string: { defaultSnippets: [{ body: '' }] },
+  // A string body is inserted as JSON ("$1": a tab stop inside the quotes); a leading ^ inserts the rest as it is.
+  object: { defaultSnippets: [{ label: '{}', body: '^{$1}' }] },
+  array: { defaultSnippets: [{ label: '[]', body: '^[$1]' }] },
+  string: { defaultSnippets: [{ label: '""', body: '$1' }] },
   boolean: { examples: [true, false] },
 };
 
-function completionNode(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(completionNode);
+function completionNode(node: unknown, inBranch = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => completionNode(n, inBranch));
   if (!isJson(node)) return node;
   const out: Json = {};
   const examples: unknown[] = [];
   for (const [key, value] of Object.entries(node)) {
     if (key === 'enum') examples.push(...(value as unknown[]));
     else if (key === 'const') examples.push(value);
-    else if (key === 'oneOf') out['anyOf'] = completionNode(value);
+    else if (key === 'oneOf' || key === 'anyOf' || key === 'allOf')
+      out[key === 'oneOf' ? 'anyOf' : key] = completionNode(value, true);
     else if (key === 'properties' || key === '$defs')
       out[key] = Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, completionNode(v)]));
     else if (key === 'default' || key === 'defaultSnippets' || key === 'examples') out[key] = value;
@@ -89,7 +94,8 @@ function completionNode(node: unknown): unknown {
   if (examples.length > 0) out['examples'] = [...new Set([...((out['examples'] as unknown[]) ?? []), ...examples])];
   const type = node['type'];
   const hasValue = ['default', 'defaultSnippets', 'examples'].some((k) => k in out);
-  if (!hasValue && typeof type === 'string' && TYPE_SNIPPETS[type]) Object.assign(out, TYPE_SNIPPETS[type]);
+  if (!hasValue && !inBranch && typeof type === 'string' && TYPE_SNIPPETS[type])
+    Object.assign(out, TYPE_SNIPPETS[type]);
   return out;
 }
 
@@ -149,7 +155,7 @@ describe('schemas/run-config.completion.schema.json (what VS Code completes with
     const target = readJson(TARGET) as { properties: Record<string, Json>; $defs: Record<string, Json> };
     expect(Object.keys(target.properties)).toEqual(Object.keys(source['properties'] as Json));
     expect(target.properties['pooling']).toMatchObject({ examples: ['temporal', 'spectral', 'spatial'] });
-    expect(target.$defs['dataset']).toMatchObject({ defaultSnippets: [{ body: {} }] });
+    expect(target.$defs['dataset']).toMatchObject({ defaultSnippets: [{ label: '{}', body: '^{$1}' }] });
     expect(target.properties['threads']?.['defaultSnippets']).toEqual([expect.objectContaining({ body: 4 })]);
   });
 });
