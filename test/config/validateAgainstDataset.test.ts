@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../../worker/src/config/loadConfig';
+import { refuseFindings, validateAgainstDataset } from '../../worker/src/config/validateAgainstDataset';
 import { validateConfigWithDataset } from '../../worker/src/server/configDiagnostics';
 import type { ConfigDiagnostic } from '../../worker/src/protocol/workerProtocol';
 import { closestName } from '../../worker/src/util/closestName';
@@ -186,5 +188,28 @@ describe('genrep run refuses before extracting, with the same words as the edito
     const entries = existsSync(cache) ? readdirSync(cache, { recursive: true }).map(String) : [];
     expect(entries.filter((e) => e.endsWith('.f32') || e.endsWith('.npy') || e.endsWith('.bin'))).toEqual([]);
     expect(existsSync(tmp.file('out'))).toBe(false);
+  });
+
+  it('lists every problem at its own place, and keeps a missing dataset root NOT_FOUND', async () => {
+    const file = tmp.file('two.genrep.json');
+    const config = { dataset: { root: 'data', machineTypes: ['fan', 'pmup'] }, mixup: { K_s: 5000 }, output: 'out2' };
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const result = await runCli(['run', file, '--quiet']);
+    // The CLI keeps an error on one line: the list's line breaks are printed as \n.
+    expect(result.stderr.trimEnd().split('\\n  ')).toEqual([
+      `genrep: ${file}: 2 problems:`,
+      expect.stringMatching(/two\.genrep\.json:6:\d+: \/dataset\/machineTypes\/1: no machine type 'pmup'/),
+      expect.stringMatching(
+        /two\.genrep\.json:10:\d+: \/mixup\/K_s: K_s = 5000 is larger than the source bank of fan \(40/,
+      ),
+    ]);
+    const missing = tmp.file('missing.genrep.json');
+    writeFileSync(missing, JSON.stringify({ dataset: { root: 'gone' } }));
+    await expect(
+      validateAgainstDataset(
+        { ...parseRunConfig(JSON.stringify({ dataset: { root: 'gone' } }), missing).config },
+        { file: missing, written: () => true },
+      ).then((f) => refuseFindings(f, missing, () => `${missing}:1:1`)),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', data: { field: '/dataset/root' } });
   });
 });

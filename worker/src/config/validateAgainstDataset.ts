@@ -59,9 +59,11 @@ export function refuseFindings(
   const [first] = errors;
   if (!first) return;
   const lines = errors.map((f) => `${locate(f.pointer, f.atKey)}: ${f.pointer || '/'}: ${f.message}`);
+  // A missing file stays NOT_FOUND, as the loader of that file would have said (the editor offers its next steps).
+  const code = errors.every((f) => f.code === 'missing-path') ? 'NOT_FOUND' : 'BAD_INPUT';
   throw new GenrepError(
     errors.length === 1 ? (lines[0] ?? '') : `${file}: ${errors.length} problems:\n  ${lines.join('\n  ')}`,
-    'BAD_INPUT',
+    code,
     { file, field: first.pointer || '/' },
   );
 }

@@ -452,7 +452,8 @@ export const WORKER_REQUESTS = {
   },
   'genrep/validateConfig': {
     job: false,
-    summary: 'Check a run config against schemas/run-config.schema.json; diagnostics with ranges.',
+    summary:
+      'Check a run config against schemas/run-config.schema.json and the dataset as discovered (the checks genrep run makes before extracting); diagnostics with ranges and fixes.',
   },
   'genrep/run': {
     job: true,
