@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PaperDefaults } from '../../worker/src/protocol/vocabulary';
-import type { ModelListing } from '../../worker/src/protocol/workerProtocol';
+import type { MachineListing, ModelListing } from '../../worker/src/protocol/workerProtocol';
 import { WALKTHROUGH_ID, type CommandId } from './commandIds';
 import { addDatasetRoot, config, removeDatasetRoot, workspaceFolder } from './config';
-import { runConfigTemplate, slug } from './configTemplate';
+import { datasetFacts, runConfigTemplate, slug } from './configTemplate';
 import { isNode, pathOf, relativeLabel } from './commandArgs';
 import { openAt, type Ctx } from './ctx';
 import { configRoots, type DatasetTreeProvider } from './datasetTree';
@@ -50,12 +50,15 @@ async function runConfigFile(s: Services, file: string): Promise<void> {
   const name = path.basename(file);
   const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   if (document.isDirty) await document.save();
-  const validation = await s.diagnostics.validate(document, 'all');
+  // The worker's checks, the same the run makes before extracting: a config they reject never starts.
+  const validation = await s.diagnostics.validate(document);
   const errors = validation?.diagnostics.filter((d) => d.severity === 'error') ?? [];
   if (errors.length > 0) {
     const first = errors[0]!;
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
     const line = `${name}:${first.range.start.line + 1}:${first.range.start.character + 1}`;
+    // The diagnostics (with their quick fixes) are already published; the Problems panel shows every one of them.
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
     const choice = await vscode.window.showErrorMessage(
       `Cannot run ${name}: ${line}: ${first.message}${more}`,
       'Open File',
@@ -160,6 +163,7 @@ async function createRunConfigFile(
       name,
       datasetRoot: datasetRoot.split(path.sep).join('/'),
       ...(machineTypes ? { machineTypes } : {}),
+      ...datasetFacts(await machinesOf(s, root), machineTypes),
       embedder: config.embedder(),
     },
     paper,
@@ -168,6 +172,18 @@ async function createRunConfigFile(
   await openAt(file);
   s.tree.scheduleRefresh();
   return file;
+}
+
+/** The machine types found under a root: the Dataset Explorer's listing, or the worker's; none if unreadable. */
+async function machinesOf(s: Services, root: string): Promise<MachineListing[]> {
+  const known = s.tree.datasets().find((d) => d.spec.path === root)?.listing;
+  if (known?.status === 'ok') return known.machines;
+  try {
+    const [listing] = (await s.ctx.request('genrep/listDatasets', { roots: [root] })).datasets;
+    return listing?.status === 'ok' ? listing.machines : [];
+  } catch {
+    return [];
+  }
 }
 
 /** A dataset root: the node's, or picked from the explorer's roots, or browsed for. */

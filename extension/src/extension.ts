@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { createCommands } from './commands';
 import { COMMANDS, DATASET_VIEW_ID, RESTART_SETTINGS, RUNS_VIEW_ID, type CommandId } from './commandIds';
+import { registerConfigQuickFixes } from './configQuickFixes';
 import { Ctx } from './ctx';
 import { DatasetTreeProvider } from './datasetTree';
 import { registerResultsPanelSerializer } from './resultsPanel';
@@ -26,6 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
     tree,
     diagnostics,
     runs,
+    registerConfigQuickFixes(diagnostics),
     vscode.window.createTreeView(DATASET_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true }),
     runsView,
     registerResultsPanelSerializer(ctx),

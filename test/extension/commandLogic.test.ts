@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runConfigTemplate, slug } from '../../extension/src/configTemplate';
+import { datasetFacts, runConfigTemplate, slug } from '../../extension/src/configTemplate';
 import { presentFailure } from '../../extension/src/errorPresentation';
 import { chooseRunTarget } from '../../extension/src/runTargets';
 import { statusBarView } from '../../extension/src/statusBarModel';
@@ -7,6 +7,7 @@ import { listForMessage, partitionWavs } from '../../extension/src/wavSelection'
 import { parseRunConfig } from '../../worker/src/config/loadConfig';
 import { WORKER_ERROR_CODES } from '../../worker/src/protocol/errors';
 import { PAPER_DEFAULTS } from '../../worker/src/protocol/vocabulary';
+import type { MachineListing } from '../../worker/src/protocol/workerProtocol';
 import { validateConfigText } from '../../worker/src/server/configDiagnostics';
 
 describe('which config Run Experiment runs', () => {
@@ -155,11 +156,47 @@ describe('the Create Run Config template', () => {
   });
 
   it('passes the worker validation without diagnostics, also without machine types', () => {
-    expect(
-      validateConfigText(text, '/nonexistent/fan.genrep.json').diagnostics.filter((d) => d.severity === 'error'),
-    ).toEqual([]);
+    expect(validateConfigText(text, '/nonexistent/fan.genrep.json').diagnostics).toEqual([]);
     const plain = runConfigTemplate({ name: 'x', datasetRoot: '/abs/data' }, PAPER_DEFAULTS);
     expect(parseRunConfig(plain, '/ws/x.genrep.json').config.embedder).toBe('fbank-stats');
+  });
+
+  it("reports a fixed layer, not the oracle: fbank-stats' layer 1, the paper's layer 4 for beats_ft1", () => {
+    expect(parseRunConfig(text, '/ws/a.genrep.json').config).toMatchObject({
+      layers: [PAPER_DEFAULTS.fbankStatsLayer],
+      layerSelection: { mode: 'fixed', layer: PAPER_DEFAULTS.fbankStatsLayer },
+    });
+    const ft1 = runConfigTemplate({ name: 'x', datasetRoot: 'd', embedder: 'beats_ft1' }, PAPER_DEFAULTS);
+    expect(parseRunConfig(ft1, '/ws/a.genrep.json').config).toMatchObject({
+      layers: [4],
+      layerSelection: { mode: 'fixed', layer: 4 },
+    });
+    // Another checkpoint: fixed at its own best layer (models/manifest.json), which the run looks up.
+    const other = runConfigTemplate({ name: 'x', datasetRoot: 'd', embedder: 'beats' }, PAPER_DEFAULTS);
+    expect(parseRunConfig(other, '/ws/a.genrep.json').config).toMatchObject({
+      layers: 'all',
+      layerSelection: { mode: 'fixed' },
+    });
+    expect(text).not.toMatch(/"layerSelection": "oracle"/);
+  });
+
+  it("names the dataset's own machine types, and keeps K_s within its smallest source bank", () => {
+    const clip = (domain: 'source' | 'target') => ({ domain, split: 'train' as const });
+    const machine = (machineType: string, source: number) =>
+      ({
+        machineType,
+        sections: ['00'],
+        train: [...Array.from({ length: source }, () => clip('source')), clip('target')],
+        test: [],
+      }) as unknown as MachineListing;
+    const facts = datasetFacts([machine('gearbox', 6), machine('slider', 40)], undefined);
+    expect(facts).toEqual({ foundMachineTypes: ['gearbox', 'slider'], smallestSourceBank: 6 });
+    expect(datasetFacts([machine('gearbox', 6), machine('slider', 40)], ['slider']).smallestSourceBank).toBe(40);
+    const t = runConfigTemplate({ name: 'x', datasetRoot: 'd', ...facts }, PAPER_DEFAULTS);
+    expect(t).toContain('// Only some machine types (default: all 2 found: gearbox, slider):');
+    expect(t).toContain('// "machineTypes": ["gearbox","slider"],');
+    expect(t).not.toMatch(/fan|valve/);
+    expect(parseRunConfig(t, '/ws/a.genrep.json').config.mixup.K_s).toBe(6);
   });
 
   it('makes file-name-safe slugs', () => {

@@ -86,11 +86,11 @@ describe('package.json contributions', () => {
     expect(manifest.extensionKind).toEqual(['workspace']);
   });
 
-  it('maps *.genrep.json to the run-config schema that exists', () => {
+  it('maps *.genrep.json to the completion-only run-config schema that exists (the worker validates)', () => {
     expect(contributes.jsonValidation).toEqual([
-      { fileMatch: '*.genrep.json', url: './schemas/run-config.schema.json' },
+      { fileMatch: '*.genrep.json', url: './schemas/run-config.completion.schema.json' },
     ]);
-    expect(existsSync(path.join(ROOT, 'schemas', 'run-config.schema.json'))).toBe(true);
+    expect(existsSync(path.join(ROOT, 'schemas', 'run-config.completion.schema.json'))).toBe(true);
   });
 
   it('points main at what extension/tsconfig.json compiles extension.ts to', () => {

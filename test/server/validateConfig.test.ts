@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../worker/src/config/loadConfig';
 import type { Range } from '../../worker/src/protocol/positions';
-import { validateConfigText } from '../../worker/src/server/configDiagnostics';
+import { validateConfigText, validateConfigWithDataset } from '../../worker/src/server/configDiagnostics';
 import { startWorker, stopWorker, type TestWorker } from '../server/workerProcess';
 
 /** The range of the n-th occurrence of `needle` in `text`, as LSP counts (0-based line and UTF-16 column). */
@@ -35,7 +35,17 @@ let worker: TestWorker;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'genrep-validate-'));
-  mkdirSync(path.join(dir, 'data'));
+  // A dataset as discovery sees it (names only): fan, 3 source + 1 target training clips, a labelled test set.
+  for (const sub of ['train', 'test']) mkdirSync(path.join(dir, 'data', 'fan', sub), { recursive: true });
+  for (const name of [
+    'source_train_normal_0',
+    'source_train_normal_1',
+    'source_train_normal_2',
+    'target_train_normal_0',
+  ])
+    writeFileSync(path.join(dir, 'data', 'fan', 'train', `section_00_${name}.wav`), '');
+  for (const name of ['source_test_normal_0', 'source_test_anomaly_0', 'target_test_normal_0', 'target_test_anomaly_0'])
+    writeFileSync(path.join(dir, 'data', 'fan', 'test', `section_00_${name}.wav`), '');
   worker = await startWorker();
 });
 
@@ -71,7 +81,7 @@ describe('genrep/validateConfig over the protocol', () => {
   it('validates the editor text when given, not the file on disk', async () => {
     const file = path.join(dir, 'unsaved.genrep.json');
     writeFileSync(file, BROKEN);
-    const text = '{ "dataset": { "root": "data" } }';
+    const text = '{ "dataset": { "root": "data" }, "mixup": { "K_s": 3 } }';
     expect(await worker.request('genrep/validateConfig', { file, text })).toEqual({
       file,
       valid: true,
@@ -115,13 +125,13 @@ describe('validateConfigText', () => {
     expect(diagnostics[0]!.range).toEqual(rangeOf(text, '"some"'));
   });
 
-  it('warns about paths that do not exist once the schema passes, relative to the config folder', () => {
+  it('refuses paths the run needs that do not exist once the schema passes, relative to the config folder', async () => {
     const text = '{ "dataset": { "root": "elsewhere" }, "embedder": "./models/mine.onnx" }';
-    const { valid, diagnostics } = validateConfigText(text, path.join(dir, 'paths.genrep.json'));
-    expect(valid).toBe(true); // warnings alone leave the config runnable
+    const { valid, diagnostics } = await validateConfigWithDataset(text, path.join(dir, 'paths.genrep.json'));
+    expect(valid).toBe(false); // the run could discover nothing there, nor load the model
     expect(diagnostics.map((d) => [d.severity, d.pointer, d.source])).toEqual([
-      ['warning', '/dataset/root', 'file'],
-      ['warning', '/embedder', 'file'],
+      ['error', '/dataset/root', 'file'],
+      ['error', '/embedder', 'file'],
     ]);
     expect(diagnostics[0]!.message).toContain(path.join(dir, 'elsewhere'));
     expect(diagnostics[1]!.range).toEqual(rangeOf(text, '"./models/mine.onnx"'));

@@ -15,6 +15,14 @@ import type { RunConfig } from '../protocol/runConfig';
 import { projectFile } from '../paths';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 
+/** Schema keywords for editors (VS Code's JSON service), not for validation. */
+export const EDITOR_SCHEMA_KEYWORDS = [
+  'defaultSnippets',
+  'markdownDescription',
+  'allowComments',
+  'allowTrailingCommas',
+] as const;
+
 /**
  * Reads a run config (JSON with comments allowed, as the editor's template has them), validates it against
  * schemas/run-config.schema.json with ajv, fills in the schema's defaults and resolves relative paths against the
@@ -25,6 +33,8 @@ export interface LoadedConfig {
   config: RunConfig;
   /** Maps a JSON pointer in the file to 'file:line:col', for errors found later (K_s too large, layer out of range). */
   locate: (pointer: string, atKey?: boolean) => string;
+  /** Whether the file itself sets the value at a JSON pointer (rather than the schema's default). */
+  written: (pointer: string) => boolean;
 }
 
 export function schemaPath(): string {
@@ -35,6 +45,8 @@ let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (!validator) {
     const ajv = new Ajv2020({ allErrors: true, useDefaults: true });
+    // Keywords only editors read (completion snippets); ajv's strict mode refuses keywords it does not know.
+    ajv.addVocabulary([...EDITOR_SCHEMA_KEYWORDS]);
     validator = ajv.compile(JSON.parse(readFileSync(schemaPath(), 'utf8')));
   }
   return validator;
@@ -97,6 +109,7 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   }
   refuseDuplicateKeys(tree, '', file, lineCol);
   const locate = (pointer: string, atKey = false): string => `${file}:${lineCol(nodeFor(tree, pointer, atKey).offset)}`;
+  const written = (pointer: string): boolean => findNodeAtLocation(tree, pointerPath(pointer)) !== undefined;
   const value = getNodeValue(tree) as unknown;
   const validate = getValidator();
   if (!validate(value)) {
@@ -111,7 +124,7 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   }
   const config = value as RunConfig;
   resolvePaths(config, path.dirname(path.resolve(file)));
-  return { file, config, locate };
+  return { file, config, locate, written };
 }
 
 /** Offset of the first bracket opening a level deeper than `max`, found with the (iterative) scanner. */
@@ -162,17 +175,22 @@ function describeError(e: ErrorObject, locate: (pointer: string, atKey?: boolean
 /** The value's node, or with atKey its property's key (where an unknown key is reported). */
 function nodeFor(tree: Node, pointer: string, atKey: boolean): Node {
   if (pointer === '' || pointer === '/') return tree;
-  const segments = pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const segments = pointerPath(pointer);
   // A pointer into something absent falls back to the deepest node that exists.
   for (let n = segments.length; n >= 0; n--) {
     const node = findNodeAtLocation(tree, segments.slice(0, n));
     if (node) return atKey && node.parent?.type === 'property' ? node.parent : node;
   }
   return tree;
+}
+
+function pointerPath(pointer: string): (string | number)[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 function escapePointer(key: string): string {

@@ -184,8 +184,31 @@ export interface ConfigDiagnostic {
   message: string;
   /** JSON pointer of the offending value ('' for the whole document, or a parse error's position). */
   pointer: string;
-  /** What the check was: 'json' (syntax), 'schema' (ajv keyword) or 'file' (a path that does not exist). */
-  source: 'json' | 'schema' | 'file';
+  /**
+   * What the check was: 'json' (syntax), 'schema' (ajv keyword), 'file' (a path that does not exist), 'dataset' (the
+   * config against the dataset as discovered: machine types, bank sizes) or 'model' (the embedder: names, depth).
+   */
+  source: 'json' | 'schema' | 'file' | 'dataset' | 'model';
+  /**
+   * Which check, for code that acts on it: 'parse' (a JSON syntax error, as every JSON editor reports it),
+   * 'unknown-key', 'bank-too-small', 'layer-out-of-range', 'unknown-machine-type', 'missing-path', … .
+   */
+  code?: string;
+  /** A fix the editor can offer as a quick fix, where the fix is clear. */
+  fix?: ConfigFix;
+}
+
+/**
+ * One edit that fixes a diagnostic: set the value at `pointer` (creating the key, and objects above it, when absent),
+ * rename the key at `pointer` to `renameKeyTo`, or create the folder `createFolder` (absolute).
+ */
+export interface ConfigFix {
+  /** The quick fix's title as the editor shows it, e.g. "Set K_s to 40". */
+  title: string;
+  pointer?: string;
+  value?: string | number | boolean;
+  renameKeyTo?: string;
+  createFolder?: string;
 }
 
 export interface ValidateConfigResult {
@@ -487,7 +510,8 @@ export const WORKER_REQUESTS = {
   },
   'genrep/validateConfig': {
     job: false,
-    summary: 'Check a run config against schemas/run-config.schema.json; diagnostics with ranges.',
+    summary:
+      'Check a run config against schemas/run-config.schema.json and the dataset as discovered (the checks genrep run makes before extracting); diagnostics with ranges and fixes.',
   },
   'genrep/run': {
     job: true,

@@ -1,21 +1,26 @@
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { schemaPath } from '../config/loadConfig';
+import { parseRunConfig, schemaPath } from '../config/loadConfig';
+import { validateAgainstDataset, type ConfigFinding } from '../config/validateAgainstDataset';
+import type { Dataset, DiscoverOptions } from '../datasets';
+import { GenrepError } from '../errors';
 import type { ConfigDiagnostic, ValidateConfigResult } from '../protocol/workerProtocol';
+import { closestName } from '../util/closestName';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 import { LineIndex, nodeAtPointer } from './jsonLocations';
 
 /**
- * Diagnostics for a run config, each with the range of the offending text: JSON syntax errors, every schema
- * violation (ajv with allErrors, against the same schemas/run-config.schema.json that `contributes.jsonValidation`
- * gives the editor and that loadRunConfig enforces at run time), and paths that do not exist. The run itself still
- * goes through loadRunConfig; this is the same check made precise enough to underline.
+ * Diagnostics for a run config, each with the range of the offending text: JSON syntax errors and every schema
+ * violation (ajv with allErrors, against the same schemas/run-config.schema.json that loadRunConfig enforces at run
+ * time) from validateConfigText; then, in validateConfigWithDataset, what the run checks once the schema passes.
+ * The editor shows these as the only diagnostics of a run config (its JSON service gets a completion-only schema,
+ * schemas/run-config.completion.schema.json), so each mistake is said once, in the run's words.
  */
 let validator: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, strict: false }).compile(
+  // verbose: an unknown key's error carries its object's schema, whose property names give the "did you mean".
+  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(
     JSON.parse(readFileSync(schemaPath(), 'utf8')) as object,
   );
   return validator;
@@ -42,6 +47,7 @@ export function validateConfigText(text: string, file: string): ValidateConfigRe
       message: `invalid JSON: ${describeParseError(e)}`,
       pointer: '',
       source: 'json',
+      code: 'parse',
     });
   }
   if (!tree) {
@@ -59,12 +65,68 @@ export function validateConfigText(text: string, file: string): ValidateConfigRe
     const value = getNodeValue(tree) as unknown;
     const validate = getValidator();
     if (!validate(value)) diagnostics.push(...schemaDiagnostics(validate.errors ?? [], tree, lines));
-    else
-      diagnostics.push(
-        ...pathDiagnostics(value as Record<string, unknown>, tree, lines, path.dirname(path.resolve(file))),
-      );
   }
   return { file, valid: !diagnostics.some((d) => d.severity === 'error'), diagnostics };
+}
+
+/**
+ * Everything `genrep run` would refuse, as diagnostics: syntax and schema (validateConfigText, paths aside), then —
+ * once those pass — duplicate keys and the semantic checks against the dataset as discovered
+ * (config/validateAgainstDataset.ts, which the run applies before extracting). `discover` may reuse recent walks.
+ */
+export async function validateConfigWithDataset(
+  text: string,
+  file: string,
+  discover?: (options: DiscoverOptions) => Promise<Dataset>,
+): Promise<ValidateConfigResult> {
+  const first = validateConfigText(text, file);
+  if (!first.valid) return first;
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  if (!tree) return first;
+  const lines = new LineIndex(text);
+  const loaded = (() => {
+    try {
+      return parseRunConfig(text, file);
+    } catch (err) {
+      if (!(err instanceof GenrepError)) throw err;
+      const pointer = err.data.field ?? '';
+      // The loader's message starts with file:line:col: pointer: — the range says where, the rest says what.
+      const message = err.message.replace(/^.*?:\d+:\d+: /, '');
+      return { error: { pointer, message } };
+    }
+  })();
+  if ('error' in loaded) {
+    const { pointer, message } = loaded.error;
+    const diagnostic: ConfigDiagnostic = {
+      range: underline(tree, pointer, true, lines),
+      severity: 'error',
+      message,
+      pointer,
+      source: 'json',
+      code: 'duplicate-key',
+    };
+    return { file, valid: false, diagnostics: [diagnostic] };
+  }
+  const findings = await validateAgainstDataset(loaded.config, {
+    file,
+    written: loaded.written,
+    ...(discover ? { discover } : {}),
+  });
+  const diagnostics = findings.map((f) => findingDiagnostic(f, tree, lines));
+  return { file, valid: !diagnostics.some((d) => d.severity === 'error'), diagnostics };
+}
+
+function findingDiagnostic(f: ConfigFinding, tree: Node, lines: LineIndex): ConfigDiagnostic {
+  return {
+    range: underline(tree, f.pointer, f.atKey === true, lines),
+    severity: f.severity,
+    message: `${f.pointer || '/'}: ${f.message}`,
+    pointer: f.pointer,
+    source: f.source,
+    code: f.code,
+    ...(f.fix ? { fix: f.fix } : {}),
+  };
 }
 
 export function validateConfigFile(file: string, text?: string): ValidateConfigResult {
@@ -94,17 +156,30 @@ function describeParseError(e: ParseError): string {
  * pointer are joined with "or" and the summary keywords themselves are dropped.
  */
 function schemaDiagnostics(errors: ErrorObject[], tree: Node, lines: LineIndex): ConfigDiagnostic[] {
-  const byPlace = new Map<string, { pointer: string; atKey: boolean; messages: string[] }>();
+  const byPlace = new Map<
+    string,
+    { pointer: string; atKey: boolean; messages: string[]; fix: ConfigDiagnostic['fix']; code: string | undefined }
+  >();
   for (const e of errors) {
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if') continue;
     let pointer = e.instancePath;
     let atKey = false;
     let message = e.message ?? 'invalid';
+    let fix: ConfigDiagnostic['fix'];
+    let code: string | undefined;
     if (e.keyword === 'additionalProperties') {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       pointer = `${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       atKey = true;
-      message = `unknown key '${key}'`;
+      code = 'unknown-key';
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const present = Object.keys((e.data as object | undefined) ?? {});
+      const guess = closestName(
+        key,
+        known.filter((k) => !present.includes(k)),
+      );
+      message = `unknown key '${key}'${guess ? `; did you mean '${guess}'?` : ''}`;
+      if (guess) fix = { title: `Rename to '${guess}'`, pointer, renameKeyTo: guess };
     } else if (e.keyword === 'required') {
       message = `missing required key '${(e.params as { missingProperty: string }).missingProperty}'`;
     } else if (e.keyword === 'enum') {
@@ -113,16 +188,18 @@ function schemaDiagnostics(errors: ErrorObject[], tree: Node, lines: LineIndex):
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     }
     const placeKey = `${pointer}\u0000${atKey}`;
-    const place = byPlace.get(placeKey) ?? { pointer, atKey, messages: [] };
+    const place = byPlace.get(placeKey) ?? { pointer, atKey, messages: [], fix, code };
     if (!place.messages.includes(message)) place.messages.push(message);
     byPlace.set(placeKey, place);
   }
-  return [...byPlace.values()].map(({ pointer, atKey, messages }) => ({
+  return [...byPlace.values()].map(({ pointer, atKey, messages, fix, code }) => ({
     range: underline(tree, pointer, atKey, lines),
     severity: 'error' as const,
     message: `${pointer || '/'}: ${messages.join(', or ')}`,
     pointer,
     source: 'schema' as const,
+    ...(code ? { code } : {}),
+    ...(fix ? { fix } : {}),
   }));
 }
 
@@ -134,48 +211,4 @@ function underline(tree: Node, pointer: string, atKey: boolean, lines: LineIndex
     return key ? lines.range(key.offset, key.length) : lines.range(node.offset, 1);
   }
   return lines.range(node.offset, node.length);
-}
-
-/** Paths the run will need, checked after the schema passes: warnings, since a drive may be mounted later. */
-function pathDiagnostics(
-  config: Record<string, unknown>,
-  tree: Node,
-  lines: LineIndex,
-  base: string,
-): ConfigDiagnostic[] {
-  const out: ConfigDiagnostic[] = [];
-  const check = (pointer: string, value: unknown, what: string): void => {
-    if (typeof value !== 'string' || value === '') return;
-    const resolved = path.resolve(base, value);
-    if (!existsSync(resolved)) {
-      out.push({
-        range: underline(tree, pointer, false, lines),
-        severity: 'warning',
-        message: `${pointer}: ${what} not found: ${resolved}`,
-        pointer,
-        source: 'file',
-      });
-    }
-  };
-  const dataset = config['dataset'] as Record<string, unknown> | undefined;
-  check('/dataset/root', dataset?.['root'], 'dataset root');
-  check('/dataset/groundTruthDir', dataset?.['groundTruthDir'], 'ground-truth folder');
-  const embedder = config['embedder'];
-  if (
-    typeof embedder === 'string' &&
-    (embedder.includes('/') || embedder.includes('\\') || /\.(pt|onnx)$/i.test(embedder))
-  ) {
-    check('/embedder', embedder, 'embedder file');
-  } else if (typeof embedder === 'object' && embedder !== null) {
-    const e = embedder as Record<string, unknown>;
-    if (e['kind'] === 'onnx') check('/embedder/path', e['path'], 'ONNX model');
-    const checkpoint = e['checkpoint'];
-    if (
-      e['kind'] === 'beats' &&
-      typeof checkpoint === 'string' &&
-      (checkpoint.includes('/') || checkpoint.endsWith('.pt'))
-    )
-      check('/embedder/checkpoint', checkpoint, 'checkpoint');
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { LoadedConfig } from '../../config/loadConfig';
+import { refuseFindings, validateAgainstDataset } from '../../config/validateAgainstDataset';
 import { discoverDataset, type Dataset } from '../../datasets';
 import type { RunProgress } from '../runContext';
 
@@ -9,10 +10,16 @@ export interface DiscoverStage {
   log: (line: string) => void;
 }
 
-/** Stage 1: the config's dataset as clips (the root defaults to the config's folder). */
+/**
+ * Stage 1: the config's dataset as clips (the root defaults to the config's folder), after the config's semantic
+ * checks against it (config/validateAgainstDataset.ts) pass.
+ */
 export async function discover({ loaded, progress, log }: DiscoverStage): Promise<Dataset> {
   const { dataset: ds } = loaded.config;
   progress({ stage: 'discover', done: 0, total: 1, message: 'discovering clips' });
+  // The editor's checks (genrep/validateConfig), made before any feature is extracted and in the same words.
+  const findings = await validateAgainstDataset(loaded.config, { file: loaded.file, written: loaded.written });
+  refuseFindings(findings, loaded.file, loaded.locate);
   const dataset = await discoverDataset({
     root: ds.root ?? path.dirname(path.resolve(loaded.file)),
     layout: ds.layout,

@@ -11,7 +11,8 @@ import type {
   WorkerSettings,
 } from '../../protocol/workerProtocol';
 import type { Settings } from '../../settings';
-import { validateConfigFile } from '../configDiagnostics';
+import { discoverDataset, type Dataset, type DiscoverOptions } from '../../datasets';
+import { validateConfigWithDataset } from '../configDiagnostics';
 import type { JobContext } from '../jobs';
 
 /**
@@ -50,7 +51,24 @@ export async function results(params: ResultsParams): Promise<ResultsResult> {
 }
 
 export async function validateConfig(params: ValidateConfigParams): Promise<ValidateConfigResult> {
-  if (params.text !== undefined) return validateConfigFile(params.file, params.text);
-  const bytes = await readConfigFile(params.file);
-  return validateConfigFile(params.file, bytes.toString('utf8'));
+  const text = params.text ?? (await readConfigFile(params.file)).toString('utf8');
+  return validateConfigWithDataset(text, params.file, recentDiscovery);
+}
+
+/**
+ * The editor validates on every pause in typing; a walk of the same dataset with the same options within a few
+ * seconds is reused rather than repeated (a run always walks afresh). Failures are not kept.
+ */
+const REUSE_MS = 5000;
+const walks = new Map<string, { at: number; dataset: Promise<Dataset> }>();
+function recentDiscovery(options: DiscoverOptions): Promise<Dataset> {
+  const key = JSON.stringify(options);
+  const now = Date.now();
+  for (const [k, w] of walks) if (now - w.at > REUSE_MS) walks.delete(k);
+  const hit = walks.get(key);
+  if (hit) return hit.dataset;
+  const dataset = discoverDataset(options);
+  walks.set(key, { at: now, dataset });
+  void dataset.catch(() => walks.delete(key));
+  return dataset;
 }
