@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import type { Frame, Page } from 'playwright-core';
@@ -16,6 +16,7 @@ import {
   openWorkbench,
   notificationButtons,
   pickQuickPickItem,
+  quickOpen,
   runCommand,
   selectInExplorerAndOpenMenu,
   tabTitles,
@@ -301,5 +302,47 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       expect(await walkthrough.first().innerText()).toContain(step);
     }
     await screenshot(page, '11-walkthrough');
+  });
+
+  it('a K_s larger than the source bank is an error in Problems before any run, and its quick fix repairs it', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-config-diagnostics');
+      console.error('notifications:', await allNotificationTexts(page));
+    });
+    const name = 'too-large.genrep.json';
+    const file = path.join(workspace.dir, name);
+    const output = 'results-too-large';
+    const config = { ...DEMO_CONFIG, name: 'e2e too large', mixup: { K_s: 5000, lambda: 0.9 }, output };
+    writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+    await quickOpen(page, name);
+    await runCommand(page, 'Problems: Focus on Problems View');
+    const markers = page.locator('.markers-panel .monaco-list-row', {
+      hasText: 'K_s = 5000 is larger than the source bank',
+    });
+    await markers.first().waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await markers.count()).toBe(1);
+    const marker = markers.first();
+    const label = (await marker.getAttribute('aria-label')) ?? '';
+    expect(/error/i.test(label) || (await marker.locator('.codicon-error').count()) > 0, label).toBe(true);
+    expect(await marker.innerText()).toContain('use at most 40');
+    await screenshot(page, '12-problems-k-s');
+
+    // The marker puts the cursor on /mixup/K_s; the quick fix sets it to the bank size.
+    await marker.click();
+    await runCommand(page, 'Quick Fix...');
+    const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Set K_s to 40' });
+    await fix.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await screenshot(page, '13-quick-fix');
+    await fix.first().click();
+    await runCommand(page, 'File: Save');
+    await waitFor('the saved config to hold K_s = 40', 30_000, () => {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { mixup: { K_s: number } };
+      return Promise.resolve(saved.mixup.K_s === 40 ? true : undefined);
+    });
+    await waitFor('the K_s problem to go away', 30_000, async () => ((await markers.count()) === 0 ? true : undefined));
+    expect(existsSync(path.join(workspace.dir, output))).toBe(false);
+    await screenshot(page, '14-problem-fixed');
   });
 });

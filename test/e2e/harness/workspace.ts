@@ -16,7 +16,6 @@ export const E2E_CLIPS_PER_MACHINE = {
 /** The run configuration the test runs, as a user would write it (checked against schemas/run-config.schema.json). */
 export const DEMO_CONFIG_NAME = 'demo.genrep.json';
 export const DEMO_CONFIG = {
-  $schema: '../../../schemas/run-config.schema.json',
   name: 'e2e demo',
   dataset: { root: 'data' },
   embedder: 'fbank-stats',
