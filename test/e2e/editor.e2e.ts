@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import type { Frame, Page } from 'playwright-core';
@@ -9,6 +9,7 @@ import { CHROMIUM_BIN, CODE_SERVER_BIN, E2E_EXTENSIONS_DIR, E2E_OUTPUT_DIR, REPO
 import { waitFor } from './harness/waits';
 import {
   clickContextMenuItem,
+  collapseExplorerFolder,
   expandExplorerFolders,
   allNotificationTexts,
   findInFrames,
@@ -24,11 +25,14 @@ import {
 import {
   createWorkspace,
   DEMO_CONFIG,
+  DEMO_CONFIG_NAME,
   E2E_CLIPS_PER_MACHINE,
   E2E_MACHINES,
   E2E_USER_SETTINGS,
   SECOND_CONFIG,
   SECOND_CONFIG_NAME,
+  TOO_LARGE_CONFIG,
+  TOO_LARGE_CONFIG_NAME,
   type E2eWorkspace,
 } from './harness/workspace';
 
@@ -56,6 +60,7 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
   let browser: LaunchedBrowser | undefined;
   let workspace: E2eWorkspace;
   let page: Page;
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CODE_SERVER_BIN) || installedExtension() === undefined) {
@@ -81,6 +86,11 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       height: 1000,
     });
     page = browser.page;
+    // Errors inside the webviews (two iframes deep) reach the page's console: kept for failure reports.
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
     await openWorkbench(page, server.url, workspace.dir);
     await screenshot(page, '01-workbench');
   });
@@ -129,13 +139,8 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       await screenshot(page, 'failure-notifications');
     });
     await runCommand(page, 'GenRep: Run Experiment');
-    // With one *.genrep.json in the workspace the command runs it; should it ask, answer with the demo config.
-    const asked = await page
-      .locator('.quick-input-widget .monaco-list-row', { hasText: 'demo.genrep.json' })
-      .first()
-      .isVisible({ timeout: 3_000 })
-      .catch(() => false);
-    if (asked) await pickQuickPickItem(page, 'demo.genrep.json');
+    // The workspace holds two run configs (the second run comes later): the command asks which one.
+    await pickQuickPickItem(page, DEMO_CONFIG_NAME);
 
     const { frame } = await findInFrames(page, '[data-testid="metric-table"]', 120_000);
     for (const machine of E2E_MACHINES) {
@@ -199,6 +204,10 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     // Two clips: a strip plot (one point per clip), not a histogram with fractional counts.
     await frame.locator('[data-testid="strip-plot-scored"] svg').first().waitFor({ state: 'visible', timeout: 30_000 });
     expect(await frame.locator('[data-testid^="histogram-"]').count()).toBe(0);
+    // Unlabelled files among the bank's own training scores: the strip plot's context row.
+    expect(await frame.locator('[data-testid="strip-plot-scored"] svg').first().textContent()).toContain(
+      'bank training clips',
+    );
     expect((await tabTitles(page)).some((title) => title.startsWith(`Scores · ${machine} · `))).toBe(true);
     await screenshot(page, '06-scored-files');
   });
@@ -213,7 +222,7 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     const machine = E2E_MACHINES[1];
     const { folder, name } = workspace.otherClip;
     await runCommand(page, 'View: Show Explorer');
-    await runCommand(page, 'File: Collapse Folders in Explorer');
+    await collapseExplorerFolder(page, E2E_MACHINES[0]);
     await expandExplorerFolders(page, folder);
     await selectInExplorerAndOpenMenu(page, [name]);
     await clickContextMenuItem(page, 'Score Selected WAV Files');
@@ -246,12 +255,22 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     onTestFailed(async () => {
       await screenshot(page, 'failure-two-runs');
       console.error('notifications:', await allNotificationTexts(page));
+      console.error('console errors:', consoleErrors);
     });
     await runCommand(page, 'GenRep: Run Experiment');
     await pickQuickPickItem(page, SECOND_CONFIG_NAME);
     await waitFor(`the "${SECOND_CONFIG.name}" run's panel`, 180_000, async () =>
       (await tabTitles(page)).some((title) => title.startsWith(`${SECOND_CONFIG.name} · `)) ? true : undefined,
     );
+    // The second run's panel shows that run (not the first run's content, and not an empty page).
+    await waitFor(`the "${SECOND_CONFIG.name}" panel to show its metric table`, 60_000, async () => {
+      for (const frame of page.frames()) {
+        if (frame.isDetached()) continue;
+        const title = await frame.$eval('[data-testid="results-title"]', (el) => el.textContent).catch(() => null);
+        if (title === SECOND_CONFIG.name && (await frame.$('[data-testid="metric-table"]'))) return true;
+      }
+      return undefined;
+    });
     const titles = await tabTitles(page);
     expect(titles.filter((title) => /^e2e demo · \d\d:\d\d/.test(title))).toHaveLength(1);
     expect(titles.filter((title) => /^e2e second · \d\d:\d\d/.test(title))).toHaveLength(1);
@@ -311,11 +330,9 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       await screenshot(page, 'failure-config-diagnostics');
       console.error('notifications:', await allNotificationTexts(page));
     });
-    const name = 'too-large.genrep.json';
+    const name = TOO_LARGE_CONFIG_NAME;
     const file = path.join(workspace.dir, name);
-    const output = 'results-too-large';
-    const config = { ...DEMO_CONFIG, name: 'e2e too large', mixup: { K_s: 5000, lambda: 0.9 }, output };
-    writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
+    const output = TOO_LARGE_CONFIG.output;
     await quickOpen(page, name);
     await runCommand(page, 'Problems: Focus on Problems View');
     const markers = page.locator('.markers-panel .monaco-list-row', {
@@ -330,12 +347,13 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     await screenshot(page, '12-problems-k-s');
 
     // The marker puts the cursor on /mixup/K_s; the quick fix sets it to the bank size.
-    await marker.click();
+    await marker.dblclick();
     await runCommand(page, 'Quick Fix...');
     const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Set K_s to 40' });
     await fix.first().waitFor({ state: 'visible', timeout: 30_000 });
     await screenshot(page, '13-quick-fix');
-    await fix.first().click();
+    // The only fix is focused when the widget opens; a mouse click races the widget's own hover handling.
+    await page.keyboard.press('Enter');
     await runCommand(page, 'File: Save');
     await waitFor('the saved config to hold K_s = 40', 30_000, () => {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { mixup: { K_s: number } };

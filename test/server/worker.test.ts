@@ -170,6 +170,9 @@ describe('the worker process over stdio', () => {
     expect(scored.files.map((f) => f.path)).toEqual(files);
     expect(scored.files[1]!.score).toBeGreaterThan(scored.files[0]!.score);
     expect(scored.bank.embedder).toMatch(/^fbank-stats/);
+    // The bank's leave-one-out training scores reach the panel (the strip plot's context row): one per bank row.
+    expect(scored.trainScores).toHaveLength(15);
+    expect(scored.trainScores!.every((x) => Number.isFinite(x))).toBe(true);
   });
 
   it('refuses selected files that are not WAVs, naming the file', async () => {

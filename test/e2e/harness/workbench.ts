@@ -112,6 +112,17 @@ export async function expandExplorerFolders(page: Page, folderPath: string): Pro
   }
 }
 
+/** Collapses an expanded explorer folder (a long expanded sibling would push the next folder out of the list). */
+export async function collapseExplorerFolder(page: Page, name: string): Promise<void> {
+  const row = explorerRow(page, name);
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  if ((await row.getAttribute('aria-expanded')) !== 'true') return;
+  await row.click();
+  await waitFor(`explorer folder ${name} to collapse`, 15_000, async () =>
+    (await row.getAttribute('aria-expanded')) === 'false' ? true : undefined,
+  );
+}
+
 /** Selects the given files in the explorer (click, then ctrl+click) and opens their context menu. */
 export async function selectInExplorerAndOpenMenu(page: Page, names: readonly string[]): Promise<void> {
   for (const [index, name] of names.entries()) {
@@ -134,6 +145,14 @@ export async function clickContextMenuItem(page: Page, label: string): Promise<v
   const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: label }).first();
   await item.waitFor({ state: 'visible', timeout: 15_000 });
   await item.click();
+  // Now and then the menu highlights the entry but swallows the click (it is still animating in): the entry is
+  // focused then, so Enter runs it.
+  const menu = page.locator('.context-view .monaco-menu').first();
+  const closed = await menu
+    .waitFor({ state: 'hidden', timeout: 3_000 })
+    .then(() => true)
+    .catch(() => false);
+  if (!closed) await page.keyboard.press('Enter');
 }
 
 /** The texts of the notification toasts now shown (errors from the extension surface here). */
@@ -161,14 +180,26 @@ export async function notificationButtons(page: Page, text: string): Promise<str
   return toast.locator('.notification-list-item-buttons-container .monaco-button').allInnerTexts();
 }
 
-/** Opens a workspace file by name through Quick Open (Ctrl+P). */
+/** Opens a workspace file by name through Quick Open (Ctrl+P), reopening it until the file index lists the file. */
 export async function quickOpen(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(name);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ state: 'visible', timeout: 30_000 });
-  await row.click();
+  await waitFor(
+    `Quick Open to list ${name}`,
+    60_000,
+    async () => {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill(name);
+      const listed = await row
+        .waitFor({ state: 'visible', timeout: 5_000 })
+        .then(() => true)
+        .catch(() => false);
+      if (!listed) return undefined;
+      await row.click();
+      return true;
+    },
+    1_000,
+  );
 }

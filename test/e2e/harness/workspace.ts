@@ -30,6 +30,15 @@ export const DEMO_CONFIG = {
 export const SECOND_CONFIG_NAME = 'second.genrep.json';
 export const SECOND_CONFIG = { ...DEMO_CONFIG, name: 'e2e second', dn: 'none', output: 'results-second' };
 
+/** A config whose K_s exceeds the 40-clip source banks: flagged in Problems while open, fixed by its quick fix. */
+export const TOO_LARGE_CONFIG_NAME = 'too-large.genrep.json';
+export const TOO_LARGE_CONFIG = {
+  ...DEMO_CONFIG,
+  name: 'e2e too large',
+  mixup: { K_s: 5000, lambda: 0.9 },
+  output: 'results-too-large',
+};
+
 export interface E2eWorkspace {
   dir: string;
   configFile: string;
@@ -69,6 +78,7 @@ export function createWorkspace(dir: string): E2eWorkspace {
   const configFile = path.join(dir, DEMO_CONFIG_NAME);
   writeFileSync(configFile, `${JSON.stringify(DEMO_CONFIG, null, 2)}\n`);
   writeFileSync(path.join(dir, SECOND_CONFIG_NAME), `${JSON.stringify(SECOND_CONFIG, null, 2)}\n`);
+  writeFileSync(path.join(dir, TOO_LARGE_CONFIG_NAME), `${JSON.stringify(TOO_LARGE_CONFIG, null, 2)}\n`);
   // The worker's feature cache in the workspace too (the extension's default is ~/.cache/genrep).
   mkdirSync(path.join(dir, '.vscode'));
   writeFileSync(

@@ -121,7 +121,13 @@ async function scoreChecked(params: ScoreFilesParams, job: JobContext, settings:
     signal: job.signal,
     onProgress: (p) => job.progress(p),
   });
-  return { bankFile: params.bankFile, bank: scored.bank, threshold: scored.threshold, files: scored.files };
+  return {
+    bankFile: params.bankFile,
+    bank: scored.bank,
+    threshold: scored.threshold,
+    files: scored.files,
+    ...(scored.trainScores ? { trainScores: scored.trainScores } : {}),
+  };
 }
 
 /** genrep/listBanks: the .grbank files in each folder (a missing folder has none); unreadable files are listed as problems. */
