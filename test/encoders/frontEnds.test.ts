@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../worker/src/audio/wavReader';
 import type { LogMelRunner } from '../../worker/src/encoders/frontEnds';
 import { createFrontEnd } from '../../worker/src/encoders/frontEnds';
+import { FBANK_EPSILON, fbank } from '../../worker/src/fbank';
 import { readNpy } from '../../worker/src/io/npy';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
 import { TensorDataType } from '../../worker/src/onnx/proto';
@@ -115,6 +116,55 @@ describe('front-ends against their references (≤ 1e-4 abs on log values)', () 
     const ms = performance.now() - t0;
     expect(out.frames).toBe(1000);
     expect(ms).toBeLessThan(250); // generous for a shared CI core; ~20 ms on an idle one
+  });
+});
+
+describe("log-mel with mel_scale 'kaldi', pre-emphasis and affine", () => {
+  const clip = Float32Array.from({ length: 8000 }, (_, i) => Math.sin(i * 0.05) + 0.3 * Math.sin(i * 1.3));
+  const kaldi: LogMelFrontEnd = {
+    kind: 'log-mel',
+    sampleRate: 16000,
+    n_fft: 400,
+    hop_length: 160,
+    window: 'rectangular',
+    center: false,
+    power: 2,
+    n_mels: 40,
+    f_min: 20,
+    mel_scale: 'kaldi',
+    log: { kind: 'ln', amin: FBANK_EPSILON },
+  };
+
+  it('equals our Kaldi fbank with the same frames (rectangular window, no DC removal or pre-emphasis)', async () => {
+    const runner = await createFrontEnd(kaldi, '.');
+    const got = await runner.features(clip);
+    const ref = fbank(clip, {
+      num_mel_bins: 40,
+      window_type: 'rectangular',
+      remove_dc_offset: false,
+      preemphasis_coefficient: 0,
+      round_to_power_of_two: false,
+    });
+    expect([got.frames, got.bins]).toEqual([ref.frames, ref.bins]);
+    let worst = 0;
+    // In bounds: equal shapes, checked above.
+    for (let i = 0; i < got.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i]! - ref.data[i]!));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it('pre-emphasis is y[n] = x[n + 1] − c·x[n] (EfficientAT), affine is (x + offset) / divide', async () => {
+    const plain = await createFrontEnd(kaldi, '.');
+    const emphasised = Float32Array.from({ length: clip.length - 1 }, (_, n) => clip[n + 1]! - 0.97 * clip[n]!);
+    const expected = await plain.features(emphasised);
+    const runner = await createFrontEnd({ ...kaldi, preemphasis: 0.97, affine: { offset: 4.5, divide: 5 } }, '.');
+    const got = await runner.features(clip);
+    expect(got.frames).toBe(expected.frames);
+    let worst = 0;
+    // In bounds: equal frame counts and bins.
+    for (let i = 0; i < got.data.length; i++) {
+      worst = Math.max(worst, Math.abs(got.data[i]! - (expected.data[i]! + 4.5) / 5));
+    }
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 

@@ -1,5 +1,5 @@
 import { GenrepError } from '../../errors';
-import { ComplexFft } from '../../fbank/fft';
+import { ComplexFft, RealFftPower } from '../../fbank/fft';
 import type { LogMelFrontEnd } from '../../protocol/encoderDescriptor';
 import type { FrontEndOutput, FrontEndRunner } from '../frontEnd';
 import { badField, finiteNumber, knownKeys, objectAt, oneOf, optionalBoolean, positiveInteger } from './fields';
@@ -166,16 +166,20 @@ function sparseRows(dense: Float64Array, rows: number, cols: number) {
 export class LogMelRunner implements FrontEndRunner {
   readonly sampleRate: number;
   readonly bins: number;
-  private readonly fft: ComplexFft;
+  /** Even n_fft (every real front-end): the fbank's real-input FFT, half the work; odd n_fft: a complex FFT. */
+  private readonly realFft: RealFftPower | undefined;
+  private readonly fft: ComplexFft | undefined;
   private readonly frame: Float64Array;
   private readonly spectrum: Float64Array;
 
   constructor(private readonly plan: LogMelPlan) {
     this.sampleRate = plan.prep.sampleRate;
     this.bins = plan.n_mels;
-    // A complex FFT of the frame as is keeps every n_fft (odd ones too) on one path; this is not the hot spot.
-    this.fft = new ComplexFft(plan.n_fft);
-    this.frame = new Float64Array(2 * plan.n_fft);
+    const even = plan.n_fft % 2 === 0;
+    this.realFft = even ? new RealFftPower(plan.n_fft) : undefined;
+    this.fft = even ? undefined : new ComplexFft(plan.n_fft);
+    // Real frames for the real FFT; interleaved (re, im) for the complex one, whose imaginary parts stay 0.
+    this.frame = new Float64Array(even ? plan.n_fft : 2 * plan.n_fft);
     this.spectrum = new Float64Array(Math.floor(plan.n_fft / 2) + 1);
   }
 
@@ -224,8 +228,9 @@ export class LogMelRunner implements FrontEndRunner {
     const n_freqs = spectrum.length;
     for (let t = 0; t < frames; t++) {
       const start = t * p.hop - pad;
-      // In bounds: j < n_fft, frame holds 2·n_fft, window n_fft; the source index s is mapped into [0, n) by
-      // reflection (n > pad, so one reflection suffices) or read as 0 outside it.
+      // In bounds: j < n_fft, frame holds n_fft (real) or 2·n_fft (complex), window n_fft; the source index s is
+      // mapped into [0, n) by reflection (n > pad, so one reflection suffices) or read as 0 outside it.
+      const step = this.realFft ? 1 : 2;
       for (let j = 0; j < p.n_fft; j++) {
         let s = start + j;
         let v = 0;
@@ -234,15 +239,17 @@ export class LogMelRunner implements FrontEndRunner {
           s = s < 0 ? -s : 2 * (n - 1) - s;
           v = x[s]!;
         }
-        frame[2 * j] = v * p.window[j]!;
-        frame[2 * j + 1] = 0;
+        frame[step * j] = v * p.window[j]!;
       }
-      const z = this.fft.forward(frame);
-      // In bounds: k < n_freqs ≤ n_fft, z holds 2·n_fft.
-      for (let k = 0; k < n_freqs; k++) {
-        const pw = z[2 * k]! * z[2 * k]! + z[2 * k + 1]! * z[2 * k + 1]!;
-        spectrum[k] = p.power === 2 ? pw : Math.sqrt(pw);
+      if (this.realFft) {
+        this.realFft.power(frame, spectrum);
+      } else {
+        const z = this.fft!.forward(frame);
+        // In bounds: k < n_freqs ≤ n_fft, z holds 2·n_fft.
+        for (let k = 0; k < n_freqs; k++) spectrum[k] = z[2 * k]! * z[2 * k]! + z[2 * k + 1]! * z[2 * k + 1]!;
       }
+      // In bounds: k < n_freqs = spectrum.length.
+      if (p.power === 1) for (let k = 0; k < n_freqs; k++) spectrum[k] = Math.sqrt(spectrum[k]!);
       // In bounds: m < n_mels; offsets has n_mels + 1 entries; first[m] + (i − offsets[m]) < n_freqs by
       // construction of the runs.
       for (let m = 0; m < bins; m++) {
