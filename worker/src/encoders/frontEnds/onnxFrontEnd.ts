@@ -129,7 +129,8 @@ export class OnnxFrontEndRunner implements FrontEndRunner {
       });
     }
     const dims = tensor.dims;
-    const { b, t, f, rank } = this.axes;
+    // B (like every unit axis) must have size 1: one clip per run.
+    const { t, f, rank } = this.axes;
     const unitOk = dims.every((d, i) => i === t || i === f || d === 1);
     if (dims.length !== rank || !unitOk) {
       throw new GenrepError(
@@ -138,7 +139,6 @@ export class OnnxFrontEndRunner implements FrontEndRunner {
         { file: this.file, field: '/frontEnd/layout' },
       );
     }
-    void b;
     const frames = dims[t]!;
     const bins = f === undefined ? 1 : dims[f]!;
     const src = tensor.data as Float32Array;
