@@ -224,10 +224,12 @@ function resolvePaths(config: RunConfig, base: string): void {
   if (config.modelDir !== undefined) config.modelDir = abs(config.modelDir);
   const emb = config.embedder;
   // A string that looks like a file (has a separator or a model extension) is a path; otherwise a known name.
-  if (typeof emb === 'string' && (emb.includes('/') || emb.includes('\\') || /\.(pt|onnx)$/i.test(emb))) {
+  if (typeof emb === 'string' && (emb.includes('/') || emb.includes('\\') || /\.(pt|onnx|encoder\.json)$/i.test(emb))) {
     config.embedder = abs(emb);
   } else if (typeof emb === 'object' && emb.kind === 'onnx') {
     emb.path = abs(emb.path);
+  } else if (typeof emb === 'object' && emb.kind === 'encoder') {
+    emb.descriptor = abs(emb.descriptor);
   } else if (
     typeof emb === 'object' &&
     emb.kind === 'beats' &&

@@ -51,10 +51,26 @@ interface FeatureOutput {
 const CANONICAL_OUT: readonly Axis[] = ['L', 'B', 'T', 'F', 'D'];
 const DEFAULT_BATCH = 4;
 
-const loadFrontEnds: FrontEndFactory = async (frontEnd, baseDir, options) => {
-  // A path in a variable so that the compiler does not require the module: the front-ends are built beside this.
+/**
+ * The front-ends (worker/src/encoders/frontEnds, built beside this embedder) loaded when first needed. The path is
+ * in a variable so that this file compiles without them; require, not import(), because the worker is CommonJS and
+ * a native import() would not resolve a folder's index.
+ */
+const loadFrontEnds: FrontEndFactory = (frontEnd, baseDir, options) => {
   const modulePath = '../encoders/frontEnds';
-  const mod = (await import(modulePath)) as { createFrontEnd: FrontEndFactory };
+  let mod: { createFrontEnd?: FrontEndFactory };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(modulePath) as { createFrontEnd?: FrontEndFactory };
+  } catch (err) {
+    throw new GenrepError(
+      `the encoder front-ends cannot be loaded: ${(err as Error).message.split('\n')[0]}`,
+      'INTERNAL',
+    );
+  }
+  if (typeof mod.createFrontEnd !== 'function') {
+    throw new GenrepError('the encoder front-ends module exports no createFrontEnd', 'INTERNAL');
+  }
   return mod.createFrontEnd(frontEnd, baseDir, options);
 };
 
@@ -217,7 +233,12 @@ export class EncoderEmbedder implements Embedder {
       const length = descriptor.length;
       const exactFrames =
         length?.mode === 'exact' && (length.on ?? 'features') === 'features' ? length.frames : undefined;
-      const callFrames = descriptor.window?.frames ?? exactFrames;
+      // An exact length on the waveform fixes the frames too: the front-end on silence of that length says how many.
+      const waveformFrames =
+        length?.mode === 'exact' && length.on === 'waveform'
+          ? (await runner.features(new Float32Array(length.frames))).frames
+          : undefined;
+      const callFrames = descriptor.window?.frames ?? exactFrames ?? waveformFrames;
       let fixedBatch: number | undefined;
       inputAxes.forEach((axis, i) => {
         const size = shape[i];
@@ -328,7 +349,7 @@ export class EncoderEmbedder implements Embedder {
   private static fixedWindowCount(descriptor: EncoderDescriptor): number | undefined {
     const { length, window } = descriptor;
     const exact = length?.mode === 'exact' && (length.on ?? 'features') === 'features' ? length.frames : undefined;
-    if (window === undefined) return exact === undefined ? undefined : 1;
+    if (window === undefined) return length?.mode === 'exact' ? 1 : undefined;
     if (exact === undefined) return undefined;
     return cutWindows({ data: new Float32Array(exact), frames: exact, bins: 1 }, window).length;
   }

@@ -4,7 +4,7 @@
  * them; `model` paths are resolved against the descriptor's folder.
  */
 
-import { promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
@@ -13,6 +13,7 @@ import { GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
 import { projectFile } from '../paths';
 import type { EncoderDescriptor } from '../protocol/encoderDescriptor';
+import { readHuggingFaceFolder } from './huggingFaceFolder';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 
 export interface LoadedDescriptor {
@@ -94,7 +95,11 @@ function checkModelPath(value: string, pointer: string, locate: (pointer: string
   }
 }
 
+/** An `*.encoder.json`, or a Hugging Face export folder (huggingFaceFolder.ts). */
 export async function readDescriptorFile(file: string): Promise<LoadedDescriptor> {
+  if (existsSync(path.join(file, 'preprocessor_config.json'))) {
+    return { descriptor: await readHuggingFaceFolder(file), baseDir: path.resolve(file), file };
+  }
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
