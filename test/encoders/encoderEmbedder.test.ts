@@ -83,6 +83,8 @@ const waveModel = (g: GraphBuilder, inputType: 1 | 7 = TensorDataType.FLOAT, ext
   g.output('seq', TensorDataType.FLOAT, ['batch', 'tokens', 4]);
   g.output('vec', TensorDataType.FLOAT, ['batch', 4]);
   g.output('stack', TensorDataType.FLOAT, [2, 'batch', 'tokens', 4]);
+  g.op('ReduceMax', [seq], { axes: ints([2]), keepdims: int(1) }, { outputs: ['narrow'] });
+  g.output('narrow', TensorDataType.FLOAT, ['batch', 'tokens', 1]);
 };
 
 const waveDescriptor = (model: string): EncoderDescriptor => ({
@@ -217,7 +219,7 @@ describe('encoder embedder', () => {
       /input 'audio' is int64; float32 is expected/,
     );
     await expect(refused('name', { ...base, outputs: [{ name: 'hidden', layout: 'B,T,D' }] })).rejects.toThrow(
-      /no output 'hidden'; its outputs are seq, vec, stack/,
+      /no output 'hidden'; its outputs are seq, vec, stack, narrow/,
     );
     await expect(refused('outrank', { ...base, outputs: [{ name: 'seq', layout: 'B,D' }] })).rejects.toThrow(
       /output 'seq' is \[batch, tokens, 4\] \(rank 3\); outputs\[0\].layout 'B,D' has rank 2/,
@@ -253,6 +255,25 @@ describe('encoder embedder', () => {
         outputs: [{ name: 'out', layout: 'B,D' }],
       }),
     ).rejects.toThrow(/takes 16 frames; the descriptor gives 8 per call/);
+  });
+
+  it('refuses layers that pool to different widths', async () => {
+    await writeModel('wave', (g) => waveModel(g));
+    const file = await writeDescriptor('widths', {
+      ...waveDescriptor('wave.onnx'),
+      outputs: [
+        { name: 'seq', layout: 'B,T,D' },
+        { name: 'narrow', layout: 'B,T,D' },
+      ],
+    });
+    const embedder = await createEmbedder(
+      { kind: 'encoder', descriptor: file },
+      { threads: 1, device: 'cpu', frontEndFactory: factory(waveform) },
+    );
+    expect(() => embedder.dim('temporal')).toThrow(
+      /outputs pool to different widths with 'temporal' \(seq: 4, narrow: 1\)/,
+    );
+    await embedder.dispose();
   });
 
   it('changes its id with the descriptor content, not its formatting or folder', async () => {

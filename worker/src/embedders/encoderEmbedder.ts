@@ -390,12 +390,22 @@ export class EncoderEmbedder implements Embedder {
     return { out, index: layer - out.firstLayer };
   }
 
+  /** One width for every layer, as banks and scoring expect: outputs that pool to different widths are refused. */
   dim(pooling: Pooling): number {
-    // Every layer of a descriptor pools alike only if its outputs share a shape; the first output answers for
-    // all, and embed() checks each requested layer.
-    const first = this.outputs[0]!;
-    this.checkPooling(first, pooling);
-    return pooledDim(first.shape, pooling, this.descriptor.statistics);
+    const widths = this.outputs.map((out) => {
+      this.checkPooling(out, pooling);
+      return pooledDim(out.shape, pooling, this.descriptor.statistics);
+    });
+    const [first] = widths;
+    if (first === undefined || widths.some((w) => w !== first)) {
+      throw fileError(
+        this.file,
+        `its outputs pool to different widths with '${pooling}' (${this.outputs.map((o, i) => `${o.name}: ${widths[i]}`).join(', ')}); every layer needs the same`,
+        'BAD_INPUT',
+        { field: 'outputs' },
+      );
+    }
+    return first;
   }
 
   private checkPooling(out: FeatureOutput, pooling: Pooling): void {
