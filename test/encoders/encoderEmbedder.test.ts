@@ -257,6 +257,39 @@ describe('encoder embedder', () => {
     ).rejects.toThrow(/takes 16 frames; the descriptor gives 8 per call/);
   });
 
+  it('feeds int64 and int32 constants with the batch size where the shape says B', async () => {
+    // seq = audio as [B, S/4, 4] × count[b] + shift: each constant changes the result.
+    await writeModel('consts', (g) => {
+      const x = g.input('audio', TensorDataType.FLOAT, ['batch', 'samples']);
+      const count = g.input('count', TensorDataType.INT64, ['batch']);
+      const shift = g.input('shift', TensorDataType.INT32, [1]);
+      const float = (v: string) => g.op('Cast', [v], { to: int(TensorDataType.FLOAT) });
+      const perClip = g.op('Unsqueeze', [float(count), g.int64Tensor('axes12', [1, 2])]);
+      const shaped = g.op('Reshape', [x, g.int64Tensor('shape', [0, -1, 4])]);
+      const scaled = g.op('Mul', [shaped, perClip]);
+      g.op('Add', [scaled, float(shift)], {}, { outputs: ['seq'] });
+      g.output('seq', TensorDataType.FLOAT, ['batch', 'tokens', 4]);
+    });
+    const file = await writeDescriptor('consts', {
+      ...waveDescriptor('consts.onnx'),
+      input: { name: 'audio', layout: 'B,S' },
+      constants: {
+        count: { dtype: 'int64', shape: ['B'], value: 3 },
+        shift: { dtype: 'int32', shape: [1], value: 2 },
+      },
+      outputs: [{ name: 'seq', layout: 'B,T,D' }],
+    });
+    const embedder = await createEmbedder(
+      { kind: 'encoder', descriptor: file },
+      { threads: 1, device: 'cpu', frontEndFactory: factory(waveform) },
+    );
+    const clip = Float32Array.from({ length: 16 }, (_, i) => i / 16);
+    const [out] = await embedder.embed([clip], { layers: [1], pooling: 'temporal', batchSize: 2 });
+    const means = columnMeans(Array.from(clip));
+    for (let d = 0; d < 4; d++) expect(out![d]).toBeCloseTo(3 * means[d]! + 2, 5);
+    await embedder.dispose();
+  });
+
   it('refuses layers that pool to different widths', async () => {
     await writeModel('wave', (g) => waveModel(g));
     const file = await writeDescriptor('widths', {
