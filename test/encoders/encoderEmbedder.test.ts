@@ -151,6 +151,7 @@ describe('encoder embedder', () => {
       { threads: 1, device: 'cpu', frontEndFactory: factory(waveform) },
     );
     expect(embedder.dim('temporal')).toBe(8);
+    expect(embedder.clipSamples).toBeUndefined(); // no length: the whole clip
     const clip = Float32Array.from({ length: 16 }, (_, i) => Math.cos(i * 1.3));
     const [out] = await embedder.embed([clip], { layers: [1], pooling: 'temporal' });
     const values = Array.from(clip);
@@ -273,6 +274,8 @@ describe('encoder embedder', () => {
     const file = await writeDescriptor('consts', {
       ...waveDescriptor('consts.onnx'),
       input: { name: 'audio', layout: 'B,S' },
+      window: undefined,
+      length: { on: 'waveform', frames: 16, mode: 'exact' },
       constants: {
         count: { dtype: 'int64', shape: ['B'], value: 3 },
         shift: { dtype: 'int32', shape: [1], value: 2 },
@@ -283,10 +286,14 @@ describe('encoder embedder', () => {
       { kind: 'encoder', descriptor: file },
       { threads: 1, device: 'cpu', frontEndFactory: factory(waveform) },
     );
+    // An exact length on the waveform: only its samples (and a margin for the resampler) are read.
+    expect(embedder.clipSamples).toBe(16 + 256);
     const clip = Float32Array.from({ length: 16 }, (_, i) => i / 16);
-    const [out] = await embedder.embed([clip], { layers: [1], pooling: 'temporal', batchSize: 2 });
+    const long = Float32Array.from({ length: 40 }, (_, i) => (i < 16 ? i / 16 : 100));
+    const [out] = await embedder.embed([clip, long], { layers: [1], pooling: 'temporal', batchSize: 2 });
     const means = columnMeans(Array.from(clip));
     for (let d = 0; d < 4; d++) expect(out![d]).toBeCloseTo(3 * means[d]! + 2, 5);
+    expect(Array.from(out!.subarray(4))).toEqual(Array.from(out!.subarray(0, 4))); // cut to 16 samples
     await embedder.dispose();
   });
 

@@ -50,6 +50,8 @@ interface FeatureOutput {
 
 const CANONICAL_OUT: readonly Axis[] = ['L', 'B', 'T', 'F', 'D'];
 const DEFAULT_BATCH = 4;
+/** 16 kHz samples read past a waveform length, more than any resampler's filter reaches. */
+const RESAMPLER_MARGIN = 256;
 
 /**
  * The front-ends (worker/src/encoders/frontEnds, built beside this embedder) loaded when first needed. The path is
@@ -129,6 +131,16 @@ export class EncoderEmbedder implements Embedder {
 
   get provider(): string {
     return this.open.provider;
+  }
+
+  /**
+   * A crop or exact length on the waveform uses only that many samples: at 16 kHz, plus a margin for the
+   * resampler's look-ahead so that the samples kept are those of the whole clip resampled.
+   */
+  get clipSamples(): number | undefined {
+    const length = this.descriptor.length;
+    if (length?.on !== 'waveform' || length.mode === 'pad') return undefined;
+    return Math.ceil((length.frames * 16000) / this.frontEnd.sampleRate) + RESAMPLER_MARGIN;
   }
 
   static async create(descriptor: EncoderDescriptor, options: EncoderEmbedderOptions): Promise<EncoderEmbedder> {
