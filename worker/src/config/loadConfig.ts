@@ -154,11 +154,11 @@ function refuseDuplicateKeys(node: Node, pointer: string, file: string, lineCol:
 }
 
 /** oneOf/anyOf failures repeat every branch's complaint; the branch errors already say what is wrong. */
-function isUseful(e: ErrorObject): boolean {
+export function isUseful(e: ErrorObject): boolean {
   return e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if';
 }
 
-function describeError(e: ErrorObject, locate: (pointer: string, atKey?: boolean) => string): string {
+export function describeError(e: ErrorObject, locate: (pointer: string, atKey?: boolean) => string): string {
   const pointer = e.instancePath || '/';
   let problem = e.message ?? 'invalid';
   if (e.keyword === 'additionalProperties') {
@@ -173,7 +173,7 @@ function describeError(e: ErrorObject, locate: (pointer: string, atKey?: boolean
 }
 
 /** The value's node, or with atKey its property's key (where an unknown key is reported). */
-function nodeFor(tree: Node, pointer: string, atKey: boolean): Node {
+export function nodeFor(tree: Node, pointer: string, atKey: boolean): Node {
   if (pointer === '' || pointer === '/') return tree;
   const segments = pointerPath(pointer);
   // A pointer into something absent falls back to the deepest node that exists.
@@ -197,7 +197,7 @@ function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-function lineColumnOf(text: string): (offset: number) => string {
+export function lineColumnOf(text: string): (offset: number) => string {
   const starts = [0];
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
   // Binary search: 0 <= lo <= mid <= hi < starts.length, and starts is never empty.
@@ -224,10 +224,12 @@ function resolvePaths(config: RunConfig, base: string): void {
   if (config.modelDir !== undefined) config.modelDir = abs(config.modelDir);
   const emb = config.embedder;
   // A string that looks like a file (has a separator or a model extension) is a path; otherwise a known name.
-  if (typeof emb === 'string' && (emb.includes('/') || emb.includes('\\') || /\.(pt|onnx)$/i.test(emb))) {
+  if (typeof emb === 'string' && (emb.includes('/') || emb.includes('\\') || /\.(pt|onnx|encoder\.json)$/i.test(emb))) {
     config.embedder = abs(emb);
   } else if (typeof emb === 'object' && emb.kind === 'onnx') {
     emb.path = abs(emb.path);
+  } else if (typeof emb === 'object' && emb.kind === 'encoder') {
+    emb.descriptor = abs(emb.descriptor);
   } else if (
     typeof emb === 'object' &&
     emb.kind === 'beats' &&

@@ -72,7 +72,7 @@ export function refuseFindings(
 
 /** A string embedder that names a file rather than a known model (loadConfig resolved it against the config). */
 function looksLikePath(name: string): boolean {
-  return name.includes('/') || name.includes('\\') || /\.(pt|pth|ckpt|onnx)$/i.test(name);
+  return name.includes('/') || name.includes('\\') || /\.(pt|pth|ckpt|onnx|encoder\.json)$/i.test(name);
 }
 
 function pathFindings(config: RunConfig): ConfigFinding[] {
@@ -103,6 +103,8 @@ function pathFindings(config: RunConfig): ConfigFinding[] {
   const e = config.embedder;
   if (typeof e === 'string' && looksLikePath(e)) missing('/embedder', e, 'embedder file', 'error', false);
   else if (typeof e === 'object' && e.kind === 'onnx') missing('/embedder/path', e.path, 'ONNX model', 'error', false);
+  else if (typeof e === 'object' && e.kind === 'encoder')
+    missing('/embedder/descriptor', e.descriptor, 'encoder descriptor', 'error', false);
   else if (typeof e === 'object' && e.kind === 'beats' && looksLikePath(e.checkpoint))
     missing('/embedder/checkpoint', e.checkpoint, 'checkpoint', 'error', false);
   return out;
@@ -128,6 +130,8 @@ export function embedderDepth(embedder: EmbedderConfig): Depth | undefined {
   if (embedder === 'fbank-stats' || (typeof embedder === 'object' && embedder.kind === 'fbank-stats'))
     return { name: 'fbank-stats', layers: 1 };
   if (typeof embedder === 'object' && embedder.kind === 'onnx') return { name: 'a user ONNX encoder', layers: 1 };
+  // An encoder's depth is its outputs' layer count, known once its model is opened.
+  if (typeof embedder === 'object' && embedder.kind === 'encoder') return undefined;
   const name = typeof embedder === 'string' ? embedder : embedder.checkpoint;
   const entry = knownModels().get(name) ?? [...knownModels().values()].find((m) => path.basename(name) === m.file);
   const layers = entry?.cfg['encoder_layers'];

@@ -4,14 +4,16 @@ import { BeatsEmbedder } from './beatsEmbedder';
 import { ConvertedBeatsEmbedder } from './convertedBeatsEmbedder';
 import { FbankStatsEmbedder } from './fbankStats';
 import { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
+import { createEncoderEmbedder } from './encoderEmbedder';
 import type { Embedder, EmbedderOptions, EmbedderSpec } from './types';
 
-export type { Embedder, EmbedderOptions, EmbedderSpec, EmbedOptions } from './types';
+export type { Embedder, EmbedderOptions, EmbedderSpec, EmbedOptions, FrontEndFactory } from './types';
 export { checkPooling, EMBEDDER_POOLINGS, isPooling, POOLINGS, type EmbedderKind, type Pooling } from './pooling';
 export { BeatsEmbedder } from './beatsEmbedder';
 export { ConvertedBeatsEmbedder } from './convertedBeatsEmbedder';
 export { FbankStatsEmbedder, fbankStatistics, FBANK_STATS_DIM } from './fbankStats';
 export { OnnxEncoderEmbedder } from './onnxEncoderEmbedder';
+export { EncoderEmbedder, createEncoderEmbedder } from './encoderEmbedder';
 
 /**
  * Builds the embedder a spec describes (a string is a model name or path, resolved by resolveModel); BEATs
@@ -40,6 +42,11 @@ export async function createEmbedder(
       return ConvertedBeatsEmbedder.create(spec.path, runtime);
     case 'onnx':
       return OnnxEncoderEmbedder.create({ path: spec.path, input: spec.input, output: spec.output }, runtime);
+    case 'encoder':
+      return createEncoderEmbedder(spec.descriptor, {
+        ...runtime,
+        ...(options.frontEndFactory ? { frontEndFactory: options.frontEndFactory } : {}),
+      });
   }
 }
 

@@ -26,6 +26,8 @@ export const EMBEDDER_POOLINGS: Readonly<Record<EmbedderKind, readonly Pooling[]
   // The encoder returns [batch, dim] vectors it pooled itself; 'temporal', the default, stands for "as the encoder
   // pools", and asking for another cannot change what it returns.
   onnx: ['temporal'],
+  // Token grids pool every way; sequences and vectors refuse 'spectral' (outputPooling.ts poolingMisfit).
+  encoder: POOLINGS,
 };
 
 export function isPooling(value: string): value is Pooling {

@@ -5,6 +5,8 @@
  */
 
 import type { Pooling } from '../protocol/vocabulary';
+import type { FrontEndRunner } from '../encoders/frontEnd';
+import type { FrontEnd } from '../protocol/encoderDescriptor';
 
 export interface EmbedOptions {
   /** Layer indices as the embedder numbers them (BEATs: 1..L blocks, 0 = encoder input; others: 1). */
@@ -47,4 +49,13 @@ export interface EmbedderOptions {
   threads?: number;
   /** 'auto' tries CUDA then falls back to CPU; 'cpu' never tries CUDA. */
   device?: 'auto' | 'cpu' | 'cuda';
+  /** Builds an encoder descriptor's front-end (tests inject their own); defaults to worker/src/encoders/frontEnds. */
+  frontEndFactory?: FrontEndFactory;
 }
+
+/** What builds an encoder descriptor's front-end: createFrontEnd in worker/src/encoders/frontEnds. */
+export type FrontEndFactory = (
+  frontEnd: FrontEnd,
+  baseDir: string,
+  options: { threads?: number },
+) => Promise<FrontEndRunner>;

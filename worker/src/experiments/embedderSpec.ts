@@ -32,5 +32,7 @@ export function toEmbedderSpec(embedder: EmbedderConfig): EmbedderSpec | string 
         );
       }
       return { kind: 'onnx', path: embedder.path, input: embedder.input, output: embedder.output };
+    case 'encoder':
+      return { kind: 'encoder', descriptor: embedder.descriptor };
   }
 }

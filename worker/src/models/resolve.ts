@@ -13,7 +13,9 @@ import { knownModels } from './manifest';
 export function resolveModel(nameOrPath: string, modelDir: string | undefined): EmbedderSpec {
   if (nameOrPath === 'fbank-stats') return { kind: 'fbank-stats' };
   const looksLikePath =
-    nameOrPath.includes('/') || nameOrPath.includes(path.sep) || /\.(pt|pth|ckpt|onnx)$/i.test(nameOrPath);
+    nameOrPath.includes('/') ||
+    nameOrPath.includes(path.sep) ||
+    /\.(pt|pth|ckpt|onnx|encoder\.json)$/i.test(nameOrPath);
   if (!looksLikePath) {
     const models = knownModels();
     const entry = models.get(nameOrPath);
@@ -42,6 +44,10 @@ export function resolveModel(nameOrPath: string, modelDir: string | undefined): 
   }
   const file = path.resolve(nameOrPath);
   if (!existsSync(file)) throw fileError(nameOrPath, 'no such file', 'NOT_FOUND');
+  // An encoder descriptor, or a Hugging Face export folder read as one.
+  if (/\.encoder\.json$/i.test(file)) return { kind: 'encoder', descriptor: file };
+  if (statSync(file).isDirectory() && existsSync(path.join(file, 'preprocessor_config.json')))
+    return { kind: 'encoder', descriptor: file };
   if (statSync(file).isDirectory())
     throw fileError(nameOrPath, 'is a directory, expected a .pt checkpoint or an .onnx model');
   return /\.onnx$/i.test(file) ? { kind: 'beats-onnx', path: file } : { kind: 'beats', checkpoint: file };

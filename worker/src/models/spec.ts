@@ -10,4 +10,6 @@ export type EmbedderSpec =
   /** A graph this project converted earlier (`genrep model convert`), recognised by its layer outputs. */
   | { kind: 'beats-onnx'; path: string }
   /** Any ONNX audio encoder: one input (waveform [B, samples] or fbank [B, 998, 128]) and a named output. */
-  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output: string };
+  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output: string }
+  /** Any pre-trained encoder an `*.encoder.json` descriptor describes (worker/src/encoders/). */
+  | { kind: 'encoder'; descriptor: string };

@@ -25,7 +25,9 @@ export type EmbedderConfig =
   | string
   | { kind: 'fbank-stats' }
   | { kind: 'beats'; checkpoint: string }
-  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output?: string };
+  | { kind: 'onnx'; path: string; input: 'waveform' | 'fbank'; output?: string }
+  /** Any pre-trained encoder an encoder descriptor (`*.encoder.json`) describes. */
+  | { kind: 'encoder'; descriptor: string };
 
 /**
  * The run configuration as the worker uses it: schemas/run-config.schema.json after defaults are filled in

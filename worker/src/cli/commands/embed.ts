@@ -63,7 +63,7 @@ export function registerEmbedCommand(program: Command): void {
     )
     .requiredOption(
       '--model <model>',
-      'fbank-stats, a model name (beats, beats_ft1, …), a .pt checkpoint or an .onnx model',
+      'fbank-stats, a model name (beats, beats_ft1, …), a .pt checkpoint, an .onnx model, an encoder descriptor (.encoder.json) or a Hugging Face export folder',
     )
     .option('--layers <layers>', "layer numbers: 4, 1,4,12 or 'all'", 'all')
     .addOption(
