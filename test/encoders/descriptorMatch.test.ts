@@ -126,6 +126,14 @@ describe('descriptor matching', () => {
     expect(hinted.find((v) => v.id === 'hubert-base')!.reasons).toEqual([
       "config.json model_type 'wavlm' is the wavlm family, not hubert",
     ]);
+    const normalised = matchDescriptors(shippedDescriptors(), signature, { modelType: 'wavlm', doNormalize: true });
+    expect(normalised.find((v) => v.id === 'wavlm-base')!.reasons).toEqual([
+      "preprocessor_config.json do_normalize true, the descriptor's frontEnd.normalize false",
+    ]);
+    const at8k = matchDescriptors(shippedDescriptors(), signature, { modelType: 'hubert', samplingRate: 8000 });
+    expect(at8k.find((v) => v.id === 'hubert-base')!.reasons).toEqual([
+      "preprocessor_config.json sampling_rate 8000, the descriptor's frontEnd.sampleRate 16000",
+    ]);
     const whisper = matchDescriptors(shippedDescriptors(), signature, {
       featureExtractorType: 'WhisperFeatureExtractor',
     });
@@ -157,6 +165,7 @@ describe('inspectModel', () => {
     expect(text).toContain('opsets: ai.onnx 17\n');
     expect(text).toContain('inputs:\n  input_values  float32  [batch_size, sequence_length]\n');
     expect(text).toContain('  hidden_states.12  float32  [batch_size, sequence_length, 8]\n');
+    expect(text).toContain('preprocessor_config.json: sampling_rate (not given), do_normalize false\n');
     expect(text).toContain('descriptor: wavlm-base (models/encoders/wavlm-base.encoder.json)\n');
   });
 

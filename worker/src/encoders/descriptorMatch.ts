@@ -13,6 +13,9 @@ export interface HfFolderHints {
   featureExtractorType?: string;
   /** config.json's model_type. */
   modelType?: string;
+  /** preprocessor_config.json's sampling_rate and do_normalize: a checkpoint's own front-end settings. */
+  samplingRate?: number;
+  doNormalize?: boolean;
 }
 
 export interface DescriptorVerdict {
@@ -141,6 +144,19 @@ function checkOutputs(d: EncoderDescriptor, outputs: TensorSignature[], reasons:
 }
 
 function checkHints(d: EncoderDescriptor, hints: HfFolderHints, reasons: string[]): void {
+  if (hints.samplingRate !== undefined && hints.samplingRate !== d.frontEnd.sampleRate)
+    reasons.push(
+      `preprocessor_config.json sampling_rate ${hints.samplingRate}, the descriptor's frontEnd.sampleRate ${d.frontEnd.sampleRate}`,
+    );
+  // Checkpoints of one family differ here (wav2vec2-large-lv60 normalises, wav2vec2-base … per its config).
+  if (
+    hints.doNormalize !== undefined &&
+    d.frontEnd.kind === 'waveform' &&
+    (d.frontEnd.normalize ?? false) !== hints.doNormalize
+  )
+    reasons.push(
+      `preprocessor_config.json do_normalize ${hints.doNormalize}, the descriptor's frontEnd.normalize ${d.frontEnd.normalize ?? false}`,
+    );
   const family = d.family;
   if (family === undefined || family === 'custom') return;
   if (hints.modelType !== undefined) {

@@ -25,16 +25,15 @@ const FOLDER_CANDIDATES = [
   'onnx/audio_model.onnx',
 ];
 
-function readJsonField(file: string, field: string): string | undefined {
-  if (!existsSync(file)) return undefined;
+function readJsonObject(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new GenrepError(`${file}: not JSON (${(err as Error).message})`, 'BAD_INPUT', { file });
   }
-  const v = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[field] : undefined;
-  return typeof v === 'string' ? v : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 export function inspectModel(target: string): Inspection {
@@ -53,10 +52,13 @@ export function inspectModel(target: string): Inspection {
         );
       model = path.join(target, onnxFiles[0]!);
     } else model = found;
-    const extractor = readJsonField(path.join(target, 'preprocessor_config.json'), 'feature_extractor_type');
-    const modelType = readJsonField(path.join(target, 'config.json'), 'model_type');
-    if (extractor !== undefined) hints.featureExtractorType = extractor;
-    if (modelType !== undefined) hints.modelType = modelType;
+    const preprocessor = readJsonObject(path.join(target, 'preprocessor_config.json'));
+    const config = readJsonObject(path.join(target, 'config.json'));
+    if (typeof preprocessor['feature_extractor_type'] === 'string')
+      hints.featureExtractorType = preprocessor['feature_extractor_type'];
+    if (typeof preprocessor['sampling_rate'] === 'number') hints.samplingRate = preprocessor['sampling_rate'];
+    if (typeof preprocessor['do_normalize'] === 'boolean') hints.doNormalize = preprocessor['do_normalize'];
+    if (typeof config['model_type'] === 'string') hints.modelType = config['model_type'];
   }
   const signature = readOnnxSignature(model);
   const verdicts = matchDescriptors(
@@ -79,6 +81,8 @@ export function formatInspection(inspection: Inspection): string {
   out += `outputs:\n${signature.outputs.map(tensorLine).join('')}`;
   if (hints.featureExtractorType !== undefined)
     out += `preprocessor_config.json: feature_extractor_type ${hints.featureExtractorType}\n`;
+  if (hints.samplingRate !== undefined || hints.doNormalize !== undefined)
+    out += `preprocessor_config.json: sampling_rate ${hints.samplingRate ?? '(not given)'}, do_normalize ${hints.doNormalize ?? '(not given)'}\n`;
   if (hints.modelType !== undefined) out += `config.json: model_type ${hints.modelType}\n`;
   const fitting = verdicts.filter((v) => v.reasons.length === 0);
   if (fitting.length > 0) {
