@@ -98,6 +98,8 @@ export interface OnnxFrontEnd {
   output?: string;
   /** Layout of that output, e.g. 'B,1,T,F'; it must have B and T, and at most F besides unit axes. */
   layout: string;
+  /** Finally (x + offset) / divide, as LogMelFrontEnd's (openWakeWord's melspectrogram.onnx: x / 10 + 2 = offset 20, divide 10). */
+  affine?: { offset: number; divide: number };
 }
 
 export type FrontEnd = WaveformFrontEnd | KaldiFbankFrontEnd | LogMelFrontEnd | OnnxFrontEnd;

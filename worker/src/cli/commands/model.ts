@@ -3,10 +3,14 @@ import { SingleBar, Presets } from 'cli-progress';
 import { knownModels, modelEntry, publishedChecks } from '../../models/manifest';
 import { downloadCheckpoint } from '../../models/download';
 import { resolveSettings } from '../../settings';
+import { shippedDescriptors } from '../../encoders/shippedDescriptors';
+import { inspectModel, formatInspection } from '../../encoders/inspectModel';
 
 /** `genrep model …`: the known checkpoints and their download. Returned so other model subcommands attach to it. */
 export function registerModelCommand(program: Command): Command {
-  const model = program.command('model').description('list, download and convert BEATs checkpoints');
+  const model = program
+    .command('model')
+    .description('list, download and convert BEATs checkpoints; list and inspect other encoders');
 
   model
     .command('list')
@@ -15,6 +19,24 @@ export function registerModelCommand(program: Command): Command {
       for (const entry of knownModels().values()) {
         process.stdout.write(`${entry.name.padEnd(12)} ${entry.file.padEnd(50)} ${entry.role}\n`);
       }
+      // Encoders we ship descriptors for: the user exports the ONNX (docs/encoders.md), we never download it.
+      process.stdout.write(
+        '\nencoder descriptors (models/encoders/; export the ONNX yourself, see docs/encoders.md):\n',
+      );
+      for (const { id, descriptor } of shippedDescriptors()) {
+        process.stdout.write(
+          `${id.padEnd(20)} ${(descriptor.family ?? 'custom').padEnd(17)} ${descriptor.model}\n${''.padEnd(21)}from: ${descriptor.source ?? '(not given)'}\n`,
+        );
+      }
+    });
+
+  model
+    .command('inspect <path>')
+    .description(
+      'an ONNX file or a Hugging Face export folder: inputs, outputs, opsets, producer, and the shipped encoder descriptor that fits it (or why none does)',
+    )
+    .action((target: string) => {
+      process.stdout.write(formatInspection(inspectModel(target)));
     });
 
   model
