@@ -80,6 +80,8 @@ export function runConfigTemplate(o: TemplateOptions, paper: PaperDefaults): str
     "skipUnrecognised": false
   },
   // "fbank-stats" needs no weights; a BEATs checkpoint name (beats, beats_ft1, …) or a .pt / .onnx path uses BEATs.
+  // Another pre-trained encoder (AST, Whisper, wav2vec2, HuBERT, WavLM, CLAP, PANNs CNN14, EfficientAT, speech-embedding):
+  // { "kind": "encoder", "descriptor": "models/encoders/<family>.encoder.json" } with its ONNX file (docs/encoders.md).
   "embedder": ${JSON.stringify(embedder)},
   // Layers to extract and score: a list, or "all" (BEATs: 1..12, the paper's Fig. 1 sweep; fbank-stats: 1).
   "layers": ${layer !== undefined ? `[${layer}]` : '"all"'},

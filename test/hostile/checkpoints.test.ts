@@ -89,6 +89,9 @@ const CASES: Record<string, Expectation> = {
     // the newlines and ESC/BEL come out as visible escapes, so the name can neither forge a line nor drive a terminal
     error: /forbidden pickle global os\\ngenrep: all checks passed\\n\\x1b\[2J\.system\\x1b\]0;pwned\\x07\\x1b\[31m: /,
   },
+  'numpy-scalar-wrong-bytes.pt': { error: /numpy int64 scalar holds 4 bytes, expected 8$/, embed: true },
+  'numpy-object-dtype.pt': { error: /numpy\.dtype 'O8' \(Python objects: .*\) is refused: only numeric NumPy dtypes/ },
+  'numpy-ndarray.pt': { error: /forbidden pickle global numpy\.core\.multiarray\._reconstruct: / },
   'nan-weights.pt': {
     error: /state dict key encoder\.layers\.0\.fc1\.weight holds NaN at index 5 \(1 of its 128 weights/,
     embed: true,

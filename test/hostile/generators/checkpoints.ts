@@ -10,7 +10,7 @@ import type { HostileCase } from '../corpus';
  */
 
 /** A cfg value with its Python type: JS numbers cannot say whether `2` was pickled as an int or a float. */
-export type CfgValue = number | bigint | boolean | string | { float: number };
+export type CfgValue = number | bigint | boolean | string | { float: number } | { pickled: (p: PickleBuilder) => void };
 
 /** The micro model's cfg, in the reference BEATsConfig's key order. */
 export const MICRO_CFG: ReadonlyArray<readonly [string, CfgValue]> = [
@@ -44,13 +44,14 @@ export interface MicroTensor {
 
 /** The micro model's state dict with seeded weights, in expectedShapes order. */
 export function microTensors(): MicroTensor[] {
-  const cfg = Object.fromEntries(MICRO_CFG.map(([k, v]) => [k, typeof v === 'object' ? v.float : v]));
+  const cfg = Object.fromEntries(MICRO_CFG.map(([k, v]) => [k, typeof v === 'object' && 'float' in v ? v.float : v]));
   const { config } = parseBeatsConfig(cfg, 'micro.pt');
   return [...randomBeatsWeights(config, 9)].map(([key, t]) => ({ key, shape: t.shape, data: t.data }));
 }
 
 function pushCfgValue(p: PickleBuilder, value: CfgValue): void {
-  if (typeof value === 'object') p.float(value.float);
+  if (typeof value === 'object' && 'float' in value) p.float(value.float);
+  else if (typeof value === 'object') value.pickled(p);
   else if (typeof value === 'bigint') p.long(value);
   else if (typeof value === 'number') p.int(value);
   else if (typeof value === 'boolean') p.bool(value);
@@ -218,6 +219,36 @@ const bigLayers: Array<[string, CfgValue, string]> = [
   ['cfg-encoder-layers-2p64.pt', 2n ** 64n, '2^64'],
 ];
 
+/** numpy.dtype(code) with numpy's setstate, as NumPy pickles a scalar's dtype. */
+function numpyDtype(p: PickleBuilder, code: string): PickleBuilder {
+  p.global('numpy', 'dtype').mark().str(code).bool(false).bool(true).tuple().reduce();
+  return p.mark().int(3).str('<').none().none().none().int(-1).int(-1).int(0).tuple().build();
+}
+
+/** numpy.core.multiarray.scalar(dtype(code), _codecs.encode(bytes, 'latin1')), protocol 2's way of writing it. */
+function numpyScalar(code: string, data: readonly number[]): CfgValue {
+  return {
+    pickled: (p) => {
+      numpyDtype(p.global('numpy.core.multiarray', 'scalar'), code);
+      p.global('_codecs', 'encode')
+        .mark()
+        .str(String.fromCharCode(...data))
+        .str('latin1')
+        .tuple()
+        .reduce();
+      p.tuple2().reduce();
+    },
+  };
+}
+
+/** numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b'): how NumPy pickles an array. */
+const numpyArray: CfgValue = {
+  pickled: (p) => {
+    p.global('numpy.core.multiarray', '_reconstruct').mark().global('numpy', 'ndarray').mark().int(0).tuple();
+    p.global('_codecs', 'encode').mark().str('b').str('latin1').tuple().reduce().tuple().reduce();
+  },
+};
+
 export const cases: HostileCase[] = [
   {
     file: 'checkpoints/stride0-2p29.pt',
@@ -263,6 +294,21 @@ export const cases: HostileCase[] = [
     file: 'checkpoints/global-name-escapes.pt',
     note: 'a pickle global whose module and name hold newlines and terminal escape sequences, echoed into the error',
     bytes: escapingGlobalName,
+  },
+  {
+    file: 'checkpoints/numpy-scalar-wrong-bytes.pt',
+    note: 'the micro BEATs checkpoint with cfg encoder_layers a NumPy int64 scalar of 4 bytes instead of 8',
+    bytes: () => microWithCfg('encoder_layers', numpyScalar('i8', [2, 0, 0, 0])),
+  },
+  {
+    file: 'checkpoints/numpy-object-dtype.pt',
+    note: 'the micro BEATs checkpoint with cfg dropout a NumPy scalar of object dtype (a pickled Python object)',
+    bytes: () => microWithCfg('dropout', numpyScalar('O8', [0, 0, 0, 0, 0, 0, 0, 0])),
+  },
+  {
+    file: 'checkpoints/numpy-ndarray.pt',
+    note: 'the micro BEATs checkpoint with cfg dropout a NumPy array (_reconstruct of numpy.ndarray)',
+    bytes: () => microWithCfg('dropout', numpyArray),
   },
   {
     file: 'checkpoints/nan-weights.pt',

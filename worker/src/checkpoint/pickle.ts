@@ -6,6 +6,7 @@ import {
   PyFloat,
   PyObject,
   PySet,
+  PyStateful,
   PyTuple,
   pyTypeName,
   shortText,
@@ -640,9 +641,15 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, options: Unpic
 
 /**
  * BUILD (`__setstate__`): the only one a state dict needs is `OrderedDict.__dict__.update({'_metadata': …})`.
- * Anything else would mean calling some class's `__setstate__`, which this reader never does.
+ * Anything else would mean calling some class's `__setstate__`, which this reader never does, except the inert ones
+ * an allowlist built itself (PyStateful).
  */
 function build(target: PyValue, state: PyValue): void {
+  // An allowlisted object with its own setstate (numpy.dtype) checks the state itself.
+  if (target instanceof PyStateful) {
+    target.setState(state);
+    return;
+  }
   if (!(target instanceof PyDict) || target.pyType !== 'collections.OrderedDict') {
     throw new PickleFault(
       `pickle BUILD (setstate) on a ${pyTypeName(target)}; only an OrderedDict's attributes may be set`,

@@ -32,6 +32,11 @@ export class PyFloat extends PyObject {
   }
 }
 
+/** An object BUILD may give state to (numpy's dtype); each subclass checks the state it accepts. */
+export abstract class PyStateful extends PyObject {
+  abstract setState(state: PyValue): void;
+}
+
 export class PyTuple extends PyObject {
   readonly pyType = 'tuple';
   constructor(readonly items: readonly PyValue[]) {

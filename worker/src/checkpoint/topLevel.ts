@@ -1,4 +1,5 @@
 import { fileError } from '../errors';
+import { NumpyDtype } from './numpyScalars';
 import { PyDict, PyFloat, PySet, PyTuple, pyTypeName, shortText, type PyValue } from './pythonValues';
 import { TensorRef } from './torchGlobals';
 
@@ -108,6 +109,8 @@ function plainValue(file: string, value: PyValue, where: string, depth: number, 
   }
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
   if (value instanceof PyFloat) return value.value;
+  // A dtype on its own (cfg {'dtype': np.dtype('int64')}) is data naming a type: read as numpy's name for it.
+  if (value instanceof NumpyDtype) return value.type.name;
   const item = (v: PyValue, at: string): unknown => plainValue(file, v, at, depth + 1, budget);
   if (Array.isArray(value)) return value.map((v, i) => item(v, `${where}[${i}]`));
   if (value instanceof PyTuple) return value.items.map((v, i) => item(v, `${where}[${i}]`));

@@ -1,3 +1,4 @@
+import { NUMPY_CALLABLES } from './numpyScalars';
 import { PickleFault, type UnpickleHooks } from './pickle';
 import { PyCallable, PyDict, PyFloat, PyObject, PyTuple, pyTypeName, shortText, type PyValue } from './pythonValues';
 
@@ -190,7 +191,8 @@ const CALLABLES: Record<string, (args: readonly PyValue[]) => PyValue> = {
 };
 
 const ALLOWED_SUMMARY =
-  'a checkpoint may only name collections.OrderedDict, torch._utils tensor/parameter rebuild functions and torch storage types';
+  'a checkpoint may only name collections.OrderedDict, torch._utils tensor/parameter rebuild functions, torch storage types ' +
+  'and NumPy numeric scalars (numpy.core.multiarray.scalar, numpy.dtype, _codecs.encode)';
 
 export interface TorchUnpickleState {
   hooks: UnpickleHooks;
@@ -206,7 +208,11 @@ export function torchUnpickleHooks(): TorchUnpickleState {
   const findGlobal = (module: string, name: string): PyValue => {
     const qualified = `${module}.${name}`;
     // own properties only: `'constructor' in {}` is true
-    const fn = Object.hasOwn(CALLABLES, qualified) ? CALLABLES[qualified] : undefined;
+    const fn = Object.hasOwn(CALLABLES, qualified)
+      ? CALLABLES[qualified]
+      : Object.hasOwn(NUMPY_CALLABLES, qualified)
+        ? NUMPY_CALLABLES[qualified]
+        : undefined;
     if (fn !== undefined) {
       let callable = callables.get(qualified);
       if (!callable) callables.set(qualified, (callable = new PyCallable(qualified, fn)));
