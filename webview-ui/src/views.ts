@@ -2,6 +2,7 @@ import type { FileScore, MachineResult, Metrics, RunResults, VariantResult } fro
 import type { ScoreFilesResult, ScoredFile } from '../../worker/src/protocol/workerProtocol';
 import type { ChartFormat } from '../../worker/src/protocol/webviewProtocol';
 import {
+  hasLayerSweep,
   histogramSpec,
   layerSweepSpec,
   rocSpec,
@@ -343,7 +344,7 @@ export function resultsView(
     'p',
     { class: 'meta' },
     when,
-    ` · embedder ${results.embedder.id} (${results.embedder.provider}, ${results.embedder.dim} dims, ${results.embedder.pooling} pooling) · dataset ${results.dataset.root ?? '—'} (${results.dataset.layout}) · features ${results.cache.hits} cached, ${results.cache.extracted} extracted · ${results.timings.totalSec.toFixed(1)} s`,
+    ` · embedder ${results.embedder.id} (${results.embedder.provider}, ${results.embedder.dim} dims, ${results.embedder.pooling} pooling)${comparedEmbedders(results)} · dataset ${results.dataset.root ?? '—'} (${results.dataset.layout}) · features ${results.cache.hits} cached, ${results.cache.extracted} extracted · ${results.timings.totalSec.toFixed(1)} s`,
   );
   const links = h('p', { class: 'links' });
   const openResults = h(
@@ -404,7 +405,7 @@ export function resultsView(
       metricTable(variant),
     ),
   ];
-  if (variant.perLayer.length > 1)
+  if (hasLayerSweep(variant))
     sections.push(
       h(
         'section',
@@ -577,4 +578,10 @@ function axis(direction: 'x' | 'y', ticks: readonly AxisTick[], testid: string, 
     element.append(label);
   }
   return element;
+}
+
+/** A run with several embedders reports the first one's layers; the others only join the layer sweep. */
+function comparedEmbedders(results: RunResults): string {
+  const others = (results.embedders ?? []).slice(1).map((e) => e.id);
+  return others.length > 0 ? `, layers reported; compared in the layer sweep with ${others.join(', ')}` : '';
 }

@@ -11,7 +11,7 @@ import {
 } from 'jsonc-parser';
 import { GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
-import type { RunConfig } from '../protocol/runConfig';
+import type { EmbedderConfig, RunConfig } from '../protocol/runConfig';
 import { projectFile } from '../paths';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 
@@ -223,9 +223,13 @@ function resolvePaths(config: RunConfig, base: string): void {
   if (config.cacheDir !== undefined) config.cacheDir = abs(config.cacheDir);
   if (config.modelDir !== undefined) config.modelDir = abs(config.modelDir);
   const emb = config.embedder;
+  config.embedder = Array.isArray(emb) ? emb.map((e) => resolveEmbedderPath(e, abs)) : resolveEmbedderPath(emb, abs);
+}
+
+function resolveEmbedderPath(emb: EmbedderConfig, abs: (p: string) => string): EmbedderConfig {
   // A string that looks like a file (has a separator or a model extension) is a path; otherwise a known name.
   if (typeof emb === 'string' && (emb.includes('/') || emb.includes('\\') || /\.(pt|onnx|encoder\.json)$/i.test(emb))) {
-    config.embedder = abs(emb);
+    return abs(emb);
   } else if (typeof emb === 'object' && emb.kind === 'onnx') {
     emb.path = abs(emb.path);
   } else if (typeof emb === 'object' && emb.kind === 'encoder') {
@@ -237,4 +241,5 @@ function resolvePaths(config: RunConfig, base: string): void {
   ) {
     emb.checkpoint = abs(emb.checkpoint);
   }
+  return emb;
 }

@@ -100,13 +100,14 @@ function pathFindings(config: RunConfig): ConfigFinding[] {
   missing('/dataset/groundTruthDir', ds.groundTruthDir, 'ground-truth folder', 'error', true);
   // Named checkpoints are looked up here; a download creates it, so a missing one only warns.
   missing('/modelDir', config.modelDir, 'model folder', 'warning', true);
-  const e = config.embedder;
-  if (typeof e === 'string' && looksLikePath(e)) missing('/embedder', e, 'embedder file', 'error', false);
-  else if (typeof e === 'object' && e.kind === 'onnx') missing('/embedder/path', e.path, 'ONNX model', 'error', false);
-  else if (typeof e === 'object' && e.kind === 'encoder')
-    missing('/embedder/descriptor', e.descriptor, 'encoder descriptor', 'error', false);
-  else if (typeof e === 'object' && e.kind === 'beats' && looksLikePath(e.checkpoint))
-    missing('/embedder/checkpoint', e.checkpoint, 'checkpoint', 'error', false);
+  for (const { e, at } of embedderEntries(config)) {
+    if (typeof e === 'string' && looksLikePath(e)) missing(at, e, 'embedder file', 'error', false);
+    else if (typeof e === 'object' && e.kind === 'onnx') missing(`${at}/path`, e.path, 'ONNX model', 'error', false);
+    else if (typeof e === 'object' && e.kind === 'encoder')
+      missing(`${at}/descriptor`, e.descriptor, 'encoder descriptor', 'error', false);
+    else if (typeof e === 'object' && e.kind === 'beats' && looksLikePath(e.checkpoint))
+      missing(`${at}/checkpoint`, e.checkpoint, 'checkpoint', 'error', false);
+  }
   return out;
 }
 
@@ -138,10 +139,58 @@ export function embedderDepth(embedder: EmbedderConfig): Depth | undefined {
   return entry && typeof layers === 'number' ? { name: entry.name, layers } : undefined;
 }
 
+/** The config's embedders with the JSON pointer of each: `/embedder`, or `/embedder/N` in a list. */
+function embedderEntries(config: RunConfig): { e: EmbedderConfig; at: string }[] {
+  const list = config.embedder;
+  return Array.isArray(list) ? list.map((e, i) => ({ e, at: `/embedder/${i}` })) : [{ e: list, at: '/embedder' }];
+}
+
+/**
+ * Each embedder's name; the first one's depth against `layers` and `layerSelection` (its layers are the ones selected
+ * and reported). Any other one is scored at the listed layers it has, so it needs at least one of them.
+ */
 function embedderFindings(config: RunConfig): ConfigFinding[] {
-  const e = config.embedder;
+  const entries = embedderEntries(config);
+  const out: ConfigFinding[] = [];
+  const seen = new Map<string, string>();
+  entries.forEach(({ e, at }, i) => {
+    const key = JSON.stringify(e);
+    const twin = seen.get(key);
+    if (twin !== undefined) {
+      out.push({
+        pointer: at,
+        severity: 'error',
+        source: 'model',
+        code: 'duplicate-embedder',
+        message: `this embedder is already listed at ${twin}; each one of the list is scored once`,
+      });
+      return;
+    }
+    seen.set(key, at);
+    const named = embedderNameFindings(e, at);
+    out.push(...named);
+    if (named.length > 0) return;
+    if (i === 0) {
+      out.push(...layerFindings(config, e));
+      return;
+    }
+    const depth = embedderDepth(e);
+    if (depth && config.layers !== 'all' && !config.layers.some((l) => l >= 1 && l <= depth.layers)) {
+      out.push({
+        pointer: at,
+        severity: 'error',
+        source: 'model',
+        code: 'layer-out-of-range',
+        message: `none of the layers (${config.layers.join(', ')}) exists in ${depth.name}, which has layers 1..${depth.layers}`,
+      });
+    }
+  });
+  return out;
+}
+
+function embedderNameFindings(e: EmbedderConfig, at: string): ConfigFinding[] {
   const name = typeof e === 'string' ? e : e.kind === 'beats' ? e.checkpoint : undefined;
-  const pointer = typeof e === 'string' ? '/embedder' : '/embedder/checkpoint';
+  const pointer = typeof e === 'string' ? at : `${at}/checkpoint`;
   if (name !== undefined && !looksLikePath(name) && name !== 'fbank-stats' && !knownModels().has(name)) {
     const names = [...(typeof e === 'string' ? BUILT_IN_ENCODERS : []), ...knownModels().keys()];
     const guess = closestName(name, names);
@@ -156,6 +205,11 @@ function embedderFindings(config: RunConfig): ConfigFinding[] {
       },
     ];
   }
+  return [];
+}
+
+/** The first (reported) embedder's depth against the scored layers and a fixed layer selection. */
+function layerFindings(config: RunConfig, e: EmbedderConfig): ConfigFinding[] {
   const depth = embedderDepth(e);
   if (!depth) return [];
   const out: ConfigFinding[] = [];

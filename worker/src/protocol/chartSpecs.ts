@@ -220,19 +220,19 @@ function quantile(xs: readonly number[], q: number): number {
   return lo + (at - i) * (hi - lo);
 }
 
-/** The paper's Fig. 1: the summary score of every layer with all machine types at that layer. */
+/** Whether a variant has a layer sweep worth drawing: several layers, or several embedders to compare. */
+export function hasLayerSweep(variant: VariantResult): boolean {
+  return variant.perLayer.length > 1 || (variant.perEmbedder?.length ?? 0) > 1;
+}
+
+/**
+ * The paper's Fig. 1: the summary score of every layer with all machine types at that layer. A run with several
+ * embedders (`perEmbedder`) draws one line per embedder and metric: colour says the embedder, dash the metric.
+ */
 export function layerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
-  const values = variant.perLayer
-    .filter((l) => l.metrics !== null)
-    .flatMap((l) => {
-      const m = l.metrics!;
-      const rows = [
-        { layer: l.layer, metric: 'AUC', value: 100 * m.auc },
-        { layer: l.layer, metric: 'pAUC', value: 100 * m.pauc },
-      ];
-      if (m.official !== null) rows.push({ layer: l.layer, metric: 'official', value: 100 * m.official });
-      return rows;
-    });
+  const embedders = variant.perEmbedder ?? [];
+  if (embedders.length < 2) return singleLayerSweepSpec(variant);
+  const values = embedders.flatMap((e) => sweepRows(e.perLayer).map((row) => ({ embedder: e.embedder, ...row })));
   if (values.length === 0) return null;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -243,13 +243,60 @@ export function layerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'layer', type: 'ordinal', title: 'layer', axis: { labelAngle: 0 } },
-      y: {
-        field: 'value',
-        type: 'quantitative',
-        title: `${variant.summaryStyle === 'dcase2023' ? 'harmonic mean' : 'mean'} over machine types (%)`,
-        scale: { zero: false },
-        axis: { labelOverlap: true },
+      y: sweepAxis(variant),
+      // A user encoder's id is a content hash: the legend shows it whole rather than cut at vega's 160 px.
+      color: {
+        field: 'embedder',
+        type: 'nominal',
+        title: 'embedder',
+        sort: embedders.map((e) => e.embedder),
+        legend: { labelLimit: 320 },
       },
+      strokeDash: { field: 'metric', type: 'nominal', title: 'metric', sort: ['AUC', 'pAUC', 'official'] },
+      detail: [{ field: 'embedder' }, { field: 'metric' }],
+    },
+  };
+}
+
+/** The summary metrics of each labelled layer, in percent, one row per metric. */
+function sweepRows(perLayer: VariantResult['perLayer']): { layer: number; metric: string; value: number }[] {
+  return perLayer
+    .filter((l) => l.metrics !== null)
+    .flatMap((l) => {
+      const m = l.metrics!;
+      const rows = [
+        { layer: l.layer, metric: 'AUC', value: 100 * m.auc },
+        { layer: l.layer, metric: 'pAUC', value: 100 * m.pauc },
+      ];
+      if (m.official !== null) rows.push({ layer: l.layer, metric: 'official', value: 100 * m.official });
+      return rows;
+    });
+}
+
+function sweepAxis(variant: VariantResult): Record<string, unknown> {
+  return {
+    field: 'value',
+    type: 'quantitative',
+    title: `${variant.summaryStyle === 'dcase2023' ? 'harmonic mean' : 'mean'} over machine types (%)`,
+    scale: { zero: false },
+    axis: { labelOverlap: true },
+  };
+}
+
+/** One embedder: one line per metric. */
+function singleLayerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
+  const values = sweepRows(variant.perLayer);
+  if (values.length === 0) return null;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Layer sweep — ${variant.id}`,
+    width: 2 * WIDTH,
+    height: HEIGHT,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'layer', type: 'ordinal', title: 'layer', axis: { labelAngle: 0 } },
+      y: sweepAxis(variant),
       color: { field: 'metric', type: 'nominal', title: null },
     },
   };

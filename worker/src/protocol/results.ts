@@ -72,6 +72,17 @@ export interface VariantResult {
   /** The same summary with every machine type at one layer (the paper's Fig. 1). */
   perLayer: LayerMetrics[];
   summaryStyle: SummaryStyle;
+  /**
+   * Runs with several embedders (config `embedder` a list of more than one): `perLayer` of each, in config order, the
+   * first being this variant's `perLayer`. Absent with one embedder.
+   */
+  perEmbedder?: EmbedderLayers[];
+}
+
+/** One embedder's layer sweep (RunResults `embedders` has its details under the same id). */
+export interface EmbedderLayers {
+  embedder: string;
+  perLayer: LayerMetrics[];
 }
 
 export interface RunResults {
@@ -83,6 +94,11 @@ export interface RunResults {
   startedAt: string;
   finishedAt: string;
   embedder: { id: string; provider: string; numLayers: number; dim: number; pooling: string };
+  /**
+   * Runs with several embedders: each one, in config order. The first is `embedder`, whose layers are selected and
+   * reported (machine results, submission files, headline); the others only add their sweeps (`perEmbedder`).
+   */
+  embedders?: { id: string; provider: string; numLayers: number; dim: number; pooling: string }[];
   dataset: { root: string | null; layout: string; machineTypes: string[]; skipped: { path: string; reason: string }[] };
   /** Feature cache counters, in clips: a re-run that only changes scoring options has extracted = 0. */
   cache: { hits: number; extracted: number };

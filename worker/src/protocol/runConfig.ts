@@ -38,7 +38,11 @@ export interface RunConfig {
   $schema?: string;
   name: string;
   dataset: DatasetConfig;
-  embedder: EmbedderConfig;
+  /**
+   * One embedder, or several whose layer sweeps the results compare: layer selection, the submission files and the
+   * headline are the first one's (results.json `embedder`); the others add their sweeps (`embedders`, `perEmbedder`).
+   */
+  embedder: EmbedderConfig | EmbedderConfig[];
   layers: number[] | 'all';
   pooling: Pooling;
   K_n: number;

@@ -1,6 +1,6 @@
 import { GenrepError } from '../errors';
 import type { Metrics, RunResults, VariantResult } from '../protocol/results';
-import { formatPercent, histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
+import { formatPercent, hasLayerSweep, histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
 import { renderSvg } from './renderSvg';
 import { ablationOrder } from './table';
 
@@ -17,6 +17,11 @@ export async function renderReportHtml(results: RunResults): Promise<string> {
   sections.push(`<p class="meta">${esc(results.finishedAt)} · embedder <code>${esc(results.embedder.id)}</code> (${esc(results.embedder.provider)}, ${results.embedder.dim} dims, ${esc(results.embedder.pooling)} pooling) ·
     dataset <code>${esc(results.dataset.root ?? '')}</code> (${esc(results.dataset.layout)}) · features: ${results.cache.hits} cached, ${results.cache.extracted} extracted ·
     ${results.timings.totalSec.toFixed(1)} s</p>`);
+  if (results.embedders && results.embedders.length > 1) {
+    sections.push(
+      `<p class="meta">embedders compared in the layer sweep: ${results.embedders.map((e) => `<code>${esc(e.id)}</code>`).join(', ')}; layers are selected and reported for the first</p>`,
+    );
+  }
   if (main.layerSelection === 'oracle') {
     sections.push(
       '<p class="warn">Layers are chosen per machine type with the test labels (<b>oracle</b>, as the paper reports): an upper bound, not a deployable result.</p>',
@@ -25,8 +30,7 @@ export async function renderReportHtml(results: RunResults): Promise<string> {
   for (const v of results.variants) sections.push(metricTable(v));
   if (results.variants.length >= 4) sections.push(ablationTable(results.variants));
   const sweep = layerSweepSpec(main);
-  if (sweep && main.perLayer.length > 1)
-    sections.push(`<h2>Layer sweep</h2><figure>${await renderSvg(sweep)}</figure>`);
+  if (sweep && hasLayerSweep(main)) sections.push(`<h2>Layer sweep</h2><figure>${await renderSvg(sweep)}</figure>`);
   sections.push(`<h2>Per machine type — ${esc(main.id)}</h2>`);
   for (const m of main.machines) {
     const roc = rocSpec(m);

@@ -111,8 +111,7 @@ function assembleVariant({ loaded, grid, selection, variant, summaryStyle }: Var
       roc: metrics ? rocSet(m.test, first.score) : null,
     };
   });
-  const summarise = (ms: (Metrics | null)[]): Metrics | null =>
-    ms.every((x): x is Metrics => x !== null) ? toMetrics(summariseMachines(ms.map(fromMetrics), summaryStyle)) : null;
+  const summarise = (ms: (Metrics | null)[]): Metrics | null => summariseMetrics(ms, summaryStyle);
   const perLayer: LayerMetrics[] = layers.map((layer) => ({
     layer,
     metrics: summarise(machines.map((m) => metricsAt(m.machineType, layer))),
@@ -130,6 +129,13 @@ function assembleVariant({ loaded, grid, selection, variant, summaryStyle }: Var
     perLayer,
     summaryStyle,
   };
+}
+
+/** Machine types' metrics summarised as the DCASE style says; null unless every one has metrics. */
+export function summariseMetrics(ms: (Metrics | null)[], summaryStyle: SummaryStyle): Metrics | null {
+  return ms.every((x): x is Metrics => x !== null)
+    ? toMetrics(summariseMachines(ms.map(fromMetrics), summaryStyle))
+    : null;
 }
 
 function fromMetrics(m: Metrics): DcaseMetrics {

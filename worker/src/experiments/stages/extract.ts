@@ -26,6 +26,11 @@ export interface ExtractStage {
   signal: AbortSignal | undefined;
   progress: (p: RunProgress) => void;
   log: (line: string) => void;
+  /**
+   * Set for an embedder after the first of a list (its JSON pointer): it adds a layer sweep only, so it is scored at
+   * the listed layers it has (`"all"`: its own) rather than refused for the ones it lacks.
+   */
+  sweepOnly?: string;
 }
 
 /** What the scoring grid reads: every kept clip's features at every scored layer. */
@@ -51,7 +56,10 @@ export interface RunFeatures {
 export async function extract(stage: ExtractStage): Promise<RunFeatures> {
   const { loaded, settings, dataset, embedder, signal, progress, log } = stage;
   const { config } = loaded;
-  const layers = resolveLayers(config, embedder, loaded);
+  const layers =
+    stage.sweepOnly === undefined
+      ? resolveLayers(config, embedder, loaded)
+      : sweepLayers(config, embedder, loaded, stage.sweepOnly);
   const allClips = dataset.machines.flatMap((m) => [...m.train, ...m.test]);
   const cache = new FeatureCache(settings.cacheDir, {
     embedderId: embedder.id,
@@ -121,6 +129,20 @@ function resolveLayers(config: RunConfig, embedder: Embedder, loaded: LoadedConf
     }
   });
   return [...config.layers].sort((a, b) => a - b);
+}
+
+/** The listed layers an embedder of the sweep has (all of its own for `"all"`), ascending; refused if none. */
+function sweepLayers(config: RunConfig, embedder: Embedder, loaded: LoadedConfig, at: string): number[] {
+  if (config.layers === 'all') return Array.from({ length: embedder.numLayers }, (_, i) => i + 1);
+  const layers = config.layers.filter((l) => l >= 1 && l <= embedder.numLayers).sort((a, b) => a - b);
+  if (layers.length === 0) {
+    throw new GenrepError(
+      `${loaded.locate(at)}: ${at}: none of the layers (${config.layers.join(', ')}) exists in ${embedder.id}, which has layers 1..${embedder.numLayers}`,
+      'BAD_INPUT',
+      { field: at, expected: `1..${embedder.numLayers}` },
+    );
+  }
+  return layers;
 }
 
 function clipAt(clips: readonly Clip[], index: number): Clip {

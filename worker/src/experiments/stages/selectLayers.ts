@@ -5,6 +5,7 @@ import type { Metrics } from '../../protocol/results';
 import type { EmbedderConfig } from '../../protocol/runConfig';
 import type { LayerSelectionMode } from '../../protocol/vocabulary';
 import type { CellGrid } from '../cellGrid';
+import { embedderList } from '../embedderSpec';
 import { chooseLayers } from '../layerSelection';
 import { variantId, type Variant } from '../variants';
 
@@ -30,7 +31,7 @@ export function selectLayers({ loaded, grid }: SelectLayersStage): LayerSelectio
   const { config } = loaded;
   const { layers, variants } = grid.axes;
   const selection = typeof config.layerSelection === 'string' ? { mode: config.layerSelection } : config.layerSelection;
-  const fallbackLayer = selection.layer ?? defaultLayer(config.embedder, layers);
+  const fallbackLayer = selection.layer ?? defaultLayer(embedderList(config.embedder)[0], layers);
   if (selection.mode === 'fixed' && !layers.includes(fallbackLayer)) {
     throw new GenrepError(
       `${loaded.locate('/layerSelection')}: /layerSelection/layer: layer ${fallbackLayer} is not among the scored layers (${layers.join(', ')})`,
@@ -49,7 +50,7 @@ export function selectLayers({ loaded, grid }: SelectLayersStage): LayerSelectio
 }
 
 /** Low-shot: metrics are averaged over seeds (the paper's Table 4); a run on all clips has one "seed". */
-function metricsOverSeeds(grid: CellGrid, variant: Variant): Map<string, Map<number, Metrics | null>> {
+export function metricsOverSeeds(grid: CellGrid, variant: Variant): Map<string, Map<number, Metrics | null>> {
   const { machines, layers } = grid.axes;
   return new Map(
     machines.map(({ machineType }) => [
