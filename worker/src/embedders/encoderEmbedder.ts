@@ -26,6 +26,7 @@ import {
 } from '../encoders/outputPooling';
 import { applyLength, cutWindows } from '../encoders/windows';
 import { readDescriptorFile } from '../encoders/descriptorFile';
+import { createFrontEnd } from '../encoders/frontEnds';
 
 export interface EncoderEmbedderOptions {
   /** The descriptor's folder: `model` paths are relative to it. */
@@ -52,29 +53,6 @@ const CANONICAL_OUT: readonly Axis[] = ['L', 'B', 'T', 'F', 'D'];
 const DEFAULT_BATCH = 4;
 /** 16 kHz samples read past a waveform length, more than any resampler's filter reaches. */
 const RESAMPLER_MARGIN = 256;
-
-/**
- * The front-ends (worker/src/encoders/frontEnds, built beside this embedder) loaded when first needed. The path is
- * in a variable so that this file compiles without them; require, not import(), because the worker is CommonJS and
- * a native import() would not resolve a folder's index.
- */
-const loadFrontEnds: FrontEndFactory = (frontEnd, baseDir, options) => {
-  const modulePath = '../encoders/frontEnds';
-  let mod: { createFrontEnd?: FrontEndFactory };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(modulePath) as { createFrontEnd?: FrontEndFactory };
-  } catch (err) {
-    throw new GenrepError(
-      `the encoder front-ends cannot be loaded: ${(err as Error).message.split('\n')[0]}`,
-      'INTERNAL',
-    );
-  }
-  if (typeof mod.createFrontEnd !== 'function') {
-    throw new GenrepError('the encoder front-ends module exports no createFrontEnd', 'INTERNAL');
-  }
-  return mod.createFrontEnd(frontEnd, baseDir, options);
-};
 
 /** JSON with object keys sorted, so that the id follows the descriptor's content, not its formatting. */
 function canonicalJson(value: unknown): string {
@@ -162,7 +140,7 @@ export class EncoderEmbedder implements Embedder {
       .digest('hex')
       .slice(0, 32)}`;
 
-    const runner = await (options.frontEndFactory ?? loadFrontEnds)(descriptor.frontEnd, options.baseDir, {
+    const runner = await (options.frontEndFactory ?? createFrontEnd)(descriptor.frontEnd, options.baseDir, {
       ...(options.threads ? { threads: options.threads } : {}),
     });
     let open: OpenSession | undefined;

@@ -2,7 +2,7 @@
  * What every front-end (worker/src/encoders/frontEnds/) gives the encoder embedder: one clip's features as a
  * row-major [frames × bins] matrix along the front-end's time axis (a waveform front-end: samples × 1). The embedder
  * applies the descriptor's length between `features` and `finish`, then windows, then the encoder input layout
- * (worker/src/encoders/encoderEmbedder.ts). The contract is here, apart from the front-ends, so both sides build on it.
+ * (worker/src/embedders/encoderEmbedder.ts). The contract is here, apart from the front-ends, so both sides build on it.
  */
 export interface FrontEndOutput {
   data: Float32Array;
