@@ -84,7 +84,29 @@ const SLANEY_LN: LogMelFrontEnd = {
   norm: 'slaney',
   log: { kind: 'ln', offset: 1e-6 },
 };
-const CASES: Record<string, FrontEnd> = { ast: AST, whisper: WHISPER, htk_db: HTK_DB, slaney_ln: SLANEY_LN };
+/** EfficientAT's symmetric Hann (torch.hann_window(800, periodic=False)) in a 1024-point FFT. */
+const HANN_SYMMETRIC: LogMelFrontEnd = {
+  kind: 'log-mel',
+  sampleRate: 16000,
+  n_fft: 1024,
+  win_length: 800,
+  hop_length: 320,
+  window: 'hann',
+  periodic: false,
+  center: true,
+  power: 2,
+  n_mels: 64,
+  f_min: 0,
+  mel_scale: 'htk',
+  log: { kind: 'ln', offset: 1e-5 },
+};
+const CASES: Record<string, FrontEnd> = {
+  ast: AST,
+  whisper: WHISPER,
+  htk_db: HTK_DB,
+  slaney_ln: SLANEY_LN,
+  hann_symmetric: HANN_SYMMETRIC,
+};
 
 describe('front-ends against their references (≤ 1e-4 abs on log values)', () => {
   for (const [name, frontEnd] of Object.entries(CASES)) {
@@ -106,6 +128,17 @@ describe('front-ends against their references (≤ 1e-4 abs on log values)', () 
       });
     }
   }
+
+  it('the symmetric-window golden tells the windows apart: a periodic Hann misses it', async () => {
+    const clip = (await inputs()).real;
+    const expected = await readNpy(path.join(FIXTURES, 'hann_symmetric__real.npy'));
+    const runner = await createFrontEnd({ ...HANN_SYMMETRIC, periodic: true }, FIXTURES);
+    const got = await runner.features(runner.toModelRate(clip));
+    let worst = 0;
+    // In bounds: same front-end shape as the golden's (only the window's values differ).
+    for (let i = 0; i < got.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i]! - expected.data[i]!));
+    expect(worst).toBeGreaterThan(1e-3);
+  });
 
   it('a 10 s clip takes a few tens of ms for the Whisper log-mel', async () => {
     const runner = (await createFrontEnd(WHISPER, FIXTURES)) as LogMelRunner;
@@ -228,6 +261,11 @@ describe('front-end validation', () => {
       '/frontEnd/f_max: expected a frequency in (f_min = 0, 8000] Hz (Nyquist), found 9000',
     ],
     ['unknown window', { ...WHISPER, window: 'kaiser' } as unknown as FrontEnd, '/frontEnd/window: expected one of'],
+    [
+      'periodic "no"',
+      { ...WHISPER, periodic: 'no' } as unknown as FrontEnd,
+      '/frontEnd/periodic: expected true or false, found "no"',
+    ],
     ['power 3', { ...WHISPER, power: 3 } as unknown as FrontEnd, '/frontEnd/power: expected one of 1 | 2, found 3'],
     ['top_db on ln', { ...SLANEY_LN, log: { kind: 'ln', top_db: 80 } }, '/frontEnd/log/top_db'],
     ['whisper with ln', { ...WHISPER, log: { kind: 'ln' } }, '/frontEnd/log/kind: expected "log10" with whisper'],
@@ -290,6 +328,20 @@ describe('onnx front-end', () => {
     expect([out.frames, out.bins]).toEqual([200, 4]);
     expect(out.data).toEqual(clip);
     await runner.dispose();
+  });
+
+  it('applies affine (x + offset) / divide to the output, and checks it', async () => {
+    const runner = await createFrontEnd({ ...base, affine: { offset: 20, divide: 10 } }, dir, { threads: 1 });
+    const clip = Float32Array.from({ length: 800 }, (_, i) => i / 800);
+    const out = await runner.features(runner.toModelRate(clip));
+    expect(out.data).toEqual(clip.map((v) => (v + 20) / 10));
+    await runner.dispose();
+    const zero = await genrepRejection(createFrontEnd({ ...base, affine: { offset: 20, divide: 0 } }, dir));
+    expect(zero.message).toBe('/frontEnd/affine/divide: expected a non-zero number, found 0');
+    const extra = await genrepRejection(
+      createFrontEnd({ ...base, affine: { offset: 1, divide: 2, scale: 3 } } as unknown as FrontEnd, dir),
+    );
+    expect(extra.data.field).toBe('/frontEnd/affine/scale');
   });
 
   it('names a missing output, an ambiguous one and a rank mismatch', async () => {

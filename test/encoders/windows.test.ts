@@ -20,6 +20,36 @@ describe('length', () => {
   });
 });
 
+describe('length with fill: repeat (ClapFeatureExtractor "repeatpad")', () => {
+  it('repeats a short clip whole int(target / frames) times, then pads the rest', () => {
+    // np.tile(x, int(8 / 3)) then np.pad to 8 with zeros, as transformers' _get_input_mel "repeatpad".
+    const out = applyLength(ramp(3), { frames: 8, mode: 'exact', fill: 'repeat' });
+    expect(Array.from(out.data)).toEqual([1, 2, 3, 1, 2, 3, 0, 0]);
+    expect(Array.from(applyLength(ramp(2), { frames: 6, mode: 'pad', fill: 'repeat' }).data)).toEqual([
+      1, 2, 1, 2, 1, 2,
+    ]);
+    // Whole frames are repeated (bins stay together) and the remainder holds padValue.
+    const grid = applyLength(ramp(2, 2), { frames: 5, mode: 'exact', fill: 'repeat', padValue: -1 });
+    expect(Array.from(grid.data)).toEqual([1, 2, 3, 4, 1, 2, 3, 4, -1, -1]);
+  });
+
+  it('keeps a long clip’s first frames (no random offset), and pads an empty clip', () => {
+    expect(applyLength(ramp(7), { frames: 4, mode: 'exact', fill: 'repeat' })).toEqual(ramp(4));
+    expect(applyLength(ramp(3), { frames: 4, mode: 'crop', fill: 'repeat' })).toEqual(ramp(3));
+    const empty = applyLength(
+      { data: new Float32Array(0), frames: 0, bins: 1 },
+      { frames: 3, mode: 'exact', fill: 'repeat' },
+    );
+    expect(Array.from(empty.data)).toEqual([0, 0, 0]);
+  });
+
+  it("'zeros' is the default", () => {
+    expect(applyLength(ramp(3), { frames: 8, mode: 'exact', fill: 'zeros' })).toEqual(
+      applyLength(ramp(3), { frames: 8, mode: 'exact' }),
+    );
+  });
+});
+
 describe('windows', () => {
   it('steps by hop; a last partial window is padded or dropped', () => {
     expect(windowStarts(10, { frames: 4, hop: 4 })).toEqual([0, 4, 8]);

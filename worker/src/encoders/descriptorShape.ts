@@ -104,6 +104,7 @@ export function descriptorProblems(value: unknown): string[] {
         'hop_length',
         'win_length',
         'window',
+        'periodic',
         'center',
         'pad_mode',
         'power',
@@ -123,6 +124,7 @@ export function descriptorProblems(value: unknown): string[] {
         need(fe[key] === undefined || isNumber(fe[key]), `${p}/${key}`, 'a number');
       oneOf(fe, 'window', p, ['hann', 'hamming', 'rectangular'], true);
       need(typeof fe['center'] === 'boolean', `${p}/center`, 'a boolean');
+      need(fe['periodic'] === undefined || typeof fe['periodic'] === 'boolean', `${p}/periodic`, 'a boolean');
       oneOf(fe, 'pad_mode', p, ['reflect', 'constant']);
       oneOf(fe, 'power', p, [1, 2], true);
       oneOf(fe, 'mel_scale', p, ['htk', 'slaney', 'kaldi'], true);
@@ -151,11 +153,12 @@ export function descriptorProblems(value: unknown): string[] {
   if (length !== undefined) {
     if (!isObject(length)) problems.push('/length: an object');
     else {
-      keys(length, '/length', ['on', 'frames', 'mode', 'padValue']);
+      keys(length, '/length', ['on', 'frames', 'mode', 'padValue', 'fill']);
       oneOf(length, 'on', '/length', ['waveform', 'features']);
       need(isNumber(length['frames']) && length['frames'] > 0, '/length/frames', 'a positive number');
       oneOf(length, 'mode', '/length', ['crop', 'pad', 'exact'], true);
       need(length['padValue'] === undefined || isNumber(length['padValue']), '/length/padValue', 'a number');
+      oneOf(length, 'fill', '/length', ['zeros', 'repeat']);
     }
   }
   const window = value['window'];

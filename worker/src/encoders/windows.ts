@@ -6,7 +6,11 @@
 import type { FrontEndOutput } from './frontEnd';
 import type { LengthSpec, WindowSpec } from '../protocol/encoderDescriptor';
 
-/** Crops to at most, pads (with padValue) to at least, or both, `length.frames` frames. */
+/**
+ * Crops to at most (the first frames: deterministic, where CLAP's extractor picks a random offset), pads to at least,
+ * or both, `length.frames` frames. Padding holds padValue; with fill 'repeat' the clip is first repeated whole as
+ * often as it fits (ClapFeatureExtractor's "repeatpad": np.tile(x, n_repeat), then pad).
+ */
 export function applyLength(input: FrontEndOutput, length: LengthSpec): FrontEndOutput {
   const { frames, bins } = input;
   const target = length.frames;
@@ -15,9 +19,11 @@ export function applyLength(input: FrontEndOutput, length: LengthSpec): FrontEnd
   }
   if (frames < target && length.mode !== 'crop') {
     const data = new Float32Array(target * bins);
-    data.set(input.data);
+    // An empty clip has nothing to repeat: it is all padding.
+    const copies = length.fill === 'repeat' && frames > 0 ? Math.floor(target / frames) : 1;
+    for (let c = 0; c < copies; c++) data.set(input.data, c * frames * bins);
     const padValue = length.padValue ?? 0;
-    if (padValue !== 0) data.fill(padValue, frames * bins);
+    if (padValue !== 0) data.fill(padValue, copies * frames * bins);
     return { data, frames: target, bins };
   }
   return input;

@@ -59,6 +59,8 @@ export interface LogMelFrontEnd {
   win_length?: number;
   /** Periodic windows, as torch.hann_window's default. */
   window: 'hann' | 'hamming' | 'rectangular';
+  /** false: symmetric windows (torch.hann_window(periodic=False), EfficientAT's); default true. */
+  periodic?: boolean;
   /** Pad n_fft / 2 on both sides (torch.stft center=True). */
   center: boolean;
   pad_mode?: 'reflect' | 'constant';
@@ -117,6 +119,11 @@ export interface LengthSpec {
   mode: 'crop' | 'pad' | 'exact';
   /** What padding frames hold: 0 (default), or a value (e.g. AST pads its fbank with 0 before normalising). */
   padValue?: number;
+  /**
+   * How a short clip is filled before padding: 'zeros' (default) pads it; 'repeat' first repeats it whole as often as
+   * it fits, then pads the remainder (ClapFeatureExtractor's "repeatpad").
+   */
+  fill?: 'zeros' | 'repeat';
 }
 
 /** Encoders with a fixed input length run over windows of the time axis; window outputs are stacked along time. */

@@ -14,6 +14,7 @@ const KEYS = [
   'hop_length',
   'win_length',
   'window',
+  'periodic',
   'center',
   'pad_mode',
   'power',
@@ -47,12 +48,17 @@ interface LogMelPlan {
   affine: { offset: number; divide: number } | undefined;
 }
 
-/** torch's periodic windows (hann_window / hamming_window with periodic=True), of length win_length. */
-function periodicWindow(kind: 'hann' | 'hamming' | 'rectangular', length: number): Float64Array {
+/**
+ * torch's windows (hann_window / hamming_window) of length win_length: periodic (torch's default) divides by
+ * length, symmetric (periodic=False) by length − 1; torch gives a symmetric window of length 1 as [1].
+ */
+function torchWindow(kind: 'hann' | 'hamming' | 'rectangular', length: number, periodic: boolean): Float64Array {
   const w = new Float64Array(length);
+  const period = periodic ? length : length - 1;
+  if (period === 0) return w.fill(1);
   // In bounds: i < length.
   for (let i = 0; i < length; i++) {
-    const c = Math.cos((2 * Math.PI * i) / length);
+    const c = Math.cos((2 * Math.PI * i) / period);
     w[i] = kind === 'hann' ? 0.5 - 0.5 * c : kind === 'hamming' ? 0.54 - 0.46 * c : 1;
   }
   return w;
@@ -67,6 +73,7 @@ export function planLogMel(raw: LogMelFrontEnd): LogMelPlan {
   const win_length = fe['win_length'] === undefined ? n_fft : positiveInteger(fe['win_length'], '/frontEnd/win_length');
   if (win_length > n_fft) throw badField('/frontEnd/win_length', `at most n_fft (${n_fft})`, win_length);
   const windowKind = oneOf(fe['window'], '/frontEnd/window', ['hann', 'hamming', 'rectangular'] as const);
+  const periodic = fe['periodic'] === undefined ? true : optionalBoolean(fe['periodic'], '/frontEnd/periodic');
   if (typeof fe['center'] !== 'boolean') throw badField('/frontEnd/center', 'true or false', fe['center']);
   const pad_mode =
     fe['pad_mode'] === undefined
@@ -117,7 +124,7 @@ export function planLogMel(raw: LogMelFrontEnd): LogMelPlan {
 
   // torch.stft centres a shorter window in the n_fft frame: (n_fft − win_length) // 2 zeros on the left.
   const window = new Float64Array(n_fft);
-  window.set(periodicWindow(windowKind, win_length), Math.floor((n_fft - win_length) / 2));
+  window.set(torchWindow(windowKind, win_length, periodic), Math.floor((n_fft - win_length) / 2));
   const dense = melFilters(mel_scale, n_fft, prep.sampleRate, n_mels, f_min, f_max, norm);
   const { first, offsets, weights } = sparseRows(dense, n_mels, Math.floor(n_fft / 2) + 1);
   return {

@@ -3,7 +3,7 @@ import { GenrepError } from '../../errors';
 import { openSession, ort } from '../../onnx/runtime';
 import type { OnnxFrontEnd } from '../../protocol/encoderDescriptor';
 import type { FrontEndOutput, FrontEndRunner } from '../frontEnd';
-import { badField, knownKeys } from './fields';
+import { badField, finiteNumber, knownKeys, objectAt } from './fields';
 import { readWaveformPrep, toModelRate, type WaveformPrep } from './waveform';
 
 /** Where B, T and (optionally) F sit in the front-end output's layout; every other axis is '1'. */
@@ -23,6 +23,18 @@ function parseLayout(layout: unknown): Axes {
   if (once('B') !== 1 || once('T') !== 1 || once('F') > 1) throw badField('/frontEnd/layout', expected, layout);
   const f = axes.indexOf('F');
   return { rank: axes.length, b: axes.indexOf('B'), t: axes.indexOf('T'), f: f < 0 ? undefined : f };
+}
+
+type Affine = { offset: number; divide: number };
+
+/** The optional final (x + offset) / divide, checked as LogMelFrontEnd's. */
+function readAffine(value: unknown): Affine | undefined {
+  if (value === undefined) return undefined;
+  const a = objectAt(value, '/frontEnd/affine');
+  knownKeys(a, '/frontEnd/affine', ['offset', 'divide']);
+  const divide = finiteNumber(a['divide'], '/frontEnd/affine/divide');
+  if (divide === 0) throw badField('/frontEnd/affine/divide', 'a non-zero number', divide);
+  return { offset: finiteNumber(a['offset'], '/frontEnd/affine/offset'), divide };
 }
 
 function pickName(
@@ -57,6 +69,7 @@ export class OnnxFrontEndRunner implements FrontEndRunner {
     private readonly inputName: string,
     private readonly outputName: string,
     private readonly axes: Axes,
+    private readonly affine: Affine | undefined,
     readonly bins: number,
   ) {}
 
@@ -66,9 +79,10 @@ export class OnnxFrontEndRunner implements FrontEndRunner {
 
   static async create(raw: OnnxFrontEnd, baseDir: string, threads: number | undefined): Promise<OnnxFrontEndRunner> {
     const fe = raw as unknown as Record<string, unknown>;
-    knownKeys(fe, '/frontEnd', ['kind', 'model', 'sampleRate', 'scale', 'input', 'output', 'layout']);
+    knownKeys(fe, '/frontEnd', ['kind', 'model', 'sampleRate', 'scale', 'input', 'output', 'layout', 'affine']);
     const prep = readWaveformPrep(fe, false);
     const axes = parseLayout(fe['layout']);
+    const affine = readAffine(fe['affine']);
     if (typeof fe['model'] !== 'string' || fe['model'] === '') {
       throw badField('/frontEnd/model', 'the path of an ONNX file', fe['model']);
     }
@@ -101,11 +115,11 @@ export class OnnxFrontEndRunner implements FrontEndRunner {
         const fDim = axes.f === undefined ? 1 : outMeta.shape[axes.f];
         if (typeof fDim === 'number') bins = fDim;
       }
-      const runner = new OnnxFrontEndRunner(session, file, prep, inputName, outputName, axes, bins ?? 0);
+      const runner = new OnnxFrontEndRunner(session, file, prep, inputName, outputName, axes, affine, bins ?? 0);
       if (bins === undefined) {
         // A symbolic F axis: one second of silence tells how many bins the model gives.
         const probe = await runner.features(new Float32Array(prep.sampleRate));
-        return new OnnxFrontEndRunner(session, file, prep, inputName, outputName, axes, probe.bins);
+        return new OnnxFrontEndRunner(session, file, prep, inputName, outputName, axes, affine, probe.bins);
       }
       return runner;
     } catch (err) {
@@ -149,6 +163,11 @@ export class OnnxFrontEndRunner implements FrontEndRunner {
     const data = new Float32Array(frames * bins);
     // In bounds: i < frames = dims[t] and j < bins = dims[f], so i·st + j·sf < src.length.
     for (let i = 0; i < frames; i++) for (let j = 0; j < bins; j++) data[i * bins + j] = src[i * st + j * sf]!;
+    if (this.affine) {
+      const { offset, divide } = this.affine;
+      // In bounds: i < data.length.
+      for (let i = 0; i < data.length; i++) data[i] = (data[i]! + offset) / divide;
+    }
     return { data, frames, bins };
   }
 
