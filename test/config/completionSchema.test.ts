@@ -4,6 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
 import { EDITOR_SCHEMA_KEYWORDS } from '../../worker/src/config/loadConfig';
 import { BUILT_IN_ENCODERS } from '../../worker/src/config/validateAgainstDataset';
+import { shippedDescriptors } from '../../worker/src/encoders/shippedDescriptors';
 import { knownModels } from '../../worker/src/models/manifest';
 
 /**
@@ -190,9 +191,22 @@ describe('schemas/run-config.schema.json: what completion inserts is valid', () 
     expect(bare).toEqual([]);
   });
 
-  it('offers every built-in encoder and every checkpoint of models/manifest.json as an embedder', () => {
+  it('offers every built-in encoder, every checkpoint of models/manifest.json and the encoder form as an embedder', () => {
     const embedder = (schema['$defs'] as Record<string, Json>)['embedder'];
     const bodies = ((embedder?.['defaultSnippets'] as { body: unknown }[] | undefined) ?? []).map((s) => s.body);
-    expect(bodies).toEqual([...BUILT_IN_ENCODERS, ...knownModels().keys()]);
+    expect(bodies).toEqual([
+      ...BUILT_IN_ENCODERS,
+      ...knownModels().keys(),
+      { kind: 'encoder', descriptor: 'models/encoders/ast-audioset.encoder.json' },
+    ]);
+  });
+
+  it('offers every shipped encoder descriptor (models/encoders/) as an embedder path and as a descriptor', () => {
+    const shipped = shippedDescriptors().map((d) => `models/encoders/${path.basename(d.file)}`);
+    expect(shipped.length).toBeGreaterThan(0);
+    const embedder = (schema['$defs'] as Record<string, Json>)['embedder'] as Json;
+    expect(embedder['examples']).toEqual(shipped);
+    const object = (embedder['oneOf'] as Json[])[1] as { properties: Record<string, Json> };
+    expect(object.properties['descriptor']?.['examples']).toEqual(shipped);
   });
 });
