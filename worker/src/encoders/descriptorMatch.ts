@@ -195,3 +195,72 @@ export function matchDescriptors(
   const verdicts = descriptors.map((d) => judgeDescriptor(d.id, d.descriptor, signature, hints));
   return [...verdicts.filter((v) => v.reasons.length === 0), ...verdicts.filter((v) => v.reasons.length > 0)];
 }
+
+/**
+ * An ONNX front-end's model against its descriptor and the encoder it feeds: the waveform input ([1, samples]
+ * float32), the output read through `frontEnd.layout`, and its fixed F against the encoder input's F. Reasons start
+ * with "front-end" so they read apart from the encoder's.
+ */
+export function judgeOnnxFrontEnd(
+  descriptor: EncoderDescriptor,
+  frontEnd: Pick<OnnxSignature, 'inputs' | 'outputs'>,
+  encoder: Pick<OnnxSignature, 'inputs'>,
+): string[] {
+  const fe = descriptor.frontEnd;
+  if (fe.kind !== 'onnx') return [];
+  const reasons: string[] = [];
+  const pick = (given: string | undefined, list: TensorSignature[], which: 'input' | 'output') => {
+    const names = list.map((t) => t.name).join(', ');
+    if (given !== undefined) {
+      const found = list.find((t) => t.name === given);
+      if (!found) reasons.push(`front-end ${which} '${given}' not found (front-end model ${which}s: ${names})`);
+      return found;
+    }
+    if (list.length !== 1)
+      reasons.push(`front-end ${which}: none named and the front-end model has ${list.length} ${which}s (${names})`);
+    return list.length === 1 ? list[0] : undefined;
+  };
+  const input = pick(fe.input, frontEnd.inputs, 'input');
+  if (input) {
+    if (input.dtype !== 'float32') reasons.push(`front-end input '${input.name}' is ${input.dtype}, expected float32`);
+    if (input.shape && input.shape.length !== 2)
+      reasons.push(`front-end input '${input.name}' is ${show(input.shape)}, expected rank 2 ([1, samples])`);
+  }
+  const output = pick(fe.output, frontEnd.outputs, 'output');
+  if (!output) return reasons;
+  if (output.dtype !== 'float32')
+    reasons.push(`front-end output '${output.name}' is ${output.dtype}, expected float32`);
+  const axes = fe.layout.split(',').map((a) => a.trim());
+  if (!output.shape) return reasons;
+  if (output.shape.length !== axes.length) {
+    reasons.push(
+      `front-end output '${output.name}' has rank ${output.shape.length} ${show(output.shape)}, frontEnd.layout ${fe.layout} has ${axes.length}`,
+    );
+    return reasons;
+  }
+  axes.forEach((axis, k) => {
+    const got = output.shape![k];
+    if (axis === '1' && typeof got === 'number' && got !== 1)
+      reasons.push(
+        `front-end output '${output.name}' axis ${k} is ${got}, frontEnd.layout ${fe.layout} has a unit axis there`,
+      );
+  });
+  // The bins the front-end gives must be the bins the encoder takes, where both are fixed.
+  const fFrontEnd = axes.includes('F') ? output.shape[axes.indexOf('F')] : 1;
+  const encoderAxes = descriptor.input.layout.split(',');
+  const free = encoder.inputs.filter((i) => !(i.name in (descriptor.constants ?? {})));
+  const encoderInput =
+    descriptor.input.name !== undefined
+      ? encoder.inputs.find((i) => i.name === descriptor.input.name)
+      : free.length === 1
+        ? free[0]
+        : undefined;
+  const fIndex = encoderAxes.indexOf('F');
+  const fEncoder =
+    fIndex >= 0 && encoderInput?.shape?.length === encoderAxes.length ? encoderInput.shape[fIndex] : undefined;
+  if (typeof fFrontEnd === 'number' && typeof fEncoder === 'number' && fFrontEnd !== fEncoder)
+    reasons.push(
+      `front-end output '${output.name}' gives ${fFrontEnd} bins (F); encoder input '${encoderInput!.name}' takes ${fEncoder}`,
+    );
+  return reasons;
+}

@@ -4,7 +4,15 @@ import { knownModels, modelEntry, publishedChecks } from '../../models/manifest'
 import { downloadCheckpoint } from '../../models/download';
 import { resolveSettings } from '../../settings';
 import { shippedDescriptors } from '../../encoders/shippedDescriptors';
-import { inspectModel, formatInspection } from '../../encoders/inspectModel';
+import {
+  formatDescriptorInspection,
+  formatInspection,
+  inspectDescriptor,
+  inspectModel,
+  isDescriptorPath,
+} from '../../encoders/inspectModel';
+import { createEncoderEmbedder } from '../../embedders/encoderEmbedder';
+import { GenrepError } from '../../errors';
 
 /** `genrep model …`: the known checkpoints and their download. Returned so other model subcommands attach to it. */
 export function registerModelCommand(program: Command): Command {
@@ -33,10 +41,30 @@ export function registerModelCommand(program: Command): Command {
   model
     .command('inspect <path>')
     .description(
-      'an ONNX file or a Hugging Face export folder: inputs, outputs, opsets, producer, and the shipped encoder descriptor that fits it (or why none does)',
+      'an ONNX file or a Hugging Face export folder: inputs, outputs, opsets, producer, and the shipped encoder descriptor that fits it (or why none does); an encoder descriptor (.encoder.json): its models and whether it fits them',
     )
-    .action((target: string) => {
-      process.stdout.write(formatInspection(inspectModel(target)));
+    .action(async (target: string) => {
+      if (!isDescriptorPath(target)) {
+        process.stdout.write(formatInspection(inspectModel(target)));
+        return;
+      }
+      const inspection = inspectDescriptor(target);
+      process.stdout.write(formatDescriptorInspection(inspection));
+      const n = inspection.reasons.length;
+      if (n > 0)
+        throw new GenrepError(
+          `${target}: does not fit its model (${n} problem${n === 1 ? '' : 's'}, listed above)`,
+          'BAD_INPUT',
+          { file: target },
+        );
+      // The signatures agree; the embedder's own checks (run on zero-filled input, no audio) settle the rest:
+      // symbolic sizes, output shapes, layers. Its refusal is the error a run would give.
+      const embedder = await createEncoderEmbedder(target, { device: 'cpu' });
+      try {
+        process.stdout.write(`embedder: opens it on silence: ${embedder.numLayers} layers, id ${embedder.id}\n`);
+      } finally {
+        await embedder.dispose();
+      }
     });
 
   model
