@@ -69,9 +69,9 @@ describe('genrep model list / inspect', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('does not fit:\n');
     expect(stdout).toMatch(
-      /^  output 'last_hidden_state' has rank 4 \[batch_size, 8, 8, 1001\], the layout B,T,D has 3$/m,
+      /^ {2}output 'last_hidden_state' has rank 4 \[batch_size, 8, 8, 1001\], the layout B,T,D has 3$/m,
     );
-    expect(stdout).toMatch(/^  input 'input_features' has rank 4 .*, the layout B,F,T has 3$/m);
+    expect(stdout).toMatch(/^ {2}input 'input_features' has rank 4 .*, the layout B,F,T has 3$/m);
     expect(stdout).not.toContain('embedder:');
     expect(stderr).toMatch(/whisper-base\.encoder\.json: does not fit its model \(\d+ problems, listed above\)/);
   });

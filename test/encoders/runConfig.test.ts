@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../worker/src/config/loadConfig';
 import { toEmbedderSpec } from '../../worker/src/experiments/embedderSpec';
 import { resolveModel } from '../../worker/src/models/resolve';
+import type { EmbedderConfig } from '../../worker/src/protocol/runConfig';
 
 const FILE = path.resolve('/runs/exp.genrep.json');
 const config = (embedder: unknown) => JSON.stringify({ dataset: { root: 'data' }, embedder });
@@ -13,7 +14,8 @@ describe('an encoder descriptor as a run config embedder', () => {
   it('accepts { kind: encoder, descriptor } and a bare .encoder.json path, resolved against the config', () => {
     const object = parseRunConfig(config({ kind: 'encoder', descriptor: 'enc/ast.encoder.json' }), FILE).config;
     expect(object.embedder).toEqual({ kind: 'encoder', descriptor: path.resolve('/runs/enc/ast.encoder.json') });
-    expect(toEmbedderSpec(object.embedder)).toEqual({
+    // A single embedder here (a run config's embedder may also be a list).
+    expect(toEmbedderSpec(object.embedder as EmbedderConfig)).toEqual({
       kind: 'encoder',
       descriptor: path.resolve('/runs/enc/ast.encoder.json'),
     });
