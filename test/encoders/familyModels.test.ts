@@ -37,9 +37,9 @@ const OUTPUT_SHAPES: Record<StandInFamily, Record<string, number[]>> = {
   wav2vec2: { 'hidden_states.0': [2, 10, 8], 'hidden_states.12': [2, 10, 8] },
   hubert: { 'hidden_states.6': [2, 10, 8] },
   wavlm: { 'hidden_states.12': [2, 10, 8] },
-  clap: { last_hidden_state: [2, 8, 8, 1001], audio_embeds: [2, 8] },
-  panns: { embedding: [2, 8], clipwise_output: [2, 8] },
-  efficientat: { embedding: [2, 8], logits: [2, 8] },
+  clap: { last_hidden_state: [2, 8, 8, 1001], audio_embeds: [2, 11] },
+  panns: { embedding: [2, 8], clipwise_output: [2, 11] },
+  efficientat: { embedding: [2, 8], logits: [2, 11] },
   'speech-embedding': { conv2d_19: [2, 1, 1, 8] },
 };
 

@@ -49,6 +49,12 @@ export interface FamilyModel {
 export interface FamilyModelOptions {
   /** Feature channels D (default 8). */
   dim?: number;
+  /**
+   * Width of the classifier / projection heads (PANNs clipwise_output, EfficientAT logits, CLAP audio_embeds; default
+   * D + 3): never D, as in the real models (527 classes after 2048 / 960 channels, 512 after 768), so that a
+   * descriptor listing a head beside its embedding meets the widths it would meet in the real model.
+   */
+  heads?: number;
   seed?: number;
 }
 
@@ -80,6 +86,7 @@ function frames(g: GraphBuilder, x: string, k: number): string {
 export function buildFamilyModel(family: StandInFamily, options: FamilyModelOptions = {}): FamilyModel {
   const dim = options.dim ?? 8;
   const seed = options.seed ?? 12;
+  const heads = options.heads ?? dim + 3;
   const weights: Record<string, Weight> = {};
   const weight = (g: GraphBuilder, name: string, rows: number, cols: number): string => {
     const w = randomWeight(rows, cols, seed * 1000 + Object.keys(weights).length + 1);
@@ -128,8 +135,8 @@ export function buildFamilyModel(family: StandInFamily, options: FamilyModelOpti
       g.op('Transpose', [btfd], { perm: ints([0, 3, 2, 1]) }, { outputs: ['last_hidden_state'] });
       g.output('last_hidden_state', FLOAT, ['batch_size', dim, 8, 1001]);
       const pooled = g.op('ReduceMean', ['last_hidden_state'], { axes: ints([2, 3]), keepdims: int(0) });
-      g.op('MatMul', [pooled, weight(g, 'head', dim, dim)], {}, { outputs: ['audio_embeds'] });
-      g.output('audio_embeds', FLOAT, ['batch_size', dim]);
+      g.op('MatMul', [pooled, weight(g, 'head', dim, heads)], {}, { outputs: ['audio_embeds'] });
+      g.output('audio_embeds', FLOAT, ['batch_size', heads]);
       return { family, model: encode(g), weights, dim };
     }
     case 'panns': {
@@ -137,9 +144,9 @@ export function buildFamilyModel(family: StandInFamily, options: FamilyModelOpti
       const h = g.op('MatMul', [frames(g, x, 320), weight(g, 'w1', 320, dim)]);
       g.op('ReduceMean', [h], { axes: ints([1]), keepdims: int(0) }, { outputs: ['embedding'] });
       g.output('embedding', FLOAT, ['batch_size', dim]);
-      const logits = g.op('MatMul', ['embedding', weight(g, 'head', dim, dim)]);
+      const logits = g.op('MatMul', ['embedding', weight(g, 'head', dim, heads)]);
       g.op('Sigmoid', [logits], {}, { outputs: ['clipwise_output'] });
-      g.output('clipwise_output', FLOAT, ['batch_size', dim]);
+      g.output('clipwise_output', FLOAT, ['batch_size', heads]);
       return { family, model: encode(g), weights, dim };
     }
     case 'efficientat': {
@@ -147,8 +154,8 @@ export function buildFamilyModel(family: StandInFamily, options: FamilyModelOpti
       const mean = g.op('ReduceMean', [x], { axes: ints([1, 3]), keepdims: int(0) });
       g.op('MatMul', [mean, weight(g, 'w1', 128, dim)], {}, { outputs: ['embedding'] });
       g.output('embedding', FLOAT, ['batch_size', dim]);
-      g.op('MatMul', ['embedding', weight(g, 'head', dim, dim)], {}, { outputs: ['logits'] });
-      g.output('logits', FLOAT, ['batch_size', dim]);
+      g.op('MatMul', ['embedding', weight(g, 'head', dim, heads)], {}, { outputs: ['logits'] });
+      g.output('logits', FLOAT, ['batch_size', heads]);
       return { family, model: encode(g), weights, dim };
     }
     case 'speech-embedding': {

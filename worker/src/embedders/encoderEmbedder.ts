@@ -237,13 +237,14 @@ export class EncoderEmbedder implements Embedder {
         if (axis === 'B') fixedBatch = size;
         else if (axis === '1' && size !== 1) throw refuse(`${where} has size ${size}, not 1`, 'input.layout');
         else if (axis === 'F' && size !== runner.bins) {
-          throw refuse(`${where} takes ${size} bins; the front-end gives ${runner.bins}`, 'frontEnd', String(size));
+          throw refuse(`${where} takes ${size} bins; frontEnd gives ${runner.bins}`, 'frontEnd', String(size));
         } else if ((axis === 'T' || axis === 'S') && size !== callFrames) {
+          const field = descriptor.window ? 'window.frames' : 'length.frames';
           throw refuse(
             callFrames === undefined
               ? `${where} takes ${size} frames; give a window of ${size} frames or length { mode: 'exact', frames: ${size} }`
-              : `${where} takes ${size} frames; the descriptor gives ${callFrames} per call`,
-            descriptor.window ? 'window.frames' : 'length.frames',
+              : `${where} takes ${size} frames; the descriptor gives ${callFrames} per call (${field})`,
+            field,
             String(size),
           );
         }
