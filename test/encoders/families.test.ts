@@ -57,10 +57,20 @@ function clip(seed: number, samples = 16000): Float32Array {
   });
 }
 
-/** Zero-pads or crops [frames × bins] to `frames` frames. */
-function fixLength(out: FrontEndOutput, frames: number, padValue = 0): FrontEndOutput {
+/**
+ * Crops [frames × bins] to `frames` frames, or pads it: with `padValue`, after whole repeats of the clip when `fill`
+ * is 'repeat' (transformers' "repeatpad": np.tile the clip floor(target / length) times, then pad the rest).
+ */
+function fixLength(
+  out: FrontEndOutput,
+  frames: number,
+  padValue = 0,
+  fill: 'zeros' | 'repeat' = 'zeros',
+): FrontEndOutput {
   const data = new Float32Array(frames * out.bins).fill(padValue);
-  data.set(out.data.subarray(0, Math.min(out.frames, frames) * out.bins));
+  const kept = Math.min(out.frames, frames) * out.bins;
+  const repeats = fill === 'repeat' && out.frames > 0 && out.frames < frames ? Math.floor(frames / out.frames) : 1;
+  for (let r = 0; r < repeats; r += 1) data.set(out.data.subarray(0, kept), r * kept);
   return { data, frames, bins: out.bins };
 }
 
@@ -165,10 +175,15 @@ async function direct(family: StandInFamily, descriptor: EncoderDescriptor, dir:
     let waveform = fe.toModelRate(clip16k);
     const length = descriptor.length;
     if (length?.on === 'waveform') {
-      waveform = fixLength({ data: waveform, frames: waveform.length, bins: 1 }, length.frames, length.padValue).data;
+      waveform = fixLength(
+        { data: waveform, frames: waveform.length, bins: 1 },
+        length.frames,
+        length.padValue,
+        length.fill,
+      ).data;
     }
     let features = await fe.features(waveform);
-    if (length && length.on !== 'waveform') features = fixLength(features, length.frames, length.padValue);
+    if (length && length.on !== 'waveform') features = fixLength(features, length.frames, length.padValue, length.fill);
     features = fe.finish(features);
     const statistics = descriptor.statistics ?? 'mean';
     if (descriptor.window) {
