@@ -86,11 +86,15 @@ describe('package.json contributions', () => {
     expect(manifest.extensionKind).toEqual(['workspace']);
   });
 
-  it('maps *.genrep.json to the completion-only run-config schema that exists (the worker validates)', () => {
+  it('maps *.genrep.json to the completion-only run-config schema (the worker validates) and *.encoder.json to the encoder schema', () => {
     expect(contributes.jsonValidation).toEqual([
       { fileMatch: '*.genrep.json', url: './schemas/run-config.completion.schema.json' },
+      // Descriptors have no worker-side diagnostics while typing: VS Code's JSON service with the full schema is
+      // their one source (the reader checks the same schema when a descriptor is used).
+      { fileMatch: '*.encoder.json', url: './schemas/encoder.schema.json' },
     ]);
     expect(existsSync(path.join(ROOT, 'schemas', 'run-config.completion.schema.json'))).toBe(true);
+    expect(existsSync(path.join(ROOT, 'schemas', 'encoder.schema.json'))).toBe(true);
   });
 
   it('points main at what extension/tsconfig.json compiles extension.ts to', () => {
