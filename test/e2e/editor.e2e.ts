@@ -293,7 +293,17 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       await screenshot(page, 'failure-offline-download');
       console.error('notifications:', await allNotificationTexts(page));
     });
-    await runCommand(page, 'GenRep: Download BEATs Checkpoint');
+    // The palette now and then closes on the click without running the command: ask again until the list shows.
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'beats_ft1' }).first();
+    await waitFor('the list of known checkpoints', 90_000, async () => {
+      await runCommand(page, 'GenRep: Download BEATs Checkpoint');
+      return (await row
+        .waitFor({ state: 'visible', timeout: 15_000 })
+        .then(() => true)
+        .catch(() => false))
+        ? true
+        : undefined;
+    });
     await pickQuickPickItem(page, 'beats_ft1');
     const text = 'Without a connection';
     const buttons = await waitFor('the failed-download notification', 120_000, async () => {
