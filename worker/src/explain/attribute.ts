@@ -118,9 +118,7 @@ export async function attribute(d: FrameDecomposition, o: AttributeOptions): Pro
     residual: best.distance * scale - sum,
   };
   const count = Math.min(best.order.length, Math.max(1, o.neighbours ?? kn));
-  const neighbours = Array.from(best.order.subarray(0, count), (id) =>
-    neighbour(banks, best.g, id, best.dist[id]!, o),
-  );
+  const neighbours = Array.from(best.order.subarray(0, count), (id) => neighbour(banks, best.g, id, best.dist[id]!, o));
   return { score, distance: best.distance, bank: best.name, dnStats: stats, grid, perTime, perBand, neighbours };
 }
 
@@ -145,5 +143,9 @@ function neighbour(banks: MemoryBanks, g: number, id: number, distance: number, 
   }
   const target = nameOf(t);
   const source = nameOf(s);
-  return { ...base, name: `mix(${target}, ${source}, λ=${table.lambda})`, mix: { target, source, lambda: table.lambda } };
+  return {
+    ...base,
+    name: `mix(${target}, ${source}, λ=${table.lambda})`,
+    mix: { target, source, lambda: table.lambda },
+  };
 }
