@@ -3,21 +3,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../worker/src/audio';
-import { createEmbedder, fbankStatistics } from '../../worker/src/embedders';
+import { BeatsEmbedder, createEmbedder, fbankStatistics } from '../../worker/src/embedders';
 import { attribute } from '../../worker/src/explain/attribute';
 import { beatsDecomposition, fbankStatsDecomposition } from '../../worker/src/explain/decompose';
 import { explainClipWithBank } from '../../worker/src/explain/explainClip';
 import { buildBankFromDataset, scoreFilesWithBank } from '../../worker/src/experiments/banks';
 import { buildBanks, loadBank, type MemoryBanks } from '../../worker/src/scoring';
 import { resolveSettings, type Settings } from '../../worker/src/settings';
-import type { DnMode } from '../../worker/src/protocol/vocabulary';
+import type { DnMode, Domain } from '../../worker/src/protocol/vocabulary';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { fanBankRecipe } from '../helpers/tinyRuns';
 import { GoldenSet } from '../helpers/golden';
 import { cosine, TINY_CHECKPOINT } from '../beats/helpers';
 
 let dir: string;
-const DOMAINS = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'source' : 'target') as const);
+const DOMAINS: Domain[] = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'source' : 'target'));
 const settings = (): Settings =>
   resolveSettings({ runConfig: { cacheDir: path.join(dir, 'cache') }, env: process.env });
 const testClip = (kind: 'normal' | 'anomaly', i: number): string =>
@@ -169,7 +169,8 @@ describe('BEATs tiny checkpoint: exact temporal split', () => {
       { cacheDir: path.join(dir, 'beats-cache'), threads: 1, device: 'cpu' },
     );
     try {
-      const beats = embedder as import('../../worker/src/embedders').BeatsEmbedder;
+      if (!(embedder instanceof BeatsEmbedder)) throw new Error('expected the BEATs embedder');
+      const beats = embedder;
       const tokens = await beats.tokens(clips[2]!, 2);
       expect([tokens.times, tokens.bands, tokens.channels]).toEqual([62, 8, 64]);
       const d = beatsDecomposition(tokens);
