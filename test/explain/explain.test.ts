@@ -1,14 +1,14 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWav } from '../../worker/src/audio';
+import { encodeWavPcm16, readWav } from '../../worker/src/audio';
 import { BeatsEmbedder, createEmbedder, fbankStatistics } from '../../worker/src/embedders';
 import { attribute } from '../../worker/src/explain/attribute';
 import { beatsDecomposition, fbankStatsDecomposition } from '../../worker/src/explain/decompose';
 import { explainClipWithBank } from '../../worker/src/explain/explainClip';
 import { buildBankFromDataset, scoreFilesWithBank } from '../../worker/src/experiments/banks';
-import { buildBanks, loadBank, type MemoryBanks } from '../../worker/src/scoring';
+import { buildBanks, loadBank, saveBank, type MemoryBanks } from '../../worker/src/scoring';
 import { resolveSettings, type Settings } from '../../worker/src/settings';
 import type { DnMode, Domain } from '../../worker/src/protocol/vocabulary';
 import { writeTinyDataset } from '../helpers/tinyDataset';
@@ -191,6 +191,66 @@ describe('BEATs tiny checkpoint: exact temporal split', () => {
       }
     } finally {
       await embedder.dispose();
+    }
+  }, 60_000);
+});
+
+describe('BEATs tiny checkpoint: a saved bank explained end to end', () => {
+  it('scores as scoreFiles, splits exactly under none and inductive DN, names the rows', async () => {
+    const golden = new GoldenSet('golden-beats-tiny');
+    const wave = golden.f32('beats/input_wave').data;
+    const three = [0, 1, 2].map((i) => wave.slice(i * 160000, (i + 1) * 160000));
+    // Four distinct training clips (two of them altered) so the leave-one-out distances have a spread for DN.
+    const clips = [three[0]!, three[1]!, three[0]!.map((x) => 0.5 * x), three[1]!.slice().reverse(), three[2]!];
+    const files = clips.map((c, i) => {
+      const f = path.join(dir, `beats-${i}.wav`);
+      writeFileSync(f, encodeWavPcm16(c, 16000));
+      return f;
+    });
+    const NAMES = ['a/one.wav', 'a/two.wav', 'a/three.wav', 'a/four.wav'];
+    const embedderConfig = { kind: 'beats' as const, checkpoint: TINY_CHECKPOINT };
+    const embedder = await createEmbedder(
+      { kind: 'beats', checkpoint: TINY_CHECKPOINT },
+      { cacheDir: path.join(dir, 'cache'), threads: 1, device: 'cpu' },
+    );
+    const read = async (f: string): Promise<Float32Array> => (await readWav(f)).samples;
+    let train: Float32Array | undefined;
+    try {
+      [train] = await embedder.embed(await Promise.all(files.slice(0, 4).map(read)), {
+        layers: [1],
+        pooling: 'temporal',
+      });
+    } finally {
+      await embedder.dispose();
+    }
+    const bank = buildBanks({
+      train: train!,
+      dim: 512,
+      meta: { embedder: embedder.id, layer: 1, pooling: 'temporal', rowNames: NAMES },
+    });
+    const bankFile = path.join(dir, 'beats.grbank');
+    await saveBank(bankFile, bank);
+    for (const dn of ['none', 'inductive'] as const) {
+      const e = await explainClipWithBank({
+        bankFile,
+        clip: files[4]!,
+        dn,
+        embedder: embedderConfig,
+        settings: settings(),
+      });
+      const scored = await scoreFilesWithBank({
+        bankFile,
+        files: [files[4]!],
+        dn,
+        embedder: embedderConfig,
+        settings: settings(),
+      });
+      expect(rel(e.score, scored.files[0]!.score)).toBeLessThan(1e-5);
+      const target = e.dnStats ? e.distance / e.dnStats.std : e.distance;
+      expect(rel(sum(e.grid.values), target)).toBeLessThan(1e-9);
+      expect(e.grid.decomposition).toBe('exact');
+      expect([e.grid.times, e.grid.bands]).toEqual([62, 8]);
+      expect(NAMES).toContain(e.neighbours[0]!.name);
     }
   }, 60_000);
 });
