@@ -89,6 +89,7 @@ describe('the grid sums to the kNN distance for every K_n and DN mode', () => {
   let banks: (kn: number, mix: boolean) => MemoryBanks;
   let test: Float32Array;
   let waves: Float32Array[];
+  let trainWave: Float32Array;
   beforeAll(async () => {
     // Ten distinct training rows (the training clips' first ten), source/target alternating.
     const trainDir = path.join(dir, 'data', 'fan', 'train');
@@ -97,6 +98,7 @@ describe('the grid sums to the kNN distance for every K_n and DN mode', () => {
       .slice(0, 10)
       .map((f) => path.join(trainDir, f));
     const rows = await fbankRows(files);
+    trainWave = (await readWav(files[1]!)).samples;
     banks = (kn, mix) =>
       buildBanks({
         train: rows,
@@ -108,6 +110,34 @@ describe('the grid sums to the kNN distance for every K_n and DN mode', () => {
     waves = await Promise.all([3, 4].map(async (i) => (await readWav(testClip('anomaly', i))).samples));
     test = new Float32Array(2 * 256);
     waves.forEach((w, i) => test.set(fbankStatistics(w), i * 256));
+  });
+
+  it('names MemMixup rows as the mix of the two clips, with the provenance of the table', async () => {
+    const b = banks(1, true);
+    const names = Array.from({ length: 10 }, (_, i) => `fan/train/clip${i}.wav`);
+    // Training row 1 (a target clip) explained against its own banks: the target bank wins at distance 0.
+    const d = fbankStatsDecomposition(trainWave);
+    const target = b.groups.findIndex((g) => g.name === 'target');
+    const a = await attribute(d, {
+      banks: b,
+      dn: 'none',
+      scored: { features: fbankStatistics(trainWave), row: 0 },
+      neighbours: b.bankSize(target),
+      rowNames: names,
+    });
+    expect(a.bank).toBe('target');
+    expect(a.neighbours[0]!.name).toBe(names[1]);
+    const table = b.mixup!;
+    const members = b.group(target).rows.length;
+    const mixes = a.neighbours.filter((n) => n.mix);
+    expect(mixes).toHaveLength(table.sources.length);
+    for (const n of mixes) {
+      const k = n.row - members;
+      const t = names[table.targets[Math.floor(k / table.K_s)]!]!;
+      const src = names[table.sources[k]!]!;
+      expect(n.name).toBe(`mix(${t}, ${src}, λ=0.9)`);
+      expect(n.mix).toEqual({ target: t, source: src, lambda: 0.9 });
+    }
   });
 
   for (const kn of [1, 3]) {
