@@ -6,7 +6,7 @@ import { encodeWavPcm16, readWav } from '../../worker/src/audio';
 import { BeatsEmbedder, createEmbedder, fbankStatistics } from '../../worker/src/embedders';
 import { attribute } from '../../worker/src/explain/attribute';
 import { beatsDecomposition, fbankStatsDecomposition } from '../../worker/src/explain/decompose';
-import { explainClipWithBank } from '../../worker/src/explain/explainClip';
+import { decomposeClip, explainClipWithBank } from '../../worker/src/explain/explainClip';
 import { buildBankFromDataset, scoreFilesWithBank } from '../../worker/src/experiments/banks';
 import { buildBanks, loadBank, saveBank, type MemoryBanks } from '../../worker/src/scoring';
 import { resolveSettings, type Settings } from '../../worker/src/settings';
@@ -283,4 +283,15 @@ describe('BEATs tiny checkpoint: a saved bank explained end to end', () => {
       expect(NAMES).toContain(e.neighbours[0]!.name);
     }
   }, 60_000);
+});
+
+describe('what explain refuses', () => {
+  it('refuses spectral and spatial pooling, which keep no time × band grid', async () => {
+    const embedder = await createEmbedder({ kind: 'fbank-stats' }, {});
+    for (const pooling of ['spectral', 'spatial'] as const) {
+      await expect(decomposeClip(embedder, new Float32Array(16000), 1, pooling)).rejects.toThrow(
+        new RegExp(`pooling '${pooling}' cannot be split over time and frequency`),
+      );
+    }
+  });
 });
