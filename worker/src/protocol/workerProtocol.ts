@@ -12,8 +12,9 @@
  * Everything here is JSON-safe (no typed arrays; big arrays travel as base64) and type-only apart from the small
  * method tables at the end, so the browser bundle and the extension can import it without pulling in worker code.
  */
+import type { ExplainResult } from './explain';
 import type { RunConfig, EmbedderConfig } from './runConfig';
-import type { Domain, Label, MemMixup, PaperDefaults, Pooling } from './vocabulary';
+import type { DnMode, Domain, Label, MemMixup, PaperDefaults, Pooling } from './vocabulary';
 import type { RunResults, Metrics } from './results';
 import type { BankFileHeader } from './bankHeader';
 import type { Range } from './positions';
@@ -271,6 +272,27 @@ export interface BuildBankResult {
   header: BankFileHeader;
 }
 
+/**
+ * genrep/explainClip: a clip against a saved bank (`bankFile`), or a clip of a run (`resultsFile`: its bank rebuilt
+ * from the feature cache, at the run's chosen layer of the clip's machine type, in `variant` or the first variant).
+ * `neighbours`: how many nearest rows to name (default K_n, at least 1).
+ */
+export interface ExplainClipParams extends WorkDoneProgressParams {
+  clip: string;
+  bankFile?: string;
+  dn?: DnMode;
+  resultsFile?: string;
+  variant?: string;
+  neighbours?: number;
+  /**
+   * With `bankFile`: the embedder the bank was built with (a BEATs bank needs its checkpoint; fbank-stats banks need
+   * none), refused when its id differs from the bank's.
+   */
+  embedder?: EmbedderConfig;
+  /** With `bankFile`: the dataset root the bank's row names are relative to, so neighbours get playable paths. */
+  datasetRoot?: string;
+}
+
 export interface ScoreFilesParams extends WorkDoneProgressParams {
   bankFile: string;
   /** WAV files to score (anything else is refused with the file named). */
@@ -479,6 +501,7 @@ export interface WorkerRequests {
   'genrep/scoreFiles': { params: ScoreFilesParams; result: ScoreFilesResult };
   'genrep/listBanks': { params: ListBanksParams; result: ListBanksResult };
   'genrep/resolveClips': { params: ResolveClipsParams; result: ResolveClipsResult };
+  'genrep/explainClip': { params: ExplainClipParams; result: ExplainResult };
   'genrep/spectrogram': { params: SpectrogramParams; result: SpectrogramResult };
   'genrep/clipAudio': { params: ClipAudioParams; result: ClipAudioResult };
   'genrep/listModels': { params: ListModelsParams; result: ListModelsResult };
@@ -527,6 +550,11 @@ export const WORKER_REQUESTS = {
   'genrep/resolveClips': {
     job: false,
     summary: "Work out each WAV file's dataset root, machine type, section, domain and split, and how.",
+  },
+  'genrep/explainClip': {
+    job: true,
+    summary:
+      'Why a clip scored as it did: its kNN distance split over time × frequency bands, and its nearest normal clips.',
   },
   'genrep/spectrogram': { job: false, summary: "A clip's log-mel fbank, downsampled, for display." },
   'genrep/clipAudio': { job: false, summary: 'A clip as 16-bit PCM WAV bytes, for playback.' },
