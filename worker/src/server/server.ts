@@ -21,6 +21,7 @@ import { buildBank, listBanks, resolveClipFiles, scoreFiles } from './handlers/b
 import { clipAudio, spectrogram } from './handlers/clips';
 import { listDatasets } from './handlers/datasets';
 import { results, run, validateConfig } from './handlers/experiments';
+import { compareResultFiles } from '../compare/compareRuns';
 import { downloadCheckpoint, listModels } from './handlers/models';
 import { JobRunner, type JobContext } from './jobs';
 import { checkInitializeParams, checkParams } from './paramsValidation';
@@ -97,6 +98,7 @@ const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
   // Issue 13 base: replaced by the attribution (worker/src/explain) before this branch merges.
   'genrep/explainClip': () =>
     Promise.reject(new GenrepError('genrep/explainClip is not built on this branch yet', 'UNSUPPORTED')),
+  'genrep/compareRuns': (p) => compareResultFiles(p.files),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
   'genrep/listModels': (p, s) => Promise.resolve(listModels(s.settings({ modelDir: p.modelDir }))),
