@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, matchFiles, metricDeltas } from '../../worker/src/compare/compareRuns';
-import { compareSummary, formatDelta } from '../../worker/src/compare/compareHtml';
-import { rocOverlaySpec, scoreScatterSpec } from '../../worker/src/protocol/chartSpecs';
+import { compareSummary } from '../../worker/src/compare/compareHtml';
+import { compareRunNames, formatDelta, rocOverlaySpec, scoreScatterSpec } from '../../worker/src/protocol/chartSpecs';
 import type { FileScore, MachineResult, Metrics, RunResults, VariantResult } from '../../worker/src/protocol/results';
 import type { RunConfig } from '../../worker/src/protocol/runConfig';
 import { renderSvg } from '../../worker/src/report/renderSvg';
@@ -227,7 +227,16 @@ describe('formatDelta', () => {
     expect(formatDelta(0.0125)).toBe('+1.25');
     expect(formatDelta(-0.004)).toBe('−0.40');
     expect(formatDelta(0.00001)).toBe('0.00');
-    expect(formatDelta(null)).toBe('–');
+    expect(formatDelta(null)).toBe('—');
+    expect(
+      compareRunNames({
+        runs: [
+          { name: 'x', file: 'C:\\r\\a\\results.json' },
+          { name: 'x', file: '/r/b/results.json' },
+          { name: 'y', file: 'results.json' },
+        ],
+      }),
+    ).toEqual(['x (a)', 'x (b)', 'y']);
   });
 });
 

@@ -1,7 +1,6 @@
-import * as path from 'node:path';
 import type { CompareResult, ComparePair, CompareVariant, MetricDeltas } from '../protocol/compare';
 import type { Metrics } from '../protocol/results';
-import { formatPercent, rocOverlaySpec, scoreScatterSpec } from '../protocol/chartSpecs';
+import { formatDelta, formatPercent, rocOverlaySpec, scoreScatterSpec } from '../protocol/chartSpecs';
 import { renderSvg } from '../report/renderSvg';
 
 /**
@@ -10,7 +9,7 @@ import { renderSvg } from '../report/renderSvg';
  * charts are the Vega-Lite specs the panel's comparison view draws.
  */
 export async function renderCompareHtml(result: CompareResult): Promise<string> {
-  const names = runNames(result);
+  const names = result.runs.map((r) => r.label);
   const [nameA] = names;
   const sections: string[] = [`<h1>GenRep comparison — ${esc(names.join(' ↔ '))}</h1>`];
   sections.push(
@@ -48,20 +47,11 @@ ${sections.join('\n')}
 `;
 }
 
-/** Display names of the runs: their names, made unique with the results folder when two runs share one. */
-export function runNames(result: CompareResult): string[] {
-  const counts = new Map<string, number>();
-  for (const r of result.runs) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
-  return result.runs.map((r) =>
-    (counts.get(r.name) ?? 0) > 1 ? `${r.name} (${path.basename(path.dirname(r.file))})` : r.name,
-  );
-}
-
 async function pairSection(pair: ComparePair, names: readonly string[]): Promise<string> {
   const a = names[pair.a] ?? 'A';
   const b = names[pair.b] ?? 'B';
   const out = [`<h2>${esc(a)} → ${esc(b)}</h2>`];
-  out.push(configDiffSection(pair, a, b));
+  out.push(configDiffSection(pair, pair.b === 1 ? '' : `-${pair.b - 1}`, a, b));
   if (pair.variantsOnlyA.length > 0 || pair.variantsOnlyB.length > 0) {
     out.push(
       `<p class="warn">Variants not compared: ${[
@@ -70,24 +60,29 @@ async function pairSection(pair: ComparePair, names: readonly string[]): Promise
       ].join(', ')}</p>`,
     );
   }
-  for (const v of pair.variants) out.push(await variantSection(v, a, b));
+  for (const [i, v] of pair.variants.entries()) out.push(await variantSection(v, idSuffix(pair.b - 1, i), a, b));
   return out.join('\n');
 }
 
-function configDiffSection(pair: ComparePair, a: string, b: string): string {
+function configDiffSection(pair: ComparePair, suffix: string, a: string, b: string): string {
   if (pair.configDiff.length === 0)
-    return '<h3>Config differences</h3><p data-testid="compare-config-diff">The configs, embedders and chosen layers are the same.</p>';
+    return '<h3>Config differences</h3><p data-testid="compare-config-diff${suffix}">The configs, embedders and chosen layers are the same.</p>';
   const rows = pair.configDiff.map(
     (d) =>
       `<tr><td><code>${esc(d.path)}</code></td><td><code>${esc(d.a ?? '(absent)')}</code></td><td><code>${esc(d.b ?? '(absent)')}</code></td></tr>`,
   );
-  return `<h3>Config differences</h3><table data-testid="compare-config-diff"><tr><th>field</th><th>${esc(a)}</th><th>${esc(b)}</th></tr>${rows.join('')}</table>`;
+  return `<h3>Config differences</h3><table data-testid="compare-config-diff${suffix}"><tr><th>field</th><th>${esc(a)}</th><th>${esc(b)}</th></tr>${rows.join('')}</table>`;
 }
 
 const HEADERS = ['AUC', 'pAUC', 'source AUC', 'target AUC', 'official'];
 const KEYS = ['auc', 'pauc', 'auc_source', 'auc_target', 'official'] as const;
 
-async function variantSection(v: CompareVariant, a: string, b: string): Promise<string> {
+/** Test ids as the panel gives them (webview-ui/src/compareTable.ts compareIdSuffix): plain for the first pair's main variant. */
+function idSuffix(pair: number, variant: number): string {
+  return pair === 0 && variant === 0 ? '' : `-${pair}-${variant}`;
+}
+
+async function variantSection(v: CompareVariant, suffix: string, a: string, b: string): Promise<string> {
   const out = [`<h3>${v.idA === v.idB ? esc(v.idA) : `${esc(v.idA)} → ${esc(v.idB)}`}</h3>`];
   const missing = [
     ...v.machinesOnlyA.map((m) => `${esc(m)} (only in ${esc(a)})`),
@@ -97,13 +92,13 @@ async function variantSection(v: CompareVariant, a: string, b: string): Promise<
   const header = `<tr><th>machine type</th><th>layer</th>${HEADERS.map((h) => `<th>${h} ${esc(a)}</th><th>${h} ${esc(b)}</th><th>Δ</th>`).join('')}</tr>`;
   const rows = v.machines.map(
     (m) =>
-      `<tr data-testid="compare-row-${esc(m.machineType)}"><td>${esc(m.machineType)}</td><td>${m.chosenLayerA === m.chosenLayerB ? m.chosenLayerA : `${m.chosenLayerA} → ${m.chosenLayerB}`}</td>${deltaCells(m.metricsA, m.metricsB, m.delta)}</tr>`,
+      `<tr data-testid="compare-row-${tid(m.machineType)}${suffix}"><td>${esc(m.machineType)}</td><td>${m.chosenLayerA === m.chosenLayerB ? m.chosenLayerA : `${m.chosenLayerA} → ${m.chosenLayerB}`}</td>${deltaCells(m.metricsA, m.metricsB, m.delta)}</tr>`,
   );
   const summary = v.summaryStyleA === 'dcase2023' ? 'hmean' : 'mean';
   rows.push(
-    `<tr class="summary" data-testid="compare-row-${summary}"><td>${summary === 'hmean' ? 'harmonic mean' : 'mean'}</td><td></td>${deltaCells(v.overall.a, v.overall.b, v.overall.delta)}</tr>`,
+    `<tr class="summary" data-testid="compare-row-${summary}${suffix}"><td>${summary === 'hmean' ? 'harmonic mean' : 'mean'}</td><td></td>${deltaCells(v.overall.a, v.overall.b, v.overall.delta)}</tr>`,
   );
-  out.push(`<table data-testid="compare-delta-table">${header}${rows.join('')}</table>`);
+  out.push(`<table data-testid="compare-delta-table${suffix}">${header}${rows.join('')}</table>`);
   for (const m of v.machines) {
     const roc = rocOverlaySpec({
       machineType: m.machineType,
@@ -122,8 +117,8 @@ async function variantSection(v: CompareVariant, a: string, b: string): Promise<
       files: m.files.map((f) => ({ ...f, changed: changed.has(f.path) })),
     });
     const figures = [
-      roc ? `<figure data-testid="compare-roc-${esc(m.machineType)}">${await renderSvg(roc)}</figure>` : '',
-      `<figure data-testid="compare-scatter-${esc(m.machineType)}">${await renderSvg(scatter)}</figure>`,
+      roc ? `<figure data-testid="compare-roc-${tid(m.machineType)}${suffix}">${await renderSvg(roc)}</figure>` : '',
+      `<figure data-testid="compare-scatter-${tid(m.machineType)}${suffix}">${await renderSvg(scatter)}</figure>`,
     ];
     const unmatched =
       m.unmatchedA + m.unmatchedB > 0
@@ -131,19 +126,19 @@ async function variantSection(v: CompareVariant, a: string, b: string): Promise<
         : '';
     out.push(`<h4>${esc(m.machineType)}</h4>${unmatched}<div class="charts">${figures.join('')}</div>`);
   }
-  out.push(changedSection(v, a, b));
+  out.push(changedSection(v, suffix, a, b));
   return out.join('\n');
 }
 
-function changedSection(v: CompareVariant, a: string, b: string): string {
+function changedSection(v: CompareVariant, suffix: string, a: string, b: string): string {
   if (v.changed.length === 0)
-    return '<h4>Changed decisions</h4><p data-testid="compare-changed">No clip changed its decision.</p>';
+    return '<h4>Changed decisions</h4><p data-testid="compare-changed${suffix}">No clip changed its decision.</p>';
   const decision = (d: 0 | 1): string => (d === 1 ? 'anomaly' : 'normal');
   const rows = v.changed.map(
     (c) =>
       `<tr><td><code>${esc(c.name)}</code></td><td>${esc(c.machineType)}</td><td>${esc(c.label ?? '–')}</td><td>${decision(c.decisionA)} → ${decision(c.decisionB)}</td><td>${fmt(c.scoreA)}</td><td>${fmt(c.scoreB)}</td><td class="${c.effect === 'fixed' ? 'up' : c.effect === 'broken' ? 'down' : ''}">${c.effect ?? ''}</td></tr>`,
   );
-  return `<h4>Changed decisions (${v.changed.length})</h4><table data-testid="compare-changed"><tr><th>clip</th><th>machine type</th><th>label</th><th>decision</th><th>score ${esc(a)}</th><th>score ${esc(b)}</th><th>effect</th></tr>${rows.join('')}</table>`;
+  return `<h4>Changed decisions (${v.changed.length})</h4><table data-testid="compare-changed${suffix}"><tr><th>clip</th><th>machine type</th><th>label</th><th>decision</th><th>score ${esc(a)}</th><th>score ${esc(b)}</th><th>effect</th></tr>${rows.join('')}</table>`;
 }
 
 function deltaCells(a: Metrics | null, b: Metrics | null, d: MetricDeltas): string {
@@ -153,19 +148,17 @@ function deltaCells(a: Metrics | null, b: Metrics | null, d: MetricDeltas): stri
 }
 
 function deltaCell(d: number | null): string {
-  return `<td class="${d === null || d === 0 ? '' : d > 0 ? 'up' : 'down'}">${formatDelta(d)}</td>`;
-}
-
-/** A change in percentage points, signed: +1.25, −0.40. */
-export function formatDelta(d: number | null): string {
-  if (d === null || !Number.isFinite(d)) return '–';
-  const text = formatPercent(Math.abs(d));
-  return Number(text) === 0 ? '0.00' : `${d > 0 ? '+' : '−'}${text}`;
+  return `<td class="${d === null || d === 0 ? '' : d > 0 ? 'up' : 'down'}">${formatDelta(d, '–')}</td>`;
 }
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** A machine type inside a data-testid, as the panel writes it (webview-ui/src/dom.ts testId). */
+function tid(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
@@ -173,7 +166,7 @@ function esc(s: string): string {
 
 /** The stdout summary: per pair, the main variants' hmean (or mean) official score (else AUC) A → B and Δ. */
 export function compareSummary(result: CompareResult): string {
-  const names = runNames(result);
+  const names = result.runs.map((r) => r.label);
   const lines: string[] = [];
   if (result.pairs.length > 1) lines.push(`A = ${names[0] ?? ''}; each other run compared with A`);
   for (const pair of result.pairs) {
@@ -183,7 +176,7 @@ export function compareSummary(result: CompareResult): string {
       typeof v.overall.a?.official === 'number' && typeof v.overall.b?.official === 'number' ? 'official' : 'auc';
     const label = `${v.summaryStyleA === 'dcase2023' ? 'hmean' : 'mean'} ${key === 'official' ? 'official' : 'AUC'}`;
     lines.push(
-      `${names[pair.a] ?? 'A'} → ${names[pair.b] ?? 'B'}: ${label} ${formatPercent(v.overall.a?.[key], '–')} → ${formatPercent(v.overall.b?.[key], '–')} (Δ ${formatDelta(v.overall.delta[key])}); ${v.changed.length} changed decision${v.changed.length === 1 ? '' : 's'}; ${pair.configDiff.length} config difference${pair.configDiff.length === 1 ? '' : 's'}`,
+      `${names[pair.a] ?? 'A'} → ${names[pair.b] ?? 'B'}: ${label} ${formatPercent(v.overall.a?.[key], '–')} → ${formatPercent(v.overall.b?.[key], '–')} (Δ ${formatDelta(v.overall.delta[key], '–')}); ${v.changed.length} changed decision${v.changed.length === 1 ? '' : 's'}; ${pair.configDiff.length} config difference${pair.configDiff.length === 1 ? '' : 's'}`,
     );
   }
   return lines.join('\n');

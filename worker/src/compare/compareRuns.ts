@@ -1,5 +1,6 @@
 import { GenrepError } from '../errors';
 import { readResults } from '../experiments/readResults';
+import { compareRunNames } from '../protocol/chartSpecs';
 import type {
   ChangedClip,
   CompareFile,
@@ -31,14 +32,15 @@ export function compareRuns(runs: readonly { file: string; results: RunResults }
   if (!first || others.length === 0) {
     throw new GenrepError('compare: expected two or more runs', 'BAD_INPUT', { field: 'files' });
   }
+  const labels = compareRunNames({ runs: runs.map(({ file, results }) => ({ file, name: results.name })) });
   return {
-    runs: runs.map(({ file, results }) => runOf(file, results)),
+    runs: runs.map(({ file, results }, i) => runOf(file, results, labels[i] ?? results.name)),
     pairs: others.map((other, i) => comparePair(first.results, other.results, 0, i + 1)),
   };
 }
 
-function runOf(file: string, r: RunResults): CompareRun {
-  return { file, name: r.name, finishedAt: r.finishedAt, embedders: embedderIds(r) };
+function runOf(file: string, r: RunResults, label: string): CompareRun {
+  return { file, name: r.name, label, finishedAt: r.finishedAt, embedders: embedderIds(r) };
 }
 
 function embedderIds(r: RunResults): string[] {

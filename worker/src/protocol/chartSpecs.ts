@@ -431,3 +431,24 @@ export function scoreScatterSpec(input: ScoreScatterInput): VegaLiteSpec {
     ],
   };
 }
+
+/** A change of AUC, pAUC or the official score in percentage points, signed (B − A): +1.25, −0.40, 0.00. */
+export function formatDelta(d: number | null | undefined, missing = '—'): string {
+  if (d === null || d === undefined || !Number.isFinite(d)) return missing;
+  const text = formatPercent(Math.abs(d));
+  return Number(text) === 0 ? '0.00' : `${d > 0 ? '+' : '−'}${text}`;
+}
+
+/**
+ * How a comparison names its runs (tables, legends, the panel's title): their names, with the results.json's folder
+ * added where two runs share a name.
+ */
+export function compareRunNames(result: { runs: readonly { name: string; file: string }[] }): string[] {
+  const counts = new Map<string, number>();
+  for (const r of result.runs) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
+  return result.runs.map((r) => {
+    if ((counts.get(r.name) ?? 0) < 2) return r.name;
+    const parts = r.file.split(/[\\/]/);
+    return `${r.name} (${parts.length > 1 ? parts[parts.length - 2] : r.file})`;
+  });
+}

@@ -17,6 +17,8 @@ export interface CompareRun {
   /** The results.json read. */
   file: string;
   name: string;
+  /** What tables, legends and the panel's title call the run: its name, with its folder where two runs share one. */
+  label: string;
   finishedAt: string;
   /** Every embedder id of the run, the first being the one whose layers are reported. */
   embedders: string[];
