@@ -65,8 +65,21 @@ describe('genrep compare', () => {
   });
 
   it('says that each further run is compared with the first', async () => {
-    const { code, stdout } = await runCli(['compare', fileA, fileB, fileA]);
+    const out = tmp.file('compare3.html');
+    const { code, stdout } = await runCli(['compare', fileA, fileB, fileA, '--out', out]);
     expect(code).toBe(0);
+    // The second pair's ids carry its suffix, so every id on the page is unique.
+    const ids = [...readFileSync(out, 'utf8').matchAll(/data-testid="([^"]*)"/g)].map((m) => m[1]!);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'compare-config-diff-1',
+        'compare-delta-table-1-0',
+        'compare-row-fan-1-0',
+        'compare-changed-1-0',
+      ]),
+    );
+    expect(ids.every((id) => /^[A-Za-z0-9_.-]+$/.test(id))).toBe(true);
     expect(stdout.split('\n')[0]).toBe('A = transductive (transductive); each other run compared with A');
     expect(stdout).toMatch(
       /→ transductive \(transductive\): hmean official .*Δ 0\.00\); 0 changed decisions; 0 config differences/,

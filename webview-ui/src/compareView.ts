@@ -199,7 +199,7 @@ function variantSection(
     h('h3', {}, v.idA === v.idB ? v.idA : `${v.idA} → ${v.idB}`),
     missing.length > 0 ? h('p', { class: 'warn' }, `Machine types not compared: ${missing.join(', ')}`) : null,
     h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'export the comparison table' }, copy),
-    table,
+    h('div', { class: 'wide' }, table),
     ...machineCharts,
     changedClips(v, suffix, a, b, cb),
   );

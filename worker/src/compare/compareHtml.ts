@@ -38,7 +38,7 @@ th:first-child, td:first-child { text-align: left; }
 tr.summary td { font-weight: bold; border-top: 2px solid #888; }
 .up { color: #1a7f37; } .down { color: #c62828; }
 .meta { color: #555; } .warn { background: #fff4d6; padding: 0.5em; border-left: 4px solid #e0a800; }
-.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .wide { overflow-x: auto; }
 code { font-size: 90%; }
 </style></head>
 <body>
@@ -66,7 +66,7 @@ async function pairSection(pair: ComparePair, names: readonly string[]): Promise
 
 function configDiffSection(pair: ComparePair, suffix: string, a: string, b: string): string {
   if (pair.configDiff.length === 0)
-    return '<h3>Config differences</h3><p data-testid="compare-config-diff${suffix}">The configs, embedders and chosen layers are the same.</p>';
+    return `<h3>Config differences</h3><p data-testid="compare-config-diff${suffix}">The configs, embedders and chosen layers are the same.</p>`;
   const rows = pair.configDiff.map(
     (d) =>
       `<tr><td><code>${esc(d.path)}</code></td><td><code>${esc(d.a ?? '(absent)')}</code></td><td><code>${esc(d.b ?? '(absent)')}</code></td></tr>`,
@@ -98,7 +98,9 @@ async function variantSection(v: CompareVariant, suffix: string, a: string, b: s
   rows.push(
     `<tr class="summary" data-testid="compare-row-${summary}${suffix}"><td>${summary === 'hmean' ? 'harmonic mean' : 'mean'}</td><td></td>${deltaCells(v.overall.a, v.overall.b, v.overall.delta)}</tr>`,
   );
-  out.push(`<table data-testid="compare-delta-table${suffix}">${header}${rows.join('')}</table>`);
+  out.push(
+    `<div class="wide"><table data-testid="compare-delta-table${suffix}">${header}${rows.join('')}</table></div>`,
+  );
   for (const m of v.machines) {
     const roc = rocOverlaySpec({
       machineType: m.machineType,
@@ -132,7 +134,7 @@ async function variantSection(v: CompareVariant, suffix: string, a: string, b: s
 
 function changedSection(v: CompareVariant, suffix: string, a: string, b: string): string {
   if (v.changed.length === 0)
-    return '<h4>Changed decisions</h4><p data-testid="compare-changed${suffix}">No clip changed its decision.</p>';
+    return `<h4>Changed decisions</h4><p data-testid="compare-changed${suffix}">No clip changed its decision.</p>`;
   const decision = (d: 0 | 1): string => (d === 1 ? 'anomaly' : 'normal');
   const rows = v.changed.map(
     (c) =>

@@ -363,7 +363,7 @@ export interface ScoreScatterInput {
 
 /**
  * Each clip's score in run A (x) against run B (y), coloured by label, with each run's decision threshold as a dashed
- * rule: clips whose decision changed lie between the rules and are drawn larger with an outline.
+ * rule: clips whose decision changed lie between the rules and are drawn as larger diamonds.
  */
 export function scoreScatterSpec(input: ScoreScatterInput): VegaLiteSpec {
   const values = input.files.map((f) => ({
@@ -414,10 +414,16 @@ export function scoreScatterSpec(input: ScoreScatterInput): VegaLiteSpec {
             type: 'nominal',
             title: 'decision',
             sort: ['same', 'changed'],
-            scale: { range: [30, 120] },
+            scale: { domain: ['same', 'changed'], range: [30, 120] },
           },
-          strokeWidth: { condition: { test: "datum.decision === 'changed'", value: 2 }, value: 0 },
-          stroke: { value: '#000000' },
+          // Shape and size rather than a fixed outline colour, so the mark reads in light and dark themes.
+          shape: {
+            field: 'decision',
+            type: 'nominal',
+            title: 'decision',
+            sort: ['same', 'changed'],
+            scale: { domain: ['same', 'changed'], range: ['circle', 'diamond'] },
+          },
           tooltip: [
             { field: 'name', type: 'nominal', title: 'clip' },
             { field: 'a', type: 'quantitative', format: '.4f', title: input.runA },
