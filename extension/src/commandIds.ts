@@ -23,6 +23,7 @@ export const COMMANDS = {
   'genrep.runs.revealFolder': 'Reveal Run Folder',
   'genrep.runs.openReport': 'Open Report in Browser',
   'genrep.runs.compare': 'Compare Runs',
+  'genrep.compareResults': 'Compare Results',
   'genrep.runs.runAgain': 'Run Again',
   'genrep.runs.refresh': 'Refresh Runs',
   'genrep.gettingStarted': 'Get Started',

@@ -44,6 +44,8 @@ export function chartBytes(format: ChartFormat, data: string): { bytes: Uint8Arr
 /** Where a save dialog starts: the run's output folder for a run, the bank's folder for scored files. */
 export function exportFolderOf(content: PanelContent | undefined): string | undefined {
   if (!content) return undefined;
+  if (content.kind === 'compare')
+    return content.compare.runs[0] ? path.dirname(content.compare.runs[0].file) : undefined;
   return path.dirname(content.kind === 'results' ? content.file : content.scored.bankFile);
 }
 

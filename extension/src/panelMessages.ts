@@ -152,6 +152,11 @@ export function allowedFilesOf(content: PanelContent | undefined, extra: readonl
     files.add(content.file);
     addRunFiles(files, content.results, content.file);
     for (const v of content.results.variants) for (const m of v.machines) for (const f of m.files) files.add(f.path);
+  } else if (content.kind === 'compare') {
+    // The runs' results.json and every clip the comparison lists (a changed clip plays in the panel).
+    for (const r of content.compare.runs) files.add(r.file);
+    for (const p of content.compare.pairs)
+      for (const v of p.variants) for (const m of v.machines) for (const f of m.files) files.add(f.path);
   } else {
     files.add(content.scored.bankFile);
     for (const f of content.scored.files) files.add(f.path);

@@ -29,6 +29,12 @@ export function scoresPanelTitle(machineType: string, scoredAt: Date, now?: Date
   return `Scores${SEP}${machineType}${SEP}${shortTime(scoredAt, now)}`;
 }
 
+/** "Compare · base ↔ no-dn": runs compared, A first; more than two as "Compare · A ↔ B, C". */
+export function comparePanelTitle(names: readonly string[]): string {
+  const [a, ...others] = names;
+  return `Compare${SEP}${a ?? ''} ↔ ${others.join(', ')}`;
+}
+
 /** "Clip · fan_0001.wav": a clip played from the Dataset Explorer that no open run or scoring contains. */
 export function clipPanelTitle(file: string): string {
   return `Clip${SEP}${baseName(file)}`;

@@ -6,7 +6,14 @@ import { makeNonce, panelHtml } from './panelHtml';
 import { copyToClipboard, saveChartAs } from './panelExportHost';
 import { exportFolderOf } from './panelExports';
 import { allowedFilesOf, handlePanelMessage } from './panelMessages';
-import { bankMachineType, clipPanelTitle, runPanelTitle, scoresPanelTitle, uniqueTitle } from './panelTitles';
+import {
+  bankMachineType,
+  clipPanelTitle,
+  comparePanelTitle,
+  runPanelTitle,
+  scoresPanelTitle,
+  uniqueTitle,
+} from './panelTitles';
 
 /**
  * The results panels (webview-sample's shape), one per document: a run's results (keyed by its results.json, so
@@ -40,6 +47,10 @@ export class ResultsPanel {
     if (content.kind === 'results') {
       key = `results:${content.file}`;
       title = runPanelTitle(content.results.name, content.results.finishedAt);
+    } else if (content.kind === 'compare') {
+      // One panel per set of runs compared (in order): comparing the same runs again reveals it.
+      key = compareKey(content.compare.runs.map((r) => r.file));
+      title = comparePanelTitle(content.compare.runs.map((r) => r.label));
     } else {
       const taken = new Set([...ResultsPanel.panels.values()].map((p) => p.panel.title));
       title = uniqueTitle(
@@ -81,18 +92,31 @@ export class ResultsPanel {
     }
   }
 
+  /** Compares results.json files (A first) in a comparison panel (the worker reads and compares them). */
+  static async showCompareFiles(ctx: Ctx, files: readonly string[]): Promise<void> {
+    try {
+      const compare = await ctx.request('genrep/compareRuns', { files: [...files] });
+      ResultsPanel.show(ctx, { kind: 'compare', compare });
+    } catch (err) {
+      ctx.reportFailure(`Comparing ${files.length} runs`, err);
+    }
+  }
+
   /** After a window reload: the serializer hands back each panel with the state its page saved. */
   static async revive(ctx: Ctx, webviewPanel: vscode.WebviewPanel, state: PanelState | undefined): Promise<void> {
     const file = state?.resultsFile;
-    const saved = file === undefined ? savedContents(ctx)[webviewPanel.title] : undefined;
+    const compared = file === undefined && Array.isArray(state?.compareFiles) ? state.compareFiles : undefined;
+    const saved = file === undefined && !compared ? savedContents(ctx)[webviewPanel.title] : undefined;
     const key =
       file !== undefined
         ? `results:${file}`
-        : saved?.kind === 'scored'
-          ? `scores:${webviewPanel.title}`
-          : saved?.kind === 'clip'
-            ? 'clips'
-            : undefined;
+        : compared
+          ? compareKey(compared)
+          : saved?.kind === 'scored'
+            ? `scores:${webviewPanel.title}`
+            : saved?.kind === 'clip'
+              ? 'clips'
+              : undefined;
     if (key === undefined || ResultsPanel.panels.has(key)) {
       // Nothing to show again (a panel closed before its content arrived): an empty tab helps no one.
       webviewPanel.dispose();
@@ -100,6 +124,7 @@ export class ResultsPanel {
     }
     const panel = new ResultsPanel(ctx, webviewPanel, key);
     if (file !== undefined) await ResultsPanel.showResultsFile(ctx, file);
+    else if (compared) await ResultsPanel.showCompareFiles(ctx, compared);
     else if (saved?.kind === 'scored') {
       panel.content = saved.content;
       panel.post({ type: 'show', content: saved.content });
@@ -186,6 +211,10 @@ export class ResultsPanel {
     }
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+function compareKey(files: readonly string[]): string {
+  return `compare:${files.join('\n')}`;
 }
 
 function savedContents(ctx: Ctx): Record<string, SavedPanel> {

@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
+import { pathOf } from './commandArgs';
+import { compareAction, compareSelection } from './compareSelection';
 import type { Ctx } from './ctx';
+import { listForMessage } from './wavSelection';
 import { openReport } from './reportView';
-import { comparisonMarkdown, resultsPickRow, type RunEntry } from './runEntries';
+import { resultsPickRow, type RunEntry } from './runEntries';
 import type { RunsTreeProvider } from './runsTree';
 import { revealFile, ResultsPanel } from './resultsPanel';
 
@@ -14,6 +17,7 @@ export type RunsCommandId =
   | 'genrep.runs.revealFolder'
   | 'genrep.runs.openReport'
   | 'genrep.runs.compare'
+  | 'genrep.compareResults'
   | 'genrep.runs.runAgain'
   | 'genrep.runs.refresh';
 
@@ -98,12 +102,36 @@ export function createRunsCommands(ctx: Ctx, runs: RunsTreeProvider): Record<Run
           return;
         }
       }
-      // A file in the extension's storage rather than an untitled document: closing the preview asks nothing.
-      const dir = ctx.context.storageUri ?? ctx.context.globalStorageUri;
-      await vscode.workspace.fs.createDirectory(dir);
-      const file = vscode.Uri.joinPath(dir, 'runs-compared.md');
-      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(comparisonMarkdown(finished)));
-      await vscode.commands.executeCommand('markdown.showPreview', file);
+      // The comparison panel (its delta table has Copy as Markdown, what this command used to preview).
+      await ResultsPanel.showCompareFiles(
+        ctx,
+        finished.flatMap((e) => (e.resultsFile !== undefined ? [e.resultsFile] : [])),
+      );
+    },
+
+    'genrep.compareResults': async (arg, selected) => {
+      const paths = (Array.isArray(selected) ? selected : []).map(pathOf).filter((p): p is string => p !== undefined);
+      const selection = compareSelection(pathOf(arg), paths);
+      const others = selection.others;
+      let files = selection.files;
+      if (others.length > 0)
+        void vscode.window.showInformationMessage(
+          `GenRep: comparing results.json files only; left out ${listForMessage(others, (p) => vscode.workspace.asRelativePath(p))}.`,
+        );
+      if (compareAction({ files, others }) === 'askForMore') {
+        const picked = await vscode.window.showOpenDialog({
+          canSelectMany: true,
+          filters: { 'GenRep results': ['json'] },
+          openLabel: files.length === 0 ? 'Compare (two or more)' : 'Compare with',
+        });
+        if (!picked) return;
+        files = compareSelection(undefined, [...files, ...picked.map((u) => u.fsPath)]).files;
+        if (files.length < 2) {
+          void vscode.window.showInformationMessage('GenRep: select two or more results.json files to compare.');
+          return;
+        }
+      }
+      await ResultsPanel.showCompareFiles(ctx, files);
     },
 
     'genrep.runs.runAgain': async (arg) => {

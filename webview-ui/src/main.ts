@@ -1,6 +1,7 @@
 import type { View } from 'vega';
 import type { ChartFormat, FromWebview, PanelState, ToWebview } from '../../worker/src/protocol/webviewProtocol';
 import { renderChart } from './charts';
+import { compareView } from './compareView';
 import { h } from './dom';
 import { drawColourBar, drawSpectrogram } from './spectrogram';
 import { initialState, newRequests, reduce, type Action, type PanelViewState } from './state';
@@ -115,19 +116,28 @@ function renderContent(s: PanelViewState): void {
   const built =
     c.kind === 'results'
       ? resultsView(c.file, c.results, s.variantIndex, callbacks)
-      : scoredView(c.title, c.scored, callbacks);
+      : c.kind === 'compare'
+        ? compareView(c.compare, callbacks)
+        : scoredView(c.title, c.scored, callbacks);
   content.replaceChildren(built.root);
   charts = built.charts;
   tables = built.tables;
   renderTables(s);
   void renderCharts();
-  vscode.setState(c.kind === 'results' ? { resultsFile: c.file } : {});
+  vscode.setState(
+    c.kind === 'results'
+      ? { resultsFile: c.file }
+      : c.kind === 'compare'
+        ? { compareFiles: c.compare.runs.map((r) => r.file) }
+        : {},
+  );
 }
 
 function renderTables(s: PanelViewState): void {
   const c = s.content;
   if (!c) return;
   const selected = s.clip?.file;
+  if (c.kind === 'compare') return; // its tables do not sort
   if (c.kind === 'scored') {
     tables.get('scored')?.replaceChildren(scoredFileTable(c.scored, s.sort['scored'], selected, callbacks));
     return;

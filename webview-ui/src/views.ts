@@ -288,7 +288,7 @@ export function baseName(p: string): string {
  * A chart's place: the element vega renders into, with Save as SVG / PNG under it. A score chart drawn as a strip
  * plot (few clips) is named strip-plot-<…> instead of histogram-<…>.
  */
-function chartBox(
+export function chartBox(
   testid: string,
   spec: VegaLiteSpec | null,
   slots: ChartSlot[],

@@ -3,7 +3,7 @@
  * the panel's contract, so they live beside the types they draw and import nothing else of ours. The one runtime
  * module the panel takes from the worker tree (eslint.config.mjs allows exactly this file).
  */
-import type { MachineResult, VariantResult } from './results';
+import type { MachineResult, RocPoints, VariantResult } from './results';
 
 /**
  * Vega-Lite specs for every chart the product draws, as pure functions of the results: the editor's panel renders
@@ -300,4 +300,161 @@ function singleLayerSweepSpec(variant: VariantResult): VegaLiteSpec | null {
       color: { field: 'metric', type: 'nominal', title: null },
     },
   };
+}
+
+/** One run's ROC curve of a machine type, under the name the comparison shows it by. */
+export interface RocOverlayInput {
+  machineType: string;
+  runs: readonly { run: string; roc: RocPoints | null }[];
+}
+
+/** The ROC curves (all clips) of several runs on one machine type, overlaid: colour says the run. */
+export function rocOverlaySpec(input: RocOverlayInput): VegaLiteSpec | null {
+  const values: { run: string; fpr: number; tpr: number; order: number }[] = [];
+  for (const { run, roc } of input.runs)
+    roc?.fpr.forEach((fpr, i) => values.push({ run, fpr, tpr: roc.tpr[i]!, order: i }));
+  if (values.length === 0) return null;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${input.machineType} — ROC by run`,
+    usermeta: { chart: 'rocOverlay' },
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    layer: [
+      {
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
+        mark: { type: 'line', strokeDash: [4, 4], opacity: 0.4 },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+      },
+      {
+        mark: { type: 'line', interpolate: 'step-after' },
+        encoding: {
+          x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } },
+          y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } },
+          color: {
+            field: 'run',
+            type: 'nominal',
+            title: null,
+            sort: input.runs.map((r) => r.run),
+            legend: { labelLimit: 320 },
+          },
+          order: { field: 'order', type: 'quantitative' },
+        },
+      },
+    ],
+  };
+}
+
+/** The clips of one machine type scored by two runs. */
+export interface ScoreScatterInput {
+  machineType: string;
+  runA: string;
+  runB: string;
+  thresholdA: number;
+  thresholdB: number;
+  files: readonly { name: string; scoreA: number; scoreB: number; label: string | null; changed: boolean }[];
+}
+
+/**
+ * Each clip's score in run A (x) against run B (y), coloured by label, with each run's decision threshold as a dashed
+ * rule: clips whose decision changed lie between the rules and are drawn as larger diamonds.
+ */
+export function scoreScatterSpec(input: ScoreScatterInput): VegaLiteSpec {
+  const values = input.files.map((f) => ({
+    name: f.name,
+    a: f.scoreA,
+    b: f.scoreB,
+    label: f.label ?? 'unlabelled',
+    decision: f.changed ? 'changed' : 'same',
+  }));
+  const rule = (field: 'a' | 'b', threshold: number): VegaLiteSpec[] =>
+    Number.isFinite(threshold)
+      ? [
+          {
+            data: { values: [{ [field]: threshold }] },
+            mark: { type: 'rule', strokeDash: [6, 3], opacity: 0.6 },
+            encoding: { [field === 'a' ? 'x' : 'y']: { field, type: 'quantitative' } },
+          },
+        ]
+      : [];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${input.machineType} — scores per clip (thresholds dashed)`,
+    usermeta: { chart: 'scoreScatter' },
+    width: WIDTH,
+    height: WIDTH,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'point', filled: true, opacity: 0.85 },
+        encoding: {
+          x: {
+            field: 'a',
+            type: 'quantitative',
+            title: `${input.runA} score`,
+            scale: { zero: false },
+            axis: SCORE_AXIS,
+          },
+          y: {
+            field: 'b',
+            type: 'quantitative',
+            title: `${input.runB} score`,
+            scale: { zero: false },
+            axis: SCORE_AXIS,
+          },
+          color: { field: 'label', type: 'nominal', title: null, sort: ['normal', 'anomaly'] },
+          size: {
+            field: 'decision',
+            type: 'nominal',
+            title: 'decision',
+            sort: ['same', 'changed'],
+            scale: { domain: ['same', 'changed'], range: [30, 120] },
+          },
+          // Shape and size rather than a fixed outline colour, so the mark reads in light and dark themes.
+          shape: {
+            field: 'decision',
+            type: 'nominal',
+            title: 'decision',
+            sort: ['same', 'changed'],
+            scale: { domain: ['same', 'changed'], range: ['circle', 'diamond'] },
+          },
+          tooltip: [
+            { field: 'name', type: 'nominal', title: 'clip' },
+            { field: 'a', type: 'quantitative', format: '.4f', title: input.runA },
+            { field: 'b', type: 'quantitative', format: '.4f', title: input.runB },
+            { field: 'decision', type: 'nominal' },
+          ],
+        },
+      },
+      ...rule('a', input.thresholdA),
+      ...rule('b', input.thresholdB),
+    ],
+  };
+}
+
+/** A change of AUC, pAUC or the official score in percentage points, signed (B − A): +1.25, −0.40, 0.00. */
+export function formatDelta(d: number | null | undefined, missing = '—'): string {
+  if (d === null || d === undefined || !Number.isFinite(d)) return missing;
+  const text = formatPercent(Math.abs(d));
+  return Number(text) === 0 ? '0.00' : `${d > 0 ? '+' : '−'}${text}`;
+}
+
+/**
+ * How a comparison names its runs (tables, legends, the panel's title): their names, with the results.json's folder
+ * added where two runs share a name.
+ */
+export function compareRunNames(result: { runs: readonly { name: string; file: string }[] }): string[] {
+  const counts = new Map<string, number>();
+  for (const r of result.runs) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
+  return result.runs.map((r) => {
+    if ((counts.get(r.name) ?? 0) < 2) return r.name;
+    const parts = r.file.split(/[\\/]/);
+    return `${r.name} (${parts.length > 1 ? parts[parts.length - 2] : r.file})`;
+  });
 }

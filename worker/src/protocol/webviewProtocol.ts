@@ -5,11 +5,15 @@
  * spectrogram or audio) carry a requestId that the host's `reply` echoes.
  */
 import type { RunResults } from './results';
+import type { CompareResult } from './compare';
 import type { ClipAudioResult, ScoreFilesResult, SpectrogramResult } from './workerProtocol';
 
-/** What the panel shows: a run's results, or new files scored against a saved bank. */
+/** What the panel shows: a run's results, new files scored against a saved bank, or runs compared. */
 export type PanelContent =
-  { kind: 'results'; file: string; results: RunResults } | { kind: 'scored'; title: string; scored: ScoreFilesResult };
+  | { kind: 'results'; file: string; results: RunResults }
+  | { kind: 'scored'; title: string; scored: ScoreFilesResult }
+  /** Two or more runs compared (genrep/compareRuns): A is the first, each other run compared with A. */
+  | { kind: 'compare'; compare: CompareResult };
 
 /** Requests the panel makes of the host; the host answers each with a `reply` of the matching method. */
 export interface PanelRequests {
@@ -40,6 +44,8 @@ export type ToWebview =
 /** What the panel keeps with vscode.setState, so a reloaded window can bring the same results back. */
 export interface PanelState {
   resultsFile?: string;
+  /** A comparison: the results.json files compared, A first. */
+  compareFiles?: string[];
 }
 
 /** Panel → host. */

@@ -13,6 +13,7 @@
  * method tables at the end, so the browser bundle and the extension can import it without pulling in worker code.
  */
 import type { ExplainResult } from './explain';
+import type { CompareResult } from './compare';
 import type { RunConfig, EmbedderConfig } from './runConfig';
 import type { DnMode, Domain, Label, MemMixup, PaperDefaults, Pooling } from './vocabulary';
 import type { RunResults, Metrics } from './results';
@@ -293,6 +294,11 @@ export interface ExplainClipParams extends WorkDoneProgressParams {
   datasetRoot?: string;
 }
 
+/** genrep/compareRuns: two or more results.json; the first (A) is compared with each other one. */
+export interface CompareRunsParams {
+  files: string[];
+}
+
 export interface ScoreFilesParams extends WorkDoneProgressParams {
   bankFile: string;
   /** WAV files to score (anything else is refused with the file named). */
@@ -502,6 +508,7 @@ export interface WorkerRequests {
   'genrep/listBanks': { params: ListBanksParams; result: ListBanksResult };
   'genrep/resolveClips': { params: ResolveClipsParams; result: ResolveClipsResult };
   'genrep/explainClip': { params: ExplainClipParams; result: ExplainResult };
+  'genrep/compareRuns': { params: CompareRunsParams; result: CompareResult };
   'genrep/spectrogram': { params: SpectrogramParams; result: SpectrogramResult };
   'genrep/clipAudio': { params: ClipAudioParams; result: ClipAudioResult };
   'genrep/listModels': { params: ListModelsParams; result: ListModelsResult };
@@ -555,6 +562,11 @@ export const WORKER_REQUESTS = {
     job: true,
     summary:
       'Why a clip scored as it did: its kNN distance split over time × frequency bands, and its nearest normal clips.',
+  },
+  'genrep/compareRuns': {
+    job: false,
+    summary:
+      'Compare two or more results.json (the first with each other): metric deltas, per-clip scores, changed decisions, config differences.',
   },
   'genrep/spectrogram': { job: false, summary: "A clip's log-mel fbank, downsampled, for display." },
   'genrep/clipAudio': { job: false, summary: 'A clip as 16-bit PCM WAV bytes, for playback.' },

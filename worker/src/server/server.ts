@@ -21,6 +21,7 @@ import { clipAudio, spectrogram } from './handlers/clips';
 import { explainClip } from './handlers/explain';
 import { listDatasets } from './handlers/datasets';
 import { results, run, validateConfig } from './handlers/experiments';
+import { compareResultFiles } from '../compare/compareRuns';
 import { downloadCheckpoint, listModels } from './handlers/models';
 import { JobRunner, type JobContext } from './jobs';
 import { checkInitializeParams, checkParams } from './paramsValidation';
@@ -99,6 +100,7 @@ const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
     (p) => `GenRep: explaining ${p.clip}`,
     (p, ctx, s) => explainClip(p, ctx, s.settings()),
   ),
+  'genrep/compareRuns': (p) => compareResultFiles(p.files),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
   'genrep/listModels': (p, s) => Promise.resolve(listModels(s.settings({ modelDir: p.modelDir }))),

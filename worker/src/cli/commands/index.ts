@@ -12,6 +12,7 @@ import { registerSynthCommand } from './synth';
 import { registerBankCommand } from './bank';
 import { registerScoreCommand } from './score';
 import { registerExplainCommand } from './explain';
+import { registerCompareCommand } from './compare';
 
 /** Each command lives in its own module and registers itself here; the order is the order `--help` lists them. */
 export function registerCommands(program: Command): void {
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerBankCommand(program);
   registerScoreCommand(program);
   registerExplainCommand(program);
+  registerCompareCommand(program);
   registerScoreFeaturesCommand(program);
   registerMetricsCommand(program);
   registerSynthCommand(program);
