@@ -7,6 +7,7 @@ import type {
   ToWebview,
 } from '../../worker/src/protocol/webviewProtocol';
 import type { ChartFormat } from '../../worker/src/protocol/webviewProtocol';
+import type { ExplainResult } from '../../worker/src/protocol/explain';
 import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
 import { CHART_FORMATS, chartBytes, chartFileName, MAX_COPY_CHARS } from './panelExports';
 
@@ -18,6 +19,10 @@ import { CHART_FORMATS, chartBytes, chartFileName, MAX_COPY_CHARS } from './pane
 export interface PanelHost {
   spectrogram(file: string): Promise<SpectrogramResult>;
   clipAudio(file: string): Promise<ClipAudioResult>;
+  /** `genrep/explainClip` for a clip of the shown content (the run's results.json in `variant`, or the bank). */
+  explainClip(file: string, variant: string | undefined): Promise<ExplainResult>;
+  /** Files an answer brought in that the panel may now play and show (an explanation's nearest normal clips). */
+  allowFiles(files: readonly string[]): void;
   openFile(file: string): Promise<void>;
   revealFile(file: string): Promise<void>;
   /** Put text on the editor's clipboard; `what` names it in the confirmation. */
@@ -33,7 +38,9 @@ export interface PanelHost {
   warn(message: string): void;
 }
 
-const PANEL_METHODS: readonly PanelMethod[] = ['spectrogram', 'clipAudio'];
+const PANEL_METHODS: readonly PanelMethod[] = ['spectrogram', 'clipAudio', 'explainClip'];
+/** Longer than any variant name a run holds; a longer one is not a variant but a malformed message. */
+const MAX_VARIANT_CHARS = 200;
 
 export function parseFromWebview(raw: unknown): FromWebview | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
@@ -62,6 +69,17 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
       if (typeof requestId !== 'number' || !Number.isInteger(requestId)) return undefined;
       if (typeof method !== 'string' || !(PANEL_METHODS as readonly string[]).includes(method)) return undefined;
       if (typeof params !== 'object' || params === null || typeof params['file'] !== 'string') return undefined;
+      if (method === 'explainClip') {
+        const variant = params['variant'];
+        if (variant !== undefined && (typeof variant !== 'string' || variant.length > MAX_VARIANT_CHARS))
+          return undefined;
+        return {
+          type: 'request',
+          requestId,
+          method,
+          params: { file: params['file'], ...(variant !== undefined ? { variant } : {}) },
+        };
+      }
       return { type: 'request', requestId, method: method as PanelMethod, params: { file: params['file'] } };
     }
     default:
@@ -121,10 +139,15 @@ export async function handlePanelMessage(raw: unknown, host: PanelHost): Promise
       }
       let reply: PanelReply;
       try {
-        reply =
-          method === 'spectrogram'
-            ? { type: 'reply', requestId, method, ok: true, result: await host.spectrogram(file) }
-            : { type: 'reply', requestId, method, ok: true, result: await host.clipAudio(file) };
+        if (message.method === 'explainClip') {
+          const result = await host.explainClip(file, message.params.variant);
+          host.allowFiles(explainedFiles(result));
+          reply = { type: 'reply', requestId, method: 'explainClip', ok: true, result };
+        } else
+          reply =
+            message.method === 'spectrogram'
+              ? { type: 'reply', requestId, method: 'spectrogram', ok: true, result: await host.spectrogram(file) }
+              : { type: 'reply', requestId, method: 'clipAudio', ok: true, result: await host.clipAudio(file) };
       } catch (err) {
         reply = {
           type: 'reply',
@@ -168,6 +191,14 @@ function addRunFiles(files: Set<string>, results: RunResults, resultsFile: strin
   if (results.configFile) files.add(results.configFile);
   const dir = resultsFile.slice(0, Math.max(resultsFile.lastIndexOf('/'), resultsFile.lastIndexOf('\\')) + 1);
   for (const out of results.outputs) files.add(`${dir}${out}`);
+}
+
+/**
+ * The clips an explanation names that the panel may play: its neighbours' training clips (a MemMixup row has no one
+ * path and is not playable). Only paths the worker put in the answer, never ones the page sends.
+ */
+export function explainedFiles(result: ExplainResult): string[] {
+  return result.neighbours.flatMap((n) => (typeof n.path === 'string' && n.path.length > 0 ? [n.path] : []));
 }
 
 function errorText(err: unknown): string {

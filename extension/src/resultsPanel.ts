@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { ExplainResult } from '../../worker/src/protocol/explain';
 import type { PanelContent, PanelState, ToWebview } from '../../worker/src/protocol/webviewProtocol';
 import { RESULTS_PANEL_TYPE } from './commandIds';
 import { openAt, type Ctx } from './ctx';
@@ -38,6 +39,8 @@ export class ResultsPanel {
   private static readonly activeOrder: string[] = [];
   private content: PanelContent | undefined;
   private clip: string | undefined;
+  /** Clips explanations named (nearest normal training clips): playable in this panel until its content changes. */
+  private explained = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
 
   /** Shows content in its own panel: a run's in that run's panel, a scoring in a new one. */
@@ -61,6 +64,7 @@ export class ResultsPanel {
       void saveContent(ctx, title, { kind: 'scored', content });
     }
     const panel = ResultsPanel.createOrReveal(ctx, key, title);
+    if (panel.content !== content) panel.explained = new Set();
     panel.content = content;
     panel.post({ type: 'show', content });
   }
@@ -176,6 +180,10 @@ export class ResultsPanel {
         handlePanelMessage(raw, {
           spectrogram: (file) => ctx.request('genrep/spectrogram', { file }),
           clipAudio: (file) => ctx.request('genrep/clipAudio', { file }),
+          explainClip: (file, variant) => this.explainClip(ctx, file, variant),
+          allowFiles: (files) => {
+            for (const f of files) this.explained.add(f);
+          },
           openFile: (file) => (/\.html?$/i.test(file) ? openExternally(file) : openAt(file)),
           revealFile: (file) => revealFile(file),
           copyText: copyToClipboard,
@@ -186,10 +194,26 @@ export class ResultsPanel {
             if (this.content) this.post({ type: 'show', content: this.content });
             if (this.clip) this.post({ type: 'showClip', file: this.clip });
           },
-          allowedFiles: () => allowedFilesOf(this.content, this.clip ? [this.clip] : []),
+          allowedFiles: () => allowedFilesOf(this.content, [...(this.clip ? [this.clip] : []), ...this.explained]),
           warn: (message) => ctx.log.warn(message),
         }),
       ),
+    );
+  }
+
+  /** A run's clip is explained against the run (its bank rebuilt from the feature cache), a scored one against the bank. */
+  private explainClip(ctx: Ctx, clip: string, variant: string | undefined): Promise<ExplainResult> {
+    const content = this.content;
+    if (content?.kind === 'results')
+      return ctx.job(
+        'genrep/explainClip',
+        { clip, resultsFile: content.file, ...(variant !== undefined ? { variant } : {}) },
+        `Explaining ${baseName(clip)}`,
+      );
+    if (content?.kind === 'scored')
+      return ctx.job('genrep/explainClip', { clip, bankFile: content.scored.bankFile }, `Explaining ${baseName(clip)}`);
+    return Promise.reject(
+      new Error(`${clip} belongs to no run or scoring shown in this panel, so there is nothing to explain it against`),
     );
   }
 
@@ -215,6 +239,10 @@ export class ResultsPanel {
 
 function compareKey(files: readonly string[]): string {
   return `compare:${files.join('\n')}`;
+}
+
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 }
 
 function savedContents(ctx: Ctx): Record<string, SavedPanel> {

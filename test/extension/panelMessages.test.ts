@@ -57,6 +57,9 @@ function fakeHost(overrides: Partial<PanelHost> = {}) {
       return Promise.resolve();
     },
     post: (m) => posted.push(m),
+    explainClip: (file) =>
+      Promise.reject(new Error(`no explanation of ${file} here (test/extension/explainMessages.test.ts)`)),
+    allowFiles: (files) => calls.push(`allow ${files.join(' ')}`),
     ready: () => calls.push('ready'),
     allowedFiles: () => allowedFilesOf(content),
     warn: (m) => warnings.push(m),

@@ -3,6 +3,7 @@ import type { ChartFormat, FromWebview, PanelState, ToWebview } from '../../work
 import { renderChart } from './charts';
 import { compareView } from './compareView';
 import { h } from './dom';
+import { explainView, type ExplainViewParts } from './explainView';
 import { drawColourBar, drawSpectrogram } from './spectrogram';
 import { initialState, newRequests, reduce, type Action, type PanelViewState } from './state';
 import { themeFromVariables } from './theme';
@@ -43,6 +44,7 @@ const viewOf = new Map<HTMLElement, View>();
 let charts: ChartSlot[] = [];
 let tables = new Map<string, HTMLElement>();
 let audioUrl: string | undefined;
+let explainParts: ExplainViewParts | undefined;
 
 const callbacks: ViewCallbacks = {
   dispatch: (action) => dispatch(action),
@@ -95,7 +97,8 @@ function render(before: PanelViewState, after: PanelViewState): void {
   } else if (before.sort !== after.sort) {
     renderTables(after);
   }
-  if (before.clip !== after.clip) renderClip(after);
+  // Autoplay only when the clip's audio is new (an explanation arriving re-draws the pane but must not replay it).
+  if (before.clip !== after.clip) renderClip(after, before.clip?.audio !== after.clip?.audio);
   // A narrow panel stacks the pane above the results: bring a newly opened clip into view (docked, it already is).
   if (after.clip && before.clip?.file !== after.clip.file) clipHolder.scrollIntoView({ block: 'nearest' });
 }
@@ -167,7 +170,9 @@ async function renderCharts(): Promise<void> {
   }
 }
 
-function renderClip(s: PanelViewState): void {
+function renderClip(s: PanelViewState, autoplay = true): void {
+  explainParts?.dispose();
+  explainParts = undefined;
   for (const row of content.querySelectorAll('tr.selected')) {
     row.classList.remove('selected');
     row.setAttribute('aria-selected', 'false');
@@ -192,6 +197,11 @@ function renderClip(s: PanelViewState): void {
   layout.classList.add('with-clip');
   if (canvas && s.clip.spectrogram) drawSpectrogram(canvas, s.clip.spectrogram);
   if (colourBar) drawColourBar(colourBar);
+  if (s.clip.explain) {
+    explainParts = explainView(s.clip, s.clip.explain);
+    root.append(explainParts.root);
+    explainParts.draw();
+  }
   if (audioUrl) URL.revokeObjectURL(audioUrl);
   audioUrl = undefined;
   if (audio && s.clip.audio) {
@@ -199,7 +209,7 @@ function renderClip(s: PanelViewState): void {
     const bytes = Uint8Array.from(atob(s.clip.audio.wav), (ch) => ch.charCodeAt(0));
     audioUrl = URL.createObjectURL(new Blob([bytes], { type: 'audio/wav' }));
     audio.src = audioUrl;
-    void audio.play().catch(() => undefined); // autoplay may be refused without a click in the page; the controls remain
+    if (autoplay) void audio.play().catch(() => undefined); // autoplay may be refused without a click in the page; the controls remain
   }
 }
 

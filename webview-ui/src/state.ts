@@ -1,5 +1,6 @@
 import type { PanelContent, PanelMethod, ToWebview } from '../../worker/src/protocol/webviewProtocol';
 import type { ClipAudioResult, SpectrogramResult } from '../../worker/src/protocol/workerProtocol';
+import { explanationArrived, nearestAnswered, type ExplainState } from './explainState';
 import { nextSort, type SortSpec } from './sorting';
 
 /**
@@ -17,6 +18,8 @@ export interface ClipView {
   audio?: ClipAudioResult;
   /** Why the spectrogram or audio could not be had. */
   errors: string[];
+  /** Asked to explain the clip (the Explain button): the explanation and its nearest normal clip (explainState.ts). */
+  explain?: ExplainState;
 }
 
 export interface PanelViewState {
@@ -26,10 +29,18 @@ export interface PanelViewState {
   sort: Record<string, SortSpec<FileColumn>>;
   clip: ClipView | undefined;
   /** Requests in flight: which clip each answer belongs to (a late answer for another clip is dropped). */
-  pending: Record<number, { method: PanelMethod; file: string }>;
+  pending: Record<number, PendingRequest>;
   nextRequestId: number;
   busy: string | undefined;
   error: string | undefined;
+}
+
+/** A request in flight; `variant` goes with an explainClip, `forExplain` marks the nearest normal clip's requests. */
+export interface PendingRequest {
+  method: PanelMethod;
+  file: string;
+  variant?: string;
+  forExplain?: true;
 }
 
 export type UiAction =
@@ -38,7 +49,9 @@ export type UiAction =
   /** A row was clicked: the caller then sends the requests `clipRequests` lists. */
   | { type: 'ui/selectClip'; file: string; machineType?: string }
   /** The clip pane's close button or Escape: answers still in flight for the clip are then dropped. */
-  | { type: 'ui/closeClip' };
+  | { type: 'ui/closeClip' }
+  /** A row's Explain button: selects the clip (if it is not) and asks the host why it scored as it did. */
+  | { type: 'ui/explainClip'; file: string; machineType?: string };
 
 export type Action = ToWebview | UiAction;
 
@@ -77,9 +90,12 @@ export function reduce(state: PanelViewState, action: Action): PanelViewState {
       if (!request) return state;
       const pending = { ...state.pending };
       delete pending[action.requestId];
+      if (request.method === 'explainClip' || request.forExplain)
+        return explainReply({ ...state, pending }, request, action);
       if (!state.clip || state.clip.file !== request.file) return { ...state, pending };
       let clip: ClipView;
       if (!action.ok) clip = { ...state.clip, errors: [...state.clip.errors, `${action.method}: ${action.error}`] };
+      else if (action.method === 'explainClip') return { ...state, pending };
       else if (action.method === 'spectrogram') clip = { ...state.clip, spectrogram: action.result };
       else clip = { ...state.clip, audio: action.result };
       return { ...state, pending, clip };
@@ -101,6 +117,8 @@ export function reduce(state: PanelViewState, action: Action): PanelViewState {
       return selectClip(state, action.file, action.machineType);
     case 'ui/closeClip':
       return state.clip ? { ...state, clip: undefined } : state;
+    case 'ui/explainClip':
+      return explainClip(state, action.file, action.machineType);
     default: {
       const unreachable: never = action;
       return unreachable;
@@ -124,14 +142,71 @@ function selectClip(state: PanelViewState, file: string, machineType: string | u
   };
 }
 
+/**
+ * The Explain button: the clip's pane (selected now if it is not yet) gets an explain view that computes, and one
+ * explainClip request goes out with the shown variant (a run's) so the host explains it as the table scored it.
+ */
+function explainClip(state: PanelViewState, file: string, machineType: string | undefined): PanelViewState {
+  const selected = state.clip?.file === file ? state : selectClip(state, file, machineType);
+  const id = selected.nextRequestId;
+  const content = state.content;
+  const variant =
+    content?.kind === 'results' && content.results.variants.length > 1
+      ? content.results.variants[state.variantIndex]?.id
+      : undefined;
+  return {
+    ...selected,
+    clip: { ...selected.clip!, explain: {} },
+    pending: {
+      ...selected.pending,
+      [id]: { method: 'explainClip', file, ...(variant !== undefined ? { variant } : {}) },
+    },
+    nextRequestId: id + 1,
+  };
+}
+
+/** An answer for the explain view: the explanation (then the nearest clip's requests), or the nearest clip's data. */
+function explainReply(
+  state: PanelViewState,
+  request: PendingRequest,
+  action: Extract<ToWebview, { type: 'reply' }>,
+): PanelViewState {
+  const clip = state.clip;
+  if (!clip?.explain) return state;
+  if (request.method === 'explainClip') {
+    if (clip.file !== request.file) return state;
+    if (!action.ok) return { ...state, clip: { ...clip, explain: { error: action.error } } };
+    if (action.method !== 'explainClip') return state;
+    const { explain, followUps } = explanationArrived(action.result);
+    const pending = { ...state.pending };
+    let id = state.nextRequestId;
+    for (const f of followUps) pending[id++] = { method: f.method, file: f.file, forExplain: true };
+    return { ...state, pending, nextRequestId: id, clip: { ...clip, explain } };
+  }
+  const answer = !action.ok
+    ? { ok: false as const, method: action.method, error: action.error }
+    : action.method === 'spectrogram'
+      ? { ok: true as const, method: action.method, result: action.result }
+      : action.method === 'clipAudio'
+        ? { ok: true as const, method: action.method, result: action.result }
+        : undefined;
+  if (!answer) return state;
+  return { ...state, clip: { ...clip, explain: nearestAnswered(clip.explain, request.file, answer) } };
+}
+
 /** The requests registered between two states (by a clip selection), as messages to post to the host. */
 export function newRequests(
   before: PanelViewState,
   after: PanelViewState,
-): { type: 'request'; requestId: number; method: PanelMethod; params: { file: string } }[] {
+): { type: 'request'; requestId: number; method: PanelMethod; params: { file: string; variant?: string } }[] {
   return Object.entries(after.pending)
     .map(([id, p]) => ({ id: Number(id), p }))
     .filter(({ id }) => id >= before.nextRequestId)
     .sort((a, b) => a.id - b.id)
-    .map(({ id, p }) => ({ type: 'request' as const, requestId: id, method: p.method, params: { file: p.file } }));
+    .map(({ id, p }) => ({
+      type: 'request' as const,
+      requestId: id,
+      method: p.method,
+      params: { file: p.file, ...(p.variant !== undefined ? { variant: p.variant } : {}) },
+    }));
 }

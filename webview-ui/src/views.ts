@@ -23,7 +23,8 @@ import { readableTimestamp } from './timestamp';
  * file-row-<machineType>-<clip name>, layer-sweep, scored-table, scored-row-<clip name>, clip-detail, spectrogram,
  * clip-audio; strip-plot-<machineType> replaces histogram-<machineType> below STRIP_PLOT_BELOW clips; exports:
  * copy-markdown-metrics, copy-csv-metrics, save-svg-<chart testid>, save-png-<chart testid>, open-report;
- * clip-close, spectrogram-colorbar, run-time. Charts are placeholders here, filled by the caller (rendering is
+ * clip-close, spectrogram-colorbar, run-time; explain-button-<row testid> on each file row (the explain view's own
+ * testids are listed in explainView.ts). Charts are placeholders here, filled by the caller (rendering is
  * asynchronous).
  */
 export interface ViewCallbacks {
@@ -187,6 +188,7 @@ export function fileTable(
         typeof value === 'number' ? fmt(value) : (value ?? '—'),
       );
     });
+    const explain = explainButton(rowId(row), row.path, () => explainRow(row.path));
     const tr = h(
       'tr',
       {
@@ -196,9 +198,10 @@ export function fileTable(
         'data-testid': rowId(row),
         'data-path': row.path,
         tabindex: '-1',
-        title: `${row.path}\nclick or Enter: play and show the spectrogram`,
+        title: `${row.path}\nclick or Enter: play and show the spectrogram; E: explain its score`,
       },
       ...cells,
+      h('td', { role: 'gridcell', class: 'explain-cell' }, explain),
     );
     if ('label' in row && row.label === 'anomaly') tr.classList.add('anomaly');
     if (row.decision === 1) tr.classList.add('flagged');
@@ -210,6 +213,8 @@ export function fileTable(
   });
   const select = (file: string): void =>
     cb.dispatch({ type: 'ui/selectClip', file, ...(machineType !== undefined ? { machineType } : {}) });
+  const explainRow = (file: string): void =>
+    cb.dispatch({ type: 'ui/explainClip', file, ...(machineType !== undefined ? { machineType } : {}) });
   // One Tab stop (roving tabindex): the selected row, else the first.
   const start = Math.max(
     0,
@@ -220,6 +225,12 @@ export function fileTable(
   tbody.addEventListener('keydown', (e) => {
     const index = bodyRows.indexOf(e.target as HTMLTableRowElement);
     if (index < 0) return;
+    if (e.key === 'e' || e.key === 'E') {
+      e.preventDefault();
+      // index comes from bodyRows.indexOf, and `sorted` holds the rows in bodyRows' order.
+      explainRow(sorted[index]!.path);
+      return;
+    }
     const outcome = gridKey(e.key, index, bodyRows.length);
     if (!outcome) return;
     e.preventDefault();
@@ -236,9 +247,37 @@ export function fileTable(
       'aria-rowcount': String(rows.length + 1),
       'data-testid': table === 'scored' ? 'scored-table' : testId('file-table', table),
     },
-    h('thead', {}, h('tr', { role: 'row' }, ...headers)),
+    h(
+      'thead',
+      {},
+      h('tr', { role: 'row' }, ...headers, h('th', { role: 'columnheader', class: 'explain-cell' }, 'why')),
+    ),
     tbody,
   );
+}
+
+/**
+ * A row's Explain button (explain-button-<row testid>): out of the Tab order like the rest of the grid (the row's E
+ * key does the same); its click stops at the button, since explaining selects the clip itself.
+ */
+function explainButton(rowTestId: string, path: string, explain: () => void): HTMLButtonElement {
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'link explain-button',
+      tabindex: '-1',
+      'data-testid': `explain-button-${rowTestId}`,
+      'aria-label': `Explain the score of ${baseName(path)}`,
+      title: 'why this score: heat map over time × frequency, nearest normal clip (E)',
+    },
+    'Explain',
+  );
+  button.addEventListener('click', (event) => {
+    event.stopPropagation();
+    explain();
+  });
+  return button;
 }
 
 /** Moves the table's one Tab stop to row `index` (and the focus with it, for keyboard moves). */
@@ -565,7 +604,7 @@ export function clipDetail(
 }
 
 /** Tick labels placed along an axis by fraction (CSSOM positions, which the panel's CSP allows). */
-function axis(direction: 'x' | 'y', ticks: readonly AxisTick[], testid: string, area: string): HTMLElement {
+export function axis(direction: 'x' | 'y', ticks: readonly AxisTick[], testid: string, area: string): HTMLElement {
   const element = h('div', {
     class: `axis ${direction}-axis area-${area}`,
     'data-testid': testid,

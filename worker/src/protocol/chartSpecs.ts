@@ -3,6 +3,7 @@
  * the panel's contract, so they live beside the types they draw and import nothing else of ours. The one runtime
  * module the panel takes from the worker tree (eslint.config.mjs allows exactly this file).
  */
+import type { ExplainResult } from './explain';
 import type { MachineResult, RocPoints, VariantResult } from './results';
 
 /**
@@ -457,4 +458,183 @@ export function compareRunNames(result: { runs: readonly { name: string; file: s
     const parts = r.file.split(/[\\/]/);
     return `${r.name} (${parts.length > 1 ? parts[parts.length - 2] : r.file})`;
   });
+}
+
+/** The explanation charts (issue 13): one picture each of where in time × frequency a clip's distance comes from. */
+const EXPLAIN_WIDTH = 420;
+const EXPLAIN_HEIGHT = 160;
+const PER_TIME_HEIGHT = 70;
+
+/**
+ * Each time step's extent in seconds: from the midpoint with the step before to the midpoint with the step after (the
+ * first and last steps mirror their inner half), so the cells tile the clip without gaps whatever the hop.
+ */
+export function timeCellBounds(timeSeconds: readonly number[]): [number, number][] {
+  const n = timeSeconds.length;
+  return timeSeconds.map((t, i) => {
+    const before = i > 0 ? (t + timeSeconds[i - 1]!) / 2 : undefined;
+    const after = i + 1 < n ? (t + timeSeconds[i + 1]!) / 2 : undefined;
+    const half = before !== undefined ? t - before : after !== undefined ? after - t : 0.5;
+    return [Math.max(0, before ?? t - half), after ?? t + half];
+  });
+}
+
+/** The time axis both explanation charts share, so the curve sits under the heat map's columns. */
+function explainTimeDomain(explain: ExplainResult): [number, number] {
+  const bounds = timeCellBounds(explain.grid.timeSeconds);
+  return [0, bounds.length > 0 ? bounds[bounds.length - 1]![1] : 1];
+}
+
+/** What the grid sums to, in words: the distance, or the distance over the winning bank's σ under DN. */
+export function explainSumLabel(explain: ExplainResult): string {
+  return explain.dnStats ? 'distance / σ' : 'distance';
+}
+
+function hzLabel(hz: number): string {
+  return hz >= 1000 ? `${(hz / 1000).toFixed(hz % 1000 === 0 ? 0 : 1)}k` : hz.toFixed(0);
+}
+
+/**
+ * The time × band contribution heat map: one rect per grid cell, x = time (s), y = band (its Hz range, low at the
+ * bottom), colour = contribution on a diverging scale centred at 0 (a contribution is negative where that part of
+ * the clip is closer to the neighbour than the clip as a whole), red = towards anomalous.
+ */
+export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
+  const { grid } = explain;
+  const bounds = timeCellBounds(grid.timeSeconds);
+  const values: { t0: number; t1: number; band: string; bandIndex: number; contribution: number }[] = [];
+  let maxAbs = 0;
+  for (let t = 0; t < grid.times; t++) {
+    for (let b = 0; b < grid.bands; b++) {
+      // t < times and b < bands, and values holds times × bands entries (the contract's row-major grid).
+      const contribution = grid.values[t * grid.bands + b]!;
+      const hz = grid.bandHz[b];
+      values.push({
+        t0: bounds[t]![0],
+        t1: bounds[t]![1],
+        band: hz ? `${hzLabel(hz[0])}–${hzLabel(hz[1])} Hz` : `band ${b}`,
+        bandIndex: b,
+        contribution,
+      });
+      if (Number.isFinite(contribution)) maxAbs = Math.max(maxAbs, Math.abs(contribution));
+    }
+  }
+  const m = maxAbs > 0 ? maxAbs : 1;
+  const sum = grid.values.reduce((s, v) => s + v, 0);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `${baseNameOf(explain.clip)} — where the distance comes from`,
+      subtitle: `Σ cells = ${sum.toFixed(4)} = ${explainSumLabel(explain)}${grid.decomposition === 'linearised' ? ` (linearised; residual ${grid.residual.toFixed(4)})` : ''}`,
+    },
+    width: EXPLAIN_WIDTH,
+    height: EXPLAIN_HEIGHT,
+    usermeta: { chart: 'explain-heatmap' },
+    data: { values },
+    mark: { type: 'rect' },
+    encoding: {
+      x: {
+        field: 't0',
+        type: 'quantitative',
+        title: 'time (s)',
+        scale: { domain: explainTimeDomain(explain), nice: false, zero: true },
+      },
+      x2: { field: 't1' },
+      y: {
+        field: 'band',
+        type: 'ordinal',
+        title: 'band',
+        sort: { field: 'bandIndex', order: 'descending' },
+        axis: { labelOverlap: true },
+      },
+      color: {
+        field: 'contribution',
+        type: 'quantitative',
+        title: 'contribution',
+        scale: { type: 'linear', scheme: 'redblue', reverse: true, domain: [-m, m], domainMid: 0 },
+      },
+      tooltip: [
+        { field: 'band', type: 'ordinal' },
+        { field: 't0', type: 'quantitative', title: 'from (s)', format: '.2f' },
+        { field: 'contribution', type: 'quantitative', format: '.4f' },
+      ],
+    },
+  };
+}
+
+/** The per-time contributions (Σ over bands) as a curve on the heat map's time axis, with a rule at 0. */
+export function perTimeSpec(explain: ExplainResult): VegaLiteSpec {
+  const values = explain.perTime.map((contribution, i) => ({ time: explain.grid.timeSeconds[i] ?? i, contribution }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `per time step (Σ = ${explainSumLabel(explain)})`, fontSize: 11 },
+    width: EXPLAIN_WIDTH,
+    height: PER_TIME_HEIGHT,
+    usermeta: { chart: 'explain-per-time' },
+    data: { values },
+    layer: [
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: 'rule', strokeDash: [3, 3], opacity: 0.5 },
+        encoding: { y: { field: 'zero', type: 'quantitative' } },
+      },
+      {
+        mark: { type: 'line', point: values.length <= 64, interpolate: 'linear' },
+        encoding: {
+          x: {
+            field: 'time',
+            type: 'quantitative',
+            title: 'time (s)',
+            scale: { domain: explainTimeDomain(explain), nice: false, zero: true },
+          },
+          y: { field: 'contribution', type: 'quantitative', title: 'contribution', axis: { tickCount: 3 } },
+        },
+      },
+    ],
+  };
+}
+
+/** The heat map above its per-time curve in one picture, the two x axes the same (report.html draws this). */
+export function explainSpec(explain: ExplainResult): VegaLiteSpec {
+  const strip = (s: VegaLiteSpec): VegaLiteSpec => {
+    const { $schema: _schema, ...rest } = s;
+    return rest;
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    usermeta: { chart: 'explain' },
+    vconcat: [strip(heatmapSpec(explain)), strip(perTimeSpec(explain))],
+    resolve: { scale: { color: 'independent' } },
+  };
+}
+
+/** One of a report's top anomalies: the clip, its score, and the picture of why. */
+export interface AnomalyHeatmap {
+  clip: string;
+  score: number;
+  distance: number;
+  nearest: string | undefined;
+  spec: VegaLiteSpec;
+}
+
+/**
+ * report.html's "top anomalies" of a machine type: the `top` highest-scoring explanations, highest first, each with
+ * its heat map and per-time curve (explainSpec); the report renders each spec to SVG (report/renderSvg).
+ */
+export function topAnomalyHeatmaps(explanations: readonly ExplainResult[], top = 3): AnomalyHeatmap[] {
+  return [...explanations]
+    .filter((e) => Number.isFinite(e.score))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, Math.max(0, top))
+    .map((e) => ({
+      clip: e.clip,
+      score: e.score,
+      distance: e.distance,
+      nearest: e.neighbours[0]?.name,
+      spec: explainSpec(e),
+    }));
+}
+
+function baseNameOf(p: string): string {
+  return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
 }

@@ -4,6 +4,7 @@
  * the panel posts `ready`, and only then does the host send what to show. The panel's own requests (a clip's
  * spectrogram or audio) carry a requestId that the host's `reply` echoes.
  */
+import type { ExplainResult } from './explain';
 import type { RunResults } from './results';
 import type { CompareResult } from './compare';
 import type { ClipAudioResult, ScoreFilesResult, SpectrogramResult } from './workerProtocol';
@@ -19,6 +20,11 @@ export type PanelContent =
 export interface PanelRequests {
   spectrogram: { params: { file: string }; result: SpectrogramResult };
   clipAudio: { params: { file: string }; result: ClipAudioResult };
+  /**
+   * Why a clip of the shown content scored as it did (`genrep/explainClip` against the run's results.json, in
+   * `variant`, or the scoring's bank). The neighbours' paths in the answer become files the panel may play.
+   */
+  explainClip: { params: { file: string; variant?: string }; result: ExplainResult };
 }
 export type PanelMethod = keyof PanelRequests;
 
