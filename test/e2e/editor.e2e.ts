@@ -55,6 +55,18 @@ async function numericValues(frame: Frame, selector: string): Promise<number[]> 
   return frame.$$eval(selector, (cells) => cells.map((cell) => Number(cell.getAttribute('data-value'))));
 }
 
+/** The frame of the webview that shows the run named `name` (its title and metric table). */
+async function frameShowingRun(page: Page, name: string): Promise<Frame> {
+  return waitFor(`a panel showing the run "${name}"`, 60_000, async () => {
+    for (const frame of page.frames()) {
+      if (frame.isDetached()) continue;
+      const title = await frame.$eval('[data-testid="results-title"]', (el) => el.textContent).catch(() => null);
+      if (title === name && (await frame.$('[data-testid="metric-table"]'))) return frame;
+    }
+    return undefined;
+  });
+}
+
 describe('GenRep in VS Code (code-server + chromium)', () => {
   let server: RunningCodeServer | undefined;
   let browser: LaunchedBrowser | undefined;
@@ -263,14 +275,7 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       (await tabTitles(page)).some((title) => title.startsWith(`${SECOND_CONFIG.name} · `)) ? true : undefined,
     );
     // The second run's panel shows that run (not the first run's content, and not an empty page).
-    await waitFor(`the "${SECOND_CONFIG.name}" panel to show its metric table`, 60_000, async () => {
-      for (const frame of page.frames()) {
-        if (frame.isDetached()) continue;
-        const title = await frame.$eval('[data-testid="results-title"]', (el) => el.textContent).catch(() => null);
-        if (title === SECOND_CONFIG.name && (await frame.$('[data-testid="metric-table"]'))) return true;
-      }
-      return undefined;
-    });
+    await frameShowingRun(page, SECOND_CONFIG.name);
     const titles = await tabTitles(page);
     expect(titles.filter((title) => /^e2e demo · \d\d:\d\d/.test(title))).toHaveLength(1);
     expect(titles.filter((title) => /^e2e second · \d\d:\d\d/.test(title))).toHaveLength(1);
@@ -372,5 +377,76 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     await waitFor('the K_s problem to go away', 30_000, async () => ((await markers.count()) === 0 ? true : undefined));
     expect(existsSync(path.join(workspace.dir, output))).toBe(false);
     await screenshot(page, '14-problem-fixed');
+  });
+
+  it('explains an anomalous clip of a run: a heat map over its spectrogram and the nearest normal clip to play', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-explain');
+      console.error('notifications:', await allNotificationTexts(page));
+      console.error('console errors:', consoleErrors);
+    });
+    await page
+      .locator('.tabs-container .tab', { hasText: `${DEMO_CONFIG.name} · ` })
+      .first()
+      .click();
+    const frame = await frameShowingRun(page, DEMO_CONFIG.name);
+    // A test clip that is anomalous and that the detector flagged.
+    const row = frame.locator('tr.anomaly.flagged[data-testid^="file-row-"]').first();
+    await row.waitFor({ state: 'attached', timeout: 30_000 });
+    const rowId = await row.getAttribute('data-testid');
+    await frame.locator(`[data-testid="explain-button-${rowId}"]`).click();
+    const view = frame.locator('[data-testid="explain-view"]');
+    await view.locator('[data-testid="explain-heatmap"]').waitFor({ state: 'visible', timeout: 120_000 });
+    await view.locator('[data-testid="explain-per-time"]').waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await view.locator('[data-testid="explain-decomposition"]').innerText()).toMatch(/Σ/);
+    const nearest = view.locator('h5[data-testid="explain-nearest"]');
+    await nearest.waitFor({ state: 'visible', timeout: 60_000 });
+    expect(await nearest.innerText()).toMatch(/^Nearest normal: \S+\.wav$/);
+    await view.locator('[data-testid="explain-nearest-spectrogram"]').waitFor({ state: 'visible', timeout: 60_000 });
+    const ab = view.locator('[data-testid="explain-play-ab"]');
+    expect(await ab.isEnabled()).toBe(true);
+    await view.scrollIntoViewIfNeeded();
+    await screenshot(page, '15-explain-clip');
+  });
+
+  it('compares the two runs from the Runs view: metric deltas per machine type, overlaid ROC curves, changed clips', async ({
+    onTestFailed,
+  }) => {
+    onTestFailed(async () => {
+      await screenshot(page, 'failure-compare');
+      console.error('notifications:', await allNotificationTexts(page));
+      console.error('console errors:', consoleErrors);
+    });
+    await runCommand(page, 'GenRep: Focus on Runs View');
+    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Runs/ }) });
+    const demo = view.locator('.monaco-list-row', { hasText: DEMO_CONFIG.name }).first();
+    const second = view.locator('.monaco-list-row', { hasText: SECOND_CONFIG.name }).first();
+    await demo.click();
+    await second.click({ modifiers: ['Control'] });
+    await waitFor('both runs selected in the Runs view', 15_000, async () =>
+      (await view.locator('.monaco-list-row[aria-selected="true"]').count()) === 2 ? true : undefined,
+    );
+    await runCommand(page, 'GenRep: Compare Runs');
+    const { frame } = await findInFrames(page, '[data-testid="compare-delta-table"]', 120_000);
+    for (const machine of [...E2E_MACHINES, 'hmean']) {
+      await frame
+        .locator(`[data-testid="compare-row-${machine}"]`)
+        .first()
+        .waitFor({ state: 'attached', timeout: 30_000 });
+    }
+    for (const machine of E2E_MACHINES) {
+      await waitFor(`the overlaid ROC curves of ${machine}`, 60_000, async () =>
+        (await frame.locator(`[data-testid="compare-roc-${machine}"] svg .mark-line path`).count()) >= 2
+          ? true
+          : undefined,
+      );
+    }
+    // The two runs differ in DN only: the config differences name /dn.
+    expect(await frame.locator('[data-testid="compare-config-diff"]').innerText()).toContain('/dn');
+    await frame.locator('[data-testid="compare-changed"]').waitFor({ state: 'attached', timeout: 30_000 });
+    expect((await tabTitles(page)).some((title) => title.startsWith('Compare · '))).toBe(true);
+    await screenshot(page, '16-compare-runs');
   });
 });
