@@ -419,16 +419,18 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
       console.error('notifications:', await allNotificationTexts(page));
       console.error('console errors:', consoleErrors);
     });
-    await runCommand(page, 'GenRep: Focus on Runs View');
-    const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^\s*Runs/ }) });
-    const demo = view.locator('.monaco-list-row', { hasText: DEMO_CONFIG.name }).first();
-    const second = view.locator('.monaco-list-row', { hasText: SECOND_CONFIG.name }).first();
-    await demo.click();
-    await second.click({ modifiers: ['Control'] });
-    await waitFor('both runs selected in the Runs view', 15_000, async () =>
-      (await view.locator('.monaco-list-row[aria-selected="true"]').count()) === 2 ? true : undefined,
-    );
+    // From the palette the command asks which runs (the Runs view's own button takes its selection instead).
     await runCommand(page, 'GenRep: Compare Runs');
+    const picker = page.locator('.quick-input-widget');
+    await picker.waitFor({ state: 'visible', timeout: 60_000 });
+    for (const run of [DEMO_CONFIG.name, SECOND_CONFIG.name]) {
+      await picker.locator('.monaco-list-row', { hasText: run }).first().click();
+    }
+    await waitFor('two runs ticked', 15_000, async () =>
+      (await picker.locator('.monaco-list-row input[type="checkbox"]:checked').count()) === 2 ? true : undefined,
+    );
+    await screenshot(page, '16-compare-pick-runs');
+    await picker.locator('.monaco-button', { hasText: 'OK' }).first().click();
     const { frame } = await findInFrames(page, '[data-testid="compare-delta-table"]', 120_000);
     for (const machine of [...E2E_MACHINES, 'hmean']) {
       await frame
@@ -447,6 +449,6 @@ describe('GenRep in VS Code (code-server + chromium)', () => {
     expect(await frame.locator('[data-testid="compare-config-diff"]').innerText()).toContain('/dn');
     await frame.locator('[data-testid="compare-changed"]').waitFor({ state: 'attached', timeout: 30_000 });
     expect((await tabTitles(page)).some((title) => title.startsWith('Compare · '))).toBe(true);
-    await screenshot(page, '16-compare-runs');
+    await screenshot(page, '17-compare-runs');
   });
 });
