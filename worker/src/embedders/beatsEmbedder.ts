@@ -1,6 +1,6 @@
 import type { BeatsConfig } from '../beats/config';
-import { checkLayers, FBANK_BINS, FBANK_FRAMES } from '../beats/config';
-import { BEATS_INPUT, beatsOutputDim, beatsOutputName } from '../beats/graph';
+import { beatsGeometry, checkLayers, FBANK_BINS, FBANK_FRAMES } from '../beats/config';
+import { BEATS_INPUT, beatsOutputDim, beatsOutputName, type BeatsOutput } from '../beats/graph';
 import { BeatsModelCache } from '../beats/modelCache';
 import { GenrepError } from '../errors';
 import { BEATS_SAMPLES, beatsFbank } from '../fbank';
@@ -55,13 +55,16 @@ export class BeatsEmbedder implements Embedder {
     return beatsOutputDim(this.config, pooling);
   }
 
-  private async session(deepest: number, pooling: Pooling): Promise<{ open: OpenSession; file: string }> {
-    const key = `${deepest}:${pooling}`;
+  private async session(
+    deepest: number,
+    output: BeatsOutput,
+    layers = Array.from({ length: deepest + 1 }, (_, i) => i),
+  ): Promise<{ open: OpenSession; file: string }> {
+    const key = `${layers.join('_')}:${output}`;
     if (this.current?.key === key) return this.current;
-    const layers = Array.from({ length: deepest + 1 }, (_, i) => i);
     const file = await this.cache.modelPath({
       layers,
-      output: pooling,
+      output,
       ...(this.options.quantize ? { quantize: this.options.quantize } : {}),
     });
     // The session loads the graph from disk; the checkpoint's tensors would only raise peak memory while it does.
@@ -84,6 +87,39 @@ export class BeatsEmbedder implements Embedder {
     if (clips.length === 0) return options.layers.map(() => new Float32Array(0));
     const { open, file } = await this.session(deepest, options.pooling);
     return runPooledBeatsGraph(clips, options, { session: open.session, model: file, dim, faultCode: 'INTERNAL' });
+  }
+
+  /**
+   * One clip's unpooled tokens at one layer, for explaining its score (worker/src/explain): [T·F, C] time-major —
+   * token (t, f) at row t·F + f, F = 8 frequency patches — whose mean over t, flattened f·C + c, is the temporal
+   * pooling. The graph ('hidden' output of that layer alone) is cached beside the pooled ones, keyed by the
+   * checkpoint's sha256 and the layer, and is built and run only for clips being explained.
+   */
+  async tokens(
+    clip: Float32Array,
+    layer: number,
+    signal?: AbortSignal,
+  ): Promise<{ data: Float32Array; times: number; bands: number; channels: number }> {
+    checkLayers([layer], this.numLayers);
+    const geo = beatsGeometry(this.config);
+    const channels = this.config.encoder_embed_dim;
+    const { open, file } = await this.session(layer, 'hidden', [layer]);
+    const [data] = await runOnnxBatches(
+      [clip],
+      {
+        session: open.session,
+        model: file,
+        inputName: BEATS_INPUT,
+        clipShape: [FBANK_FRAMES, FBANK_BINS],
+        clipInput: (c) => beatsFbank(c).data,
+        outputs: [{ name: beatsOutputName(layer, 'hidden'), dim: beatsOutputDim(this.config, 'hidden') }],
+        defaultBatchSize: 1,
+        faultCode: 'INTERNAL',
+      },
+      signal ? { signal } : {},
+    );
+    if (!data) throw new GenrepError('the BEATs token graph returned no output', 'INTERNAL');
+    return { data, times: geo.patchesT, bands: geo.patchesF, channels };
   }
 
   async dispose(): Promise<void> {

@@ -97,6 +97,8 @@ export async function buildBankFromDataset(o: BuildBankOptions): Promise<BuildBa
       pooling: o.pooling,
       machineType: o.machineType,
       section: sections.length === 1 ? sections[0]! : null,
+      // Names the nearest normal clips when a score is explained (docs/explain.md); '/' on every platform.
+      rowNames: machine.train.map((c) => path.relative(o.root, c.path).split(path.sep).join('/')),
     };
     const sources = domains.filter((d) => d === 'source').length;
     const ks = (K_s: number): number => (o.capKs === true ? Math.max(1, Math.min(K_s, sources)) : K_s);

@@ -32,6 +32,18 @@ export interface BankFileHeader {
   hnsw: HnswOptions;
   /** Inductive DN statistics computed before saving, per K_n (so loading does not need the leave-one-out pass). */
   inductiveStats?: { kn: number; banks: Record<string, DnStats> }[];
+  /**
+   * Banks built from a dataset: each training row's clip as a path relative to the dataset root, in row order
+   * (absent in banks of bare features and in banks written before it was recorded). Names the nearest normal clips
+   * of an explained score (docs/explain.md).
+   */
+  rowNames?: string[];
+  /**
+   * With `rowNames` and MemMixup: each augmented row's provenance [target row, source row] (training row indices),
+   * in the augmented rows' order (target-major, K_s per target); λ is `mixup.lambda`. Recomputed on load from the
+   * rows, so it is a record for readers of the header, never trusted over the rows.
+   */
+  mixupRows?: [number, number][];
 }
 
 /**

@@ -93,6 +93,17 @@ export function bankHeader(bank: MemoryBanks, meta: BankMeta = {}): BankFileHead
     ),
   }));
   if (inductive.length > 0) header.inductiveStats = inductive;
+  // Last, and only for banks built from a dataset, so every other bank keeps the bytes it always had.
+  if (m.rowNames && m.rowNames.length === bank.rows) {
+    header.rowNames = m.rowNames;
+    const table = bank.mixupGroup >= 0 ? bank.mixup : null;
+    if (table) {
+      header.mixupRows = Array.from(table.sources, (s, a): [number, number] => [
+        at(table.targets, Math.floor(a / table.K_s), 'MemMixup targets'),
+        s,
+      ]);
+    }
+  }
   return header;
 }
 

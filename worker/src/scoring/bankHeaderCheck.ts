@@ -155,7 +155,7 @@ export function checkHeaderContent(header: Json, rows: number, dim: number, file
     mixup: active,
     index,
     hnsw,
-    meta: checkMeta(header, file),
+    meta: { ...checkMeta(header, file), ...checkRowNames(header, rows, file) },
     inductive: checkInductiveStats(header['inductiveStats'], groups, sizes, dim, file),
   };
 }
@@ -259,6 +259,18 @@ function checkMeta(header: Json, file: string): BankMeta {
     ...optional('machineType'),
     ...optional('section'),
   };
+}
+
+/** `rowNames` when present: one non-empty string per row. `mixupRows` is recomputed on load, so it is not read. */
+function checkRowNames(header: Json, rows: number, file: string): BankMeta {
+  if (!Object.hasOwn(header, 'rowNames')) return {};
+  const v = header['rowNames'];
+  if (!Array.isArray(v) || v.length !== rows) {
+    throw bad(file, 'rowNames', `must be a list of ${rows} clip names (one per row), got ${describeValue(v)}`);
+  }
+  const i = v.findIndex((n) => typeof n !== 'string' || n === '');
+  if (i >= 0) throw bad(file, `rowNames[${i}]`, `must be a non-empty name, got ${describeValue(v[i])}`);
+  return { rowNames: v as string[] };
 }
 
 /**

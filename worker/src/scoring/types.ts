@@ -17,6 +17,11 @@ export interface BankMeta {
   /** Recorded in bank files (BankFileHeader.machineType), never compared by checkExpected. */
   machineType?: string | null;
   section?: string | null;
+  /**
+   * Each training row's clip, as a path relative to the dataset root, in row order (banks built from a dataset;
+   * BankFileHeader.rowNames): names the nearest normal clips when a score is explained.
+   */
+  rowNames?: string[];
 }
 
 /** Names the inputs in error messages (file paths in the CLI). */
