@@ -7,7 +7,8 @@
  * 2. `genrep run` scores it with each embedder: the built-in fbank-stats, and the tiny BEATs checkpoint of the test
  *    fixtures (random weights: a check that the pipeline localises through a transformer, not a quality figure).
  * 3. Every anomalous clip the detector flags (decision = 1, the run's own threshold, which uses no test labels) is
- *    explained with `genrep explain --results … --clip … --json`, and the top time region and the top band are
+ *    explained against a bank built with the run's recipe (same embedder, layer, temporal pooling, K_n, MemMixup; no
+ *    DN as in the run, so the explained distance is the run's score), and the top time region and the top band are
  *    compared with the fault's span and band. Printed: the hit rates, and what a uniformly drawn region would give.
  *
  * Options: --machines a,b; --clips s,t,n (default 60,10,15); --seed N; --severity X; --keep DIR.
@@ -16,13 +17,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { ExplainResult } from '../worker/src/protocol/explain';
+import type * as BanksModule from '../worker/src/experiments/banks';
+import type * as ExplainModule from '../worker/src/explain/explainClip';
+import type * as SettingsModule from '../worker/src/settings';
 import type { RunResults } from '../worker/src/protocol/results';
 import type * as SynthModule from '../worker/src/synth';
 import type * as LocalisationModule from '../worker/src/synth/localisation';
 import { builtWorker } from './builtWorker';
 
 const { LOCALISED_FAULTS_FILE } = builtWorker<typeof SynthModule>('synth');
+const { buildBankFromDataset } = builtWorker<typeof BanksModule>('experiments/banks');
+const { explainClipWithBank } = builtWorker<typeof ExplainModule>('explain/explainClip');
+const { resolveSettings } = builtWorker<typeof SettingsModule>('settings');
 const { localise, summariseLocalisation } = builtWorker<typeof LocalisationModule>('synth/localisation');
 
 const args = process.argv.slice(2);
@@ -34,6 +40,8 @@ const machines = (flag('machines') ?? 'fan,pump,gearbox').split(',');
 const clips = (flag('clips') ?? '60,10,15').split(',').map(Number);
 const seed = Number(flag('seed') ?? 0);
 const severity = Number(flag('severity') ?? 1);
+const verbose = args.includes('--verbose');
+const dn = flag('dn') ?? 'none';
 const repo = path.join(__dirname, '..', '..');
 const cli = path.join(repo, 'worker', 'bin', 'genrep.js');
 const tinyBeats = path.join(repo, 'test', 'fixtures', 'golden-beats-tiny', 'checkpoint.pt');
@@ -45,8 +53,17 @@ const genrep = (argv: string[], env: NodeJS.ProcessEnv = {}): string =>
     maxBuffer: 256 << 20,
   });
 
-const work = flag('keep') ?? mkdtempSync(path.join(tmpdir(), 'genrep-explain-bench-'));
-try {
+async function main(): Promise<void> {
+  const work = flag('keep') ?? mkdtempSync(path.join(tmpdir(), 'genrep-explain-bench-'));
+  try {
+    await measure(work);
+  } finally {
+    if (flag('keep') === undefined) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function measure(work: string): Promise<void> {
+  const settings = resolveSettings({ runConfig: { cacheDir: path.join(work, 'cache') }, env: process.env });
   const data = path.join(work, 'data');
   genrep([
     'synth',
@@ -75,15 +92,17 @@ try {
   );
   console.log(
     'rule: time hit = the k consecutive steps with the largest Σ perTime (k = the span in steps) overlap [t0, t1]; ' +
-      'band hit = the band with the largest perBand overlaps [f0, f1]; chance = the same rule on a uniformly drawn region',
+      'band hit = the band with the largest perBand overlaps [f0, f1] (in region: the largest column sum over the top time region); chance = the same rule on a uniformly drawn region',
   );
   for (const [label, embedder] of [
     ['fbank-stats', 'fbank-stats'],
     ['tiny BEATs (random weights)', tinyBeats],
   ] as const) {
-    const out = path.join(work, `run-${label.split(' ')[0]}`);
-    mkdirSync(out, { recursive: true });
-    const config = path.join(out, 'bench.genrep.json');
+    const tag = label.split(' ')[0]!;
+    const out = path.join(work, `run-${tag}`);
+    const banks = path.join(work, `banks-${tag}`);
+    mkdirSync(banks, { recursive: true });
+    const config = path.join(work, `${tag}.genrep.json`);
     writeFileSync(
       config,
       JSON.stringify({
@@ -92,7 +111,7 @@ try {
         embedder,
         K_n: 1,
         mixup: { K_s: clips[0], lambda: 0.9 },
-        dn: 'none',
+        dn,
         layerSelection: 'fixed',
         output: out,
       }),
@@ -102,23 +121,56 @@ try {
     const resultsFile = path.join(out, 'results.json');
     const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
     const variant = results.variants[0]!;
-    const flagged = variant.machines.flatMap((m) => m.files.filter((f) => f.label === 'anomaly' && f.decision === 1));
     const anomalies = variant.machines.reduce((n, m) => n + m.files.filter((f) => f.label === 'anomaly').length, 0);
-    const outcomes = flagged.map((f) => {
-      const explained = JSON.parse(
-        genrep(['explain', '--results', resultsFile, '--clip', f.name, '--json']),
-      ) as ExplainResult;
-      const fault = faults.get(path.basename(f.name));
-      if (fault === undefined) throw new Error(`${f.name}: no localised fault recorded`);
-      return localise(explained, fault);
-    });
+    const outcomes: LocalisationModule.LocalisationOutcome[] = [];
+    for (const m of variant.machines) {
+      const bankFile = path.join(banks, `${m.machineType}.grbank`);
+      await buildBankFromDataset({
+        root: data,
+        machineType: m.machineType,
+        embedder,
+        layer: m.chosenLayer,
+        pooling: 'temporal',
+        K_n: 1,
+        mixup: { K_s: clips[0]!, lambda: 0.9 },
+        out: bankFile,
+        settings,
+      });
+      for (const f of m.files.filter((c) => c.label === 'anomaly' && c.decision === 1)) {
+        const fault = faults.get(path.basename(f.name));
+        if (fault === undefined) throw new Error(`${f.name}: no localised fault recorded`);
+        const explained = await explainClipWithBank({
+          bankFile,
+          clip: f.path,
+          dn: dn as 'none' | 'inductive',
+          embedder,
+          settings,
+        });
+        // The bank has the run's recipe, so the explained distance is the score the run flagged.
+        if (Math.abs(explained.score - f.score) > 1e-3 * Math.abs(f.score))
+          throw new Error(`${f.name}: explained score ${explained.score} differs from the run's ${f.score}`);
+        const o = localise(explained, fault);
+        outcomes.push(o);
+        if (verbose)
+          console.log(
+            `  ${f.name} ${fault.kind} [${fault.t0}, ${fault.t1}] s [${fault.f0}, ${fault.f1}] Hz × ${fault.severity.toFixed(2)} → ` +
+              `[${o.timeRegion.map((t) => t.toFixed(2)).join(', ')}] s ${o.timeHit ? 'hit' : 'miss'}, ` +
+              `[${o.band.map((h) => h.toFixed(0)).join(', ')}] Hz ${o.bandHit ? 'hit' : 'miss'}, in region ` +
+              `[${o.regionBand.map((h) => h.toFixed(0)).join(', ')}] Hz ${o.regionBandHit ? 'hit' : 'miss'}`,
+          );
+      }
+    }
     const s = summariseLocalisation(outcomes);
     const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+    const o = variant.overall;
     console.log(
-      `${label}: ${s.clips} of ${anomalies} anomalous clips flagged · time ${pct(s.timeRate)} (chance ${pct(s.timeChance)}) · ` +
-        `band ${pct(s.bandRate)} (chance ${pct(s.bandChance)}) · ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${label}: detector AUC ${o ? pct(o.auc) : '–'} (source ${o?.auc_source !== null && o?.auc_source !== undefined ? pct(o.auc_source) : '–'}, target ${o?.auc_target !== null && o?.auc_target !== undefined ? pct(o.auc_target) : '–'}, harmonic means over machines, dn ${dn}) · ${s.clips} of ${anomalies} anomalous clips flagged · time ${pct(s.timeRate)} (chance ${pct(s.timeChance)}) · ` +
+        `band ${pct(s.bandRate)}, in the top time region ${pct(s.regionBandRate)} (chance ${pct(s.bandChance)}) · ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
   }
-} finally {
-  if (flag('keep') === undefined) rmSync(work, { recursive: true, force: true });
 }
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -8,7 +8,8 @@ import type { LocalisedFault } from './localised';
  * interval [first step's centre − Δ/2, last step's centre + Δ/2] (Δ the step spacing); a hit when it overlaps
  * [t0, t1] by more than zero. Band: the band with the largest perBand; a hit when its [low, high] overlaps [f0, f1]
  * by more than zero. Chance is the same rule applied to a region drawn uniformly: a window start among the T − k + 1
- * positions, a band among the B bands — computed exactly per clip.
+ * positions, a band among the B bands — computed exactly per clip (the same band chance holds for the in-region
+ * band rule).
  */
 export interface LocalisationOutcome {
   timeHit: boolean;
@@ -19,6 +20,13 @@ export interface LocalisationOutcome {
   /** The probability that a uniformly drawn region of the same size hits, for this clip. */
   timeChance: number;
   bandChance: number;
+  /**
+   * The band rule on the grid's columns summed over the top time region only (the heat map's hot spot) rather than
+   * over the whole clip: a stationary difference (a domain shift) accumulates over all T steps in perBand and can
+   * outweigh an event that lasts a tenth of the clip.
+   */
+  regionBandHit: boolean;
+  regionBand: [number, number];
 }
 
 export function localise(
@@ -62,9 +70,22 @@ export function localise(
     if (perBand[b]! > perBand[top]!) top = b;
     if (overlaps(result.grid.bandHz[b]!, [fault.f0, fault.f1])) bandHits++;
   }
+  const bands = perBand.length;
+  const values = result.grid.values;
+  if (values.length !== steps * bands)
+    throw new GenrepError(`explanation grid holds ${values.length} values, expected ${steps} × ${bands}`, 'BAD_INPUT');
+  const inRegion = new Float64Array(bands);
+  // In bounds: t < best + k ≤ steps and b < bands, so t·bands + b < values.length (checked above).
+  for (let t = best; t < best + k; t++) for (let b = 0; b < bands; b++) inRegion[b]! += values[t * bands + b]!;
+  let regionTop = 0;
+  // In bounds: b < bands = inRegion.length.
+  for (let b = 1; b < bands; b++) if (inRegion[b]! > inRegion[regionTop]!) regionTop = b;
+  const regionBand = result.grid.bandHz[regionTop]!;
   const timeRegion = interval(best);
   const band = result.grid.bandHz[top]!;
   return {
+    regionBandHit: overlaps(regionBand, [fault.f0, fault.f1]),
+    regionBand: [regionBand[0], regionBand[1]],
     timeHit: overlaps(timeRegion, [fault.t0, fault.t1]),
     bandHit: overlaps(band, [fault.f0, fault.f1]),
     timeRegion,
@@ -78,6 +99,7 @@ export interface LocalisationSummary {
   clips: number;
   timeRate: number;
   bandRate: number;
+  regionBandRate: number;
   timeChance: number;
   bandChance: number;
 }
@@ -90,6 +112,7 @@ export function summariseLocalisation(outcomes: readonly LocalisationOutcome[]):
     clips: n,
     timeRate: mean((o) => (o.timeHit ? 1 : 0)),
     bandRate: mean((o) => (o.bandHit ? 1 : 0)),
+    regionBandRate: mean((o) => (o.regionBandHit ? 1 : 0)),
     timeChance: mean((o) => o.timeChance),
     bandChance: mean((o) => o.bandChance),
   };
