@@ -1,23 +1,23 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWav } from '../../worker/src/audio';
-import { createEmbedder, fbankStatistics } from '../../worker/src/embedders';
+import { encodeWavPcm16, readWav } from '../../worker/src/audio';
+import { BeatsEmbedder, createEmbedder, fbankStatistics } from '../../worker/src/embedders';
 import { attribute } from '../../worker/src/explain/attribute';
 import { beatsDecomposition, fbankStatsDecomposition } from '../../worker/src/explain/decompose';
-import { explainClipWithBank } from '../../worker/src/explain/explainClip';
+import { decomposeClip, explainClipWithBank } from '../../worker/src/explain/explainClip';
 import { buildBankFromDataset, scoreFilesWithBank } from '../../worker/src/experiments/banks';
-import { buildBanks, loadBank, type MemoryBanks } from '../../worker/src/scoring';
+import { buildBanks, loadBank, saveBank, type MemoryBanks } from '../../worker/src/scoring';
 import { resolveSettings, type Settings } from '../../worker/src/settings';
-import type { DnMode } from '../../worker/src/protocol/vocabulary';
+import type { DnMode, Domain } from '../../worker/src/protocol/vocabulary';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { fanBankRecipe } from '../helpers/tinyRuns';
 import { GoldenSet } from '../helpers/golden';
 import { cosine, TINY_CHECKPOINT } from '../beats/helpers';
 
 let dir: string;
-const DOMAINS = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'source' : 'target') as const);
+const DOMAINS: Domain[] = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'source' : 'target'));
 const settings = (): Settings =>
   resolveSettings({ runConfig: { cacheDir: path.join(dir, 'cache') }, env: process.env });
 const testClip = (kind: 'normal' | 'anomaly', i: number): string =>
@@ -89,6 +89,7 @@ describe('the grid sums to the kNN distance for every K_n and DN mode', () => {
   let banks: (kn: number, mix: boolean) => MemoryBanks;
   let test: Float32Array;
   let waves: Float32Array[];
+  let trainWave: Float32Array;
   beforeAll(async () => {
     // Ten distinct training rows (the training clips' first ten), source/target alternating.
     const trainDir = path.join(dir, 'data', 'fan', 'train');
@@ -97,6 +98,7 @@ describe('the grid sums to the kNN distance for every K_n and DN mode', () => {
       .slice(0, 10)
       .map((f) => path.join(trainDir, f));
     const rows = await fbankRows(files);
+    trainWave = (await readWav(files[1]!)).samples;
     banks = (kn, mix) =>
       buildBanks({
         train: rows,
@@ -108,6 +110,34 @@ describe('the grid sums to the kNN distance for every K_n and DN mode', () => {
     waves = await Promise.all([3, 4].map(async (i) => (await readWav(testClip('anomaly', i))).samples));
     test = new Float32Array(2 * 256);
     waves.forEach((w, i) => test.set(fbankStatistics(w), i * 256));
+  });
+
+  it('names MemMixup rows as the mix of the two clips, with the provenance of the table', async () => {
+    const b = banks(1, true);
+    const names = Array.from({ length: 10 }, (_, i) => `fan/train/clip${i}.wav`);
+    // Training row 1 (a target clip) explained against its own banks: the target bank wins at distance 0.
+    const d = fbankStatsDecomposition(trainWave);
+    const target = b.groups.findIndex((g) => g.name === 'target');
+    const a = await attribute(d, {
+      banks: b,
+      dn: 'none',
+      scored: { features: fbankStatistics(trainWave), row: 0 },
+      neighbours: b.bankSize(target),
+      rowNames: names,
+    });
+    expect(a.bank).toBe('target');
+    expect(a.neighbours[0]!.name).toBe(names[1]);
+    const table = b.mixup!;
+    const members = b.group(target).rows.length;
+    const mixes = a.neighbours.filter((n) => n.mix);
+    expect(mixes).toHaveLength(table.sources.length);
+    for (const n of mixes) {
+      const k = n.row - members;
+      const t = names[table.targets[Math.floor(k / table.K_s)]!]!;
+      const src = names[table.sources[k]!]!;
+      expect(n.name).toBe(`mix(${t}, ${src}, λ=0.9)`);
+      expect(n.mix).toEqual({ target: t, source: src, lambda: 0.9 });
+    }
   });
 
   for (const kn of [1, 3]) {
@@ -169,7 +199,8 @@ describe('BEATs tiny checkpoint: exact temporal split', () => {
       { cacheDir: path.join(dir, 'beats-cache'), threads: 1, device: 'cpu' },
     );
     try {
-      const beats = embedder as import('../../worker/src/embedders').BeatsEmbedder;
+      if (!(embedder instanceof BeatsEmbedder)) throw new Error('expected the BEATs embedder');
+      const beats = embedder;
       const tokens = await beats.tokens(clips[2]!, 2);
       expect([tokens.times, tokens.bands, tokens.channels]).toEqual([62, 8, 64]);
       const d = beatsDecomposition(tokens);
@@ -192,4 +223,75 @@ describe('BEATs tiny checkpoint: exact temporal split', () => {
       await embedder.dispose();
     }
   }, 60_000);
+});
+
+describe('BEATs tiny checkpoint: a saved bank explained end to end', () => {
+  it('scores as scoreFiles, splits exactly under none and inductive DN, names the rows', async () => {
+    const golden = new GoldenSet('golden-beats-tiny');
+    const wave = golden.f32('beats/input_wave').data;
+    const three = [0, 1, 2].map((i) => wave.slice(i * 160000, (i + 1) * 160000));
+    // Four distinct training clips (two of them altered) so the leave-one-out distances have a spread for DN.
+    const clips = [three[0]!, three[1]!, three[0]!.map((x) => 0.5 * x), three[1]!.slice().reverse(), three[2]!];
+    const files = clips.map((c, i) => {
+      const f = path.join(dir, `beats-${i}.wav`);
+      writeFileSync(f, encodeWavPcm16(c, 16000));
+      return f;
+    });
+    const NAMES = ['a/one.wav', 'a/two.wav', 'a/three.wav', 'a/four.wav'];
+    const embedderConfig = { kind: 'beats' as const, checkpoint: TINY_CHECKPOINT };
+    const embedder = await createEmbedder(
+      { kind: 'beats', checkpoint: TINY_CHECKPOINT },
+      { cacheDir: path.join(dir, 'cache'), threads: 1, device: 'cpu' },
+    );
+    const read = async (f: string): Promise<Float32Array> => (await readWav(f)).samples;
+    let train: Float32Array | undefined;
+    try {
+      [train] = await embedder.embed(await Promise.all(files.slice(0, 4).map(read)), {
+        layers: [1],
+        pooling: 'temporal',
+      });
+    } finally {
+      await embedder.dispose();
+    }
+    const bank = buildBanks({
+      train: train!,
+      dim: 512,
+      meta: { embedder: embedder.id, layer: 1, pooling: 'temporal', rowNames: NAMES },
+    });
+    const bankFile = path.join(dir, 'beats.grbank');
+    await saveBank(bankFile, bank);
+    for (const dn of ['none', 'inductive'] as const) {
+      const e = await explainClipWithBank({
+        bankFile,
+        clip: files[4]!,
+        dn,
+        embedder: embedderConfig,
+        settings: settings(),
+      });
+      const scored = await scoreFilesWithBank({
+        bankFile,
+        files: [files[4]!],
+        dn,
+        embedder: embedderConfig,
+        settings: settings(),
+      });
+      expect(rel(e.score, scored.files[0]!.score)).toBeLessThan(1e-5);
+      const target = e.dnStats ? e.distance / e.dnStats.std : e.distance;
+      expect(rel(sum(e.grid.values), target)).toBeLessThan(1e-9);
+      expect(e.grid.decomposition).toBe('exact');
+      expect([e.grid.times, e.grid.bands]).toEqual([62, 8]);
+      expect(NAMES).toContain(e.neighbours[0]!.name);
+    }
+  }, 60_000);
+});
+
+describe('what explain refuses', () => {
+  it('refuses spectral and spatial pooling, which keep no time × band grid', async () => {
+    const embedder = await createEmbedder({ kind: 'fbank-stats' }, {});
+    for (const pooling of ['spectral', 'spatial'] as const) {
+      await expect(decomposeClip(embedder, new Float32Array(16000), 1, pooling)).rejects.toThrow(
+        new RegExp(`pooling '${pooling}' cannot be split over time and frequency`),
+      );
+    }
+  });
 });

@@ -284,6 +284,13 @@ export interface ExplainClipParams extends WorkDoneProgressParams {
   resultsFile?: string;
   variant?: string;
   neighbours?: number;
+  /**
+   * With `bankFile`: the embedder the bank was built with (a BEATs bank needs its checkpoint; fbank-stats banks need
+   * none), refused when its id differs from the bank's.
+   */
+  embedder?: EmbedderConfig;
+  /** With `bankFile`: the dataset root the bank's row names are relative to, so neighbours get playable paths. */
+  datasetRoot?: string;
 }
 
 export interface ScoreFilesParams extends WorkDoneProgressParams {

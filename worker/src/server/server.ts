@@ -15,10 +15,10 @@ import {
   type WorkerSettings,
 } from '../protocol/workerProtocol';
 import { PAPER_DEFAULTS } from '../protocol/vocabulary';
-import { GenrepError } from '../errors';
 import { toResponseError } from './errorMapping';
 import { buildBank, listBanks, resolveClipFiles, scoreFiles } from './handlers/banks';
 import { clipAudio, spectrogram } from './handlers/clips';
+import { explainClip } from './handlers/explain';
 import { listDatasets } from './handlers/datasets';
 import { results, run, validateConfig } from './handlers/experiments';
 import { downloadCheckpoint, listModels } from './handlers/models';
@@ -94,9 +94,11 @@ const HANDLERS: { [M in WorkerMethod]: Handler<M> } = {
   ),
   'genrep/listBanks': (p) => listBanks(p),
   'genrep/resolveClips': (p) => resolveClipFiles(p),
-  // Issue 13 base: replaced by the attribution (worker/src/explain) before this branch merges.
-  'genrep/explainClip': () =>
-    Promise.reject(new GenrepError('genrep/explainClip is not built on this branch yet', 'UNSUPPORTED')),
+  'genrep/explainClip': job(
+    'genrep/explainClip',
+    (p) => `GenRep: explaining ${p.clip}`,
+    (p, ctx, s) => explainClip(p, ctx, s.settings()),
+  ),
   'genrep/spectrogram': (p) => spectrogram(p),
   'genrep/clipAudio': (p) => clipAudio(p),
   'genrep/listModels': (p, s) => Promise.resolve(listModels(s.settings({ modelDir: p.modelDir }))),

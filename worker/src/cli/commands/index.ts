@@ -11,6 +11,7 @@ import { registerMetricsCommand } from './metrics';
 import { registerSynthCommand } from './synth';
 import { registerBankCommand } from './bank';
 import { registerScoreCommand } from './score';
+import { registerExplainCommand } from './explain';
 
 /** Each command lives in its own module and registers itself here; the order is the order `--help` lists them. */
 export function registerCommands(program: Command): void {
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerBankCommand(program);
   registerScoreCommand(program);
+  registerExplainCommand(program);
   registerScoreFeaturesCommand(program);
   registerMetricsCommand(program);
   registerSynthCommand(program);
