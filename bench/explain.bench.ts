@@ -7,18 +7,18 @@
  * 2. `genrep run` scores it with each embedder: the built-in fbank-stats, and the tiny BEATs checkpoint of the test
  *    fixtures (random weights: a check that the pipeline localises through a transformer, not a quality figure).
  * 3. Every anomalous clip the detector flags (decision = 1, the run's own threshold, which uses no test labels) is
- *    explained against a bank built with the run's recipe (same embedder, layer, temporal pooling, K_n, MemMixup; no
- *    DN as in the run, so the explained distance is the run's score), and the top time region and the top band are
+ *    explained as the run scored it (`explainClipOfRun`: the run's banks, layer, DN, K_n, MemMixup), and the top
+ *    time region and the top band are
  *    compared with the fault's span and band. Printed: the hit rates, and what a uniformly drawn region would give.
  *
- * Options: --machines a,b; --clips s,t,n (default 60,10,15); --seed N; --severity X; --keep DIR.
+ * Options: --machines a,b; --clips s,t,n (default 60,10,15); --seed N; --severity X; --dn none|inductive|transductive (default
+ * none); --verbose (one line per flagged clip); --keep DIR.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type * as BanksModule from '../worker/src/experiments/banks';
-import type * as ExplainModule from '../worker/src/explain/explainClip';
+import type * as ExplainModule from '../worker/src/explain/explainRun';
 import type * as SettingsModule from '../worker/src/settings';
 import type { RunResults } from '../worker/src/protocol/results';
 import type * as SynthModule from '../worker/src/synth';
@@ -26,8 +26,7 @@ import type * as LocalisationModule from '../worker/src/synth/localisation';
 import { builtWorker } from './builtWorker';
 
 const { LOCALISED_FAULTS_FILE } = builtWorker<typeof SynthModule>('synth');
-const { buildBankFromDataset } = builtWorker<typeof BanksModule>('experiments/banks');
-const { explainClipWithBank } = builtWorker<typeof ExplainModule>('explain/explainClip');
+const { explainClipOfRun } = builtWorker<typeof ExplainModule>('explain/explainRun');
 const { resolveSettings } = builtWorker<typeof SettingsModule>('settings');
 const { localise, summariseLocalisation } = builtWorker<typeof LocalisationModule>('synth/localisation');
 
@@ -100,8 +99,6 @@ async function measure(work: string): Promise<void> {
   ] as const) {
     const tag = label.split(' ')[0]!;
     const out = path.join(work, `run-${tag}`);
-    const banks = path.join(work, `banks-${tag}`);
-    mkdirSync(banks, { recursive: true });
     const config = path.join(work, `${tag}.genrep.json`);
     writeFileSync(
       config,
@@ -124,29 +121,11 @@ async function measure(work: string): Promise<void> {
     const anomalies = variant.machines.reduce((n, m) => n + m.files.filter((f) => f.label === 'anomaly').length, 0);
     const outcomes: LocalisationModule.LocalisationOutcome[] = [];
     for (const m of variant.machines) {
-      const bankFile = path.join(banks, `${m.machineType}.grbank`);
-      await buildBankFromDataset({
-        root: data,
-        machineType: m.machineType,
-        embedder,
-        layer: m.chosenLayer,
-        pooling: 'temporal',
-        K_n: 1,
-        mixup: { K_s: clips[0]!, lambda: 0.9 },
-        out: bankFile,
-        settings,
-      });
       for (const f of m.files.filter((c) => c.label === 'anomaly' && c.decision === 1)) {
         const fault = faults.get(path.basename(f.name));
         if (fault === undefined) throw new Error(`${f.name}: no localised fault recorded`);
-        const explained = await explainClipWithBank({
-          bankFile,
-          clip: f.path,
-          dn: dn as 'none' | 'inductive',
-          embedder,
-          settings,
-        });
-        // The bank has the run's recipe, so the explained distance is the score the run flagged.
+        const explained = await explainClipOfRun({ resultsFile, clip: f.path, settings });
+        // The run's own banks, so the explained score is the score the run flagged.
         if (Math.abs(explained.score - f.score) > 1e-3 * Math.abs(f.score))
           throw new Error(`${f.name}: explained score ${explained.score} differs from the run's ${f.score}`);
         const o = localise(explained, fault);

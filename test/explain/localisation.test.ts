@@ -3,9 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRunConfig } from '../../worker/src/config/loadConfig';
-import { buildBankFromDataset } from '../../worker/src/experiments/banks';
 import { runExperiment } from '../../worker/src/experiments/run';
-import { explainClipWithBank } from '../../worker/src/explain/explainClip';
+import { explainClipOfRun } from '../../worker/src/explain/explainRun';
 import { resolveSettings } from '../../worker/src/settings';
 import {
   LOCALISED_FAULTS_FILE,
@@ -90,7 +89,7 @@ describe('localisation rule', () => {
 
 /**
  * The measurement end to end on a small fixed-seed dataset (issue 13, "Localisation, measured"): the anomalous clips
- * the fbank-stats detector flags are explained against a bank of the run's recipe, and the explanation's top time
+ * the fbank-stats detector flags are explained as the run scored them (`explainClipOfRun`), and the explanation's top time
  * region and band are checked against the recorded fault (docs/explain.md, "Localisation"; the full figures for
  * fbank-stats and tiny BEATs come from `npm run bench:explain`).
  */
@@ -122,34 +121,26 @@ describe('localisation of synthetic localised faults (fbank-stats)', () => {
     }
     const settings = resolveSettings({ runConfig: { cacheDir: path.join(dir, 'cache') }, env: process.env });
     const configFile = path.join(dir, 'loc.genrep.json');
-    const recipe = { embedder: 'fbank-stats', K_n: 1, mixup: { K_s: 30, lambda: 0.9 } } as const;
     await fsp.writeFile(
       configFile,
       JSON.stringify({
         name: 'localisation',
         dataset: { root: data, layout: 'dcase2023' },
-        ...recipe,
+        embedder: 'fbank-stats',
+        K_n: 1,
+        mixup: { K_s: 30, lambda: 0.9 },
         dn: 'none',
         layerSelection: 'fixed',
         output: path.join(dir, 'run'),
       }),
     );
     const { results } = await runExperiment(await loadRunConfig(configFile), settings);
+    const resultsFile = path.join(dir, 'run', 'results.json');
     const outcomes: LocalisationOutcome[] = [];
     for (const m of results.variants[0]!.machines) {
-      const bankFile = path.join(dir, `${m.machineType}.grbank`);
-      await buildBankFromDataset({
-        root: data,
-        machineType: m.machineType,
-        ...recipe,
-        layer: m.chosenLayer,
-        pooling: 'temporal',
-        out: bankFile,
-        settings,
-      });
       for (const f of m.files.filter((c) => c.label === 'anomaly' && c.decision === 1)) {
-        const e = await explainClipWithBank({ bankFile, clip: f.path, dn: 'none', settings });
-        // Same recipe, so the explanation is of the very score the run flagged.
+        const e = await explainClipOfRun({ resultsFile, clip: f.path, settings });
+        // The run's own banks: the explanation is of the very score the run flagged.
         expect(Math.abs(e.score - f.score)).toBeLessThan(1e-4 * Math.abs(f.score));
         outcomes.push(localise(e, faults.get(f.name)!));
       }
