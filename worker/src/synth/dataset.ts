@@ -5,6 +5,7 @@ import { GenrepError, fileError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { ensureDir, errnoCode, fsError } from '../io/fsErrors';
 import { MACHINE_MODELS, machineModel } from './machines';
+import { FAULT_MODES, type FaultMode, type LocalisedFault, planLocalisedFault } from './localised';
 import { DCASE2023_SIZES, type PlannedClip, clipKey, planMachine } from './plan';
 import { renderClip } from './render';
 
@@ -27,6 +28,11 @@ export interface SynthOptions {
   sampleRate?: number;
   /** Fault size multiplier (default 1; 0.5 = subtler faults, 2 = stronger). */
   severity?: number;
+  /**
+   * 'machine' (default): each machine's own faults. 'localised': anomalous clips carry one intermittent event
+   * (knock, rub, burst) in a known time span and band instead, recorded in `<machine>/localised_faults.json`.
+   */
+  faults?: FaultMode;
   onProgress?: (progress: SynthProgress) => void;
   signal?: AbortSignal;
 }
@@ -61,6 +67,16 @@ interface SynthSettings {
   durationSec: number;
   sampleRate: number;
   severity: number;
+  /** Present only for 'localised', so a default folder's manifest is unchanged. */
+  faults?: 'localised';
+}
+
+/** `<machine>/localised_faults.json`: the ground truth of a `--faults localised` dataset. */
+export const LOCALISED_FAULTS_FILE = 'localised_faults.json';
+
+export interface LocalisedFaultRecord extends LocalisedFault {
+  /** Relative to the dataset root, as in attributes_00.csv: `<machine>/test/<file>.wav`. */
+  file: string;
 }
 
 /**
@@ -88,16 +104,38 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   for (const plan of plans) {
     const model = machineModel(plan.name)!;
     await writeFileAtomic(path.join(out, plan.name, 'attributes_00.csv'), attributesCsv(plan.name, plan.clips));
+    const events = new Map<PlannedClip, LocalisedFault>();
+    if (settings.faults === 'localised') {
+      for (const clip of plan.clips) {
+        if (clip.anomaly === undefined) continue;
+        const key = clipKey(settings.seed, plan.name, clip.split, clip.domain, clip.label, clip.index);
+        events.set(
+          clip,
+          planLocalisedFault(key, clip.index, settings.durationSec, settings.sampleRate, clip.anomaly.severity),
+        );
+      }
+      const records: LocalisedFaultRecord[] = [...events].map(([clip, event]) => ({
+        file: `${plan.name}/${clip.split}/${clip.name}`,
+        ...event,
+      }));
+      await writeFileAtomic(
+        path.join(out, plan.name, LOCALISED_FAULTS_FILE),
+        `${JSON.stringify({ machine: plan.name, faults: records }, null, 2)}\n`,
+      );
+    }
     for (const clip of plan.clips) {
       if (options.signal?.aborted) throw new GenrepError('synthesis cancelled; run it again to resume', 'CANCELLED');
       const file = path.join(out, plan.name, clip.split, clip.name);
       if ((await fileSize(file)) === expectedBytes) {
         kept++;
       } else {
+        const event = events.get(clip);
         const waveform = renderClip({
           model,
           condition: clip.condition,
-          anomaly: clip.anomaly,
+          // A localised event replaces the machine's own fault: the clip is normal apart from the event.
+          anomaly: event ? undefined : clip.anomaly,
+          event,
           key: clipKey(settings.seed, plan.name, clip.split, clip.domain, clip.label, clip.index),
           durationSec: settings.durationSec,
           sampleRate: settings.sampleRate,
@@ -144,6 +182,11 @@ function resolveSettings(options: SynthOptions): SynthSettings {
   const severity = options.severity ?? 1;
   if (!(severity >= 0 && severity <= 10))
     throw new GenrepError(`severity must be between 0 and 10, got ${severity}`, 'BAD_INPUT', { field: 'severity' });
+  const faults = options.faults ?? 'machine';
+  if (!FAULT_MODES.includes(faults))
+    throw new GenrepError(`faults must be one of ${FAULT_MODES.join(', ')}, got "${String(faults)}"`, 'BAD_INPUT', {
+      field: 'faults',
+    });
   return {
     generator: 'genrep-synth',
     version: SYNTH_VERSION,
@@ -155,6 +198,7 @@ function resolveSettings(options: SynthOptions): SynthSettings {
     durationSec,
     sampleRate,
     severity,
+    ...(faults === 'localised' ? { faults } : {}),
   };
 }
 

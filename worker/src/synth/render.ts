@@ -1,4 +1,5 @@
 import { addBackground } from './background';
+import { type LocalisedFault, addLocalisedFault } from './localised';
 import type { Anomaly, Condition, MachineModel } from './model';
 import { Random } from './random';
 
@@ -17,6 +18,8 @@ export interface ClipRequest {
   key: string;
   durationSec: number;
   sampleRate: number;
+  /** A time-localised event added after the hall's background (`--faults localised`); absent: none. */
+  event?: LocalisedFault | undefined;
 }
 
 /**
@@ -34,6 +37,8 @@ export function renderClip(request: ClipRequest): Float32Array {
   const scaled = anomaly && { kind: anomaly.kind, severity: anomaly.severity * model.faultScale };
   model.render(ctx, { ...condition, load }, scaled);
   addBackground(ctx, condition.background, condition.backgroundGainDb ?? 0);
+  // Its own random stream (from the key), so the machine and the hall are the same samples as without it.
+  if (request.event) addLocalisedFault(ctx.out, sampleRate, request.event, key);
   if (condition.reflections) addReflections(ctx.out, rng, sampleRate, condition.reflections);
   const gain = OUTPUT_SCALE * rng.gainDb(GAIN_JITTER_DB);
   const out = ctx.out;

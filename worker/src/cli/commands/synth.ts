@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { MACHINE_MODELS, synthesizeDataset } from '../../synth';
+import { FAULT_MODES, type FaultMode, MACHINE_MODELS, synthesizeDataset } from '../../synth';
 import { withInterrupt } from '../interrupt';
 import { lazyProgressBar } from '../progressBar';
 
@@ -45,6 +45,13 @@ interface SynthCliOptions {
   duration: number;
   sampleRate: number;
   severity: number;
+  faults: FaultMode;
+}
+
+function faultsOption(value: string): FaultMode {
+  const mode = FAULT_MODES.find((m) => m === value);
+  if (mode === undefined) throw new InvalidArgumentError(`expected one of ${FAULT_MODES.join(', ')}`);
+  return mode;
 }
 
 /** `genrep synth`: write a synthetic DCASE 2023-layout dataset (docs/synth.md). */
@@ -66,6 +73,12 @@ export function registerSynthCommand(program: Command): Command {
     .option('--duration <s>', 'clip length in seconds', numberOption, 10)
     .option('--sample-rate <hz>', 'sample rate', integerOption, 16000)
     .option('--severity <x>', 'fault size multiplier (1 = nominal, smaller = subtler anomalies)', numberOption, 1)
+    .option(
+      '--faults <mode>',
+      "anomalous clips' faults: machine (each machine's own) or localised (a knock, rub or burst in a known time span and band, recorded in <machine>/localised_faults.json)",
+      faultsOption,
+      'machine',
+    )
     .action(async (opts: SynthCliOptions) => {
       const bar = lazyProgressBar('synth [{bar}] {value}/{total} files | {machine} | ETA {eta_formatted}');
       const started = Date.now();
@@ -80,6 +93,7 @@ export function registerSynthCommand(program: Command): Command {
           durationSec: opts.duration,
           sampleRate: opts.sampleRate,
           severity: opts.severity,
+          faults: opts.faults,
           signal,
           onProgress: (p) => bar.update(p, { machine: p.machine }),
         }),
