@@ -9,7 +9,7 @@ import { runExperiment } from '../../worker/src/experiments/run';
 import type { ExperimentOutcome } from '../../worker/src/experiments/runContext';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
 import { TensorDataType } from '../../worker/src/onnx/proto';
-import { aggregateGrid, heatmapSpec, timeCellBounds } from '../../worker/src/protocol/chartSpecs';
+import { aggregateGrid, heatmapSpec, REPORT_HEATMAP, timeCellBounds } from '../../worker/src/protocol/chartSpecs';
 import type { ExplainGrid } from '../../worker/src/protocol/explain';
 import type { RunResults } from '../../worker/src/protocol/results';
 import { resolveSettings } from '../../worker/src/settings';
@@ -184,5 +184,19 @@ describe('aggregateGrid (display only)', () => {
     const spec = heatmapSpec(big) as { title: { subtitle: string }; data: { values: unknown[] } };
     expect(spec.data.values).toHaveLength(100 * 32);
     expect(spec.title.subtitle).toContain('shown in blocks of 10 time steps × 4 bands (sums; grid 998 × 128)');
+    // report.html's static heat maps: coarser blocks, no per-rect labels; a BEATs-size 62 × 8 grid stays as it is.
+    const report = heatmapSpec(big, REPORT_HEATMAP) as typeof spec & { encoding: Record<string, unknown> };
+    expect(report.data.values).toHaveLength(63 * 16);
+    expect(report.title.subtitle).toContain('shown in blocks of 16 time steps × 8 bands (sums; grid 998 × 128)');
+    expect(report.encoding['tooltip']).toBeUndefined();
+    const beats: ExplainGrid = {
+      ...small.grid,
+      times: 62,
+      bands: 8,
+      values: Array.from({ length: 62 * 8 }, (_, i) => i % 5),
+      timeSeconds: Array.from({ length: 62 }, (_, t) => 0.0875 + 0.16 * t),
+      bandHz: Array.from({ length: 8 }, (_, b): [number, number] => [1000 * b, 1000 * (b + 1)]),
+    };
+    expect(aggregateGrid(beats, REPORT_HEATMAP.maxTimes, REPORT_HEATMAP.maxBands).aggregated).toBe(false);
   });
 });

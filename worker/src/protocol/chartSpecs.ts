@@ -498,6 +498,27 @@ function hzLabel(hz: number): string {
 export const HEATMAP_MAX_TIMES = 100;
 export const HEATMAP_MAX_BANDS = 32;
 
+/** How a heat map is drawn: its block limits, and whether each rect carries a tooltip / aria label. */
+export interface HeatmapDisplay {
+  maxTimes: number;
+  maxBands: number;
+  /** Interactive charts name each cell; a static SVG would carry ~150 bytes of label per rect. */
+  tooltips: boolean;
+}
+
+export const INTERACTIVE_HEATMAP: HeatmapDisplay = {
+  maxTimes: HEATMAP_MAX_TIMES,
+  maxBands: HEATMAP_MAX_BANDS,
+  tooltips: true,
+};
+
+/**
+ * report.html's heat maps: at most 64 × 16 blocks (a 10 s fbank-stats grid in 63 blocks of 16 frames × 16 of 8 mel
+ * bins; a BEATs grid's 62 × 8 cell for cell) and no per-rect labels, so six of them keep a two-machine report well
+ * under 1.5 MB.
+ */
+export const REPORT_HEATMAP: HeatmapDisplay = { maxTimes: 64, maxBands: 16, tooltips: false };
+
 /** A grid as drawn: cells summed into blocks, each block's time span and frequency range. */
 export interface DisplayGrid {
   times: number;
@@ -564,9 +585,9 @@ export function aggregateGrid(
  * bottom), colour = contribution on a diverging scale centred at 0 (a contribution is negative where that part of
  * the clip is closer to the neighbour than the clip as a whole), red = towards anomalous.
  */
-export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
+export function heatmapSpec(explain: ExplainResult, display: HeatmapDisplay = INTERACTIVE_HEATMAP): VegaLiteSpec {
   const { grid } = explain;
-  const shown = aggregateGrid(grid);
+  const shown = aggregateGrid(grid, display.maxTimes, display.maxBands);
   const values: { t0: number; t1: number; band: string; bandIndex: number; contribution: number }[] = [];
   let maxAbs = 0;
   for (let t = 0; t < shown.times; t++) {
@@ -599,7 +620,7 @@ export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
     height: EXPLAIN_HEIGHT,
     usermeta: { chart: 'explain-heatmap' },
     data: { values },
-    mark: { type: 'rect' },
+    mark: display.tooltips ? { type: 'rect' } : { type: 'rect', aria: false },
     encoding: {
       x: {
         field: 't0',
@@ -621,11 +642,15 @@ export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
         title: 'contribution',
         scale: { type: 'linear', scheme: 'redblue', reverse: true, domain: [-m, m], domainMid: 0 },
       },
-      tooltip: [
-        { field: 'band', type: 'ordinal' },
-        { field: 't0', type: 'quantitative', title: 'from (s)', format: '.2f' },
-        { field: 'contribution', type: 'quantitative', format: '.4f' },
-      ],
+      ...(display.tooltips
+        ? {
+            tooltip: [
+              { field: 'band', type: 'ordinal' },
+              { field: 't0', type: 'quantitative', title: 'from (s)', format: '.2f' },
+              { field: 'contribution', type: 'quantitative', format: '.4f' },
+            ],
+          }
+        : {}),
     },
   };
 }
@@ -663,7 +688,7 @@ export function perTimeSpec(explain: ExplainResult): VegaLiteSpec {
 }
 
 /** The heat map above its per-time curve in one picture, the two x axes the same (report.html draws this). */
-export function explainSpec(explain: ExplainResult): VegaLiteSpec {
+export function explainSpec(explain: ExplainResult, display: HeatmapDisplay = INTERACTIVE_HEATMAP): VegaLiteSpec {
   const strip = (s: VegaLiteSpec): VegaLiteSpec => {
     const { $schema: _schema, ...rest } = s;
     return rest;
@@ -671,7 +696,7 @@ export function explainSpec(explain: ExplainResult): VegaLiteSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     usermeta: { chart: 'explain' },
-    vconcat: [strip(heatmapSpec(explain)), strip(perTimeSpec(explain))],
+    vconcat: [strip(heatmapSpec(explain, display)), strip(perTimeSpec(explain))],
     resolve: { scale: { color: 'independent' } },
   };
 }
@@ -689,7 +714,11 @@ export interface AnomalyHeatmap {
  * report.html's "top anomalies" of a machine type: the `top` highest-scoring explanations, highest first, each with
  * its heat map and per-time curve (explainSpec); the report renders each spec to SVG (report/renderSvg).
  */
-export function topAnomalyHeatmaps(explanations: readonly ExplainResult[], top = 3): AnomalyHeatmap[] {
+export function topAnomalyHeatmaps(
+  explanations: readonly ExplainResult[],
+  top = 3,
+  display: HeatmapDisplay = REPORT_HEATMAP,
+): AnomalyHeatmap[] {
   return [...explanations]
     .filter((e) => Number.isFinite(e.score))
     .sort((a, b) => b.score - a.score)
@@ -699,7 +728,7 @@ export function topAnomalyHeatmaps(explanations: readonly ExplainResult[], top =
       score: e.score,
       distance: e.distance,
       nearest: e.neighbours[0]?.name,
-      spec: explainSpec(e),
+      spec: explainSpec(e, display),
     }));
 }
 
