@@ -13,6 +13,7 @@ import { aggregateGrid, heatmapSpec, REPORT_HEATMAP, timeCellBounds } from '../.
 import type { ExplainGrid } from '../../worker/src/protocol/explain';
 import type { RunResults } from '../../worker/src/protocol/results';
 import { resolveSettings } from '../../worker/src/settings';
+import { TINY_CHECKPOINT } from '../beats/helpers';
 import { writeTinyDataset } from '../helpers/tinyDataset';
 import { explainFixture } from '../webview/explainFixture';
 
@@ -73,6 +74,17 @@ describe("report.html's top anomalies", () => {
       }
       expect(section.match(/<figure><svg/g)?.length).toBe(2 + 3); // ROC, histogram, three explanations
     }
+    expect(html).not.toContain('No top-anomaly heat maps');
+  });
+
+  it('explains a BEATs run from its tokens, each heat map cell for cell', async () => {
+    const outcome = await run(
+      config('beats', { embedder: { kind: 'beats', checkpoint: TINY_CHECKPOINT }, cacheDir: 'cache-beats' }),
+    );
+    const html = readFileSync(outcome.reportFile, 'utf8');
+    expect(html.match(/<figcaption>/g)).toHaveLength(2 * 3);
+    expect(html).toContain('where the distance comes from');
+    expect(html).not.toContain('shown in blocks'); // 1 s clips: a few time patches × 8 bands, drawn as they are
     expect(html).not.toContain('No top-anomaly heat maps');
   });
 
