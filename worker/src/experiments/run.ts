@@ -7,6 +7,7 @@ import { throwIfCancelled } from './extract';
 import { RunClock, type ExperimentOutcome, type RunContext, type RunProgress } from './runContext';
 import { assemble } from './stages/assemble';
 import { discover } from './stages/discover';
+import { explainTop } from './stages/explainTop';
 import { extract, prepareCache, type RunFeatures } from './stages/extract';
 import { scoreGrid } from './stages/scoreGrid';
 import { selectLayers } from './stages/selectLayers';
@@ -76,7 +77,11 @@ export async function runExperiment(
     const selection = selectLayers({ loaded, grid });
     const results = assemble({ loaded, dataset, embedder, features, grid, selection, clock });
     if (otherGrids.length > 0) addEmbedderSweeps(results, { embedder, features, grid }, otherGrids);
-    return await write({ resultSet, results, clock, signal, progress });
+    if (ctx.explainTop) {
+      progress({ stage: 'write', done: 0, total: 1, message: 'explaining the top anomalies for the report' });
+    }
+    const topAnomalies = await explainTop({ loaded, dataset, embedder, features, results, signal }, ctx.explainTop);
+    return await write({ resultSet, results, clock, signal, progress, ...(topAnomalies ? { topAnomalies } : {}) });
   } finally {
     await resultSet.abort();
     await embedder?.dispose();

@@ -1,5 +1,6 @@
 import { GenrepError } from '../errors';
 import type { RunResults } from '../protocol/results';
+import type { TopAnomalyExplainer } from './stages/explainTop';
 
 /** What a run reports while it works, and how its stages are timed; shared by the run's stages and its callers. */
 
@@ -14,6 +15,8 @@ export interface RunContext {
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   log?: (line: string) => void;
+  /** Explains report.html's top anomalies (explain/reportTop.ts explainTopAnomalies); without it the report has none. */
+  explainTop?: TopAnomalyExplainer;
 }
 
 /** What `genrep run` and `genrep/run` get back: the results and where they were written. */

@@ -3,7 +3,7 @@
  * the panel's contract, so they live beside the types they draw and import nothing else of ours. The one runtime
  * module the panel takes from the worker tree (eslint.config.mjs allows exactly this file).
  */
-import type { ExplainResult } from './explain';
+import type { ExplainGrid, ExplainResult } from './explain';
 import type { MachineResult, RocPoints, VariantResult } from './results';
 
 /**
@@ -494,24 +494,110 @@ function hzLabel(hz: number): string {
   return hz >= 1000 ? `${(hz / 1000).toFixed(hz % 1000 === 0 ? 0 : 1)}k` : hz.toFixed(0);
 }
 
+/** At most this many time blocks × band blocks are drawn (an fbank-stats grid is 998 × 128 cells at 10 s). */
+export const HEATMAP_MAX_TIMES = 100;
+export const HEATMAP_MAX_BANDS = 32;
+
+/** How a heat map is drawn: its block limits, and whether each rect carries a tooltip / aria label. */
+export interface HeatmapDisplay {
+  maxTimes: number;
+  maxBands: number;
+  /** Interactive charts name each cell; a static SVG would carry ~150 bytes of label per rect. */
+  tooltips: boolean;
+}
+
+export const INTERACTIVE_HEATMAP: HeatmapDisplay = {
+  maxTimes: HEATMAP_MAX_TIMES,
+  maxBands: HEATMAP_MAX_BANDS,
+  tooltips: true,
+};
+
 /**
- * The time × band contribution heat map: one rect per grid cell, x = time (s), y = band (its Hz range, low at the
+ * report.html's heat maps: at most 64 × 16 blocks (a 10 s fbank-stats grid in 63 blocks of 16 frames × 16 of 8 mel
+ * bins; a BEATs grid's 62 × 8 cell for cell) and no per-rect labels, so six of them keep a two-machine report well
+ * under 1.5 MB.
+ */
+export const REPORT_HEATMAP: HeatmapDisplay = { maxTimes: 64, maxBands: 16, tooltips: false };
+
+/** A grid as drawn: cells summed into blocks, each block's time span and frequency range. */
+export interface DisplayGrid {
+  times: number;
+  bands: number;
+  /** Row-major [times × bands]: the sum of the grid's cells in each block, so the total is the grid's. */
+  values: number[];
+  /** Each time block's [start, end] in seconds: its first cell's start, its last cell's end (timeCellBounds). */
+  timeEdges: [number, number][];
+  /** Each band block's [low, high] Hz: its first band's low, its last band's high. */
+  bandHz: [number, number][];
+  /** Cells per block along time / bands (the last block of each may hold fewer). */
+  timeBlock: number;
+  bandBlock: number;
+  aggregated: boolean;
+}
+
+/**
+ * A grid reduced for DISPLAY to at most maxTimes × maxBands blocks by summing whole cells (contributions add, so the
+ * picture keeps the total and each block's share). Grids within the limits (BEATs: 62 × 8 at 10 s) are returned cell
+ * for cell. The explanation itself (genrep explain --out, the request's result) keeps every cell.
+ */
+export function aggregateGrid(
+  grid: ExplainGrid,
+  maxTimes = HEATMAP_MAX_TIMES,
+  maxBands = HEATMAP_MAX_BANDS,
+): DisplayGrid {
+  const cellEdges = timeCellBounds(grid.timeSeconds);
+  const timeBlock = Math.max(1, Math.ceil(grid.times / Math.max(1, maxTimes)));
+  const bandBlock = Math.max(1, Math.ceil(grid.bands / Math.max(1, maxBands)));
+  const times = Math.ceil(grid.times / timeBlock);
+  const bands = Math.ceil(grid.bands / bandBlock);
+  const values = new Array<number>(times * bands).fill(0);
+  for (let t = 0; t < grid.times; t++) {
+    const row = Math.floor(t / timeBlock) * bands;
+    // t < grid.times and b < grid.bands index the contract's row-major grid; the block index is below times × bands.
+    for (let b = 0; b < grid.bands; b++) values[row + Math.floor(b / bandBlock)]! += grid.values[t * grid.bands + b]!;
+  }
+  const timeEdges: [number, number][] = [];
+  for (let i = 0; i < times; i++) {
+    const first = cellEdges[i * timeBlock];
+    const last = cellEdges[Math.min(grid.times, (i + 1) * timeBlock) - 1];
+    timeEdges.push([first?.[0] ?? i * timeBlock, last?.[1] ?? (i + 1) * timeBlock]);
+  }
+  const bandHz: [number, number][] = [];
+  for (let i = 0; i < bands; i++) {
+    const low = grid.bandHz[i * bandBlock];
+    const high = grid.bandHz[Math.min(grid.bands, (i + 1) * bandBlock) - 1];
+    if (low && high) bandHz.push([low[0], high[1]]);
+  }
+  return {
+    times,
+    bands,
+    values,
+    timeEdges,
+    bandHz: bandHz.length === bands ? bandHz : [],
+    timeBlock,
+    bandBlock,
+    aggregated: timeBlock > 1 || bandBlock > 1,
+  };
+}
+
+/**
+ * The time × band contribution heat map: one rect per grid cell (per block of cells for a large grid: aggregateGrid), x = time (s), y = band (its Hz range, low at the
  * bottom), colour = contribution on a diverging scale centred at 0 (a contribution is negative where that part of
  * the clip is closer to the neighbour than the clip as a whole), red = towards anomalous.
  */
-export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
+export function heatmapSpec(explain: ExplainResult, display: HeatmapDisplay = INTERACTIVE_HEATMAP): VegaLiteSpec {
   const { grid } = explain;
-  const bounds = timeCellBounds(grid.timeSeconds);
+  const shown = aggregateGrid(grid, display.maxTimes, display.maxBands);
   const values: { t0: number; t1: number; band: string; bandIndex: number; contribution: number }[] = [];
   let maxAbs = 0;
-  for (let t = 0; t < grid.times; t++) {
-    for (let b = 0; b < grid.bands; b++) {
-      // t < times and b < bands, and values holds times × bands entries (the contract's row-major grid).
-      const contribution = grid.values[t * grid.bands + b]!;
-      const hz = grid.bandHz[b];
+  for (let t = 0; t < shown.times; t++) {
+    for (let b = 0; b < shown.bands; b++) {
+      // t < times and b < bands, and the aggregated grid holds times × bands values, edges and band ranges.
+      const contribution = shown.values[t * shown.bands + b]!;
+      const hz = shown.bandHz[b];
       values.push({
-        t0: bounds[t]![0],
-        t1: bounds[t]![1],
+        t0: shown.timeEdges[t]![0],
+        t1: shown.timeEdges[t]![1],
         band: hz ? `${hzLabel(hz[0])}–${hzLabel(hz[1])} Hz` : `band ${b}`,
         bandIndex: b,
         contribution,
@@ -519,19 +605,22 @@ export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
       if (Number.isFinite(contribution)) maxAbs = Math.max(maxAbs, Math.abs(contribution));
     }
   }
+  const blocks = shown.aggregated
+    ? ` · shown in blocks of ${shown.timeBlock} time step${shown.timeBlock === 1 ? '' : 's'} × ${shown.bandBlock} band${shown.bandBlock === 1 ? '' : 's'} (sums; grid ${grid.times} × ${grid.bands})`
+    : '';
   const m = maxAbs > 0 ? maxAbs : 1;
   const sum = grid.values.reduce((s, v) => s + v, 0);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `${baseNameOf(explain.clip)} — where the distance comes from`,
-      subtitle: `Σ cells = ${sum.toFixed(4)} = ${explainSumLabel(explain)}${grid.decomposition === 'linearised' ? ` (linearised; residual ${grid.residual.toFixed(4)})` : ''}`,
+      subtitle: `Σ cells = ${sum.toFixed(4)} = ${explainSumLabel(explain)}${grid.decomposition === 'linearised' ? ` (linearised; residual ${grid.residual.toFixed(4)})` : ''}${blocks}`,
     },
     width: EXPLAIN_WIDTH,
     height: EXPLAIN_HEIGHT,
     usermeta: { chart: 'explain-heatmap' },
     data: { values },
-    mark: { type: 'rect' },
+    mark: display.tooltips ? { type: 'rect' } : { type: 'rect', aria: false },
     encoding: {
       x: {
         field: 't0',
@@ -553,11 +642,15 @@ export function heatmapSpec(explain: ExplainResult): VegaLiteSpec {
         title: 'contribution',
         scale: { type: 'linear', scheme: 'redblue', reverse: true, domain: [-m, m], domainMid: 0 },
       },
-      tooltip: [
-        { field: 'band', type: 'ordinal' },
-        { field: 't0', type: 'quantitative', title: 'from (s)', format: '.2f' },
-        { field: 'contribution', type: 'quantitative', format: '.4f' },
-      ],
+      ...(display.tooltips
+        ? {
+            tooltip: [
+              { field: 'band', type: 'ordinal' },
+              { field: 't0', type: 'quantitative', title: 'from (s)', format: '.2f' },
+              { field: 'contribution', type: 'quantitative', format: '.4f' },
+            ],
+          }
+        : {}),
     },
   };
 }
@@ -595,7 +688,7 @@ export function perTimeSpec(explain: ExplainResult): VegaLiteSpec {
 }
 
 /** The heat map above its per-time curve in one picture, the two x axes the same (report.html draws this). */
-export function explainSpec(explain: ExplainResult): VegaLiteSpec {
+export function explainSpec(explain: ExplainResult, display: HeatmapDisplay = INTERACTIVE_HEATMAP): VegaLiteSpec {
   const strip = (s: VegaLiteSpec): VegaLiteSpec => {
     const { $schema: _schema, ...rest } = s;
     return rest;
@@ -603,7 +696,7 @@ export function explainSpec(explain: ExplainResult): VegaLiteSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     usermeta: { chart: 'explain' },
-    vconcat: [strip(heatmapSpec(explain)), strip(perTimeSpec(explain))],
+    vconcat: [strip(heatmapSpec(explain, display)), strip(perTimeSpec(explain))],
     resolve: { scale: { color: 'independent' } },
   };
 }
@@ -621,7 +714,11 @@ export interface AnomalyHeatmap {
  * report.html's "top anomalies" of a machine type: the `top` highest-scoring explanations, highest first, each with
  * its heat map and per-time curve (explainSpec); the report renders each spec to SVG (report/renderSvg).
  */
-export function topAnomalyHeatmaps(explanations: readonly ExplainResult[], top = 3): AnomalyHeatmap[] {
+export function topAnomalyHeatmaps(
+  explanations: readonly ExplainResult[],
+  top = 3,
+  display: HeatmapDisplay = REPORT_HEATMAP,
+): AnomalyHeatmap[] {
   return [...explanations]
     .filter((e) => Number.isFinite(e.score))
     .sort((a, b) => b.score - a.score)
@@ -631,7 +728,7 @@ export function topAnomalyHeatmaps(explanations: readonly ExplainResult[], top =
       score: e.score,
       distance: e.distance,
       nearest: e.neighbours[0]?.name,
-      spec: explainSpec(e),
+      spec: explainSpec(e, display),
     }));
 }
 

@@ -1,15 +1,22 @@
 import { GenrepError } from '../errors';
+import type { ExplainResult } from '../protocol/explain';
 import type { Metrics, RunResults, VariantResult } from '../protocol/results';
 import { formatPercent, hasLayerSweep, histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
 import { renderSvg } from './renderSvg';
 import { ablationOrder } from './table';
+import { topAnomaliesHtml } from './topAnomalies';
+
+/** The main variant's explained top clips per machine type, or the one-line reason a run has none. */
+export type ReportExplanations =
+  | { explanations: ReadonlyMap<string, readonly ExplainResult[]>; reason?: undefined }
+  | { explanations?: undefined; reason: string };
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, no external resource), so it opens offline,
  * can be mailed, and shows nothing that depends on a network. Charts are the same Vega-Lite specs the editor's panel
  * draws, rendered to SVG here.
  */
-export async function renderReportHtml(results: RunResults): Promise<string> {
+export async function renderReportHtml(results: RunResults, top?: ReportExplanations): Promise<string> {
   const [main] = results.variants;
   if (!main) throw new GenrepError(`${results.name}: results without a variant`, 'INTERNAL');
   const sections: string[] = [];
@@ -32,12 +39,17 @@ export async function renderReportHtml(results: RunResults): Promise<string> {
   const sweep = layerSweepSpec(main);
   if (sweep && hasLayerSweep(main)) sections.push(`<h2>Layer sweep</h2><figure>${await renderSvg(sweep)}</figure>`);
   sections.push(`<h2>Per machine type — ${esc(main.id)}</h2>`);
+  if (top?.reason !== undefined) {
+    sections.push(`<p class="meta">No top-anomaly heat maps for this run: ${esc(oneLine(top.reason))}</p>`);
+  }
   for (const m of main.machines) {
     const roc = rocSpec(m);
     const figures = [roc ? await renderSvg(roc) : '', await renderSvg(histogramSpec(m))].filter(Boolean);
     sections.push(
       `<h3>${esc(m.machineType)} <small>layer ${m.chosenLayer}, threshold ${fmt(m.threshold)}</small></h3><div class="charts">${figures.map((f) => `<figure>${f}</figure>`).join('')}</div>`,
     );
+    const explained = top?.explanations?.get(m.machineType);
+    if (explained && explained.length > 0) sections.push(await topAnomaliesHtml(explained));
   }
   if (results.dataset.skipped.length > 0) {
     sections.push(
@@ -56,7 +68,7 @@ th:first-child, td:first-child { text-align: left; }
 tr.summary td { font-weight: bold; border-top: 2px solid #888; }
 .meta { color: #555; } .warn { background: #fff4d6; padding: 0.5em; border-left: 4px solid #e0a800; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; }
-code { font-size: 90%; }
+code { font-size: 90%; } figcaption { color: #555; font-size: 90%; }
 </style></head>
 <body>
 ${sections.join('\n')}
@@ -101,6 +113,11 @@ const pct = (x: number | null): string => formatPercent(x, '–');
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** A reason as one line of the report (an error message may span several). */
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);

@@ -3,6 +3,7 @@ import { DEMO_SIZES, runDemo } from '../../experiments/demo';
 import { formatResultsTable } from '../../report/table';
 import { withInterrupt } from '../interrupt';
 import { lazyProgressBar, runProgressReporter } from '../progressBar';
+import { explainTopAnomalies } from '../../explain/reportTop';
 
 /** `genrep demo`: the README's main command. */
 export function registerDemoCommand(program: Command): void {
@@ -33,6 +34,7 @@ export function registerDemoCommand(program: Command): void {
               bar.onProgress(p);
             },
             log: (line) => process.stderr.write(`${line}\n`),
+            explainTop: explainTopAnomalies,
           }),
         );
         bar.stop();

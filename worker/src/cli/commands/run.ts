@@ -5,6 +5,7 @@ import { formatResultsTable } from '../../report/table';
 import { resolveSettings } from '../../settings';
 import { withInterrupt } from '../interrupt';
 import { runProgressReporter } from '../progressBar';
+import { explainTopAnomalies } from '../../explain/reportTop';
 
 /** `genrep run <config.json>`: one experiment from a run config (schemas/run-config.schema.json). */
 export function registerRunCommand(program: Command): void {
@@ -24,6 +25,7 @@ export function registerRunCommand(program: Command): void {
             signal,
             onProgress: opts.quiet ? () => undefined : bar.onProgress,
             log: opts.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`),
+            explainTop: explainTopAnomalies,
           }),
         );
         bar.stop();

@@ -10,6 +10,7 @@ import { ResultSet } from '../resultSet';
 import type { ExperimentOutcome, RunClock, RunProgress } from '../runContext';
 import { writeSubmission } from '../submission';
 import { sec } from './assemble';
+import type { TopAnomalies } from './explainTop';
 
 /**
  * The output folder, taken before any work so that a second run into the same folder, or an unwritable folder,
@@ -28,13 +29,22 @@ export interface WriteStage {
   clock: RunClock;
   signal: AbortSignal | undefined;
   progress: (p: RunProgress) => void;
+  /** report.html's top anomalies (stages/explainTop.ts); the report says why when there are none. */
+  topAnomalies?: TopAnomalies;
 }
 
 /**
  * Stage 6: the DCASE submission files of the main variant, report.html and results.json, written into the staging
  * folder and swapped in as one set. Nothing written records where the staging folder is, so the swap moves it intact.
  */
-export async function write({ resultSet, results, clock, signal, progress }: WriteStage): Promise<ExperimentOutcome> {
+export async function write({
+  resultSet,
+  results,
+  clock,
+  signal,
+  progress,
+  topAnomalies,
+}: WriteStage): Promise<ExperimentOutcome> {
   progress({ stage: 'write', done: 0, total: 1, message: 'writing results' });
   const [main] = results.variants;
   if (!main) throw new GenrepError('run: no variant to write', 'INTERNAL');
@@ -45,7 +55,7 @@ export async function write({ resultSet, results, clock, signal, progress }: Wri
     results.finishedAt = new Date().toISOString();
     results.timings.writeSec = sec(clock.since('score', 'write'));
     results.timings.totalSec = sec(clock.since('start', 'write'));
-    await writeReport(path.join(resultSet.dir, 'report.html'), results);
+    await writeReport(path.join(resultSet.dir, 'report.html'), results, topAnomalies);
     await writeFileAtomic(path.join(resultSet.dir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
   } catch (err) {
     throw resultSet.inUserTerms(err);

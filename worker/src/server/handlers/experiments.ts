@@ -14,6 +14,7 @@ import type { Settings } from '../../settings';
 import { discoverDataset, type Dataset, type DiscoverOptions } from '../../datasets';
 import { validateConfigWithDataset } from '../configDiagnostics';
 import type { JobContext } from '../jobs';
+import { explainTopAnomalies } from '../../explain/reportTop';
 
 /**
  * genrep/run: the same runExperiment as `genrep run`; `settingsFor` puts the config's own folders and threads over
@@ -32,6 +33,7 @@ export async function run(
     signal: job.signal,
     onProgress: (p) => job.progress(p),
     log,
+    explainTop: explainTopAnomalies,
   });
   const main = outcome.results.variants[0];
   return {
