@@ -2,6 +2,7 @@ import type { CompareResult, ComparePair, CompareVariant, MetricDeltas } from '.
 import type { Metrics } from '../protocol/results';
 import { formatDelta, formatPercent, rocOverlaySpec, scoreScatterSpec } from '../protocol/chartSpecs';
 import { renderSvg } from '../report/renderSvg';
+import { staticPageHead } from '../report/staticPage';
 
 /**
  * compare.html: one self-contained page like report.html (inline CSS and SVG, no script, no external resource):
@@ -26,21 +27,13 @@ export async function renderCompareHtml(result: CompareResult): Promise<string> 
     );
   }
   for (const pair of result.pairs) sections.push(await pairSection(pair, names));
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>GenRep — compare ${esc(names.join(' ↔ '))}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-tr.summary td { font-weight: bold; border-top: 2px solid #888; }
-.up { color: #1a7f37; } .down { color: #c62828; }
+  return `${staticPageHead(
+    `GenRep — compare ${esc(names.join(' ↔ '))}`,
+    `.up { color: #1a7f37; } .down { color: #c62828; }
 .meta { color: #555; } .warn { background: #fff4d6; padding: 0.5em; border-left: 4px solid #e0a800; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; } .wide { overflow-x: auto; }
-code { font-size: 90%; }
-</style></head>
+code { font-size: 90%; }`,
+  )}
 <body>
 ${sections.join('\n')}
 </body></html>

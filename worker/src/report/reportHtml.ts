@@ -3,6 +3,7 @@ import type { ExplainResult } from '../protocol/explain';
 import type { Metrics, RunResults, VariantResult } from '../protocol/results';
 import { formatPercent, hasLayerSweep, histogramSpec, layerSweepSpec, rocSpec } from '../protocol/chartSpecs';
 import { renderSvg } from './renderSvg';
+import { staticPageHead } from './staticPage';
 import { ablationOrder } from './table';
 import { topAnomaliesHtml } from './topAnomalies';
 
@@ -56,20 +57,12 @@ export async function renderReportHtml(results: RunResults, top?: ReportExplanat
       `<h2>Skipped files</h2><ul>${results.dataset.skipped.map((s) => `<li><code>${esc(s.path)}</code>: ${esc(s.reason)}</li>`).join('')}</ul>`,
     );
   }
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>GenRep — ${esc(results.name)}</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-tr.summary td { font-weight: bold; border-top: 2px solid #888; }
-.meta { color: #555; } .warn { background: #fff4d6; padding: 0.5em; border-left: 4px solid #e0a800; }
+  return `${staticPageHead(
+    `GenRep — ${esc(results.name)}`,
+    `.meta { color: #555; } .warn { background: #fff4d6; padding: 0.5em; border-left: 4px solid #e0a800; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; } figure { margin: 0; }
-code { font-size: 90%; } figcaption { color: #555; font-size: 90%; }
-</style></head>
+code { font-size: 90%; } figcaption { color: #555; font-size: 90%; }`,
+  )}
 <body>
 ${sections.join('\n')}
 </body></html>
