@@ -32,7 +32,10 @@ export function registerModelConvertCommand(model: Command): void {
         .choices([...POOLINGS, 'none'])
         .default(PAPER_DEFAULTS.pooling),
     )
-    .option('--int8', 'dynamic int8 quantisation of the linear layers (faster on CPU, features differ slightly)')
+    .option(
+      '--int8',
+      'dynamic int8 quantisation of the linear layers (faster on CPU; how much features differ: docs/int8.md)',
+    )
     .action(async (file: string, flags: ConvertFlags) => {
       const { checkpoint, parsed } = await readBeatsCheckpoint(file, { sha256: true });
       const { config } = parsed;
