@@ -4,6 +4,7 @@ import type { Embedder, Pooling } from '../embedders';
 import { GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
 import { contentHash, type FeatureCache } from './featureCache';
+import { inShard, type Shard } from './shard';
 
 export interface ExtractOptions {
   layers: number[];
@@ -14,6 +15,10 @@ export interface ExtractOptions {
   /** Skip clips that cannot be read or decoded (listed in `failed`) instead of stopping. */
   skipUnreadable: boolean;
   signal?: AbortSignal;
+  /** Only the clips of this shard are read from the cache or extracted; the others are counted in `leftToOthers`. */
+  shard?: Shard;
+  /** Nothing is extracted: a clip missing from the cache is an error naming the missing clips (`--from-cache`). */
+  cachedOnly?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -27,7 +32,12 @@ export interface ExtractResult {
   /** Clips whose every requested layer came from the cache / had to be computed. */
   hits: number;
   extracted: number;
+  /** Clips of other shards (with `shard`): not read, not in `kept`. */
+  leftToOthers: number;
 }
+
+/** How many missing clips a `cachedOnly` error names before it gives only the count. */
+const MISSING_NAMED = 10;
 
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new GenrepError('cancelled', 'CANCELLED');
@@ -49,6 +59,7 @@ export async function extractFeatures(
   const rows = Array.from<Float32Array[] | undefined>({ length: paths.length });
   const failed: { path: string; reason: string }[] = [];
   const failedIndex = new Set<number>();
+  const othersIndex = new Set<number>();
   const missing: { index: number; file: string; hash: string }[] = [];
   let done = 0;
 
@@ -70,6 +81,11 @@ export async function extractFeatures(
       continue;
     }
     const hash = contentHash(bytes);
+    if (options.shard && !inShard(hash, options.shard)) {
+      othersIndex.add(index);
+      done++;
+      continue;
+    }
     const cached = await Promise.all(layers.map((l) => cache.get(hash, l)));
     if (cached.every((c): c is Float32Array => c !== undefined)) {
       rows[index] = cached;
@@ -78,8 +94,9 @@ export async function extractFeatures(
       missing.push({ index, file, hash });
     }
   }
-  const hits = done - failed.length;
+  const hits = done - failed.length - othersIndex.size;
   options.onProgress?.(done, paths.length);
+  if (options.cachedOnly && missing.length > 0) throw missingFromCache(missing, paths.length, cache.cacheDir);
   if (missing.length > 0) await cache.describe();
 
   // Pass 2: decode and embed the misses, one batch at a time, caching each batch as soon as it is computed.
@@ -130,7 +147,7 @@ export async function extractFeatures(
   const kept: number[] = [];
   const keptRows: Float32Array[][] = [];
   rows.forEach((perLayer, index) => {
-    if (failedIndex.has(index)) return;
+    if (failedIndex.has(index) || othersIndex.has(index)) return;
     if (!perLayer) throw new GenrepError(`extractFeatures: no features for ${paths[index]}`, 'INTERNAL');
     kept.push(index);
     keptRows.push(perLayer);
@@ -139,7 +156,30 @@ export async function extractFeatures(
   keptRows.forEach((perLayer, r) => {
     for (const [matrix, row] of zip(features, perLayer, 'extractFeatures: layers')) matrix.set(row, r * dim);
   });
-  return { features, dim, kept, failed, hits, extracted };
+  return { features, dim, kept, failed, hits, extracted, leftToOthers: othersIndex.size };
+}
+
+/** `--from-cache` before every shard finished: the first missing clips by name, and how many in all. */
+function missingFromCache(missing: readonly { file: string }[], total: number, cacheDir: string): GenrepError {
+  const named = missing.slice(0, MISSING_NAMED).map((m) => m.file);
+  const more = missing.length > named.length ? ` and ${missing.length - named.length} more` : '';
+  return new MissingFeaturesError(
+    `${cacheDir}: features of ${missing.length} of ${total} clips are not in the cache: ${named.join(', ')}${more}; ` +
+      'run the shards that extract them (genrep run --shard i/n) first',
+    missing.length,
+    cacheDir,
+  );
+}
+
+/** `cachedOnly` found clips without features; `--then-score` reads `missing` to tell "other shards still running". */
+export class MissingFeaturesError extends GenrepError {
+  constructor(
+    message: string,
+    readonly missing: number,
+    cacheDir: string,
+  ) {
+    super(message, 'NOT_FOUND', { file: cacheDir, expected: 'features of every clip (every shard finished)' });
+  }
 }
 
 /** Pairs two lists that must be equally long (one entry per requested layer); a mismatch is a bug. */

@@ -14,6 +14,12 @@ import { ensureDir } from '../io/fsErrors';
  * Each file: `dim` little-endian float32 values. An entry of the wrong size is treated as absent (and rewritten).
  * A killed run leaves a temp file where it was writing an entry; the next run misses that entry and writes into the
  * same folder, and the first write into each folder removes stale temps there, so cleaning costs no walk of the cache.
+ *
+ * Several processes, on one machine or many (`genrep run --shard`, docs/scale.md), may write one cache at once. Each
+ * writes through its own uniquely named temp file and renames it into place, so two writers of one entry (identical
+ * bytes, since the key is the content) each replace it whole and a reader sees the entry complete or not at all.
+ * Temp names carry the writer's host (`tagHost`), so a leftover from another machine is told stale by age alone and a
+ * live remote writer's temp is never removed under it.
  */
 export const FEATURE_CACHE_VERSION = 'v1';
 
@@ -73,6 +79,7 @@ export class FeatureCache {
   async put(contentHash: string, layer: number, features: Float32Array): Promise<void> {
     const bytes = new Uint8Array(features.buffer, features.byteOffset, features.byteLength);
     await this.write(this.entryPath(contentHash, layer), bytes);
+    killedByTest();
   }
 
   private async write(file: string, data: string | Uint8Array): Promise<void> {
@@ -81,8 +88,30 @@ export class FeatureCache {
       this.cleaned.add(dir);
       await removeStaleTemps(dir);
     }
-    await writeFileAtomic(file, data);
+    try {
+      await writeFileAtomic(file, data, { tagHost: true });
+    } catch (err) {
+      // Another process wrote the same entry meanwhile and a platform refused to rename over it while open (Windows):
+      // the entry it left is the one this write would have made.
+      if (!(await hasSize(file, typeof data === 'string' ? Buffer.byteLength(data) : data.length))) throw err;
+    }
   }
+}
+
+async function hasSize(file: string, length: number): Promise<boolean> {
+  const stats = await fsp.stat(file).catch(() => undefined);
+  return stats?.isFile() === true && stats.size === length;
+}
+
+/**
+ * Test hook, off unless GENREP_TEST_SIGKILL_AFTER_ENTRIES=n is set: the process kills itself with SIGKILL (no
+ * clean-up of any kind) right after writing its n-th entry, as a scheduler pre-empting a shard would. Lets the
+ * resume tests kill a shard part-way without racing a timer.
+ */
+let entriesWritten = 0;
+function killedByTest(): void {
+  const at = Number(process.env['GENREP_TEST_SIGKILL_AFTER_ENTRIES'] ?? 0);
+  if (at > 0 && ++entriesWritten === at) process.kill(process.pid, 'SIGKILL');
 }
 
 export function contentHash(bytes: Uint8Array): string {

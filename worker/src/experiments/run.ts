@@ -44,7 +44,8 @@ export async function runExperiment(
     const [firstConfig, ...otherConfigs] = embedderList(loaded.config.embedder);
     const list = Array.isArray(loaded.config.embedder);
     embedder = await openEmbedder(firstConfig, settings, list ? '/embedder/0' : '/embedder');
-    const features = await extract({ loaded, settings, dataset, embedder, signal, progress, log });
+    const cachedOnly = ctx.fromCache === true;
+    const features = await extract({ loaded, settings, dataset, embedder, signal, progress, log, cachedOnly });
     // The other embedders of a list, one at a time (each closed before the next opens): features for their sweeps.
     const others: { embedder: Embedder; features: RunFeatures }[] = [];
     for (const [i, config] of otherConfigs.entries()) {
@@ -55,7 +56,10 @@ export async function runExperiment(
         const sweepOnly = at;
         others.push({
           embedder: other,
-          features: await extract({ loaded, settings, dataset, embedder: other, signal, progress, log, sweepOnly }),
+          features: await extract({
+            ...{ loaded, settings, dataset, embedder: other, signal, progress, log },
+            ...{ sweepOnly, cachedOnly },
+          }),
         });
       } finally {
         await other.dispose();

@@ -17,6 +17,8 @@ export interface RunContext {
   log?: (line: string) => void;
   /** Explains report.html's top anomalies (explain/reportTop.ts explainTopAnomalies); without it the report has none. */
   explainTop?: TopAnomalyExplainer;
+  /** `--from-cache`: score features other processes extracted; a clip missing from the cache stops the run, named. */
+  fromCache?: boolean;
 }
 
 /** What `genrep run` and `genrep/run` get back: the results and where they were written. */

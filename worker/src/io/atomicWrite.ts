@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import { GenrepError } from '../errors';
 import { ensureDir, errnoCode, fsError } from './fsErrors';
 import { pidAlive } from './pidAlive';
@@ -13,6 +14,7 @@ import { pidAlive } from './pidAlive';
 export async function writeFileAtomic(
   target: string,
   data: string | Uint8Array | readonly Uint8Array[],
+  options: { tagHost?: boolean } = {},
 ): Promise<void> {
   try {
     await ensureDir(path.dirname(target));
@@ -20,7 +22,7 @@ export async function writeFileAtomic(
     const cause = fsError(err, path.dirname(target), { action: 'create' });
     throw new GenrepError(`${target}: cannot write it: ${cause.message}`, cause.code, { ...cause.data, file: target });
   }
-  const tmp = path.join(path.dirname(target), tempName(path.basename(target)));
+  const tmp = path.join(path.dirname(target), tempName(path.basename(target), options.tagHost === true));
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, 'wx');
@@ -41,10 +43,18 @@ export async function writeFileAtomic(
   }
 }
 
-/** `.<name>.<pid>.<12 hex>.tmp`: hidden, and it says which process wrote it, so a leftover can be told stale. */
-function tempName(base: string): string {
-  return `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+/**
+ * `.<name>.<pid>.<12 hex>.tmp`: hidden, and it says which process wrote it, so a leftover can be told stale. With
+ * `tagHost`, `.<name>.h<8 hex>.<pid>.<12 hex>.tmp`: the writer's machine too (a hash of its host name), for folders
+ * that processes on several machines write (a shared feature cache), where a pid alone names no process.
+ */
+function tempName(base: string, tagHost: boolean): string {
+  const host = tagHost ? `.${HOST_TAG}` : '';
+  return `.${base}${host}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 }
+
+const HOST_TAG = `h${createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8)}`;
+const HOST_TAGGED = /\.(h[0-9a-f]{8})$/;
 
 const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
@@ -58,7 +68,8 @@ export function isAtomicTemp(name: string): boolean {
 /**
  * Removes writeFileAtomic's leftovers in `dir` (not below it): temp files whose process is gone, or older than
  * STALE_TEMP_MS. A live writer's temp file is left alone. Returns how many were removed; a folder that cannot be
- * listed is skipped (the write that follows reports the real problem).
+ * listed is skipped (the write that follows reports the real problem). Temps that name another machine
+ * (`tagHost`) are removed by age only.
  */
 export async function removeStaleTemps(dir: string, now = Date.now()): Promise<number> {
   let names: string[];
@@ -74,7 +85,10 @@ export async function removeStaleTemps(dir: string, now = Date.now()): Promise<n
     const file = path.join(dir, name);
     const stats = await fsp.lstat(file).catch(() => undefined);
     if (!stats?.isFile()) continue;
-    if (pidAlive(Number(match[2])) && now - stats.mtimeMs < STALE_TEMP_MS) continue;
+    // A temp another machine wrote (its host tag not ours) is told stale by age alone: its pid means nothing here.
+    const otherHost = HOST_TAGGED.exec(match[1] ?? '')?.[1] ?? HOST_TAG;
+    const writerAlive = otherHost === HOST_TAG ? pidAlive(Number(match[2])) : true;
+    if (writerAlive && now - stats.mtimeMs < STALE_TEMP_MS) continue;
     await fsp.rm(file, { force: true }).catch(() => undefined);
     removed++;
   }

@@ -8,6 +8,7 @@ import { atConfigField } from '../configField';
 import { extractFeatures } from '../extract';
 import { FeatureCache } from '../featureCache';
 import type { RunProgress } from '../runContext';
+import type { Shard } from '../shard';
 
 /** Creates the cache folder first, so an unusable one fails before any work (said at /cacheDir if the config set it). */
 export async function prepareCache(loaded: LoadedConfig, cacheDir: string): Promise<void> {
@@ -31,6 +32,10 @@ export interface ExtractStage {
    * the listed layers it has (`"all"`: its own) rather than refused for the ones it lacks.
    */
   sweepOnly?: string;
+  /** `genrep run --shard i/n`: only this shard's clips (the rows and `machines` then hold only those). */
+  shard?: Shard;
+  /** `genrep run --from-cache`: nothing is extracted; a missing clip is an error naming it. */
+  cachedOnly?: boolean;
 }
 
 /** What the scoring grid reads: every kept clip's features at every scored layer. */
@@ -45,6 +50,8 @@ export interface RunFeatures {
   /** Clips read from the cache / computed. */
   hits: number;
   extracted: number;
+  /** Clips of other shards (with `shard`). */
+  leftToOthers: number;
   /** Clips skipped as unreadable (with `dataset.skipUnreadable`). */
   failed: { path: string; reason: string }[];
 }
@@ -81,12 +88,15 @@ export async function extract(stage: ExtractStage): Promise<RunFeatures> {
       batchSize: config.batchSize,
       skipUnreadable: config.dataset.skipUnreadable,
       ...(signal ? { signal } : {}),
+      ...(stage.shard ? { shard: stage.shard } : {}),
+      ...(stage.cachedOnly ? { cachedOnly: true } : {}),
       onProgress: (done, total) =>
         progress({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
     },
   );
   for (const f of extracted.failed) log(`skipped unreadable clip: ${f.reason}`);
-  log(`features: ${extracted.hits} clips from cache, ${extracted.extracted} extracted`);
+  const others = stage.shard ? `, ${extracted.leftToOthers} left to other shards` : '';
+  log(`features: ${extracted.hits} clips from cache, ${extracted.extracted} extracted${others}`);
 
   // Rows of the extracted matrices per clip path (skipped clips have none and leave the dataset).
   const rowOf = new Map<string, number>();
@@ -112,6 +122,7 @@ export async function extract(stage: ExtractStage): Promise<RunFeatures> {
     },
     hits: extracted.hits,
     extracted: extracted.extracted,
+    leftToOthers: extracted.leftToOthers,
     failed: extracted.failed,
   };
 }
