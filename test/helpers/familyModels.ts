@@ -2,7 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
 import { TensorDataType } from '../../worker/src/onnx/proto';
-import type { EncoderDescriptor, EncoderFamily } from '../../worker/src/protocol/encoderDescriptor';
+import {
+  ENCODER_FAMILIES,
+  type EncoderDescriptor,
+  type EncoderFamily,
+} from '../../worker/src/protocol/encoderDescriptor';
 
 /**
  * Random-weight stand-ins for the shipped encoder families (models/encoders/): each has its family's exact input and
@@ -17,17 +21,9 @@ import type { EncoderDescriptor, EncoderFamily } from '../../worker/src/protocol
 
 export type StandInFamily = Exclude<EncoderFamily, 'custom'>;
 
-export const STAND_IN_FAMILIES: readonly StandInFamily[] = [
-  'ast',
-  'whisper',
-  'wav2vec2',
-  'hubert',
-  'wavlm',
-  'clap',
-  'panns',
-  'efficientat',
-  'speech-embedding',
-];
+export const STAND_IN_FAMILIES: readonly StandInFamily[] = ENCODER_FAMILIES.filter(
+  (family): family is StandInFamily => family !== 'custom',
+);
 
 export interface Weight {
   data: Float32Array;

@@ -13,6 +13,7 @@ import { GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
 import type { EmbedderConfig, RunConfig } from '../protocol/runConfig';
 import { projectFile } from '../paths';
+import { pointerSegments } from '../util/jsonPointer';
 import { MAX_JSON_DEPTH, nestingTooDeep } from '../util/jsonScanner';
 
 /** Schema keywords for editors (VS Code's JSON service), not for validation. */
@@ -109,19 +110,10 @@ export function parseRunConfig(text: string, file: string): LoadedConfig {
   }
   refuseDuplicateKeys(tree, '', file, lineCol);
   const locate = (pointer: string, atKey = false): string => `${file}:${lineCol(nodeFor(tree, pointer, atKey).offset)}`;
-  const written = (pointer: string): boolean => findNodeAtLocation(tree, pointerPath(pointer)) !== undefined;
+  const written = (pointer: string): boolean => findNodeAtLocation(tree, pointerSegments(pointer)) !== undefined;
   const value = getNodeValue(tree) as unknown;
   const validate = getValidator();
-  if (!validate(value)) {
-    const problems = (validate.errors ?? []).filter(isUseful).map((e) => describeError(e, locate));
-    throw new GenrepError(
-      problems.length === 1 && problems[0] !== undefined
-        ? problems[0]
-        : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
-      'BAD_INPUT',
-      { file, field: validate.errors?.[0]?.instancePath || '/' },
-    );
-  }
+  if (!validate(value)) refuseSchemaErrors(file, validate.errors, locate);
   const config = value as RunConfig;
   resolvePaths(config, path.dirname(path.resolve(file)));
   return { file, config, locate, written };
@@ -154,6 +146,22 @@ function refuseDuplicateKeys(node: Node, pointer: string, file: string, lineCol:
 }
 
 /** oneOf/anyOf failures repeat every branch's complaint; the branch errors already say what is wrong. */
+/** Every useful schema error of `file`, each at its line:column, as one BAD_INPUT error (one line when there is one). */
+export function refuseSchemaErrors(
+  file: string,
+  errors: ErrorObject[] | null | undefined,
+  locate: (pointer: string, atKey?: boolean) => string,
+): never {
+  const problems = (errors ?? []).filter(isUseful).map((e) => describeError(e, locate));
+  throw new GenrepError(
+    problems.length === 1 && problems[0] !== undefined
+      ? problems[0]
+      : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
+    'BAD_INPUT',
+    { file, field: errors?.[0]?.instancePath || '/' },
+  );
+}
+
 export function isUseful(e: ErrorObject): boolean {
   return e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if';
 }
@@ -175,22 +183,13 @@ export function describeError(e: ErrorObject, locate: (pointer: string, atKey?: 
 /** The value's node, or with atKey its property's key (where an unknown key is reported). */
 export function nodeFor(tree: Node, pointer: string, atKey: boolean): Node {
   if (pointer === '' || pointer === '/') return tree;
-  const segments = pointerPath(pointer);
+  const segments = pointerSegments(pointer);
   // A pointer into something absent falls back to the deepest node that exists.
   for (let n = segments.length; n >= 0; n--) {
     const node = findNodeAtLocation(tree, segments.slice(0, n));
     if (node) return atKey && node.parent?.type === 'property' ? node.parent : node;
   }
   return tree;
-}
-
-function pointerPath(pointer: string): (string | number)[] {
-  if (pointer === '' || pointer === '/') return [];
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 function escapePointer(key: string): string {

@@ -8,7 +8,7 @@ import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { getNodeValue, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import { describeError, EDITOR_SCHEMA_KEYWORDS, isUseful, lineColumnOf, nodeFor } from '../config/loadConfig';
+import { EDITOR_SCHEMA_KEYWORDS, lineColumnOf, nodeFor, refuseSchemaErrors } from '../config/loadConfig';
 import { GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
 import { projectFile } from '../paths';
@@ -60,16 +60,7 @@ export function parseDescriptor(text: string, file: string): LoadedDescriptor {
   const locate = (pointer: string, atKey = false): string => `${file}:${lineCol(nodeFor(tree, pointer, atKey).offset)}`;
   const value = getNodeValue(tree) as unknown;
   const validate = getValidator();
-  if (!validate(value)) {
-    const problems = (validate.errors ?? []).filter(isUseful).map((e) => describeError(e, locate));
-    throw new GenrepError(
-      problems.length === 1 && problems[0] !== undefined
-        ? problems[0]
-        : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
-      'BAD_INPUT',
-      { file, field: validate.errors?.[0]?.instancePath || '/' },
-    );
-  }
+  if (!validate(value)) refuseSchemaErrors(file, validate.errors, locate);
   const descriptor = value as EncoderDescriptor;
   const baseDir = path.dirname(path.resolve(file));
   checkModelPath(descriptor.model, '/model', locate);

@@ -1,4 +1,5 @@
-import type { EncoderDescriptor, EncoderFamily } from '../protocol/encoderDescriptor';
+import { ENCODER_FAMILIES, type EncoderDescriptor } from '../protocol/encoderDescriptor';
+import { LOG_MEL_KEYS } from './frontEnds/logMel';
 
 /**
  * A structural check of a parsed `*.encoder.json` against the EncoderDescriptor type: the shipped descriptors are
@@ -6,19 +7,6 @@ import type { EncoderDescriptor, EncoderFamily } from '../protocol/encoderDescri
  * and JSON pointers is the descriptor reader's (worker/src/encoders, schemas/encoder.schema.json); this one only
  * answers "is it shaped like the type", listing every field that is not.
  */
-
-const FAMILIES: readonly EncoderFamily[] = [
-  'ast',
-  'whisper',
-  'wav2vec2',
-  'hubert',
-  'wavlm',
-  'clap',
-  'panns',
-  'efficientat',
-  'speech-embedding',
-  'custom',
-];
 
 const LAYOUT = /^[BSTFDL1](,[BSTFDL1])*$/;
 
@@ -68,7 +56,7 @@ export function descriptorProblems(value: unknown): string[] {
   ]);
   optionalString(value, '$schema', '');
   need(typeof value['name'] === 'string' && value['name'] !== '', '/name', 'a non-empty string');
-  oneOf(value, 'family', '', FAMILIES);
+  oneOf(value, 'family', '', ENCODER_FAMILIES);
   optionalString(value, 'source', '');
   need(typeof value['model'] === 'string' && value['model'] !== '', '/model', 'a non-empty string (the ONNX file)');
   oneOf(value, 'statistics', '', ['mean', 'mean+std']);
@@ -98,26 +86,7 @@ export function descriptorProblems(value: unknown): string[] {
         '{ mean, std }',
       );
     } else if (fe['kind'] === 'log-mel') {
-      keys(fe, p, [
-        ...common,
-        'n_fft',
-        'hop_length',
-        'win_length',
-        'window',
-        'periodic',
-        'center',
-        'pad_mode',
-        'power',
-        'n_mels',
-        'f_min',
-        'f_max',
-        'mel_scale',
-        'norm',
-        'log',
-        'whisper',
-        'preemphasis',
-        'affine',
-      ]);
+      keys(fe, p, LOG_MEL_KEYS);
       for (const key of ['n_fft', 'hop_length', 'n_mels']) need(isNumber(fe[key]), `${p}/${key}`, 'a number');
       need(isNumber(fe['f_min']), `${p}/f_min`, 'a number');
       for (const key of ['win_length', 'f_max', 'preemphasis'])

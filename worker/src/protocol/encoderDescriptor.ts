@@ -21,6 +21,20 @@ export type EncoderFamily =
   | 'speech-embedding'
   | 'custom';
 
+/** The families above, at run time (descriptor checks, the test stand-ins). */
+export const ENCODER_FAMILIES: readonly EncoderFamily[] = [
+  'ast',
+  'whisper',
+  'wav2vec2',
+  'hubert',
+  'wavlm',
+  'clap',
+  'panns',
+  'efficientat',
+  'speech-embedding',
+  'custom',
+];
+
 /** How a float waveform in [-1, 1) is scaled before the front-end: as is, or to int16 range (× 32768). */
 export type WaveformScale = 'unit' | 'int16';
 

@@ -1,5 +1,6 @@
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
 import type { Position, Range } from '../protocol/positions';
+import { pointerSegments } from '../util/jsonPointer';
 
 /**
  * JSON pointers → text ranges in a JSON-with-comments document, for diagnostics and error locations. Offsets are
@@ -26,15 +27,6 @@ export class LineIndex {
   range(offset: number, length: number): Range {
     return { start: this.position(offset), end: this.position(offset + length) };
   }
-}
-
-export function pointerSegments(pointer: string): (string | number)[] {
-  if (pointer === '' || pointer === '/') return [];
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
 /**

@@ -6,7 +6,8 @@ import { badField, finiteNumber, knownKeys, objectAt, oneOf, optionalBoolean, po
 import { melFilters } from './melFilters';
 import { readWaveformPrep, toModelRate, type WaveformPrep } from './waveform';
 
-const KEYS = [
+/** Every field a log-mel front-end may have (anything else is refused as a likely typo). */
+export const LOG_MEL_KEYS: readonly string[] = [
   'kind',
   'sampleRate',
   'scale',
@@ -66,7 +67,7 @@ function torchWindow(kind: 'hann' | 'hamming' | 'rectangular', length: number, p
 
 export function planLogMel(raw: LogMelFrontEnd): LogMelPlan {
   const fe = raw as unknown as Record<string, unknown>;
-  knownKeys(fe, '/frontEnd', KEYS);
+  knownKeys(fe, '/frontEnd', LOG_MEL_KEYS);
   const prep = readWaveformPrep(fe, false);
   const n_fft = positiveInteger(fe['n_fft'], '/frontEnd/n_fft', 2);
   const hop = positiveInteger(fe['hop_length'], '/frontEnd/hop_length');
