@@ -42,28 +42,33 @@ export function rocSpec(machine: MachineResult): VegaLiteSpec | null {
     width: WIDTH,
     height: HEIGHT,
     data: { values },
-    layer: [
-      {
-        data: {
-          values: [
-            { x: 0, y: 0 },
-            { x: 1, y: 1 },
-          ],
-        },
-        mark: { type: 'line', strokeDash: [4, 4], opacity: 0.4 },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
-      {
-        mark: { type: 'line', interpolate: 'step-after' },
-        encoding: {
-          x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } },
-          y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } },
-          color: { field: 'curve', type: 'nominal', title: null, sort: ['all', 'source', 'target'] },
-          order: { field: 'order', type: 'quantitative' },
-        },
-      },
-    ],
+    layer: rocLayers({ field: 'curve', type: 'nominal', title: null, sort: ['all', 'source', 'target'] }),
   };
+}
+
+/** A ROC chart's layers: the chance diagonal, and step curves told apart by `color` (the domain, or the run). */
+function rocLayers(color: VegaLiteSpec): VegaLiteSpec[] {
+  return [
+    {
+      data: {
+        values: [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+      },
+      mark: { type: 'line', strokeDash: [4, 4], opacity: 0.4 },
+      encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+    },
+    {
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: {
+        x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } },
+        y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } },
+        color,
+        order: { field: 'order', type: 'quantitative' },
+      },
+    },
+  ];
 }
 
 /**
@@ -322,33 +327,13 @@ export function rocOverlaySpec(input: RocOverlayInput): VegaLiteSpec | null {
     width: WIDTH,
     height: HEIGHT,
     data: { values },
-    layer: [
-      {
-        data: {
-          values: [
-            { x: 0, y: 0 },
-            { x: 1, y: 1 },
-          ],
-        },
-        mark: { type: 'line', strokeDash: [4, 4], opacity: 0.4 },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
-      },
-      {
-        mark: { type: 'line', interpolate: 'step-after' },
-        encoding: {
-          x: { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } },
-          y: { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } },
-          color: {
-            field: 'run',
-            type: 'nominal',
-            title: null,
-            sort: input.runs.map((r) => r.run),
-            legend: { labelLimit: 320 },
-          },
-          order: { field: 'order', type: 'quantitative' },
-        },
-      },
-    ],
+    layer: rocLayers({
+      field: 'run',
+      type: 'nominal',
+      title: null,
+      sort: input.runs.map((r) => r.run),
+      legend: { labelLimit: 320 },
+    }),
   };
 }
 
