@@ -1,4 +1,4 @@
-import { rocOverlaySpec, scoreScatterSpec } from '../../worker/src/protocol/chartSpecs';
+import { compareMachineSpecs } from '../../worker/src/protocol/chartSpecs';
 import type { ComparePair, CompareResult, CompareVariant } from '../../worker/src/protocol/compare';
 import { compareIdSuffix, compareTableData, summaryKey } from './compareTable';
 import { h, testId } from './dom';
@@ -156,22 +156,7 @@ function variantSection(
     ...v.machinesOnlyB.map((m) => `${m} (only in ${b})`),
   ];
   const machineCharts = v.machines.map((m) => {
-    const changed = new Set(v.changed.filter((c) => c.machineType === m.machineType).map((c) => c.path));
-    const roc = rocOverlaySpec({
-      machineType: m.machineType,
-      runs: [
-        { run: a, roc: m.rocA },
-        { run: b, roc: m.rocB },
-      ],
-    });
-    const scatter = scoreScatterSpec({
-      machineType: m.machineType,
-      runA: a,
-      runB: b,
-      thresholdA: m.thresholdA,
-      thresholdB: m.thresholdB,
-      files: m.files.map((f) => ({ ...f, changed: changed.has(f.path) })),
-    });
+    const { roc, scatter } = compareMachineSpecs(v, m, a, b);
     const unmatched =
       m.unmatchedA + m.unmatchedB > 0
         ? h(

@@ -1,6 +1,6 @@
 import type { CompareResult, ComparePair, CompareVariant, MetricDeltas } from '../protocol/compare';
 import type { Metrics } from '../protocol/results';
-import { formatDelta, formatPercent, rocOverlaySpec, scoreScatterSpec } from '../protocol/chartSpecs';
+import { compareMachineSpecs, formatDelta, formatPercent } from '../protocol/chartSpecs';
 import { renderSvg } from '../report/renderSvg';
 import { staticPageHead } from '../report/staticPage';
 
@@ -95,22 +95,7 @@ async function variantSection(v: CompareVariant, suffix: string, a: string, b: s
     `<div class="wide"><table data-testid="compare-delta-table${suffix}">${header}${rows.join('')}</table></div>`,
   );
   for (const m of v.machines) {
-    const roc = rocOverlaySpec({
-      machineType: m.machineType,
-      runs: [
-        { run: a, roc: m.rocA },
-        { run: b, roc: m.rocB },
-      ],
-    });
-    const changed = new Set(v.changed.filter((c) => c.machineType === m.machineType).map((c) => c.path));
-    const scatter = scoreScatterSpec({
-      machineType: m.machineType,
-      runA: a,
-      runB: b,
-      thresholdA: m.thresholdA,
-      thresholdB: m.thresholdB,
-      files: m.files.map((f) => ({ ...f, changed: changed.has(f.path) })),
-    });
+    const { roc, scatter } = compareMachineSpecs(v, m, a, b);
     const figures = [
       roc ? `<figure data-testid="compare-roc-${tid(m.machineType)}${suffix}">${await renderSvg(roc)}</figure>` : '',
       `<figure data-testid="compare-scatter-${tid(m.machineType)}${suffix}">${await renderSvg(scatter)}</figure>`,

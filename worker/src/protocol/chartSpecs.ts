@@ -3,6 +3,7 @@
  * the panel's contract, so they live beside the types they draw and import nothing else of ours. The one runtime
  * module the panel takes from the worker tree (eslint.config.mjs allows exactly this file).
  */
+import type { CompareMachine, CompareVariant } from './compare';
 import type { ExplainGrid, ExplainResult } from './explain';
 import type { MachineResult, RocPoints, VariantResult } from './results';
 
@@ -345,6 +346,36 @@ export interface ScoreScatterInput {
   thresholdA: number;
   thresholdB: number;
   files: readonly { name: string; scoreA: number; scoreB: number; label: string | null; changed: boolean }[];
+}
+
+/**
+ * What a comparison draws for one machine type of a variant pair, in the panel and in compare.html alike: the two
+ * runs' ROC curves overlaid, and each clip's score in A against B with the clips whose decision changed marked.
+ */
+export function compareMachineSpecs(
+  variant: CompareVariant,
+  machine: CompareMachine,
+  runA: string,
+  runB: string,
+): { roc: VegaLiteSpec | null; scatter: VegaLiteSpec } {
+  const changed = new Set(variant.changed.filter((c) => c.machineType === machine.machineType).map((c) => c.path));
+  return {
+    roc: rocOverlaySpec({
+      machineType: machine.machineType,
+      runs: [
+        { run: runA, roc: machine.rocA },
+        { run: runB, roc: machine.rocB },
+      ],
+    }),
+    scatter: scoreScatterSpec({
+      machineType: machine.machineType,
+      runA,
+      runB,
+      thresholdA: machine.thresholdA,
+      thresholdB: machine.thresholdB,
+      files: machine.files.map((f) => ({ ...f, changed: changed.has(f.path) })),
+    }),
+  };
 }
 
 /**
