@@ -10,3 +10,12 @@ export function parseChannel(value: string): number | 'mean' {
   }
   return Number(value);
 }
+
+export function parsePositiveInt(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < 1)
+      throw new GenrepError(`${name} '${text}': expected a positive integer`, 'BAD_INPUT', { field: name });
+    return n;
+  };
+}

@@ -439,7 +439,9 @@ export class EncoderEmbedder implements Embedder {
 
     for (const [c, clip] of clips.entries()) {
       options.signal?.throwIfAborted();
+      const frontEndStarted = performance.now();
       const calls = await this.clipInputs(clip);
+      options.stageTimes?.add('frontEnd', performance.now() - frontEndStarted, 1);
       // Per requested layer, this clip's tokens from each call, stacked along time afterwards.
       const parts: Tokens[][] = wanted.map(() => []);
       for (let start = 0; start < calls.length; start += batchSize) {
@@ -448,6 +450,7 @@ export class EncoderEmbedder implements Embedder {
         const batch = this.fixedBatch ?? group.length;
         const data = new Float32Array(batch * frames * bins);
         group.forEach((g, i) => data.set(g.data, i * frames * bins));
+        const encoderStarted = performance.now();
         const ran = await EncoderEmbedder.run(
           this.open.session,
           { inputName: this.inputName, inputAxes: this.inputAxes, constants: this.descriptor.constants ?? {} },
@@ -458,6 +461,8 @@ export class EncoderEmbedder implements Embedder {
           names,
           (problem) => fileError(this.file, `the encoder failed on clip ${c}: ${problem}`, 'BAD_INPUT'),
         );
+        // A clip cut into several windows counts once, with its first call.
+        options.stageTimes?.add('encoder', performance.now() - encoderStarted, start === 0 ? 1 : 0);
         const canon = new Map(
           names.map((name) => {
             const out = this.outputs.find((o) => o.name === name)!;

@@ -38,7 +38,7 @@ export interface OnnxBatchPlan {
 export async function runOnnxBatches(
   clips: readonly Float32Array[],
   plan: OnnxBatchPlan,
-  options: Pick<EmbedOptions, 'signal' | 'onProgress' | 'batchSize'>,
+  options: Pick<EmbedOptions, 'signal' | 'onProgress' | 'batchSize' | 'stageTimes'>,
 ): Promise<Float32Array[]> {
   const perClip = plan.clipShape.reduce((a, b) => a * b, 1);
   const matrices = plan.outputs.map(({ dim }) => new Float32Array(clips.length * dim));
@@ -48,6 +48,7 @@ export async function runOnnxBatches(
     const count = end - start;
     const rows = plan.fixedBatch ?? count;
     const input = new Float32Array(rows * perClip);
+    const frontEndStarted = performance.now();
     // start + i < end ≤ clips.length.
     for (let i = 0; i < count; i++) {
       const row = plan.clipInput(clips[start + i]!);
@@ -59,8 +60,11 @@ export async function runOnnxBatches(
       }
       input.set(row, i * perClip);
     }
+    options.stageTimes?.add('frontEnd', performance.now() - frontEndStarted, count);
     const tensor = new ort.Tensor('float32', input, [rows, ...plan.clipShape]);
+    const encoderStarted = performance.now();
     const result = await plan.session.run({ [plan.inputName]: tensor }, fetches);
+    options.stageTimes?.add('encoder', performance.now() - encoderStarted, count);
     try {
       plan.outputs.forEach(({ name, dim }, k) => {
         const value = result[name];

@@ -7,6 +7,7 @@
 import type { Pooling } from '../protocol/vocabulary';
 import type { FrontEndRunner } from '../encoders/frontEnd';
 import type { FrontEnd } from '../protocol/encoderDescriptor';
+import type { StageTimes } from '../util/stageTimes';
 
 export interface EmbedOptions {
   /** Layer indices as the embedder numbers them (BEATs: 1..L blocks, 0 = encoder input; others: 1). */
@@ -17,6 +18,8 @@ export interface EmbedOptions {
   onProgress?: (done: number, total: number) => void;
   /** Clips per forward pass; defaults to the embedder's own choice. */
   batchSize?: number;
+  /** Where the front-end's and the encoder's time is added (`genrep run --profile`). */
+  stageTimes?: StageTimes;
 }
 
 export interface Embedder {

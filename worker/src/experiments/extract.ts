@@ -5,6 +5,7 @@ import { GenrepError } from '../errors';
 import { errnoCode, fsError } from '../io/fsErrors';
 import { contentHash, type FeatureCache } from './featureCache';
 import { inShard, type Shard } from './shard';
+import type { StageTimes } from '../util/stageTimes';
 
 export interface ExtractOptions {
   layers: number[];
@@ -20,6 +21,8 @@ export interface ExtractOptions {
   /** Nothing is extracted: a clip missing from the cache is an error naming the missing clips (`--from-cache`). */
   cachedOnly?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Where each stage's time is added (`genrep run --profile`). */
+  stageTimes?: StageTimes;
 }
 
 export interface ExtractResult {
@@ -62,6 +65,7 @@ export async function extractFeatures(
   const othersIndex = new Set<number>();
   const missing: { index: number; file: string; hash: string }[] = [];
   let done = 0;
+  const times = options.stageTimes;
 
   const fail = (index: number, file: string, err: unknown): void => {
     if (!options.skipUnreadable || !(err instanceof GenrepError) || err.code === 'CANCELLED') throw err;
@@ -72,6 +76,7 @@ export async function extractFeatures(
   // Pass 1: hash every clip and look it up; nothing is decoded for hits.
   for (const [index, file] of paths.entries()) {
     throwIfCancelled(options.signal);
+    const lookupStarted = performance.now();
     let bytes: Buffer;
     try {
       bytes = await readClipBytes(file);
@@ -87,6 +92,7 @@ export async function extractFeatures(
       continue;
     }
     const cached = await Promise.all(layers.map((l) => cache.get(hash, l)));
+    times?.add('lookup', performance.now() - lookupStarted, 1);
     if (cached.every((c): c is Float32Array => c !== undefined)) {
       rows[index] = cached;
       done++;
@@ -108,10 +114,14 @@ export async function extractFeatures(
     for (const clip of missing.slice(start, start + options.batchSize)) {
       throwIfCancelled(options.signal);
       try {
+        const readStarted = performance.now();
         const bytes = await readClipBytes(clip.file);
+        const decodeStarted = performance.now();
+        times?.add('read', decodeStarted - readStarted, 1);
         // Only what the embedder uses is decoded: BEATs' first 10 s of a 1-hour file, not the hour.
         const crop = embedder.clipSamples !== undefined ? { maxSamples: embedder.clipSamples } : {};
         clips.push(decodeWav(bytes, clip.file, { channel: options.channel, targetSampleRate: 16000, ...crop }).samples);
+        times?.add('decode', performance.now() - decodeStarted, 1);
         batch.push(clip);
       } catch (err) {
         fail(clip.index, clip.file, err);
@@ -120,13 +130,17 @@ export async function extractFeatures(
     }
     if (batch.length === 0) continue;
     let out: Float32Array[];
+    const embedStarted = performance.now();
+    const inside = times ? insideEmbed(times) : 0;
     try {
       out = await embedder.embed(clips, {
         layers,
         pooling: options.pooling,
         batchSize: options.batchSize,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(times ? { stageTimes: times } : {}),
       });
+      times?.add('embedOther', performance.now() - embedStarted - 1000 * (insideEmbed(times) - inside), batch.length);
     } catch (err) {
       const [only] = batch;
       if (err instanceof GenrepError && batch.length === 1 && only)
@@ -136,7 +150,9 @@ export async function extractFeatures(
     const outputs = zip(layers, out, `${embedder.id}: layer outputs`);
     for (const [b, clip] of batch.entries()) {
       const perLayer = outputs.map(([layer, matrix]) => ({ layer, features: matrix.slice(b * dim, (b + 1) * dim) }));
+      const writeStarted = performance.now();
       await Promise.all(perLayer.map((p) => cache.put(clip.hash, p.layer, p.features)));
+      times?.add('cacheWrite', performance.now() - writeStarted, 1);
       rows[clip.index] = perLayer.map((p) => p.features);
       extracted++;
       done++;
@@ -157,6 +173,12 @@ export async function extractFeatures(
     for (const [matrix, row] of zip(features, perLayer, 'extractFeatures: layers')) matrix.set(row, r * dim);
   });
   return { features, dim, kept, failed, hits, extracted, leftToOthers: othersIndex.size };
+}
+
+/** Seconds the embedder has reported for its front-end and encoder so far: embed()'s remainder is the rest. */
+function insideEmbed(times: StageTimes): number {
+  const { frontEnd, encoder } = times.snapshot();
+  return (frontEnd?.seconds ?? 0) + (encoder?.seconds ?? 0);
 }
 
 /** `--from-cache` before every shard finished: the first missing clips by name, and how many in all. */

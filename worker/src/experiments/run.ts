@@ -45,7 +45,11 @@ export async function runExperiment(
     const list = Array.isArray(loaded.config.embedder);
     embedder = await openEmbedder(firstConfig, settings, list ? '/embedder/0' : '/embedder');
     const cachedOnly = ctx.fromCache === true;
-    const features = await extract({ loaded, settings, dataset, embedder, signal, progress, log, cachedOnly });
+    const { stageTimes } = ctx;
+    const features = await extract({
+      ...{ loaded, settings, dataset, embedder, signal, progress, log },
+      ...{ cachedOnly, stageTimes },
+    });
     // The other embedders of a list, one at a time (each closed before the next opens): features for their sweeps.
     const others: { embedder: Embedder; features: RunFeatures }[] = [];
     for (const [i, config] of otherConfigs.entries()) {
@@ -58,7 +62,7 @@ export async function runExperiment(
           embedder: other,
           features: await extract({
             ...{ loaded, settings, dataset, embedder: other, signal, progress, log },
-            ...{ sweepOnly, cachedOnly },
+            ...{ sweepOnly, cachedOnly, stageTimes },
           }),
         });
       } finally {

@@ -1,5 +1,6 @@
 import { GenrepError } from '../errors';
 import type { RunResults } from '../protocol/results';
+import type { StageTimes } from '../util/stageTimes';
 import type { TopAnomalyExplainer } from './stages/explainTop';
 
 /** What a run reports while it works, and how its stages are timed; shared by the run's stages and its callers. */
@@ -19,6 +20,8 @@ export interface RunContext {
   explainTop?: TopAnomalyExplainer;
   /** `--from-cache`: score features other processes extracted; a clip missing from the cache stops the run, named. */
   fromCache?: boolean;
+  /** Where extraction adds each stage's time (`genrep run --profile`). */
+  stageTimes?: StageTimes;
 }
 
 /** What `genrep run` and `genrep/run` get back: the results and where they were written. */

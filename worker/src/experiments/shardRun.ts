@@ -53,7 +53,7 @@ export async function extractShard(
     try {
       const sweepOnly = i === 0 ? {} : { sweepOnly: at };
       const features = await extract({
-        ...{ loaded, settings, dataset, embedder, signal, progress, log, shard },
+        ...{ loaded, settings, dataset, embedder, signal, progress, log, shard, stageTimes: ctx.stageTimes },
         ...sweepOnly,
       });
       outcome.extracted += features.extracted;

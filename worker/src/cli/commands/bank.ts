@@ -7,7 +7,7 @@ import { PAPER_DEFAULTS } from '../../protocol/vocabulary';
 import { resolveSettings } from '../../settings';
 import { withInterrupt } from '../interrupt';
 import { runProgressReporter } from '../progressBar';
-import { parsePositiveInt } from './embed';
+import { parsePositiveInt } from '../parse';
 
 interface BankBuildFlags {
   root: string;

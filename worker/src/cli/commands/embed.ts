@@ -7,7 +7,7 @@ import { PAPER_DEFAULTS } from '../../protocol/vocabulary';
 import { writeNpy } from '../../io/npy';
 import { resolveModel } from '../../models/resolve';
 import { resolveSettings, type Settings } from '../../settings';
-import { parseChannel } from '../parse';
+import { parseChannel, parsePositiveInt } from '../parse';
 
 /** `4`, `1,4,12` or `all` → layer indices (checked against the model's depth by the embedder). */
 export function parseLayers(text: string, numLayers: number): number[] {
@@ -24,15 +24,6 @@ export function parseLayers(text: string, numLayers: number): number[] {
     );
   }
   return layers.map(Number);
-}
-
-export function parsePositiveInt(name: string) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || n < 1)
-      throw new GenrepError(`${name} '${text}': expected a positive integer`, 'BAD_INPUT', { field: name });
-    return n;
-  };
 }
 
 interface EmbedFlags {

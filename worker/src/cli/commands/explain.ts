@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../io/atomicWrite';
 import type { DnMode } from '../../protocol/vocabulary';
 import { resolveSettings } from '../../settings';
 import { withInterrupt } from '../interrupt';
-import { parsePositiveInt } from './embed';
+import { parsePositiveInt } from '../parse';
 
 interface ExplainFlags {
   bank?: string;

@@ -13,6 +13,9 @@ import { resolveSettings, type Settings } from '../../settings';
 import { withInterrupt } from '../interrupt';
 import { runProgressReporter } from '../progressBar';
 import { explainTopAnomalies } from '../../explain/reportTop';
+import { StageTimes } from '../../util/stageTimes';
+import { parsePositiveInt } from '../parse';
+import { runProfile, writeRunProfile, type RunProfile } from '../runProfile';
 
 interface RunOptions {
   quiet?: boolean;
@@ -20,6 +23,8 @@ interface RunOptions {
   shardCount?: string;
   fromCache?: boolean;
   thenScore?: boolean;
+  threads?: number;
+  profile?: string;
 }
 
 /** `genrep run <config.json>`: one experiment from a run config (schemas/run-config.schema.json). */
@@ -43,9 +48,25 @@ export function registerRunCommand(program: Command): void {
       'with --shard: score and report if every clip is in the cache after this shard (the last shard to finish)',
     )
     .option('--from-cache', 'score features the shards extracted; a clip missing from the cache is an error naming it')
+    .option(
+      '--threads <n>',
+      "cores the run uses, instead of the config's threads (default: all): ONNX Runtime's threads while extracting, scoring threads while scoring",
+      parsePositiveInt('--threads'),
+    )
+    .option(
+      '--profile <file>',
+      'write where the time and memory went to <file> (JSON): seconds and clips/s per extraction stage, scoring and writing, peak RSS',
+    )
     .action(async (file: string, opts: RunOptions) => {
       const loaded = await loadRunConfig(file);
-      const settings = resolveSettings({ runConfig: loaded.config, env: process.env });
+      const threads = opts.threads ?? loaded.config.threads;
+      const settings = resolveSettings({ runConfig: { ...loaded.config, threads }, env: process.env });
+      const stageTimes = new StageTimes();
+      const profile = async (clips: RunProfile['clips'], results?: ExperimentOutcome['results']): Promise<void> => {
+        if (opts.profile === undefined) return;
+        const source = { config: loaded.file, settings, stageTimes, clips, ...(results ? { results } : {}) };
+        await writeRunProfile(opts.profile, runProfile(source));
+      };
       const shard = resolveShard({ shard: opts.shard, shardCount: opts.shardCount }, process.env);
       refuseFlagMix(opts, shard);
       const bar = runProgressReporter();
@@ -55,6 +76,7 @@ export function registerRunCommand(program: Command): void {
         log: opts.quiet ? () => undefined : (line) => process.stderr.write(`${line}\n`),
         explainTop: explainTopAnomalies,
         ...(opts.fromCache ? { fromCache: true } : {}),
+        stageTimes,
       });
       try {
         if (shard) {
@@ -66,15 +88,20 @@ export function registerRunCommand(program: Command): void {
               `${done.leftToOthers} left to other shards${done.skipped > 0 ? `, ${done.skipped} unreadable skipped` : ''} ` +
               `(cache ${settings.cacheDir})\n`,
           );
+          let scored: ExperimentOutcome | undefined;
           if (thenScore) {
             const scoring = (signal: AbortSignal): RunContext => ({ ...ctx(signal), fromCache: true });
-            await scoreIfComplete(loaded, settings, done.missingAfter ?? 0, scoring);
+            scored = await scoreIfComplete(loaded, settings, done.missingAfter ?? 0, scoring);
           }
+          const clips = { fromCache: done.cached, extracted: done.extracted, leftToOthers: done.leftToOthers };
+          await profile(clips, scored?.results);
           return;
         }
         const outcome = await withInterrupt((signal) => runExperiment(loaded, settings, ctx(signal)));
         bar.stop();
         printOutcome(outcome);
+        const { hits, extracted } = outcome.results.cache;
+        await profile({ fromCache: hits, extracted }, outcome.results);
       } finally {
         bar.stop();
       }
@@ -102,13 +129,13 @@ async function scoreIfComplete(
   settings: Settings,
   missing: number,
   ctx: (signal: AbortSignal) => RunContext,
-): Promise<void> {
+): Promise<ExperimentOutcome | undefined> {
   if (missing > 0) {
     process.stdout.write(
       `${missing} clips are not in the cache yet: other shards are still extracting, and the last to finish scores ` +
         '(or run genrep run --from-cache)\n',
     );
-    return;
+    return undefined;
   }
   const output = path.resolve(loaded.config.output);
   await ensureDir(path.dirname(output));
@@ -116,10 +143,12 @@ async function scoreIfComplete(
   if (!('release' in lock)) {
     const { pid, host } = lock.heldBy;
     process.stdout.write(`another shard (pid ${pid}${host ? ` on ${host}` : ''}) is scoring ${loaded.config.output}\n`);
-    return;
+    return undefined;
   }
   try {
-    printOutcome(await withInterrupt((signal) => runExperiment(loaded, settings, ctx(signal))));
+    const outcome = await withInterrupt((signal) => runExperiment(loaded, settings, ctx(signal)));
+    printOutcome(outcome);
+    return outcome;
   } finally {
     await lock.release();
   }

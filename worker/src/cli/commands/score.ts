@@ -5,7 +5,7 @@ import { resolveSettings } from '../../settings';
 import { withInterrupt } from '../interrupt';
 import { writeJsonResult } from '../jsonOutput';
 import { runProgressReporter } from '../progressBar';
-import { parsePositiveInt } from './embed';
+import { parsePositiveInt } from '../parse';
 
 interface ScoreFlags {
   bank: string;

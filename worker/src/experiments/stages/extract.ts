@@ -9,6 +9,7 @@ import { extractFeatures } from '../extract';
 import { FeatureCache } from '../featureCache';
 import type { RunProgress } from '../runContext';
 import type { Shard } from '../shard';
+import type { StageTimes } from '../../util/stageTimes';
 
 /** Creates the cache folder first, so an unusable one fails before any work (said at /cacheDir if the config set it). */
 export async function prepareCache(loaded: LoadedConfig, cacheDir: string): Promise<void> {
@@ -36,6 +37,7 @@ export interface ExtractStage {
   shard?: Shard;
   /** `genrep run --from-cache`: nothing is extracted; a missing clip is an error naming it. */
   cachedOnly?: boolean;
+  stageTimes?: StageTimes | undefined;
 }
 
 /** What the scoring grid reads: every kept clip's features at every scored layer. */
@@ -90,6 +92,7 @@ export async function extract(stage: ExtractStage): Promise<RunFeatures> {
       ...(signal ? { signal } : {}),
       ...(stage.shard ? { shard: stage.shard } : {}),
       ...(stage.cachedOnly ? { cachedOnly: true } : {}),
+      ...(stage.stageTimes ? { stageTimes: stage.stageTimes } : {}),
       onProgress: (done, total) =>
         progress({ stage: 'extract', done, total, message: `features ${done}/${total} clips` }),
     },
