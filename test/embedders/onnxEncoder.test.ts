@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +8,7 @@ import type { DimInit } from '../../worker/src/onnx/proto';
 import { TensorDataType } from '../../worker/src/onnx/proto';
 import { GraphBuilder, int, ints } from '../../worker/src/onnx/graphBuilder';
 import { genrepRejection as failure } from '../helpers/errors';
+import { sha256File, sha256FileMemo, sha256MemoDir } from '../../worker/src/beats/modelCache';
 
 let dir: string;
 beforeAll(async () => {
@@ -65,6 +67,28 @@ describe('user ONNX encoder', () => {
     expect(Array.from(out!.subarray(4))).toEqual(Array.from(out!.subarray(2, 4)));
     await expect(embedder.embed([short], { layers: [2], pooling: 'temporal' })).rejects.toThrow(/single layer \(1\)/);
     await embedder.dispose();
+  });
+
+  it("takes the model's sha256 from the cache folder's memo, so a repeated job does not read the model again", async () => {
+    const file = await writeModel('memo', { dims: ['batch', 'samples'] }, meanMax);
+    const cacheDir = path.join(dir, 'memo-cache');
+    const spec = { kind: 'onnx', path: file, input: 'waveform', output: 'embedding' } as const;
+    const truth = await sha256File(file);
+    // Racy window 0: the model was written a moment ago (test/beats/sha256Memo.test.ts covers the window itself).
+    await sha256FileMemo(file, sha256MemoDir(cacheDir), 0n);
+    const [memoName] = await fsp.readdir(sha256MemoDir(cacheDir));
+    const memoFile = path.join(sha256MemoDir(cacheDir), memoName!);
+    const memo = JSON.parse(await fsp.readFile(memoFile, 'utf8')) as Record<string, string>;
+    expect(memo['sha256']).toBe(truth);
+    // A planted answer comes back through the embedder's id: it read the memo, not the model.
+    await fsp.writeFile(memoFile, JSON.stringify({ ...memo, sha256: 'ab'.repeat(32) }));
+    const remembered = await createEmbedder(spec, { device: 'cpu', cacheDir });
+    const hashed = await createEmbedder(spec, { device: 'cpu' });
+    const idOf = (sha256: string) =>
+      `onnx:${createHash('sha256').update(`${sha256}\nwaveform\nembedding`).digest('hex').slice(0, 32)}`;
+    expect(remembered.id).toBe(idOf('ab'.repeat(32)));
+    expect(hashed.id).toBe(idOf(truth));
+    await Promise.all([remembered.dispose(), hashed.dispose()]);
   });
 
   it('uses a fixed input length and a fixed batch of 1 as the model declares them', async () => {

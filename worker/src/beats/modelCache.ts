@@ -87,6 +87,16 @@ export async function sha256FileMemo(file: string, memoDir: string, racyNs = RAC
   return sha256;
 }
 
+/** Where remembered model sha256s live in a cache folder: one place for every embedder keyed by a model's hash. */
+export function sha256MemoDir(cacheDir: string): string {
+  return path.join(cacheDir, 'beats', 'sha256-memo');
+}
+
+/** A model file's sha256, remembered in the cache folder when the caller has one (sha256FileMemo). */
+export function modelSha256(file: string, cacheDir: string | undefined): Promise<string> {
+  return cacheDir === undefined ? sha256File(file) : sha256FileMemo(file, sha256MemoDir(cacheDir));
+}
+
 /** File name of one converted graph: everything that changes the graph is in it, so a hit is always valid. */
 export function convertedFileName(options: BeatsGraphOptions): string {
   return `layers-${options.layers.join('_')}.${options.output}.${options.quantize ?? 'fp32'}.g${BEATS_GRAPH_VERSION}.onnx`;
@@ -115,7 +125,7 @@ export class BeatsModelCache {
   ) {}
 
   static async open(checkpointFile: string, cacheDir: string): Promise<BeatsModelCache> {
-    const sha256 = await sha256FileMemo(checkpointFile, path.join(cacheDir, 'beats', 'sha256-memo'));
+    const sha256 = await sha256FileMemo(checkpointFile, sha256MemoDir(cacheDir));
     return new BeatsModelCache(checkpointFile, sha256, path.join(cacheDir, 'beats', sha256));
   }
 

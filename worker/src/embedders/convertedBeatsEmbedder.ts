@@ -1,5 +1,5 @@
 import { BEATS_INPUT } from '../beats/graph';
-import { sha256File } from '../beats/modelCache';
+import { modelSha256 } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
 import { BEATS_SAMPLES } from '../fbank';
 import type { Device, OpenSession, ort } from '../onnx/runtime';
@@ -41,9 +41,9 @@ export class ConvertedBeatsEmbedder implements Embedder {
 
   static async create(
     file: string,
-    options: { threads?: number; device?: Device } = {},
+    options: { threads?: number; device?: Device; cacheDir?: string } = {},
   ): Promise<ConvertedBeatsEmbedder> {
-    const sha256 = await sha256File(file);
+    const sha256 = await modelSha256(file, options.cacheDir);
     const open = await openSession(file, options);
     const offered = convertedBeatsOutputs(open.session);
     if (!offered) {

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { sha256File } from '../beats/modelCache';
+import { modelSha256 } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
 import type { Device, OpenSession } from '../onnx/runtime';
 import { openSession, ort } from '../onnx/runtime';
@@ -35,6 +35,8 @@ export interface EncoderEmbedderOptions {
   file?: string;
   threads?: number;
   device?: Device;
+  /** Where the model files' sha256s are remembered between jobs (beats/modelCache.ts modelSha256). */
+  cacheDir?: string;
   /** Builds the front-end runner; defaults to worker/src/encoders/frontEnds. */
   frontEndFactory?: FrontEndFactory;
 }
@@ -128,9 +130,9 @@ export class EncoderEmbedder implements Embedder {
       fileError(file, problem, 'BAD_INPUT', { field, ...(expected === undefined ? {} : { expected }) });
 
     const inputAxes = parseLayout(descriptor.input.layout, 'input.layout');
-    const hashes = [await sha256File(modelFile)];
+    const hashes = [await modelSha256(modelFile, options.cacheDir)];
     if (descriptor.frontEnd.kind === 'onnx')
-      hashes.push(await sha256File(path.resolve(options.baseDir, descriptor.frontEnd.model)));
+      hashes.push(await modelSha256(path.resolve(options.baseDir, descriptor.frontEnd.model), options.cacheDir));
     // The model paths say where the files are, their hashes what they are: the id keeps the latter.
     const { $schema: _schema, model: _model, ...content } = descriptor;
     const frontEnd =

@@ -29,6 +29,8 @@ export async function createEmbedder(
     ...(options.threads ? { threads: options.threads } : {}),
     device: options.device ?? 'auto',
   } as const;
+  // Model files keyed by their sha256 are hashed once per change, not per job, where there is a cache folder.
+  const memo = options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir };
   switch (spec.kind) {
     case 'fbank-stats':
       return new FbankStatsEmbedder();
@@ -39,12 +41,16 @@ export async function createEmbedder(
         ...(spec.quantize ? { quantize: spec.quantize } : {}),
       });
     case 'beats-onnx':
-      return ConvertedBeatsEmbedder.create(spec.path, runtime);
+      return ConvertedBeatsEmbedder.create(spec.path, { ...runtime, ...memo });
     case 'onnx':
-      return OnnxEncoderEmbedder.create({ path: spec.path, input: spec.input, output: spec.output }, runtime);
+      return OnnxEncoderEmbedder.create(
+        { path: spec.path, input: spec.input, output: spec.output },
+        { ...runtime, ...memo },
+      );
     case 'encoder':
       return createEncoderEmbedder(spec.descriptor, {
         ...runtime,
+        ...memo,
         ...(options.frontEndFactory ? { frontEndFactory: options.frontEndFactory } : {}),
       });
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FBANK_BINS, FBANK_FRAMES } from '../beats/config';
-import { sha256File } from '../beats/modelCache';
+import { modelSha256 } from '../beats/modelCache';
 import { fileError, GenrepError } from '../errors';
 import { BEATS_SAMPLES, beatsFbank } from '../fbank';
 import type { Device, OpenSession } from '../onnx/runtime';
@@ -48,10 +48,10 @@ export class OnnxEncoderEmbedder implements Embedder {
 
   static async create(
     spec: OnnxEncoderSpec,
-    options: { threads?: number; device?: Device } = {},
+    options: { threads?: number; device?: Device; cacheDir?: string } = {},
   ): Promise<OnnxEncoderEmbedder> {
     const file = spec.path;
-    const sha256 = await sha256File(file);
+    const sha256 = await modelSha256(file, options.cacheDir);
     const open = await openSession(file, options);
     try {
       const { session } = open;
