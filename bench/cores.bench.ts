@@ -1,15 +1,15 @@
 /**
  * `npm run bench:cores`: clips/s of BEATs extraction (full-size graph, seeded random weights, layers 1-12
- * temporal-pooled, batch 1 as the product runs it) on this machine's cores, split different ways: one process with
- * 2 intra-op threads (today's default, ORT's spinning off), the same with spinning on, the same with the next clip's
- * fbank computed while the current clip runs, and 2 processes × 1 thread (child processes, each its own session,
- * clips dealt alternately). Timed from session creation to the last clip; every split's features are compared
- * byte for byte with the default's. Options: --clips N (default 40).
+ * temporal-pooled, batch 1 as the product runs it) on this machine's N cores, split different ways: one process with
+ * N intra-op threads (today's default, ORT's spinning off), the same with spinning on, the same with the next clip's
+ * fbank computed while the current clip runs, and every P processes × N/P threads (child processes, each its own
+ * session, clips dealt round-robin), with and without the overlapped fbank. Timed from session creation to the
+ * last clip; every split's features are compared byte for byte with the default's. Options: --clips N (default 40).
  */
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as ConfigModule from '../worker/src/beats/config';
 import type * as ConvertModule from '../worker/src/beats/convert';
@@ -24,6 +24,7 @@ const { beatsFbank } = load<typeof FbankModule>('fbank');
 
 const at = process.argv.indexOf('--clips');
 const CLIPS = at >= 0 ? Number(process.argv[at + 1]) : 40;
+const CORES = availableParallelism();
 
 /** Clip `c`: a seeded tone plus noise, the same in every process. */
 function wave(c: number): Float32Array {
@@ -100,12 +101,14 @@ async function main(): Promise<void> {
     const one = (extra: Partial<Job>) => ({
       model,
       clips: all,
-      threads: 2,
+      threads: CORES,
       spinning: false,
       pipelined: false,
       ...extra,
     });
-    console.log(`BEATs full size, ${CLIPS} clips, batch 1, onnxruntime-node ${ort.env.versions.common}`);
+    console.log(
+      `BEATs full size, ${CLIPS} clips, batch 1, ${CORES} cores, onnxruntime-node ${ort.env.versions.common}`,
+    );
     console.log('split                                  seconds  clips/s  vs default  features');
     let reference: string[] | undefined;
     let base = 0;
@@ -120,26 +123,26 @@ async function main(): Promise<void> {
     };
     // Each split in a fresh child process, so no split inherits another's warm allocator or thread pool.
     const r1 = await child(one({}));
-    report('1 process × 2 threads (default)', r1.seconds, r1.hashes);
+    report(`1 process × ${CORES} threads (default)`, r1.seconds, r1.hashes);
     const r2 = await child(one({ spinning: true }));
-    report('1 process × 2 threads, spinning on', r2.seconds, r2.hashes);
+    report(`1 process × ${CORES} threads, spinning on`, r2.seconds, r2.hashes);
     const r3 = await child(one({ pipelined: true }));
-    report('1 process × 2 threads, fbank overlapped', r3.seconds, r3.hashes);
-    const started = performance.now();
-    const halves = await Promise.all(
-      [0, 1].map((p) => child(one({ threads: 1, clips: all.filter((c) => c % 2 === p), pipelined: false }))),
-    );
-    const merged = all.map((c) => halves[c % 2]!.hashes[Math.floor(c / 2)]!);
-    report('2 processes × 1 thread', (performance.now() - started) / 1000, merged);
-    const started2 = performance.now();
-    const halves2 = await Promise.all(
-      [0, 1].map((p) => child(one({ threads: 1, clips: all.filter((c) => c % 2 === p), pipelined: true }))),
-    );
-    report(
-      '2 processes × 1 thread, fbank overlapped',
-      (performance.now() - started2) / 1000,
-      all.map((c) => halves2[c % 2]!.hashes[Math.floor(c / 2)]!),
-    );
+    report(`1 process × ${CORES} threads, fbank overlapped`, r3.seconds, r3.hashes);
+    // Every other way to fill the cores: P processes × T threads with P·T = CORES, clips dealt round-robin.
+    for (let procs = 2; procs <= CORES; procs++) {
+      if (CORES % procs !== 0) continue;
+      for (const pipelined of [false, true]) {
+        const started = performance.now();
+        const parts = await Promise.all(
+          Array.from({ length: procs }, (_, p) =>
+            child(one({ threads: CORES / procs, clips: all.filter((c) => c % procs === p), pipelined })),
+          ),
+        );
+        const merged = all.map((c) => parts[c % procs]!.hashes[Math.floor(c / procs)]!);
+        const label = `${procs} processes × ${CORES / procs} thread${CORES / procs > 1 ? 's' : ''}`;
+        report(pipelined ? `${label}, fbank overlapped` : label, (performance.now() - started) / 1000, merged);
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
