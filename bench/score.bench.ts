@@ -3,22 +3,29 @@
  * MemMixup with K_s = 990 (λ = 0.9), K_n = 1, 200 test clips, 6144-dim features, 12 layers, transductive DN — on
  * seeded random features. Prints seconds and peak RSS, then runs the same arithmetic in NumPy (bench/score_numpy.py,
  * if /usr/bin/python3 has numpy) and checks both implementations agree on one layer's features.
+ * Then a DCASE-sized grid scored cell by cell as `genrep run` scores it (experiments/scorePool.ts): 7 machine types ×
+ * 12 layers, each cell 990 source + 10 target training rows and 200 test rows of 768-dim random features, K_s = 990,
+ * K_n = 1, transductive DN; seconds with 1 scoring thread (in-process), 2, and every core, and a check that the
+ * grids are bit-identical.
  * Options: --layers N (12), --dim D (6144), --threads T (ONNX Runtime intra-op threads, default 1),
- * --backend auto|onnxruntime|js (auto), --no-numpy.
+ * --backend auto|onnxruntime|js (auto), --no-numpy, --no-grid, --grid-only, --grid-machines M (7).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Domain } from '../worker/src/protocol/vocabulary';
 import type * as ScoringModule from '../worker/src/scoring';
 import type * as NpyModule from '../worker/src/io/npy';
 import type * as MetricsModule from '../worker/src/metrics';
+import type * as PoolModule from '../worker/src/experiments/scorePool';
+import type { CellResult, CellTask } from '../worker/src/experiments/scoreMachineLayer';
 import { builtWorker } from './builtWorker';
 
 const scoring = builtWorker<typeof ScoringModule>('scoring');
 const { writeNpy } = builtWorker<typeof NpyModule>('io/npy');
 const metrics = builtWorker<typeof MetricsModule>('metrics');
+const pool = builtWorker<typeof PoolModule>('experiments/scorePool');
 
 function argument(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -243,7 +250,86 @@ async function goldenDnComparison(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+/** The grid's cells, each with its own seeded features, generated only when the pool asks for the cell. */
+function* gridJobs(machines: number, layers: number, dim: number): Generator<PoolModule.CellJob<string>> {
+  const nSource = 990;
+  const nTarget = 10;
+  const nTest = 200;
+  const trainDomains: Domain[] = Array.from({ length: nSource + nTarget }, (_, i) =>
+    i < nSource ? 'source' : 'target',
+  );
+  const testClips = Array.from({ length: nTest }, (_, i) => ({
+    label: i % 2 === 0 ? ('anomaly' as const) : ('normal' as const),
+    domain: i % 4 < 2 ? ('source' as const) : ('target' as const),
+  }));
+  for (let m = 0; m < machines; m++) {
+    for (let l = 0; l < layers; l++) {
+      const task: CellTask = {
+        ...{ machineType: `machine${m}`, layer: l + 1, dim, trainDomains, trainSections: undefined, testClips },
+        train: randomMatrix((nSource + nTarget) * dim, 10_000 + 100 * m + l),
+        test: randomMatrix(nTest * dim, 20_000 + 100 * m + l),
+        ...{ dn: 'transductive', mixup: { K_s: 990, lambda: 0.9 }, K_n: 1, index: 'exact' },
+      };
+      const key = `machine${m} layer ${l + 1}`;
+      // Each cell reads its own arrays: both move to the thread.
+      yield { key, task, transfer: [task.train.buffer as ArrayBuffer, task.test.buffer as ArrayBuffer], name: key };
+    }
+  }
+}
+
+function cellBits(cell: CellResult): string {
+  const hex = (a: Float64Array | null): string =>
+    a ? Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex') : '-';
+  return (
+    [hex(cell.score), hex(cell.d_source), hex(cell.d_target), hex(Float64Array.of(cell.threshold))].join('|') +
+    JSON.stringify(cell.metrics)
+  );
+}
+
+/** Scoring cells in parallel (docs/performance.md): the same grid with 1, 2 and every core's threads. */
+async function parallelGrid(): Promise<void> {
+  const machines = argument('--grid-machines', 7);
+  const layers = 12;
+  const dim = 768;
+  const cells = machines * layers;
+  const threadsArg = argument('--threads', 0);
+  const backendArg = process.argv.includes('--backend') ? process.argv[process.argv.indexOf('--backend') + 1] : 'auto';
+  scoring.setGramBackend(backendArg as ScoringModule.GramBackendChoice, threadsArg > 0 ? { threads: threadsArg } : {});
+  const cores = availableParallelism();
+  console.log(
+    `scoring cells in parallel — ${machines} machine types × ${layers} layers = ${cells} cells, each 990 source + 10 target train and 200 test rows × ${dim} dims, K_s = 990, K_n = 1, transductive DN; ${cores} cores`,
+  );
+  let reference: Map<string, string> | undefined;
+  let seconds1 = NaN;
+  for (const size of [...new Set([1, 2, cores])]) {
+    const grid = new Map<string, string>();
+    const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
+    await pool.scoreCells(gridJobs(machines, layers, dim), {
+      threads: size,
+      total: cells,
+      signal: undefined,
+      onDone: (key, cell) => grid.set(key, cellBits(cell)),
+    });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    if (size === 1) seconds1 = seconds;
+    reference ??= grid;
+    const same = grid.size === cells && [...reference].every(([key, bits]) => grid.get(key) === bits);
+    console.log(
+      `  ${size} scoring thread${size === 1 ? ' (in-process)' : 's'}: ${seconds.toFixed(1)} s (${(seconds / cells).toFixed(2)} s per cell, ×${(seconds1 / seconds).toFixed(2)} of 1 thread),` +
+        ` CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, peak RSS ${mb(process.resourceUsage().maxRSS)}; grid ${same ? 'bit-identical to 1 thread' : 'DIFFERS from 1 thread'}`,
+    );
+    if (!same) throw new Error(`the grid scored on ${size} threads differs from the in-process grid`);
+  }
+}
+
+async function all(): Promise<void> {
+  if (!process.argv.includes('--grid-only')) await main();
+  if (!process.argv.includes('--no-grid')) await parallelGrid();
+}
+
+all().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

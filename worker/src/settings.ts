@@ -10,7 +10,7 @@ export interface Settings {
   readonly cacheDir: string;
   /** Where named checkpoints are looked up and downloaded to. */
   readonly modelDir: string;
-  /** ONNX Runtime intra-op threads; undefined = all cores. */
+  /** ONNX Runtime intra-op threads, and the threads that score grid cells (scorePool.ts); undefined = all cores. */
   readonly threads: number | undefined;
 }
 

@@ -72,12 +72,13 @@ export async function runExperiment(
     clock.end('extract');
 
     const variants = variantsOf(loaded.config, log);
-    const grid = await scoreGrid({ loaded, features, variants, signal, progress });
+    const threads = settings.threads;
+    const grid = await scoreGrid({ loaded, features, variants, threads, signal, progress });
     const otherGrids: SweptEmbedder[] = [];
     for (const other of others) {
       otherGrids.push({
         ...other,
-        grid: await scoreGrid({ loaded, features: other.features, variants, signal, progress }),
+        grid: await scoreGrid({ loaded, features: other.features, variants, threads, signal, progress }),
       });
     }
     clock.end('score');

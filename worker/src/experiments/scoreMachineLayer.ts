@@ -30,10 +30,42 @@ export interface CellResult {
 }
 
 /**
+ * What computing a cell takes once its config checks passed (checkCell): plain data, so a scoring thread
+ * (scorePool.ts) can receive it — no functions, and of each test clip only what the metrics read.
+ */
+export interface CellTask {
+  machineType: string;
+  layer: number;
+  train: Float32Array;
+  /** Every training clip's domain when each has one (domain banks); undefined for section or pooled banks. */
+  trainDomains: Domain[] | undefined;
+  /** Every training clip's section, for section banks (no domains, DN on); undefined otherwise. */
+  trainSections: string[] | undefined;
+  test: Float32Array;
+  testClips: readonly ClipLabels[];
+  dim: number;
+  dn: DnMode;
+  mixup: { K_s: number; lambda: number } | null;
+  K_n: number;
+  index: IndexChoice;
+}
+
+/** Of a test clip, what its cell's metrics read. */
+export type ClipLabels = Pick<Clip, 'label' | 'domain'>;
+
+/**
  * Which banks a dataset supports: DCASE 2023-style domain banks when every training clip has a domain; otherwise
  * section banks (DCASE 2020 machine IDs) with DN, or one pooled bank without DN (the paper's label-free kNN).
  */
 export function scoreCell(input: CellInput): Promise<CellResult> {
+  return computeCell(checkCell(input));
+}
+
+/**
+ * A cell's config checks — K_s against its source bank, K_n against its smallest bank, reported where the config sets
+ * them — and the task that computes it. Runs where `locate` lives (the main thread), before the cell is dispatched.
+ */
+export function checkCell(input: CellInput): CellTask {
   const domains = input.trainClips.map((c) => c.domain);
   const hasDomains = domains.every((d): d is Domain => d !== undefined);
   const domainCounts = {
@@ -60,36 +92,51 @@ export function scoreCell(input: CellInput): Promise<CellResult> {
       { field: '/K_n', expected: `<= ${bankRows}` },
     );
   }
-  return scoreWithBanks(input, hasDomains ? domains : undefined);
+  const trainDomains = hasDomains ? domains : undefined;
+  const sectioned = !trainDomains && input.dn !== 'none';
+  return {
+    machineType: input.machineType,
+    layer: input.layer,
+    train: input.train,
+    trainDomains,
+    trainSections: sectioned ? input.trainClips.map((c) => c.section) : undefined,
+    test: input.test,
+    testClips: input.testClips,
+    dim: input.dim,
+    dn: input.dn,
+    mixup: input.mixup,
+    K_n: input.K_n,
+    index: input.index,
+  };
 }
 
-async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefined): Promise<CellResult> {
-  const name = `${input.machineType} layer ${input.layer}`;
-  const sectioned = !trainDomains && input.dn !== 'none';
+/** A checked cell's banks, scores, metrics and threshold; the same in the main thread and in a scoring thread. */
+export async function computeCell(task: CellTask): Promise<CellResult> {
+  const name = `${task.machineType} layer ${task.layer}`;
+  const { trainDomains, trainSections } = task;
   const banks = buildBanks({
-    train: input.train,
-    dim: input.dim,
+    train: task.train,
+    dim: task.dim,
     ...(trainDomains ? { trainDomains } : {}),
-    ...(sectioned ? { trainSections: input.trainClips.map((c) => c.section) } : {}),
-    kn: input.K_n,
-    mixup:
-      trainDomains && input.mixup && input.mixup.K_s > 0 ? { K_s: input.mixup.K_s, lambda: input.mixup.lambda } : null,
-    index: input.index,
+    ...(trainSections ? { trainSections } : {}),
+    kn: task.K_n,
+    mixup: trainDomains && task.mixup && task.mixup.K_s > 0 ? { K_s: task.mixup.K_s, lambda: task.mixup.lambda } : null,
+    index: task.index,
     names: { train: `${name} training features`, trainLabels: `${name} training domains` },
   });
   // The decision threshold comes from the training clips' leave-one-out scores, which need every bank to keep at
   // least K_n rows without the clip (a low-shot sample may hold a single target clip); without it no clip is flagged.
-  const threshold = banks.groups.every((g) => g.rows.length === 0 || g.rows.length > input.K_n);
+  const threshold = banks.groups.every((g) => g.rows.length === 0 || g.rows.length > task.K_n);
   const scored = await scoreMachine({
     banks,
-    test: input.test,
-    testDim: input.dim,
-    dnMode: input.dn,
+    test: task.test,
+    testDim: task.dim,
+    dnMode: task.dn,
     threshold,
     names: { test: `${name} test features`, bank: name },
   });
   return {
-    metrics: metricsOf(input.testClips, scored.score),
+    metrics: metricsOf(task.testClips, scored.score),
     score: scored.score,
     d_source: scored.d_source ?? null,
     d_target: scored.d_target ?? null,
@@ -98,7 +145,7 @@ async function scoreWithBanks(input: CellInput, trainDomains: Domain[] | undefin
 }
 
 /** DCASE metrics when every test clip is labelled (both classes present); null for a scoring-only run. */
-export function metricsOf(testClips: readonly Clip[], score: ArrayLike<number>): Metrics | null {
+export function metricsOf(testClips: readonly ClipLabels[], score: ArrayLike<number>): Metrics | null {
   if (testClips.some((c) => c.label === undefined)) return null;
   const labels = testClips.map((c) => (c.label === 'anomaly' ? 1 : 0));
   const domains = testClips.map((c) => c.domain);

@@ -52,6 +52,10 @@ export interface RunConfig {
   index: IndexChoice;
   layerSelection: LayerSelectionMode | { mode: LayerSelectionMode; layer?: number };
   lowShot?: { k?: number; fraction?: number; seeds: number[] };
+  /**
+   * CPU threads the run uses: feature extraction's, then as many threads scoring grid cells in parallel (the two
+   * stages never overlap, so one number is the cores the run takes). Undefined: the editor's setting, else all cores.
+   */
   threads?: number;
   batchSize: number;
   channel: number | 'mean';

@@ -32,7 +32,7 @@ export interface WorkerSettings {
   modelDir?: string;
   /** Feature cache and converted models (default $GENREP_CACHE_DIR or ~/.cache/genrep/cache). */
   cacheDir?: string;
-  /** CPU threads for feature extraction when a run config does not say (default: all cores). */
+  /** CPU threads for feature extraction and for scoring grid cells when a run config does not say (default: all cores). */
   threads?: number;
 }
 

@@ -82,6 +82,11 @@ export function setGramBackend(next: GramBackendChoice, nextOptions: GramBackend
   current = undefined;
 }
 
+/** The choice setGramBackend made in this thread, so threads that score for it (scorePool.ts) make the same one. */
+export function gramBackendChoice(): { choice: GramBackendChoice; options: GramBackendOptions } {
+  return { choice, options: { ...options } };
+}
+
 /**
  * The backend scoring uses in this thread. ONNX Runtime is loaded once; when it cannot load under `auto`, the
  * failure is logged (NODE_DEBUG=genrep) and the JavaScript kernel used from then on.
