@@ -5,8 +5,8 @@
 ratio. Everything here is written from ../shared/spec/genrep-spec.md (sections 1-5), not copied from the reference
 BEATs code: Kaldi fbank from torchaudio, BEATs as plain nn.Modules, temporal pooling, source/target memory banks,
 MemMixup, kNN distance, domain normalisation and the DCASE 2023 metrics (sklearn). It is never a test or runtime
-dependency of the product. Needs torch, torchaudio, numpy and sklearn (Debian: python3-torch, python3-torchaudio,
-python3-sklearn; run it with the interpreter that has them, e.g. /usr/bin/python3).
+dependency of the product. Needs torch, torchaudio, numpy, sklearn and threadpoolctl (Debian: python3-torch,
+python3-torchaudio, python3-sklearn; run it with the interpreter that has them, e.g. /usr/bin/python3).
 
     python3 bench/run_torch.py --data ROOT --weights DIR --layers all --K_n 1 --K_s 990 --lambda 0.9 \
         --dn on --threads 2 --out OUT
@@ -26,12 +26,19 @@ import resource
 import sys
 import time
 
+# Debian's torch runs element-wise kernels on libgomp's pool and matrix products on OpenBLAS's own pthread pool. With
+# libgomp's default spin-waiting, each pool's idle threads burn the cores the other pool needs: on 2 cores a BEATs
+# forward at 2 threads took 1.3-3.4 s instead of ~0.7 s. It must be set before libgomp starts (before torch is
+# imported); an OMP_WAIT_POLICY already in the environment wins.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 import torchaudio
 import torchaudio.compliance.kaldi as ta_kaldi
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 SAMPLE_RATE = 16000
 CLIP_SAMPLES = 160000  # the reference reads the first 10 s, zero-padded at the end
@@ -337,6 +344,9 @@ def main():
 
     started = time.perf_counter()
     torch.set_num_threads(args.threads)
+    # Debian's torch does its matrix products in OpenBLAS, whose own thread pool ignores set_num_threads and takes
+    # every core; without this limit "--threads 1" would still multiply on all cores (threadpoolctl comes with sklearn).
+    threadpool_limits(limits=args.threads)
     model, cfg = load_model(args)
     n_layers = cfg['encoder_layers']
     layers = list(range(1, n_layers + 1)) if args.layers == 'all' else [int(s) for s in args.layers.split(',')]
