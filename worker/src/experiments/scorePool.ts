@@ -24,7 +24,7 @@ export interface CellJob<K> {
 }
 
 export interface ScoreCellsOptions<K> {
-  /** Scoring threads (settings.threads); undefined = every core; 1 scores in this thread, one cell after another. */
+  /** Scoring threads (settings.threads); undefined = every core up to 8; 1 scores in this thread, one cell after another. */
   threads: number | undefined;
   /** How many jobs there are: no more threads start than cells. */
   total: number;
@@ -60,6 +60,12 @@ const THREAD_MAIN = path.join(__dirname, 'scoreThread.js');
  */
 const threaded = existsSync(THREAD_MAIN);
 
+/**
+ * Without a `threads` setting the pool stops at 8: each thread holds ~90 MB (its heap, an ONNX Runtime session, Gram
+ * blocks), which on a 64-core server would be ~6 GB for seconds of scoring. An explicit `threads` is taken as given.
+ */
+const DEFAULT_MAX_THREADS = 8;
+
 /** Scoring threads started and not yet exited in this process: none once a grid has finished, failed or stopped. */
 const live = new Set<Worker>();
 
@@ -69,7 +75,7 @@ export function scoreThreadsRunning(): number {
 
 /** Threads for `cells` cells: the setting (undefined = every core), never more than the cells, at least 1. */
 export function scorePoolSize(threads: number | undefined, cells: number): number {
-  return Math.max(1, Math.min(threads ?? availableParallelism(), cells));
+  return Math.max(1, Math.min(threads ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS), cells));
 }
 
 export async function scoreCells<K>(jobs: Iterable<CellJob<K>>, options: ScoreCellsOptions<K>): Promise<void> {
