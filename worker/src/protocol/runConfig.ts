@@ -54,7 +54,7 @@ export interface RunConfig {
   lowShot?: { k?: number; fraction?: number; seeds: number[] };
   /**
    * CPU threads the run uses: feature extraction's, then as many threads scoring grid cells in parallel (the two
-   * stages never overlap, so one number is the cores the run takes). Undefined: the editor's setting, else all cores.
+   * stages never overlap, so one number is the cores the run takes). Undefined: the editor's setting, else all cores (scoring: at most 8).
    */
   threads?: number;
   batchSize: number;
