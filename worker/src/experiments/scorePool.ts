@@ -103,10 +103,9 @@ async function scoreOnThreads<K>(
   const fail = (index: number, error: unknown): void => {
     if (!failure || index < failure.index) failure = { index, error };
   };
-  const stop = (): void => {
-    for (const t of threads) void t.terminate();
-  };
-  signal?.addEventListener('abort', stop, { once: true });
+  // Cancelling stops dispatch; the cells already running finish first (tens of ms each). A thread is never terminated
+  // in the middle of a cell: onnxruntime-node's pending run would call back into the torn-down thread and abort the
+  // whole process ("terminate called after throwing an instance of 'Napi::Error'").
   try {
     const pending = jobs[Symbol.iterator]();
     for (let index = 0; !failure && !signal?.aborted; index++) {
@@ -135,7 +134,6 @@ async function scoreOnThreads<K>(
     }
     await Promise.all(inFlight);
   } finally {
-    signal?.removeEventListener('abort', stop);
     await Promise.all(threads.map((t) => t.terminate()));
   }
   throwIfCancelled(signal);
