@@ -24,7 +24,7 @@ export interface CellJob<K> {
 }
 
 export interface ScoreCellsOptions<K> {
-  /** Scoring threads (settings.threads); undefined = every core up to 8; 1 scores in this thread, one cell after another. */
+  /** Scoring threads (settings.threads); undefined = every core up to 8; 1 scores here, one cell after another. */
   threads: number | undefined;
   /** How many jobs there are: no more threads start than cells. */
   total: number;
@@ -73,7 +73,7 @@ export function scoreThreadsRunning(): number {
   return live.size;
 }
 
-/** Threads for `cells` cells: the setting (undefined = every core), never more than the cells, at least 1. */
+/** Threads for `cells` cells: the setting (undefined = every core up to 8), never more than the cells, at least 1. */
 export function scorePoolSize(threads: number | undefined, cells: number): number {
   return Math.max(1, Math.min(threads ?? Math.min(availableParallelism(), DEFAULT_MAX_THREADS), cells));
 }

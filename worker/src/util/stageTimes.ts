@@ -44,25 +44,6 @@ export class StageTimes {
     this.totals.set(stage, total);
   }
 
-  /** Runs `work` and adds its time to `stage`, whether it succeeds or throws. */
-  async time<T>(stage: ExtractionStage, clips: number, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      this.add(stage, performance.now() - started, clips);
-    }
-  }
-
-  timeSync<T>(stage: ExtractionStage, clips: number, work: () => T): T {
-    const started = performance.now();
-    try {
-      return work();
-    } finally {
-      this.add(stage, performance.now() - started, clips);
-    }
-  }
-
   /** Every stage that ran, in pipeline order. */
   snapshot(): Partial<Record<ExtractionStage, StageTotal>> {
     const out: Partial<Record<ExtractionStage, StageTotal>> = {};

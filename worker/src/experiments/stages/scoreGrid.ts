@@ -12,7 +12,7 @@ export interface ScoreGridStage {
   loaded: LoadedConfig;
   features: RunFeatures;
   variants: Variant[];
-  /** Scoring threads (settings.threads: the config's `threads`); undefined = every core, 1 = in this thread. */
+  /** Scoring threads (settings.threads); undefined = every core up to 8, 1 = in this thread. */
   threads: number | undefined;
   signal: AbortSignal | undefined;
   progress: (p: RunProgress) => void;
