@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GenrepError, type ErrorCode, type ErrorData } from '../errors';
+import { GenrepError } from '../errors';
 import { gramBackendChoice, type GramBackendChoice, type GramBackendOptions } from '../scoring';
 import { throwIfCancelled } from './extract';
 import { computeCell, type CellResult, type CellTask } from './scoreMachineLayer';
+import type { ThreadError } from '../util/threadError';
 
 /**
  * Independent grid cells scored on a pool of worker threads (scoreThread.ts), one cell per thread at a time. The
@@ -42,15 +43,7 @@ export interface ScoreRequest {
   task: CellTask;
 }
 
-export type ScoreReply = { ok: true; result: CellResult } | { ok: false; error: ScoreThreadError };
-
-/** A GenrepError's message, code and data; anything else (a bug) with its stack instead of a code. */
-export interface ScoreThreadError {
-  message: string;
-  code?: ErrorCode;
-  data?: ErrorData;
-  stack?: string | undefined;
-}
+export type ScoreReply = { ok: true; result: CellResult } | { ok: false; error: ThreadError };
 
 const THREAD_MAIN = path.join(__dirname, 'scoreThread.js');
 
@@ -206,7 +199,7 @@ class ScoreThread {
 }
 
 /** A thread's GenrepError as it was raised; anything else is a bug, reported as INTERNAL with the thread's stack. */
-function replyError(error: ScoreThreadError, name: string): GenrepError {
+function replyError(error: ThreadError, name: string): GenrepError {
   if (error.code) return new GenrepError(error.message, error.code, error.data);
   const err = new GenrepError(`scoring ${name} failed in a scoring thread: ${error.message}`, 'INTERNAL');
   if (error.stack !== undefined) err.stack = error.stack;

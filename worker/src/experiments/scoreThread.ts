@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { GenrepError } from '../errors';
 import { setGramBackend } from '../scoring';
 import { computeCell, type CellResult } from './scoreMachineLayer';
-import type { ScoreReply, ScoreRequest, ScoreThreadData, ScoreThreadError } from './scorePool';
+import type { ScoreReply, ScoreRequest, ScoreThreadData } from './scorePool';
+import { toThreadError } from '../util/threadError';
 
 /**
  * A scoring thread's entry point (scorePool.ts): computes the checked cells the pool hands it, one message per cell,
@@ -16,12 +16,6 @@ const data = workerData as ScoreThreadData;
 // The main thread's Gram backend: the two backends agree to ~1e-15, not bit for bit.
 setGramBackend(data.gram.choice, data.gram.options);
 
-function taskError(err: unknown): ScoreThreadError {
-  if (err instanceof GenrepError) return { message: err.message, code: err.code, data: err.data };
-  if (err instanceof Error) return { message: err.message, stack: err.stack };
-  return { message: String(err) };
-}
-
 /** The result's arrays that own their whole buffer: moved; a view into a larger buffer (a reused block) is copied. */
 function buffersOf(result: CellResult): ArrayBuffer[] {
   const arrays = [result.score, result.d_source, result.d_target].filter((a) => a !== null);
@@ -32,6 +26,6 @@ function buffersOf(result: CellResult): ArrayBuffer[] {
 port.on('message', (request: ScoreRequest) => {
   computeCell(request.task).then(
     (result) => port.postMessage({ ok: true, result } satisfies ScoreReply, buffersOf(result)),
-    (err: unknown) => port.postMessage({ ok: false, error: taskError(err) } satisfies ScoreReply),
+    (err: unknown) => port.postMessage({ ok: false, error: toThreadError(err) } satisfies ScoreReply),
   );
 });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GenrepError, type ErrorCode, type ErrorData } from '../../errors';
+import { GenrepError } from '../../errors';
 import type {
   ClipAudioParams,
   ClipAudioResult,
@@ -9,6 +9,7 @@ import type {
   SpectrogramResult,
 } from '../../protocol/workerProtocol';
 import * as tasks from './clipTasks';
+import type { ThreadError } from '../../util/threadError';
 
 /**
  * genrep/spectrogram and genrep/clipAudio, run on a worker thread so that a long clip (seconds of resampling and
@@ -22,15 +23,7 @@ export interface ClipTaskRequest {
   params: unknown;
 }
 
-export type ClipTaskReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ClipTaskError };
-
-/** A GenrepError's message, code and data; anything else (a bug) with its stack instead of a code. */
-export interface ClipTaskError {
-  message: string;
-  code?: ErrorCode;
-  data?: ErrorData;
-  stack?: string | undefined;
-}
+export type ClipTaskReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ThreadError };
 
 const THREAD_MAIN = path.join(__dirname, 'clipThread.js');
 
